@@ -1,0 +1,8 @@
+"""together-eval-emulator: a local, deterministic emulator of Together AI's evaluation API."""
+
+__version__ = "0.1.0"
+
+from .config import EmulatorConfig  # noqa: E402
+from .core import Emulator  # noqa: E402
+
+__all__ = ["Emulator", "EmulatorConfig", "__version__"]

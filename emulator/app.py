@@ -1,0 +1,46 @@
+"""The Starlette face: a thin adapter that hands every request to the core."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route as StarletteRoute
+
+from .config import EmulatorConfig
+from .core import Emulator
+from .openapi import openapi_document
+from .transport import ApiRequest, ApiResponse
+
+ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
+
+
+async def to_api_request(request: Request) -> ApiRequest:
+    url = request.url
+    return ApiRequest(
+        method=request.method, path=url.path, base_url=f"{url.scheme}://{url.netloc}",
+        query_string=url.query, headers={k.lower(): v for k, v in request.headers.items()},
+        body=await request.body())
+
+
+def to_response(response: ApiResponse) -> Response:
+    return Response(content=response.body, status_code=response.status_code, headers=response.headers,
+                    media_type=response.media_type)
+
+
+def create_app(emulator: Emulator | None = None, config: EmulatorConfig | None = None) -> Starlette:
+    """A Starlette app serving `emulator` (a new one from `config` when not given)."""
+    emu = emulator or Emulator(config)
+
+    async def endpoint(request: Request) -> Response:
+        return to_response(emu.handle(await to_api_request(request)))
+
+    async def openapi(request: Request) -> Response:
+        return Response(openapi_document(), media_type="application/json")
+
+    app = Starlette(routes=[
+        StarletteRoute("/openapi.json", openapi, methods=["GET"]),
+        StarletteRoute("/{path:path}", endpoint, methods=ALL_METHODS),
+    ])
+    app.state.emulator = emu
+    return app

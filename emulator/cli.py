@@ -1,0 +1,72 @@
+"""`together-eval-emulator serve` (also `python -m emulator serve`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from pydantic import ValidationError
+
+from . import __version__
+from .config import ENV_PREFIX, EmulatorConfig
+
+# CLI option -> config field; every option also reads TOGETHER_EMULATOR_<FIELD>.
+OPTIONS = {
+    "--seed": "seed", "--clock": "clock", "--time-scale": "time_scale", "--start-time": "start_time",
+    "--pending-seconds": "pending_seconds", "--queued-seconds": "queued_seconds",
+    "--running-seconds": "running_seconds", "--running-seconds-per-row": "running_seconds_per_row",
+    "--failure-delay-seconds": "failure_delay_seconds",
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="together-eval-emulator",
+                                   description="A local, deterministic emulator of Together AI's evaluation API.")
+    root.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = root.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="start the emulator server",
+                                description="Start the emulator server. Every option also reads an "
+                                f"environment variable, named in its help ({ENV_PREFIX}...).")
+    serve.add_argument("--host", default=os.environ.get(ENV_PREFIX + "HOST", "127.0.0.1"),
+                       help=f"interface to bind (default 127.0.0.1; env {ENV_PREFIX}HOST)")
+    serve.add_argument("--port", type=int, default=int(os.environ.get(ENV_PREFIX + "PORT", "8000")),
+                       help=f"port, 0 picks a free one (default 8000; env {ENV_PREFIX}PORT)")
+    for option, name in OPTIONS.items():
+        field = EmulatorConfig.model_fields[name]
+        serve.add_argument(option, dest=name, default=None,
+                           help=f"{field.description} (default {field.default}; env {ENV_PREFIX}{name.upper()})")
+    serve.add_argument("--column-use-rule", dest="column_use_rule", default=None, choices=["on", "off"],
+                       help=f"fail jobs with unreferenced dataset columns (default on; env {ENV_PREFIX}COLUMN_USE_RULE)")
+    serve.add_argument("--strict-models", dest="strict_models", default=None, choices=["on", "off"],
+                       help=f"fail serverless models not on the allowlist (default off; env {ENV_PREFIX}STRICT_MODELS)")
+    serve.add_argument("--log-level", default=os.environ.get(ENV_PREFIX + "LOG_LEVEL", "warning"),
+                       help=f"uvicorn log level (default warning; env {ENV_PREFIX}LOG_LEVEL)")
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    overrides = {name: getattr(args, name) for name in [*OPTIONS.values(), "column_use_rule", "strict_models"]}
+    for flag in ("column_use_rule", "strict_models"):
+        if overrides[flag] is not None:
+            overrides[flag] = overrides[flag] == "on"
+    try:
+        config = EmulatorConfig.from_env(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        print(f"together-eval-emulator: invalid setting {first['loc'][0]}: {first['msg']}", file=sys.stderr)
+        return 2
+    from .core import Emulator
+    from .server import EmulatorServer
+
+    try:
+        server = EmulatorServer(Emulator(config), host=args.host, port=args.port, log_level=args.log_level)
+    except OSError as exc:
+        print(f"together-eval-emulator: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    try:
+        server.serve(on_ready=lambda url: print(f"listening on {url}", flush=True))
+    except KeyboardInterrupt:
+        pass
+    return 0

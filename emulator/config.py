@@ -1,0 +1,59 @@
+"""Emulator settings: one pydantic model, read from CLI options or environment variables."""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ENV_PREFIX = "TOGETHER_EMULATOR_"
+
+# The 2026 serverless allowlist for evaluations (spec §12.1).
+SERVERLESS_ALLOWLIST = [
+    "LiquidAI/LFM2-24B-A2B", "MiniMaxAI/MiniMax-M2.7", "Qwen/Qwen3-235B-A22B-Instruct-2507-tput",
+    "Qwen/Qwen3-Coder-480B-A35B-Instruct-FP8", "Qwen/Qwen3-Coder-Next-FP8", "Qwen/Qwen3.5-397B-A17B",
+    "Qwen/Qwen3.5-9B", "Qwen/Qwen3.6-Plus", "deepcogito/cogito-v2-1-671b", "deepseek-ai/DeepSeek-R1",
+    "deepseek-ai/DeepSeek-V3.1", "deepseek-ai/DeepSeek-V4-Pro", "essentialai/rnj-1-instruct",
+    "google/gemma-3n-E4B-it", "google/gemma-4-31B-it", "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+    "moonshotai/Kimi-K2.5", "moonshotai/Kimi-K2.6", "openai/gpt-oss-120b", "openai/gpt-oss-20b",
+    "zai-org/GLM-5", "zai-org/GLM-5.1",
+]
+
+
+class EmulatorConfig(BaseModel):
+    """Everything that shapes an emulator's behaviour. Each field is also an environment
+    variable: `TOGETHER_EMULATOR_<FIELD>` (e.g. `TOGETHER_EMULATOR_SEED=7`)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    seed: int = Field(0, description="Seed of ids, verdicts and generated text.")
+    clock: Literal["real", "manual"] = Field(
+        "real", description="`real`: wall time (scaled); `manual`: frozen until advanced.")
+    time_scale: float = Field(1.0, gt=0, description="Speed of the real clock (60 = a minute per second).")
+    start_time: str | None = Field(
+        None, description="Where the clock starts (RFC 3339 or epoch seconds). "
+        "Default: 2026-01-01T00:00:00Z for a manual clock, now for a real one.")
+    pending_seconds: float = Field(1.0, ge=0, description="Time a job spends in `pending`.")
+    queued_seconds: float = Field(2.0, ge=0, description="Time a job spends in `queued`.")
+    running_seconds: float = Field(3.0, ge=0, description="Base time a job spends in `running`.")
+    running_seconds_per_row: float = Field(0.01, ge=0, description="Extra running time per dataset row.")
+    failure_delay_seconds: float = Field(
+        1.0, ge=0, description="How long after reaching `running` a dataset problem ends the job.")
+    column_use_rule: bool = Field(True, description="Fail jobs whose dataset has unreferenced columns (spec D6).")
+    strict_models: bool = Field(False, description="Fail serverless models missing from the allowlist (spec D3).")
+    model_allowlist: list[str] = Field(
+        default_factory=lambda: list(SERVERLESS_ALLOWLIST),
+        description="Answer of GET /v1/evaluation/model-list (and the strict-models allowlist).")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> "EmulatorConfig":
+        """Defaults, then `TOGETHER_EMULATOR_*` variables, then explicit overrides."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for name in cls.model_fields:
+            raw = environ.get(ENV_PREFIX + name.upper())
+            if raw is not None and raw != "":
+                values[name] = raw.split(",") if name == "model_allowlist" else raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.model_validate(values)

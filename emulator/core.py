@@ -1,0 +1,69 @@
+"""The emulator core: state, clock, ids and the one request handler every face calls."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import traceback
+
+from .clock import Clock, parse_time
+from .config import EmulatorConfig
+from .errors import ApiError
+from .files import Files
+from .ids import IdGenerator
+from .jobs import Jobs
+from .routing import Route, dispatch, error_response
+from .store import State
+from .transport import ApiRequest, ApiResponse
+
+
+class InternalError(ApiError):
+    status_code = 500
+    error_type = "server_error"
+
+
+class Emulator:
+    """One emulated Together account space. Thread-safe: every request runs under one lock,
+    so concurrent requests never interleave their state changes."""
+
+    def __init__(self, config: EmulatorConfig | None = None, **overrides: object) -> None:
+        base = config or EmulatorConfig()
+        self.config = base.model_copy(update=overrides) if overrides else base
+        EmulatorConfig.model_validate(self.config.model_dump())  # overrides are checked too
+        self._lock = threading.RLock()
+        self.clock = Clock(self.config.clock, scale=self.config.time_scale,
+                           start_ns=parse_time(self.config.start_time) if self.config.start_time else None)
+        self.jobs = Jobs(self)
+        self.files = Files(self)
+        self.reset(keep_clock=True)
+
+    @property
+    def routes(self) -> list[Route]:
+        from .api import API_ROUTES
+        from .control import CONTROL_ROUTES
+        return API_ROUTES + CONTROL_ROUTES
+
+    def reset(self, *, keep_clock: bool = False) -> None:
+        """Forget every job, file and upload; restart ids from the seed (and the clock, unless kept)."""
+        with self._lock:
+            self.state = State()
+            self.ids = IdGenerator(self.config.seed)
+            if not keep_clock:
+                self.clock = Clock(self.config.clock, scale=self.config.time_scale,
+                                   start_ns=parse_time(self.config.start_time) if self.config.start_time else None)
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.clock.advance(seconds)
+
+    def handle(self, request: ApiRequest) -> ApiResponse:
+        """Answer one request. Never raises: every failure is an error body."""
+        with self._lock:
+            try:
+                response, _ = dispatch(self, self.routes, request)
+            except Exception as exc:  # a bug in the emulator, not in the request
+                traceback.print_exc(file=sys.stderr)
+                response = error_response(InternalError(
+                    f"Internal emulator error ({type(exc).__name__}: {exc}). Please report it.",
+                    headers={"x-should-retry": "false"}))
+            return response

@@ -1,0 +1,76 @@
+"""Evaluation datasets: JSONL or CSV bytes parsed into rows (spec §6.1)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from typing import Any
+
+
+class DatasetError(Exception):
+    """The file cannot serve as an evaluation dataset; the message says why and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    columns: tuple[str, ...]
+    rows: tuple[dict[str, Any], ...]
+
+
+def parse_dataset(content: bytes, file_type: str, filename: str) -> Dataset:
+    """Parse a JSONL (one object per non-blank line) or CSV file with the same columns on every row."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"File '{filename}' is not valid UTF-8 (byte {exc.start}). "
+                           "Upload a UTF-8 encoded JSONL or CSV file.") from None
+    if file_type == "csv":
+        rows = _csv_rows(text, filename)
+    elif file_type == "jsonl":
+        rows = _jsonl_rows(text, filename)
+    else:
+        raise DatasetError(f"File '{filename}' has type '{file_type}'; evaluation datasets must be "
+                           "JSONL or CSV.")
+    if not rows:
+        raise DatasetError(f"File '{filename}' has no rows. Upload a dataset with at least one row.")
+    columns = tuple(rows[0])
+    for number, row in enumerate(rows[1:], start=2):
+        if tuple(row) != columns and set(row) != set(columns):
+            raise DatasetError(f"Row {number} of '{filename}' has columns {sorted(row)} but row 1 has "
+                               f"{sorted(columns)}. Every row must contain the same fields.")
+    return Dataset(columns=columns, rows=tuple(rows))
+
+
+def _jsonl_rows(text: str, filename: str) -> list[dict[str, Any]]:
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DatasetError(f"Line {number} of '{filename}' is not valid JSON ({exc.msg}). "
+                               "Each line must be one JSON object.") from None
+        if not isinstance(row, dict):
+            raise DatasetError(f"Line {number} of '{filename}' is a JSON {type(row).__name__}, not an object. "
+                               "Each line must be one JSON object.")
+        rows.append(row)
+    return rows
+
+
+def _csv_rows(text: str, filename: str) -> list[dict[str, Any]]:
+    reader = csv.reader(io.StringIO(text))
+    try:
+        records = [record for record in reader if record]
+    except csv.Error as exc:
+        raise DatasetError(f"File '{filename}' is not valid CSV ({exc}).") from None
+    if not records:
+        return []
+    header, body = records[0], records[1:]
+    for number, record in enumerate(body, start=2):
+        if len(record) != len(header):
+            raise DatasetError(f"Line {number} of '{filename}' has {len(record)} values but the header has "
+                               f"{len(header)} columns.")
+    return [dict(zip(header, record)) for record in body]

@@ -1,0 +1,93 @@
+"""Emulator state: tenants, their jobs and files. Plain objects; no wire shapes here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .datasets import Dataset
+from .ids import stable_hex
+from .lifecycle import Phase
+from .results import Judge
+
+
+@dataclass
+class StoredFile:
+    id: str
+    tenant: str
+    filename: str
+    purpose: str
+    file_type: str
+    created_ns: int
+    content: bytes | None = None  # None until the bytes arrive (or generated, for result files)
+    source_job: str | None = None  # result files are generated from their job on demand
+    size: int | None = None
+    dataset: Dataset | None = None  # parsed once, shared by every job that reads the file
+
+    @property
+    def ready(self) -> bool:
+        return self.content is not None or self.source_job is not None
+
+
+@dataclass
+class Job:
+    workflow_id: str
+    tenant: str
+    type: str
+    parameters: dict[str, Any]  # as submitted, echoed back on retrieve
+    judge: Judge
+    created_ns: int
+    phases: list[Phase]
+    dataset: Dataset | None
+    results: dict[str, Any] | None = None  # completed results, without result_file_id
+    error: str | None = None  # results.error of a failed job
+    result_file_id: str | None = None
+    result_file_registered: bool = False
+
+    @property
+    def terminal_phase(self) -> Phase:
+        return self.phases[-1]
+
+
+@dataclass
+class Tenant:
+    """Everything one API key owns."""
+
+    key: str
+    jobs: dict[str, Job] = field(default_factory=dict)
+    files: dict[str, StoredFile] = field(default_factory=dict)
+
+    @property
+    def owner_id(self) -> str:
+        return stable_hex(f"owner:{self.key}", 24)
+
+    @property
+    def organization_id(self) -> str:
+        return f"org_{stable_hex(f'org:{self.key}', 24)}"
+
+    @property
+    def project_id(self) -> str:
+        return f"proj_{stable_hex(f'project:{self.key}', 24)}"
+
+
+@dataclass
+class PendingUpload:
+    tenant: str
+    file_id: str
+    parts: dict[int, bytes] = field(default_factory=dict)
+    multipart: bool = False
+
+
+@dataclass
+class State:
+    """The whole store; `reset` replaces it with a new one."""
+
+    tenants: dict[str, Tenant] = field(default_factory=dict)
+    uploads: dict[str, PendingUpload] = field(default_factory=dict)  # token -> upload
+    workflow_ids: set[str] = field(default_factory=set)
+
+    def tenant(self, key: str) -> Tenant:
+        tenant = self.tenants.get(key)
+        if tenant is None:
+            tenant = self.tenants[key] = Tenant(key)
+        return tenant

@@ -1,0 +1,41 @@
+"""State to wire models: the one place job and file objects become response shapes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .clock import NS, format_micros, format_nanos
+from .store import Job, StoredFile, Tenant
+from .wire import EvaluationJob, EvaluationStatusResponse, FileObject, StatusUpdate
+
+if TYPE_CHECKING:
+    from .core import Emulator
+
+
+def job_view(emu: "Emulator", tenant: Tenant, job: Job) -> EvaluationJob:
+    reached = emu.jobs.phases_reached(job)
+    return EvaluationJob(
+        workflow_id=job.workflow_id,
+        type=job.type,  # type: ignore[arg-type]
+        owner_id=tenant.owner_id,
+        status=reached[-1].status,  # type: ignore[arg-type]
+        status_updates=[StatusUpdate(status=phase.status, message=phase.message,  # type: ignore[arg-type]
+                                     timestamp=format_nanos(job.created_ns + phase.offset_ns))
+                        for phase in reached],
+        parameters=job.parameters,
+        created_at=format_micros(job.created_ns),
+        updated_at=format_micros(job.created_ns + reached[-1].offset_ns),
+        results=emu.jobs.results(job),
+    )
+
+
+def status_view(emu: "Emulator", job: Job) -> EvaluationStatusResponse:
+    return EvaluationStatusResponse(status=emu.jobs.status(job), results=emu.jobs.results(job))  # type: ignore[arg-type]
+
+
+def file_view(emu: "Emulator", tenant: Tenant, file: StoredFile) -> FileObject:
+    return FileObject(
+        id=file.id, created_at=file.created_ns // NS, purpose=file.purpose,  # type: ignore[arg-type]
+        filename=file.filename, bytes=emu.files.size(file), FileType=file.file_type,  # type: ignore[arg-type]
+        project_id=tenant.project_id, organization_id=tenant.organization_id,
+    )

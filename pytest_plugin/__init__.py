@@ -1,0 +1,1 @@
+"""pytest plugin for together-eval-emulator (fixtures arrive with the plugin issue)."""
