@@ -84,7 +84,7 @@ def test_a_deleted_or_foreign_file_gives_the_same_message_as_an_unknown_one() ->
 
 
 @pytest.mark.parametrize("content,filename,fragment", [
-    ('{"prompt": "p", "response": "r"}\nnot json\n', "data.jsonl", "Line 2"),
+    ('{"prompt": "p", "response": "r"}\n\nnot json\n', "data.jsonl", "Line 3"),
     ('["a", "b"]\n', "data.jsonl", "not an object"),
     ("", "data.jsonl", "has no rows"),
     ("\n\n", "data.jsonl", "has no rows"),
