@@ -43,19 +43,20 @@ class Jobs:
             error = preflight.check(params, dataset, file.filename if file else file_id, emu.config)
         except DatasetError as exc:
             error = str(exc)
-        terminal = "user_error"
+        terminal, result_file_id = "user_error", None
         if error is None and dataset is not None:
             results, failed = summarize(judge, dataset)
             terminal = "completed"
             if is_job_failure(failed, len(dataset.rows)):
                 terminal, error, results = "error", TOO_MANY_FAILURES.format(
                     failed=failed, total=len(dataset.rows)), None
+            else:
+                result_file_id = "file-" + derived_uuid4(emu.config.seed, tenant.key, workflow_id, "result")
+                results = sorted_results({**results, "result_file_id": result_file_id})
         rows = len(dataset.rows) if dataset else 0
         job = Job(workflow_id=workflow_id, tenant=tenant.key, type=eval_type, parameters=body["parameters"],
                   judge=judge, created_ns=now, phases=lifecycle.plan(emu.config, rows, terminal),
-                  dataset=dataset, results=results, error=error)
-        if terminal == "completed":
-            job.result_file_id = "file-" + derived_uuid4(emu.config.seed, tenant.key, workflow_id, "result")
+                  dataset=dataset, results=results, error=error, result_file_id=result_file_id)
         tenant.jobs[workflow_id] = job
         return job
 
@@ -75,16 +76,16 @@ class Jobs:
         return self.phases_reached(job)[-1].status
 
     def results(self, job: Job) -> dict[str, Any] | None:
-        """The `results` object as served: null until terminal (§5.5), sorted keys (D7)."""
+        """The `results` object as served: null until terminal (§5.5), sorted keys (D7, sorted once)."""
         status = self.status(job)
         if status not in TERMINAL:
             return None
         if status != "completed":
             return {"error": job.error or "The evaluation job failed."}
-        results = dict(job.results or {})
+        results = job.results or {}
         if job.result_file_id and "result_file_id" not in results:
-            results["result_file_id"] = job.result_file_id
-        return sorted_results(results)
+            return sorted_results({**results, "result_file_id": job.result_file_id})
+        return results
 
     def list(self, tenant: Tenant, *, status: str | None, limit: int) -> list[Job]:
         """Newest first, filtered on the exact status, at most `limit` (D2)."""
@@ -115,9 +116,10 @@ class Jobs:
 
     def update(self, tenant: Tenant, workflow_id: str, body: EvaluationUpdateRequest) -> Job:
         job = self.get(tenant, workflow_id)
+        job.revision += 1
         now_offset = self.emulator.clock.now_ns() - job.created_ns
         if body.results is not None:
-            job.results = dict(body.results)
+            job.results = sorted_results(dict(body.results))
             job.result_file_id = body.results.get("result_file_id", job.result_file_id)
         if body.error is not None:
             job.error = body.error

@@ -43,6 +43,8 @@ class Job:
     error: str | None = None  # results.error of a failed job
     result_file_id: str | None = None
     result_file_registered: bool = False
+    revision: int = 0  # bumped whenever phases or results change outside the clock (update hook)
+    views: dict[tuple[str, int, int], bytes] = field(default_factory=dict)  # serialized views, see views.py
 
     @property
     def terminal_phase(self) -> Phase:

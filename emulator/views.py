@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
+
+from pydantic import BaseModel
 
 from .clock import NS, format_micros, format_nanos
 from .store import Job, StoredFile, Tenant
@@ -10,6 +12,28 @@ from .wire import EvaluationJob, EvaluationStatusResponse, FileObject, StatusUpd
 
 if TYPE_CHECKING:
     from .core import Emulator
+
+
+def cached(job: Job, kind: str, reached: int, build: Callable[[], BaseModel]) -> bytes:
+    """A job's serialized view: a pure function of its revision and the phases it has reached,
+    so it is built once per (kind, revision, phases reached) and then served from the job."""
+    key = (kind, job.revision, reached)
+    body = job.views.get(key)
+    if body is None:
+        if len(job.views) >= 4:
+            job.views.clear()
+        body = job.views[key] = build().model_dump_json(by_alias=True).encode()
+    return body
+
+
+def job_json(emu: "Emulator", tenant: Tenant, job: Job) -> bytes:
+    reached = len(emu.jobs.phases_reached(job))
+    return cached(job, "job", reached, lambda: job_view(emu, tenant, job))
+
+
+def status_json(emu: "Emulator", job: Job) -> bytes:
+    reached = len(emu.jobs.phases_reached(job))
+    return cached(job, "status", reached, lambda: status_view(emu, job))
 
 
 def job_view(emu: "Emulator", tenant: Tenant, job: Job) -> EvaluationJob:
