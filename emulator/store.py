@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .datasets import Dataset
 from .ids import stable_hex
 from .lifecycle import Phase
 from .results import Judge
+
+if TYPE_CHECKING:
+    from .convenience import ConvenienceRequest
 
 
 @dataclass
@@ -43,6 +46,8 @@ class Job:
     error: str | None = None  # results.error of a failed job
     result_file_id: str | None = None
     result_file_registered: bool = False
+    # Set only for jobs made through the documented convenience API (emulator/convenience.py).
+    convenience: "ConvenienceRequest | None" = None
 
     @property
     def terminal_phase(self) -> Phase:

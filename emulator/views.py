@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .clock import NS, format_micros, format_nanos
+from .convenience import documented_job_view, documented_status_view
 from .store import Job, StoredFile, Tenant
 from .wire import EvaluationJob, EvaluationStatusResponse, FileObject, StatusUpdate
 
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 
 def job_view(emu: "Emulator", tenant: Tenant, job: Job) -> EvaluationJob:
     reached = emu.jobs.phases_reached(job)
-    return EvaluationJob(
+    view = EvaluationJob(
         workflow_id=job.workflow_id,
         type=job.type,  # type: ignore[arg-type]
         owner_id=tenant.owner_id,
@@ -27,10 +28,14 @@ def job_view(emu: "Emulator", tenant: Tenant, job: Job) -> EvaluationJob:
         updated_at=format_micros(job.created_ns + reached[-1].offset_ns),
         results=emu.jobs.results(job),
     )
+    # Only documented-API jobs carry the documented fields; real-contract jobs stay real.
+    return view if job.convenience is None else documented_job_view(emu, job, view)
 
 
 def status_view(emu: "Emulator", job: Job) -> EvaluationStatusResponse:
-    return EvaluationStatusResponse(status=emu.jobs.status(job), results=emu.jobs.results(job))  # type: ignore[arg-type]
+    view = EvaluationStatusResponse(status=emu.jobs.status(job),  # type: ignore[arg-type]
+                                    results=emu.jobs.results(job))
+    return view if job.convenience is None else documented_status_view(emu, job, view)
 
 
 def file_view(emu: "Emulator", tenant: Tenant, file: StoredFile) -> FileObject:
