@@ -3,6 +3,7 @@ calls the core once and renders a wire model."""
 
 from __future__ import annotations
 
+from . import convenience
 from .errors import InvalidRequest
 from .files import UPLOAD_PREFIX, file_type_of
 from .forms import parse_form
@@ -23,7 +24,10 @@ MAX_LIST_LIMIT = 100
 
 
 def create_evaluation(call: Call) -> ApiResponse:
-    job = call.emulator.jobs.create(call.tenant, call.json())
+    body = call.json()
+    if convenience.is_documented(body):  # {model, evaluation_type, dataset}: the documented layer
+        return convenience.create(call, body)
+    job = call.emulator.jobs.create(call.tenant, body)
     return json_response(EvaluationCreateResponse(workflow_id=job.workflow_id))
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .datasets import Dataset
 from .ids import stable_hex
 from .lifecycle import Phase
 from .results import Judge
+
+if TYPE_CHECKING:
+    from .convenience import ConvenienceRequest
 
 
 @dataclass
@@ -45,6 +48,8 @@ class Job:
     result_file_registered: bool = False
     revision: int = 0  # bumped whenever phases or results change outside the clock (update hook)
     views: dict[tuple[str, int, int], bytes] = field(default_factory=dict)  # serialized views, see views.py
+    # Set only for jobs made through the documented convenience API (emulator/convenience.py).
+    convenience: "ConvenienceRequest | None" = None
 
     @property
     def terminal_phase(self) -> Phase:

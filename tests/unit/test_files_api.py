@@ -65,7 +65,7 @@ def test_preprocess_before_the_bytes_arrive_is_a_400(client: CoreClient) -> None
     reply = client.request("POST", f"/v1/files/{file_id}/preprocess")
     assert reply.status == 400
     assert client.request("GET", f"/v1/files/{file_id}").status == 404
-    assert client.request("GET", "/v1/files").json() == {"data": []}
+    assert [f for f in client.request("GET", "/v1/files").json()["data"] if f["id"].startswith("file-")] == []
 
 
 @pytest.mark.parametrize("body,param", [
@@ -120,7 +120,7 @@ def test_multipart_abort_forgets_the_file(client: CoreClient) -> None:
 def test_list_retrieve_delete(client: CoreClient) -> None:
     first, second = client.upload(CONTENT), client.upload(CONTENT, filename="two.jsonl")
     listed = client.request("GET", "/v1/files").json()["data"]
-    assert [f["id"] for f in listed] == [first, second]
+    assert [f["id"] for f in listed if f["id"].startswith("file-")] == [first, second]  # after the built-ins
     assert client.request("GET", f"/v1/files/{first}").json()["id"] == first
     deleted = client.request("DELETE", f"/v1/files/{first}")
     assert deleted.json() == {"id": first, "object": "file", "deleted": True}
