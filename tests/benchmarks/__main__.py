@@ -9,7 +9,7 @@ from importlib import import_module
 from .timing import HEADER
 
 # Each module measures its figures against a baseline taken in the same run.
-MODULES = ["startup", "server_rps", "big_datasets", "memory"]
+MODULES = ["startup", "server_rps", "big_datasets", "memory", "peer_openai_responses"]
 
 
 def main(names: list[str]) -> int:
