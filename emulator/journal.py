@@ -183,6 +183,7 @@ class Journal:
         return self.entries[index]
 
     def _matcher(self, route: str) -> Callable[[RecordedRequest], bool]:
+        __tracebackhide__ = True
         method, _, path = route.partition(" ") if " " in route else ("", "", route)
         method = method.upper()
         known = self._routes()
@@ -201,6 +202,7 @@ class Journal:
     def filter(self, route: str | None = None, *, job_id: str | None = None, file_id: str | None = None,
                tenant: str | None = None, status_code: int | None = None) -> list[RecordedRequest]:
         """The recorded requests matching every given criterion."""
+        __tracebackhide__ = True
         match = self._matcher(route) if route else (lambda e: True)
         return [e for e in self.entries if match(e)
                 and (job_id is None or e.job_id == job_id) and (file_id is None or e.file_id == file_id)

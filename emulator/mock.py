@@ -60,10 +60,10 @@ def serve(emulator: Emulator) -> Callable[[httpx.Request], httpx.Response]:
         if api_request.method == "GET" and api_request.path == "/openapi.json":  # served beside the core, as in app.py
             return httpx.Response(200, headers={"content-type": "application/json"}, content=openapi_document())
         response = emulator.handle(api_request)
-        headers = response.all_headers()
-        if response.status_code >= 200 and response.status_code not in (204, 304):
-            headers["content-length"] = str(len(response.body))  # as Starlette sends it, even for b""
-        return httpx.Response(response.status_code, headers=headers, content=response.body)
+        headers = {name.lower(): value for name, value in response.all_headers().items()}
+        headers["content-length"] = str(len(response.body))  # as app.py sends it, even for b""
+        return httpx.Response(response.status_code, headers=headers,
+                              content=b"" if api_request.method == "HEAD" else response.body)
 
     return side_effect
 

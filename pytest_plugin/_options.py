@@ -130,7 +130,8 @@ def for_test(node: pytest.Item, defaults: dict[str, Any]) -> FixtureSettings:
     try:
         return build(values)
     except ValueError as exc:
-        pytest.fail(f"@pytest.mark.{MARKER}: {exc} ({DOCS}).", pytrace=False)
+        problem = str(exc)
+    pytest.fail(f"@pytest.mark.{MARKER}: {problem} ({DOCS}).", pytrace=False)
 
 
 def marker_signature() -> str:
