@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict
 
 from . import __version__
@@ -47,7 +49,7 @@ class SeedRequest(BaseModel):
 def list_requests(call: Call) -> ApiResponse:
     """The journal, oldest first; `route`, `job_id`, `file_id`, `tenant`, `status_code` filter it."""
     query = call.request.query
-    criteria = {name: query[name] for name in ("job_id", "file_id", "tenant") if query.get(name)}
+    criteria: dict[str, Any] = {name: query[name] for name in ("job_id", "file_id", "tenant") if query.get(name)}
     if query.get("status_code", "").isdigit():
         criteria["status_code"] = int(query["status_code"])
     try:

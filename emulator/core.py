@@ -68,7 +68,7 @@ class Emulator:
         """Use `seed` from now on and start over from it: jobs, files and the journal are
         forgotten (ids restart from the new seed); the clock keeps its time."""
         with self._lock:
-            self.config = self.config.model_copy(update={"seed": EmulatorConfig(seed=seed).seed})
+            self.config = EmulatorConfig.model_validate({**self.config.model_dump(), "seed": seed})
             self.reset(keep_clock=True)
 
     def reconfigure(self, config: EmulatorConfig) -> None:

@@ -36,7 +36,7 @@ DEFAULT_BASE_URL = "http://together-emulator.test"
 TEST_DEFAULTS: dict[str, Any] = {"clock": "manual", "seed": 0}
 
 OtherHosts = Literal["fail", "pass_through"]
-F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R")
 
 
 def to_api_request(request: httpx.Request) -> ApiRequest:
@@ -166,7 +166,7 @@ class EmulatorMock:
 
     # ------------------------------------------------------------ decorator
 
-    def __call__(self, func: F) -> F:
+    def __call__(self, func: Callable[..., R]) -> Callable[..., R]:
         """Decorate a sync or async function: a fresh emulator is active for each call."""
         wants_control = "together_emulator" in inspect.signature(func).parameters
 
@@ -177,7 +177,7 @@ class EmulatorMock:
                     if wants_control:
                         kwargs["together_emulator"] = control
                     return await func(*args, **kwargs)
-            return _hide_argument(async_wrapper, wants_control)  # type: ignore[return-value]
+            return _hide_argument(async_wrapper, wants_control)
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -185,7 +185,7 @@ class EmulatorMock:
                 if wants_control:
                     kwargs["together_emulator"] = control
                 return func(*args, **kwargs)
-        return _hide_argument(wrapper, wants_control)  # type: ignore[return-value]
+        return _hide_argument(wrapper, wants_control)
 
 
 def _hide_argument(wrapper: Callable[..., Any], hide: bool) -> Callable[..., Any]:

@@ -40,8 +40,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_DEFAULTS] = _options.session_defaults(config)
 
 
-def _prepare(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
-             controller: EmulatorController, settings: _options.FixtureSettings) -> None:
+def _prepare(monkeypatch: pytest.MonkeyPatch, controller: EmulatorController,
+             settings: _options.FixtureSettings) -> None:
+    """Point the together SDKs at the emulator for this test (undone by monkeypatch)."""
     monkeypatch.setenv("TOGETHER_API_KEY", controller.api_key)
     monkeypatch.setenv("TOGETHER_BASE_URL", controller.base_url)
     monkeypatch.setenv("TOGETHER_TELEMETRY_DISABLED", "1")  # the 3.x CLI would post analytics
@@ -63,7 +64,7 @@ def together_emulator(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
                         api_key=settings.api_key)
     controller = mock.start()
     try:
-        _prepare(request, monkeypatch, controller, settings)
+        _prepare(monkeypatch, controller, settings)
         yield controller
     finally:
         mock.stop()
@@ -91,5 +92,5 @@ def together_emulator_server(request: pytest.FixtureRequest, monkeypatch: pytest
     server = _together_emulator_live_server
     server.emulator.reconfigure(settings.config)
     controller = EmulatorController(server.emulator, server.url, api_key=settings.api_key)
-    _prepare(request, monkeypatch, controller, settings)
+    _prepare(monkeypatch, controller, settings)
     return controller

@@ -67,7 +67,8 @@ def add_options(parser: pytest.Parser) -> None:
             default, text = FIXTURE_OPTIONS[name]
         else:
             field = EmulatorConfig.model_fields[name]
-            default, text = TEST_DEFAULTS.get(name, field.get_default(call_default_factory=True)), field.description
+            default = TEST_DEFAULTS.get(name, field.get_default(call_default_factory=True))
+            text = field.description or name
         text = f"{text} (default {default!r})"
         group.addoption(f"--together-emulator-{name.replace('_', '-')}", dest=f"together_emulator_{name}",
                         default=None, metavar=name.upper(), help=text)
