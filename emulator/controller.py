@@ -149,23 +149,25 @@ class EmulatorController:
             return [job_view(self.emulator, owner, job) for owner, job in found]
 
     def files(self, *, tenant: str | None = None) -> list[FileObject]:
-        """Every stored file (uploads and result files), as `GET /v1/files` shows them."""
+        """Every uploaded file and result file, as `GET /v1/files` shows them (the built-in
+        datasets every tenant also sees are left out)."""
         with self.emulator._lock:
             result = []
             for owner in self.emulator.state.tenants.values():
                 if tenant is None or owner.key == tenant:
-                    result += [file_view(self.emulator, owner, f) for f in self.emulator.files.list(owner)]
+                    self.emulator.jobs.settle_all(owner)
+                    result += [file_view(self.emulator, owner, f) for f in owner.files.values() if f.ready]
             return result
 
     def file_content(self, file_id: str) -> bytes:
-        """The bytes `GET /v1/files/{id}/content` would serve (result files included)."""
+        """The bytes `GET /v1/files/{id}/content` would serve for an upload or a result file."""
         with self.emulator._lock:
             for owner in self.emulator.state.tenants.values():
                 self.emulator.jobs.settle_all(owner)
-                file = self.emulator.files.find(owner, file_id)
-                if file is not None:
+                file = owner.files.get(file_id)
+                if file is not None and file.ready:
                     return self.emulator.files.content(file)
-            raise LookupError(f"No file {file_id!r} in the emulator.")
+            raise LookupError(f"No uploaded or result file {file_id!r} in the emulator.")
 
     # ------------------------------------------------------------ reset and seed
 

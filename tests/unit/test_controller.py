@@ -74,7 +74,7 @@ def test_jobs_and_files_as_the_api_shows_them(ctl: EmulatorController) -> None:
     assert set(files) == {file_id, result_file_id} and files[result_file_id].purpose == "eval-output"
     assert ctl.file_content(file_id) == DATA
     assert ctl.file_content(result_file_id).count(b"\n") == 2
-    with pytest.raises(LookupError, match="No file 'file-x'"):
+    with pytest.raises(LookupError, match="No uploaded or result file 'file-x'"):
         ctl.file_content("file-x")
 
 
