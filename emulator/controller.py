@@ -8,6 +8,7 @@ it needs no HTTP and sees exactly the state the server serves.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import lru_cache
 from importlib import metadata
 from typing import Any
 
@@ -22,8 +23,10 @@ from .wire import EvaluationJob, FileObject
 DEFAULT_API_KEY = "test-emulator-key"
 
 
+@lru_cache(maxsize=1)
 def together_major_version() -> int | None:
-    """The major version of the installed `together` SDK, or None when it is not installed."""
+    """The major version of the installed `together` SDK, or None when it is not installed
+    (read once: a metadata lookup costs milliseconds, and the fixtures ask for every test)."""
     try:
         return int(metadata.version("together").split(".")[0])
     except (metadata.PackageNotFoundError, ValueError):
