@@ -1,0 +1,1 @@
+"""Contract tests: the real together SDKs and CLIs against a live emulator (see conftest.py)."""
