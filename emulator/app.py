@@ -6,9 +6,11 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
+from starlette.types import Receive, Scope, Send
 
 from .config import EmulatorConfig
 from .core import Emulator
+from .fault_responses import RAW_SEND, FaultResponse
 from .openapi import openapi_document
 from .transport import ApiRequest, ApiResponse
 
@@ -24,8 +26,20 @@ async def to_api_request(request: Request) -> ApiRequest:
 
 
 def to_response(response: ApiResponse) -> Response:
-    return Response(content=response.body, status_code=response.status_code, headers=response.headers,
-                    media_type=response.media_type)
+    plain = Response(content=response.body, status_code=response.status_code, headers=response.headers,
+                     media_type=response.media_type)
+    if response.fault is not None and response.fault.transport:
+        return FaultResponse(response, plain)
+    return plain
+
+
+class EmulatorApp(Starlette):
+    """The Starlette app, keeping the server's own `send` in the scope so that a fault can drop
+    the connection (`fault_responses.py`)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[RAW_SEND] = send
+        await super().__call__(scope, receive, send)
 
 
 def create_app(emulator: Emulator | None = None, config: EmulatorConfig | None = None) -> Starlette:
@@ -38,7 +52,7 @@ def create_app(emulator: Emulator | None = None, config: EmulatorConfig | None =
     async def openapi(request: Request) -> Response:
         return Response(openapi_document(), media_type="application/json")
 
-    app = Starlette(routes=[
+    app = EmulatorApp(routes=[
         StarletteRoute("/openapi.json", openapi, methods=["GET"]),
         StarletteRoute("/{path:path}", endpoint, methods=ALL_METHODS),
     ])
