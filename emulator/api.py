@@ -3,13 +3,14 @@ calls the core once and renders a wire model."""
 
 from __future__ import annotations
 
+from . import convenience
 from .errors import InvalidRequest
 from .files import UPLOAD_PREFIX, file_type_of
 from .forms import parse_form
 from .ids import stable_hex
 from .routing import Call, Route, json_response
 from .transport import ApiResponse
-from .views import file_view, job_view, status_view
+from .views import file_view, job_json, status_json
 from .wire import (STATUSES, EvaluationCreateResponse, EvaluationUpdateRequest, EvaluationUpdateResponse,
                    FileDeleteResponse, FileListResponse, ModelListResponse, MultipartAbortRequest,
                    MultipartCompleteRequest, MultipartInitiateRequest, MultipartInitiateResponse,
@@ -23,7 +24,10 @@ MAX_LIST_LIMIT = 100
 
 
 def create_evaluation(call: Call) -> ApiResponse:
-    job = call.emulator.jobs.create(call.tenant, call.json())
+    body = call.json()
+    if convenience.is_documented(body):  # {model, evaluation_type, dataset}: the documented layer
+        return convenience.create(call, body)
+    job = call.emulator.jobs.create(call.tenant, body)
     return json_response(EvaluationCreateResponse(workflow_id=job.workflow_id))
 
 
@@ -38,19 +42,18 @@ def list_evaluations(call: Call) -> ApiResponse:
         limit = min(int(raw_limit), MAX_LIST_LIMIT)
     status = query.get("status") or None
     jobs = call.emulator.jobs.list(call.tenant, status=status, limit=limit) if status in (None, *STATUSES) else []
-    body = b"[" + b",".join(job_view(call.emulator, call.tenant, job).model_dump_json().encode()
-                            for job in jobs) + b"]"
+    body = b"[" + b",".join(job_json(call.emulator, call.tenant, job) for job in jobs) + b"]"
     return ApiResponse(body=body)
 
 
 def get_evaluation(call: Call) -> ApiResponse:
     job = call.emulator.jobs.get(call.tenant, call.params["id"])
-    return json_response(job_view(call.emulator, call.tenant, job))
+    return ApiResponse(body=job_json(call.emulator, call.tenant, job))
 
 
 def get_evaluation_status(call: Call) -> ApiResponse:
     job = call.emulator.jobs.get(call.tenant, call.params["id"])
-    return json_response(status_view(call.emulator, job))
+    return ApiResponse(body=status_json(call.emulator, job))
 
 
 def update_evaluation(call: Call) -> ApiResponse:

@@ -1,4 +1,7 @@
-"""The Starlette face: a thin adapter that hands every request to the core."""
+"""The Starlette face: a thin adapter that hands every request to the core.
+
+The catch-all endpoint is a plain ASGI callable: it reads the scope and the body and writes the
+core's bytes back, with no Request/Response objects in between (the core already did the work)."""
 
 from __future__ import annotations
 
@@ -10,27 +13,48 @@ from starlette.types import Receive, Scope, Send
 
 from .config import EmulatorConfig
 from .core import Emulator
-from .fault_responses import RAW_SEND, FaultResponse
+from .fault_responses import RAW_SEND, play_fault
 from .openapi import openapi_document
-from .transport import ApiRequest, ApiResponse
+from .transport import ApiRequest
 
 ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 
 
-async def to_api_request(request: Request) -> ApiRequest:
-    url = request.url
-    return ApiRequest(
-        method=request.method, path=url.path, base_url=f"{url.scheme}://{url.netloc}",
-        query_string=url.query, headers={k.lower(): v for k, v in request.headers.items()},
-        body=await request.body())
+async def read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
-def to_response(response: ApiResponse) -> Response:
-    plain = Response(content=response.body, status_code=response.status_code, headers=response.headers,
-                     media_type=response.media_type)
-    if response.fault is not None and response.fault.transport:
-        return FaultResponse(response, plain)
-    return plain
+def to_api_request(scope: Scope, body: bytes) -> ApiRequest:
+    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+    host = headers.get("host")
+    if host is None:
+        server = scope.get("server") or ("127.0.0.1", 80)
+        host = f"{server[0]}:{server[1]}"
+    return ApiRequest(method=scope["method"], path=scope["path"], base_url=f"{scope.get('scheme', 'http')}://{host}",
+                      query_string=scope.get("query_string", b"").decode("latin-1"), headers=headers, body=body)
+
+
+class CoreEndpoint:
+    """ASGI endpoint: one request in, the core's answer out."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = self.emulator.handle(to_api_request(scope, await read_body(receive)))
+        headers = [(name.lower().encode("latin-1"), value.encode("latin-1"))
+                   for name, value in response.all_headers().items()]
+        headers.append((b"content-length", str(len(response.body)).encode()))
+        if response.fault is not None and response.fault.transport:
+            await play_fault(response, headers, scope, receive, send)
+            return
+        await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else response.body})
 
 
 class EmulatorApp(Starlette):
@@ -46,15 +70,12 @@ def create_app(emulator: Emulator | None = None, config: EmulatorConfig | None =
     """A Starlette app serving `emulator` (a new one from `config` when not given)."""
     emu = emulator or Emulator(config)
 
-    async def endpoint(request: Request) -> Response:
-        return to_response(emu.handle(await to_api_request(request)))
-
     async def openapi(request: Request) -> Response:
         return Response(openapi_document(), media_type="application/json")
 
     app = EmulatorApp(routes=[
         StarletteRoute("/openapi.json", openapi, methods=["GET"]),
-        StarletteRoute("/{path:path}", endpoint, methods=ALL_METHODS),
+        StarletteRoute("/{path:path}", CoreEndpoint(emu), methods=ALL_METHODS),
     ])
     app.state.emulator = emu
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 import traceback
+from functools import lru_cache
 
 from . import startup
 from .clock import Clock, parse_time
@@ -17,6 +18,13 @@ from .jobs import Jobs
 from .routing import Route, dispatch, error_response
 from .store import State
 from .transport import ApiRequest, ApiResponse
+
+
+@lru_cache(maxsize=1)
+def _routes() -> list[Route]:
+    from .api import API_ROUTES
+    from .control import CONTROL_ROUTES
+    return API_ROUTES + CONTROL_ROUTES
 
 
 class InternalError(ApiError):
@@ -41,9 +49,7 @@ class Emulator:
 
     @property
     def routes(self) -> list[Route]:
-        from .api import API_ROUTES
-        from .control import CONTROL_ROUTES
-        return API_ROUTES + CONTROL_ROUTES
+        return _routes()
 
     def reset(self, *, keep_clock: bool = False) -> None:
         """Forget every job, file and upload; restart ids from the seed (and the clock, unless kept)."""

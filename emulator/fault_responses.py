@@ -13,13 +13,13 @@ import asyncio
 from typing import Any
 
 import httpx
-from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from .faults import AppliedFault, araise_for_fault
+from .faults import araise_for_fault
 from .transport import ApiResponse
 
 RAW_SEND = "together_emulator.send"
+Headers = list[tuple[bytes, bytes]]
 
 
 def _transport(scope: Scope) -> Any:
@@ -44,38 +44,38 @@ async def _disconnected(receive: Receive, timeout: float) -> bool:
 
 def _httpx_request(scope: Scope) -> httpx.Request:
     host, port = scope.get("server") or ("testserver", 80)
-    query = scope.get("query_string", b"").decode()
+    query = scope.get("query_string", b"").decode("latin-1")
     url = f"{scope.get('scheme', 'http')}://{host}:{port}{scope['path']}" + (f"?{query}" if query else "")
     return httpx.Request(scope["method"], url)
 
 
-class FaultResponse(Response):
-    """A response whose sending plays `api.fault`."""
+async def _answer(response: ApiResponse, headers: Headers, scope: Scope, send: Send, *, partial: bool = False) -> None:
+    body = b"" if scope["method"] == "HEAD" else response.body
+    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+    if partial:
+        await send({"type": "http.response.body", "body": body[:len(body) // 2], "more_body": True})
+    else:
+        await send({"type": "http.response.body", "body": body})
 
-    def __init__(self, api: ApiResponse, plain: Response) -> None:
-        self.api = api
-        self.plain = plain
-        self.fault: AppliedFault = api.fault  # type: ignore[assignment]
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        fault = self.fault
-        transport = _transport(scope)
-        if transport is None:
-            await araise_for_fault(self.api, _httpx_request(scope))
-            await self.plain(scope, receive, send)
+async def play_fault(response: ApiResponse, headers: Headers, scope: Scope, receive: Receive, send: Send) -> None:
+    """Send `response` (its `headers` already encoded) as `response.fault` says."""
+    fault = response.fault
+    assert fault is not None
+    transport = _transport(scope)
+    if transport is None:
+        await araise_for_fault(response, _httpx_request(scope))
+        await _answer(response, headers, scope, send)
+        return
+    if fault.latency:
+        await asyncio.sleep(fault.latency)
+    if fault.hang_seconds is not None:
+        if await _disconnected(receive, fault.hang_seconds):
             return
-        if fault.latency:
-            await asyncio.sleep(fault.latency)
-        if fault.hang_seconds is not None:
-            if await _disconnected(receive, fault.hang_seconds):
-                return
-        elif fault.truncate:
-            body = self.plain.body
-            await send({"type": "http.response.start", "status": self.plain.status_code,
-                        "headers": self.plain.raw_headers})
-            await send({"type": "http.response.body", "body": body[:len(body) // 2], "more_body": True})
-        elif not fault.drop:
-            await self.plain(scope, receive, send)
-            return
-        transport.abort()  # closes without a response (or mid-body, when truncating)
-        await _disconnected(receive, 1.0)  # let uvicorn see the loss before the app returns
+    elif fault.truncate:
+        await _answer(response, headers, scope, send, partial=True)
+    elif not fault.drop:
+        await _answer(response, headers, scope, send)
+        return
+    transport.abort()  # closes without a response (or mid-body, when truncating)
+    await _disconnected(receive, 1.0)  # let uvicorn see the loss before the endpoint returns

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from . import builtin_datasets
+from .benchmark_metrics import benchmark_result_file
 from .errors import InvalidRequest, NotFound
 from .results import result_file
 from .store import PendingUpload, StoredFile, Tenant
@@ -80,7 +82,9 @@ class Files:
 
     def find(self, tenant: Tenant, file_id: str) -> StoredFile | None:
         file = tenant.files.get(file_id)
-        return file if file is not None and file.ready else None
+        if file is None:  # a built-in dataset, with its rows parsed (once per process)
+            return builtin_datasets.stored_file(file_id, tenant.key, parsed=True)
+        return file if file.ready else None
 
     def _get(self, tenant: Tenant, file_id: str, *, ready: bool = True) -> StoredFile:
         file = tenant.files.get(file_id)
@@ -90,6 +94,8 @@ class Files:
 
     def get(self, tenant: Tenant, file_id: str) -> StoredFile:
         self.emulator.jobs.settle_all(tenant)
+        if file_id not in tenant.files and (builtin := builtin_datasets.stored_file(file_id, tenant.key)):
+            return builtin
         return self._get(tenant, file_id)
 
     def get_pending(self, tenant: Tenant, file_id: str) -> StoredFile:
@@ -97,7 +103,8 @@ class Files:
 
     def list(self, tenant: Tenant) -> list[StoredFile]:
         self.emulator.jobs.settle_all(tenant)
-        return [file for file in tenant.files.values() if file.ready]
+        # Built-in datasets first (their created_at predates every upload), then the tenant's own, oldest first.
+        return builtin_datasets.stored_files(tenant.key) + [file for file in tenant.files.values() if file.ready]
 
     def content(self, file: StoredFile) -> bytes:
         """The file's bytes; a result file is generated from its job (a pure function of it)."""
@@ -105,7 +112,10 @@ class Files:
             return file.content
         job = self.emulator.state.tenant(file.tenant).jobs[file.source_job or ""]
         assert job.dataset is not None
-        data = result_file(job.judge, job.dataset)
+        if job.convenience is not None:  # documented-API jobs add their benchmark columns
+            data = benchmark_result_file(job)
+        else:
+            data = result_file(job.judge, job.dataset)
         file.size = len(data)
         return data
 
@@ -117,6 +127,8 @@ class Files:
         return file.size or 0
 
     def delete(self, tenant: Tenant, file_id: str) -> StoredFile:
+        if file_id not in tenant.files and builtin_datasets.get(file_id) is not None:
+            raise builtin_datasets.read_only_error(file_id)
         file = self.get(tenant, file_id)
         del tenant.files[file_id]
         return file

@@ -81,7 +81,9 @@ class Jobs:
         judge = job.judge
         job.judge = Judge(judge.type, judge.params, judge.seed, verdict_weights(job.outcome, judge.params))
         if job.dataset is not None and job.problem is None:
-            job.results, job.failed_rows = summarize(job.judge, job.dataset)
+            results, job.failed_rows = summarize(job.judge, job.dataset)
+            # Stored as served (sorted, with result_file_id) so `results()` returns it as is.
+            job.results = sorted_results({**results, "result_file_id": job.result_file_id})
 
     @staticmethod
     def _rows(job: Job) -> int:
@@ -131,16 +133,16 @@ class Jobs:
         return self.phases_reached(job)[-1].status
 
     def results(self, job: Job) -> dict[str, Any] | None:
-        """The `results` object as served: null until terminal (§5.5), sorted keys (D7)."""
+        """The `results` object as served: null until terminal (§5.5), sorted keys (D7, sorted once)."""
         status = self.status(job)
         if status not in TERMINAL:
             return None
         if status != "completed":
             return {"error": job.error or "The evaluation job failed."}
-        results = dict(job.results or {})
+        results = job.results or {}
         if job.result_file_id and "result_file_id" not in results:
-            results["result_file_id"] = job.result_file_id
-        return sorted_results(results)
+            return sorted_results({**results, "result_file_id": job.result_file_id})
+        return results
 
     def list(self, tenant: Tenant, *, status: str | None, limit: int) -> list[Job]:
         """Newest first, filtered on the exact status, at most `limit` (D2). Each job listed counts
@@ -191,6 +193,7 @@ class Jobs:
         """Enter `status` now; then go on along the job's path under its progression."""
         kept = self.phases_reached(job)
         now = self._elapsed(job)
+        job.revision += 1  # phases change outside the clock: cached views are stale
         if status in TERMINAL:
             job.phases = kept + [Phase(status, now)]
         else:
@@ -215,6 +218,7 @@ class Jobs:
         return job
 
     def _enter_next(self, job: Job, index: int) -> None:
+        job.revision += 1
         rest = [phase.status for phase in job.phases[index:]]
         job.phases = job.phases[:index] + lifecycle.plan(job.progression, rest, self.emulator.config,
                                                          rows=self._rows(job), at_ns=self._elapsed(job),
@@ -238,6 +242,7 @@ class Jobs:
         if current in TERMINAL:
             raise Conflict(f"Job '{workflow_id}' has already ended ('{current}'); attach scenarios before a job ends, "
                            "or force a status (POST /_emulator/jobs/{id}/status).", param="id")
+        job.revision += 1
         if scenario.progression is not None:
             job.progression, job.source["progression"] = scenario.progression, "job"
         if scenario.outcome is not None:
@@ -254,8 +259,9 @@ class Jobs:
 
     def update(self, tenant: Tenant, workflow_id: str, body: EvaluationUpdateRequest) -> Job:
         job = self._find(tenant, workflow_id)
+        job.revision += 1
         if body.results is not None:
-            job.results = dict(body.results)
+            job.results = sorted_results(dict(body.results))
             job.result_file_id = body.results.get("result_file_id", job.result_file_id)
         if body.error is not None:
             job.error = body.error

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import struct
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -39,12 +40,15 @@ class Outcome:
 DEFAULT_OUTCOME = Outcome()
 
 
-def _uniforms(digest: bytes) -> list[float]:
-    return [int.from_bytes(digest[i:i + 8], "big") / 2**64 for i in range(0, len(digest), 8)]
+_words = struct.Struct(">8Q").unpack  # a 64-byte digest as eight 64-bit words
+_UNIT = 2.0 ** -64
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode
+_row_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    """Key-order independent JSON: the form a row or a configuration is hashed in."""
+    return _canonical(value)
 
 
 def plain_number(value: float) -> float | int:
@@ -60,7 +64,7 @@ def sorted_results(results: dict[str, Any]) -> dict[str, Any]:
             for key, value in sorted(results.items(), key=lambda item: item[0].encode())}
 
 
-@dataclass
+@dataclass(slots=True)
 class RowVerdict:
     row: dict[str, Any]
     generated: dict[str, str | None] = field(default_factory=dict)  # output column -> text
@@ -118,17 +122,22 @@ class Judge:
 
     # ------------------------------------------------------------ verdicts
 
-    def verdicts(self, dataset: Dataset) -> Iterator[RowVerdict]:
-        for row in dataset.rows:
-            yield self.verdict(row)
+    def verdicts(self, dataset: Dataset, *, text: bool = True) -> Iterator[RowVerdict]:
+        verdict = self.verdict
+        for row, key in zip(dataset.rows, dataset.row_keys):
+            yield verdict(row, key, text=text)
 
-    def verdict(self, row: dict[str, Any]) -> RowVerdict:
-        digest = hashlib.blake2b(self._key + canonical(row).encode(), digest_size=64).digest()
-        u = _uniforms(digest)
-        text_bits = int.from_bytes(digest[48:], "big")
+    def verdict(self, row: dict[str, Any], row_key: bytes | None = None, *, text: bool = True) -> RowVerdict:
+        """The verdict of one row; `row_key` is its canonical JSON, when already known.
+        Without `text`, feedback and generated responses are left out (aggregates need none)."""
+        key = canonical(row).encode() if row_key is None else row_key
+        digest = hashlib.blake2b(self._key + key, digest_size=64).digest()
+        words = _words(digest)
+        u = [words[i] * _UNIT for i in range(8)]
+        text_bits = words[6] << 64 | words[7]
         verdict = RowVerdict(row=row)
         for column, model in self._models.items():
-            verdict.generated[column] = self._generate(model, row, column)
+            verdict.generated[column] = self._generate(model, row, column) if text else ""
         outcome = self.outcome
         if self._models and u[5] < outcome.generation_fail_rate:
             verdict.generation_failed = True
@@ -143,23 +152,27 @@ class Judge:
         if self.type == "classify":
             verdict.label = next((label for edge, label in self._label_cdf if u[0] < edge), self._label_cdf[-1][1])
             passed = verdict.label in self.params.pass_labels  # type: ignore[union-attr]
-            verdict.feedback = _feedback(passed, verdict.label, text_bits, self.seed)
+            if text:
+                verdict.feedback = _feedback(passed, verdict.label, text_bits, self.seed)
         elif self.type == "score":
             verdict.score = self._score(u[0], u[1])
             passed = verdict.score >= self.params.pass_threshold  # type: ignore[union-attr]
-            verdict.feedback = _feedback(passed, f"a score of {verdict.score}", text_bits, self.seed)
+            if text:
+                verdict.feedback = _feedback(passed, f"a score of {verdict.score}", text_bits, self.seed)
         else:
             original = "A" if u[0] < outcome.a_share else "B"
             verdict.choice_original = original
-            verdict.feedback = _compare_feedback(original, text_bits, self.seed)
+            if text:
+                verdict.feedback = _compare_feedback(original, text_bits, self.seed)
             if self._single_pass:
                 verdict.final_decision = original
             else:
                 flipped = original if u[1] < outcome.agreement else ("B" if original == "A" else "A")
                 verdict.choice_flipped = flipped
                 # The flipped pass saw A and B swapped: its own words name the other letter.
-                verdict.feedback_flipped = _compare_feedback("B" if flipped == "A" else "A", text_bits >> 40,
-                                                             self.seed)
+                if text:
+                    verdict.feedback_flipped = _compare_feedback("B" if flipped == "A" else "A",
+                                                                 text_bits >> 40, self.seed)
                 verdict.final_decision = original if original == flipped else "Tie"
         return verdict
 
@@ -213,7 +226,7 @@ def summarize(judge: Judge, dataset: Dataset) -> tuple[dict[str, Any], int]:
     params = judge.params
     if isinstance(params, ClassifyParameters):
         labels = {label: 0 for label in params.labels}
-    for verdict in judge.verdicts(dataset):
+    for verdict in judge.verdicts(dataset, text=False):
         generation_fails += verdict.generation_failed
         judge_fails += verdict.judge_failures
         invalid += verdict.invalid
@@ -278,5 +291,5 @@ def result_row(judge: Judge, verdict: RowVerdict) -> dict[str, Any]:
 
 def result_file(judge: Judge, dataset: Dataset) -> bytes:
     """The JSONL result file: one row per input row, in input order (spec D8)."""
-    lines = [json.dumps(result_row(judge, verdict), ensure_ascii=False) for verdict in judge.verdicts(dataset)]
+    lines = [_row_json(result_row(judge, verdict)) for verdict in judge.verdicts(dataset)]
     return ("\n".join(lines) + "\n").encode()

@@ -42,6 +42,7 @@ class PhaseData(_Data):
 class DatasetData(_Data):
     columns: list[str]
     rows: list[dict[str, Any]]
+    lines: list[str] | None = None  # a JSONL dataset's own lines: verdicts hash them
 
 
 class JobData(_Data):
@@ -125,7 +126,9 @@ def _job_data(job: Job) -> JobData:
         seed=job.judge.seed, created_ns=job.created_ns,
         phases=[PhaseData(status=p.status, offset_ns=p.offset_ns, after_reads=p.after_reads)  # type: ignore[arg-type]
                 for p in job.phases],
-        dataset=DatasetData(columns=list(job.dataset.columns), rows=list(job.dataset.rows)) if job.dataset else None,
+        dataset=DatasetData(columns=list(job.dataset.columns), rows=list(job.dataset.rows),
+                            lines=list(job.dataset.lines) if job.dataset.lines is not None else None)
+        if job.dataset else None,
         results=job.results, error=job.error, result_file_id=job.result_file_id,
         result_file_registered=job.result_file_registered, progression=job.progression, outcome=job.outcome,
         source=job.source, problem=job.problem, failed_rows=job.failed_rows, reads=job.reads)
@@ -156,7 +159,8 @@ def _job(data: JobData, where: str) -> Job:
         eval_type, params = validate_create({"type": data.type, "parameters": data.parameters})
     except InvalidRequest as exc:
         raise InvalidRequest(f"{where}.parameters: {exc.message}", param=f"{where}.parameters") from None
-    dataset = Dataset(columns=tuple(data.dataset.columns), rows=tuple(data.dataset.rows)) if data.dataset else None
+    dataset = Dataset(columns=tuple(data.dataset.columns), rows=tuple(data.dataset.rows),
+                      lines=tuple(data.dataset.lines) if data.dataset.lines is not None else None) if data.dataset else None
     return Job(workflow_id=data.workflow_id, tenant="", type=eval_type, parameters=data.parameters,
                judge=Judge(eval_type, params, data.seed, verdict_weights(data.outcome, params)),
                created_ns=data.created_ns, phases=[Phase(p.status, p.offset_ns, p.after_reads) for p in data.phases],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .datasets import Dataset
 from .errors import Unauthorized
@@ -12,6 +12,9 @@ from .ids import stable_hex
 from .lifecycle import Phase
 from .results import Judge
 from .scenarios import Outcome, Progression, ScenarioBook
+
+if TYPE_CHECKING:
+    from .convenience import ConvenienceRequest
 
 
 @dataclass
@@ -52,6 +55,15 @@ class Job:
     problem: str | None = None  # the dataset problem that ends the job in user_error at running
     failed_rows: int = 0
     reads: int = 0  # GET /v1/evaluation/{id}, /status and list appearances (after_polls)
+    revision: int = 0  # bumped whenever phases or results change outside the clock (update hook)
+    views: dict[tuple[str, int, int], bytes] = field(default_factory=dict)  # serialized views, see views.py
+    # Set only for jobs made through the documented convenience API (emulator/convenience.py).
+    convenience: "ConvenienceRequest | None" = None
+
+    @property
+    def terminal_phase(self) -> Phase:
+        """The last planned phase (it may be a stall, or not yet have an offset: see lifecycle.py)."""
+        return self.phases[-1]
 
 
 @dataclass

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from faker import Faker
-
 POOL_SIZE = 1024
 
 
 @lru_cache(maxsize=16)
 def sentence_pool(seed: int) -> tuple[str, ...]:
+    from faker import Faker  # imported on first use: it is the slowest import of the server's start
+
     fake = Faker("en_US")
     fake.seed_instance(seed)
     return tuple(fake.sentence(nb_words=12) for _ in range(POOL_SIZE))

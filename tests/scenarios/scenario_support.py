@@ -113,6 +113,12 @@ class Api:
         assert reply.status == 200, reply.body
         return reply.json()
 
+    def own_files(self, key: str | None = "default") -> list[dict[str, Any]]:
+        """The tenant's files, without the built-in datasets every tenant sees."""
+        reply = self.request("GET", "/v1/files", key=key)
+        assert reply.status == 200, reply.body
+        return [file for file in reply.json()["data"] if file["id"].startswith("file-")]
+
     def content(self, file_id: str) -> list[dict[str, Any]]:
         reply = self.request("GET", f"/v1/files/{file_id}/content")
         assert reply.status == 200, reply.body

@@ -29,7 +29,7 @@ def test_seed_restarts_ids_from_the_new_seed(api: Api) -> None:
     assert api.control("GET", "seed") == {"seed": 0}
     first = api.upload("{}\n")
     assert api.control("POST", "seed", {"seed": 42}) == {"seed": 42}
-    assert api.request("GET", "/v1/files").json()["data"] == []  # state starts over
+    assert api.own_files() == []  # state starts over
     with_42 = api.upload("{}\n")
     api.control("POST", "reset")
     assert api.control("GET", "seed") == {"seed": 42} and api.upload("{}\n") == with_42 != first
@@ -49,7 +49,7 @@ def test_reset_goes_back_to_the_startup_state() -> None:
     api.advance(100)
     api.control("POST", "reset")
     assert api.request("GET", "/v1/evaluation").json() == []
-    assert [f["id"] for f in api.request("GET", "/v1/files").json()["data"]] == [
+    assert [f["id"] for f in api.own_files()] == [
         "file-00000000-0000-4000-8000-000000000001"]
     assert api.control("GET", "scenarios")["default"]["progression"]["mode"] == "immediate"
     assert api.request("GET", "/v3/whoami").status == 503
@@ -179,4 +179,4 @@ def test_import_of_a_broken_snapshot_changes_nothing(api: Api) -> None:
     snapshot["tenants"][0]["files"][0]["content_b64"] = "not base64!"
     reply = api.request("PUT", "/_emulator/state", json_body=snapshot, key=None)
     assert reply.status == 400 and reply.json()["error"]["param"] == "tenants.0.files.0.content_b64"
-    assert len(api.request("GET", "/v1/files").json()["data"]) == 1
+    assert len(api.own_files()) == 1

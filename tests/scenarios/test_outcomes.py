@@ -141,7 +141,7 @@ def test_more_than_30_percent_failed_rows_fails_the_job(api: Api, rate: str) -> 
     assert job["status"] == "error" and statuses(job) == ["pending", "queued", "running", "error"]
     assert "more than 30%" in job["results"]["error"] and "of 50 rows failed" in job["results"]["error"]
     assert set(job["results"]) == {"error"}
-    files = api.request("GET", "/v1/files").json()["data"]
+    files = api.own_files()
     assert all(file["purpose"] != "eval-output" for file in files)
 
 

@@ -1,0 +1,46 @@
+"""Measuring on a noisy shared machine: interleaved repetitions, medians, ratios."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+
+def interleaved(candidates: dict[str, Callable[[], float]], repetitions: int) -> dict[str, float]:
+    """Run each candidate once per round, alternating, and return the median of each.
+
+    A candidate returns its own figure (seconds per call, requests per second, ...)."""
+    samples: dict[str, list[float]] = {name: [] for name in candidates}
+    for round_ in range(repetitions):
+        order = list(candidates) if round_ % 2 == 0 else list(reversed(candidates))
+        for name in order:
+            samples[name].append(candidates[name]())
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def per_call(function: Callable[[], object], calls: int) -> float:
+    """Seconds per call of `function`, over `calls` calls."""
+    start = time.perf_counter()
+    for _ in range(calls):
+        function()
+    return (time.perf_counter() - start) / calls
+
+
+@dataclass
+class Figure:
+    name: str
+    measured: str
+    baseline: str
+    ratio: str
+    target: str
+    met: bool
+
+    def row(self) -> str:
+        mark = "yes" if self.met else "**NO**"
+        return f"| {self.name} | {self.measured} | {self.baseline} | {self.ratio} | {self.target} | {mark} |"
+
+
+HEADER = ("| figure | measured | baseline | ratio | target | met |\n"
+          "|---|---|---|---|---|---|")
