@@ -2,7 +2,7 @@
 
 Every route but `health` requires the admin token when one is configured, sent as
 `Authorization: Bearer <token>` or `X-Emulator-Token: <token>`. Bad input is a 400 in the real
-error shape naming the field. The journal routes live with the journal.
+error shape naming the field.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from . import __version__
 from .clock import format_micros, format_nanos, parse_time
 from .errors import ApiError, InvalidRequest, NotFound
 from .faults import FaultRule
+from .journal import RecordedRequestList, RecordedRequestView
 from .routing import Call, Handler, Route, json_response
 from .scenarios import Scenario, ScenarioEntry
 from .snapshot import Snapshot, export_state, import_state
@@ -51,6 +52,8 @@ class ClockScaleRequest(_Body):
 
 
 class SeedRequest(_Body):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
     seed: int
 
 
@@ -107,11 +110,10 @@ def get_seed(call: Call) -> ApiResponse:
 
 
 def set_seed(call: Call) -> ApiResponse:
-    """Start over from a new seed: state is reset as by POST /_emulator/reset, but the clock keeps
-    its time; ids and verdicts follow the new seed, also after later resets."""
+    """Start over from a new seed (`Emulator.reseed`): state and journal are reset as by
+    POST /_emulator/reset, but the clock keeps its time; ids and verdicts follow the new seed."""
     body: SeedRequest = _body(call, SeedRequest)
-    call.emulator.config.seed = body.seed
-    call.emulator.reset(keep_clock=True)
+    call.emulator.reseed(body.seed)
     return get_seed(call)
 
 
@@ -304,6 +306,27 @@ def set_job_scenario(call: Call) -> ApiResponse:
     return data_response(job_summary(call, job.tenant, job))
 
 
+# ---------------------------------------------------------------- journal (pytest plugin issue)
+
+
+def list_requests(call: Call) -> ApiResponse:
+    """The journal, oldest first; `route`, `job_id`, `file_id`, `tenant`, `status_code` filter it."""
+    query = call.request.query
+    criteria: dict[str, Any] = {name: query[name] for name in ("job_id", "file_id", "tenant") if query.get(name)}
+    if query.get("status_code", "").isdigit():
+        criteria["status_code"] = int(query["status_code"])
+    try:
+        entries = call.emulator.journal.filter(query.get("route") or None, **criteria)
+    except ValueError as exc:
+        raise InvalidRequest(str(exc), param="route") from None
+    return json_response(RecordedRequestList(data=[RecordedRequestView.of(e) for e in entries]))
+
+
+def reset_journal(call: Call) -> ApiResponse:
+    call.emulator.journal.clear()
+    return json_response(Health(version=__version__))
+
+
 # ---------------------------------------------------------------- state
 
 
@@ -326,8 +349,10 @@ def _routes(spec: list[tuple[str, str, Callable[[Call], ApiResponse], str]]) -> 
 CONTROL_ROUTES: list[Route] = _routes([
     ("GET", "/_emulator/health", health, "control.health"),
     ("POST", "/_emulator/reset", reset, "control.reset"),
-    ("GET", "/_emulator/seed", get_seed, "control.seed"),
-    ("POST", "/_emulator/seed", set_seed, "control.seed.set"),
+    ("POST", "/_emulator/reset/journal", reset_journal, "control.reset.journal"),
+    ("GET", "/_emulator/requests", list_requests, "control.requests"),
+    ("GET", "/_emulator/seed", get_seed, "control.seed.get"),
+    ("POST", "/_emulator/seed", set_seed, "control.seed"),
     ("GET", "/_emulator/clock", clock_state, "control.clock"),
     ("POST", "/_emulator/clock/advance", advance_clock, "control.clock.advance"),
     ("POST", "/_emulator/clock/set", set_clock, "control.clock.set"),

@@ -15,6 +15,7 @@ from .faults import intercept
 from .files import Files
 from .ids import IdGenerator
 from .jobs import Jobs
+from .journal import Journal
 from .routing import Route, dispatch, error_response
 from .store import State
 from .transport import ApiRequest, ApiResponse
@@ -56,6 +57,7 @@ class Emulator:
         with self._lock:
             self.state = State()
             self.ids = IdGenerator(self.config.seed)
+            self.journal = Journal(lambda: self.routes)
             if not keep_clock:
                 self.clock = Clock(self.config.clock, scale=self.config.time_scale,
                                    start_ns=parse_time(self.config.start_time) if self.config.start_time else None)
@@ -65,14 +67,29 @@ class Emulator:
         with self._lock:
             self.clock.advance(seconds)
 
+    def reseed(self, seed: int) -> None:
+        """Use `seed` from now on and start over from it: jobs, files and the journal are
+        forgotten (ids restart from the new seed); the clock keeps its time."""
+        with self._lock:
+            self.config = EmulatorConfig.model_validate({**self.config.model_dump(), "seed": seed})
+            self.reset(keep_clock=True)
+
+    def reconfigure(self, config: EmulatorConfig) -> None:
+        """Replace every setting and reset everything, clock included (a fresh emulator in place)."""
+        with self._lock:
+            self.config = config
+            self.reset()
+
     def handle(self, request: ApiRequest) -> ApiResponse:
         """Answer one request. Never raises: every failure is an error body."""
         with self._lock:
+            call = None
             try:
-                response, _ = intercept(self, request, lambda: dispatch(self, self.routes, request))
+                response, call = intercept(self, request, lambda: dispatch(self, self.routes, request))
             except Exception as exc:  # a bug in the emulator, not in the request
                 traceback.print_exc(file=sys.stderr)
                 response = error_response(InternalError(
                     f"Internal emulator error ({type(exc).__name__}: {exc}). Please report it.",
                     headers={"x-should-retry": "false"}))
+            self.journal.record(request, call, response, self.clock.now_ns())
             return response

@@ -1,12 +1,14 @@
-"""Form bodies without an event loop: urlencoded (1.5.x) and multipart/form-data (3.x, direct upload)."""
+"""Form bodies without an event loop: urlencoded (1.5.x) and multipart/form-data (3.x, direct upload),
+the latter parsed by python-multipart, Starlette's own form parser, through its synchronous API."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
-from email.message import Message
-from email.parser import BytesParser
-from email.policy import HTTP
 from urllib.parse import parse_qsl
+
+from python_multipart import parse_form as parse_multipart
+from python_multipart.exceptions import FormParserError
 
 from .errors import InvalidRequest
 
@@ -32,23 +34,25 @@ def parse_form(content_type: str | None, body: bytes) -> tuple[dict[str, str], d
                          "multipart/form-data.")
 
 
+def _text(value: bytes | None) -> str:
+    return (value or b"").decode("utf-8", errors="replace")
+
+
 def _multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str, UploadedPart]]:
-    message = BytesParser(policy=HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode("latin-1") + b"\r\nMIME-Version: 1.0\r\n\r\n" + body)
-    if not message.is_multipart():
-        raise InvalidRequest("The multipart/form-data body could not be parsed (check the boundary).")
     fields: dict[str, str] = {}
     files: dict[str, UploadedPart] = {}
-    for part in message.iter_parts():
-        assert isinstance(part, Message)
-        name = part.get_param("name", header="content-disposition")
-        if not isinstance(name, str):
-            continue
-        payload = part.get_payload(decode=True)
-        data = payload if isinstance(payload, bytes) else b""
-        filename = part.get_filename()
-        if filename is not None:
-            files[name] = UploadedPart(filename=filename, content=data)
-        else:
-            fields[name] = data.decode("utf-8", errors="replace")
+
+    def on_field(field) -> None:  # type: ignore[no-untyped-def]
+        fields[_text(field.field_name)] = _text(field.value)
+
+    def on_file(file) -> None:  # type: ignore[no-untyped-def]
+        file.file_object.seek(0)
+        files[_text(file.field_name)] = UploadedPart(filename=_text(file.file_name), content=file.file_object.read())
+        file.close()
+
+    headers = {"Content-Type": content_type.encode("latin-1"), "Content-Length": str(len(body)).encode()}
+    try:
+        parse_multipart(headers, io.BytesIO(body), on_field, on_file)
+    except (FormParserError, ValueError) as exc:
+        raise InvalidRequest(f"The multipart/form-data body could not be parsed ({exc}).") from None
     return fields, files

@@ -1,1 +1,96 @@
-"""pytest plugin for together-eval-emulator (fixtures arrive with the plugin issue)."""
+"""pytest plugin of together-eval-emulator, registered through the `pytest11` entry point.
+
+Fixtures:
+
+* `together_emulator`: a fresh in-process emulator for each test (and each parametrized case),
+  served to every httpx client (sync and async) through a respx router; no socket.
+* `together_emulator_server`: one live server per session on a free port, reset before each
+  test, for clients respx cannot intercept (`requests`, `aiohttp`, subprocesses, CLIs).
+
+Both patch `TOGETHER_API_KEY` and `TOGETHER_BASE_URL` (in the form the installed `together` SDK
+expects) and hand the test an `EmulatorController`. Settings: `@pytest.mark.together_emulator(...)`,
+`--together-emulator-<name>` options and `together_emulator_<name>` ini keys (see `_options`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import pytest
+
+from emulator.controller import EmulatorController
+from emulator.core import Emulator
+from emulator.mock import TEST_DEFAULTS, EmulatorMock
+from emulator.server import EmulatorServer
+
+from . import _options
+from ._sleep import patch_sleep
+
+__all__ = ["EmulatorController", "together_emulator", "together_emulator_server"]
+
+_DEFAULTS = pytest.StashKey[dict[str, Any]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    _options.add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", _options.marker_signature())
+    config.stash[_DEFAULTS] = _options.session_defaults(config)
+
+
+def _prepare(monkeypatch: pytest.MonkeyPatch, controller: EmulatorController,
+             settings: _options.FixtureSettings) -> None:
+    """Point the together SDKs at the emulator for this test (undone by monkeypatch)."""
+    monkeypatch.setenv("TOGETHER_API_KEY", controller.api_key)
+    monkeypatch.setenv("TOGETHER_BASE_URL", controller.base_url)
+    monkeypatch.setenv("TOGETHER_TELEMETRY_DISABLED", "1")  # the 3.x CLI would post analytics
+    monkeypatch.setenv("TOGETHER_NO_BANNER", "1")  # the 1.5.x SDK prints a banner otherwise
+    if settings.advance_on_sleep:
+        patch_sleep(monkeypatch, controller)
+
+
+@pytest.fixture
+def together_emulator(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorController]:
+    """A fresh in-process emulator behind a respx router, for httpx-based clients.
+
+    `Together()` with no arguments reaches it; so does any `httpx.Client` / `AsyncClient` sent
+    to `together_emulator.url`. Unknown paths answer the emulator's 404; other hosts fail
+    (or pass through, with `other_hosts="pass_through"`).
+    """
+    settings = _options.for_test(request.node, request.config.stash[_DEFAULTS])
+    mock = EmulatorMock(Emulator(settings.config), base_url=settings.base_url, other_hosts=settings.other_hosts,
+                        api_key=settings.api_key)
+    controller = mock.start()
+    try:
+        _prepare(monkeypatch, controller, settings)
+        yield controller
+    finally:
+        mock.stop()
+
+
+@pytest.fixture(scope="session")
+def _together_emulator_live_server() -> Iterator[EmulatorServer]:
+    """The session's emulator server on 127.0.0.1 and a free port, in a background thread."""
+    server = EmulatorServer(Emulator(**TEST_DEFAULTS)).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def together_emulator_server(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
+                             _together_emulator_live_server: EmulatorServer) -> EmulatorController:
+    """The session's live emulator server, reset and configured for this test.
+
+    `.url` is its root (`http://127.0.0.1:<port>`, the together 3.x base URL), `.v1_url` the
+    together 1.x/2.x base URL, `.base_url` the one for the installed SDK.
+    """
+    settings = _options.for_test(request.node, request.config.stash[_DEFAULTS])
+    server = _together_emulator_live_server
+    server.emulator.reconfigure(settings.config)
+    controller = EmulatorController(server.emulator, server.url, api_key=settings.api_key)
+    _prepare(monkeypatch, controller, settings)
+    return controller

@@ -127,3 +127,20 @@ def test_list_retrieve_delete(client: CoreClient) -> None:
     assert client.request("GET", f"/v1/files/{first}").status == 404
     assert client.request("DELETE", f"/v1/files/{first}").status == 404
     assert client.request("GET", f"/v1/files/{second}", key="key-b").status == 404
+
+
+def test_direct_upload_keeps_binary_bytes_and_non_ascii_names(client: CoreClient) -> None:
+    content = b"a,b\r\n1,2\r\n\x00\xff\n\r\nend"
+    headers, body = multipart({"purpose": "eval"}, ("dätä sheet.csv", content))
+    reply = client.request("POST", "/v1/files/upload", headers=headers, body=body)
+    assert reply.status == 200
+    assert reply.json()["filename"] == "dätä sheet.csv"
+    assert client.request("GET", f"/v1/files/{reply.json()['id']}/content").body == content
+
+
+@pytest.mark.parametrize("content_type", ["multipart/form-data; boundary=zzz", "multipart/form-data",
+                                          "application/xml"])
+def test_unparseable_upload_forms_are_a_400(client: CoreClient, content_type: str) -> None:
+    reply = client.request("POST", "/v1/files", headers={"content-type": content_type}, body=b"garbage")
+    assert reply.status == 400
+    assert set(reply.json()["error"]) == {"message", "type", "param", "code"}

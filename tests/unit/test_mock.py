@@ -1,0 +1,120 @@
+"""The respx face: EmulatorMock and respx_router serve sync and async httpx clients with no socket."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+
+import httpx
+import pytest
+import respx
+from respx.models import AllMockedAssertionError
+
+from emulator.controller import EmulatorController
+from emulator.core import Emulator
+from emulator.mock import DEFAULT_BASE_URL, EmulatorMock, respx_router
+from emulator.server import EmulatorServer
+
+AUTH = {"authorization": "Bearer k"}
+
+
+def test_sync_and_async_clients_are_served_by_the_core() -> None:
+    with EmulatorMock() as emu:
+        with httpx.Client(base_url=emu.url, headers=AUTH) as client:
+            assert client.get("/v1/evaluation").json() == []
+
+        async def read() -> int:
+            async with httpx.AsyncClient(base_url=emu.url, headers=AUTH) as client:
+                return (await client.get("/v1/evaluation/model-list")).status_code
+
+        assert asyncio.run(read()) == 200
+    assert [e.route for e in emu.journal] == ["evaluation.list", "evaluation.model_list"]
+
+
+def test_upload_location_is_served_by_the_same_router() -> None:
+    with EmulatorMock(base_url="https://evals.example.test:8443") as emu, httpx.Client(headers=AUTH) as client:
+        step1 = client.post(emu.url + "/v1/files", data={"purpose": "eval", "file_name": "d.jsonl"})
+        assert step1.status_code == 302
+        assert step1.headers["location"].startswith("https://evals.example.test:8443/_emulator/uploads/")
+        assert client.put(step1.headers["location"], content=b'{"a": 1}\n').status_code == 200
+    emu.assert_called("upload.put", times=1)
+
+
+def test_unknown_paths_get_the_emulator_404_not_a_connection_error() -> None:
+    with EmulatorMock() as emu, httpx.Client(base_url=emu.url, headers=AUTH) as client:
+        response = client.get("/v1/batches")
+        assert response.status_code == 404
+        assert "not emulated" in response.json()["error"]["message"]
+        hint = client.get("/v1/v1/evaluation").json()["error"]["message"]
+        assert f"together 3.x: use base_url='{DEFAULT_BASE_URL}'" in hint
+        openapi = client.get("/openapi.json")
+        assert openapi.json()["info"]["title"] == "together-eval-emulator"
+
+
+def test_other_hosts_fail_by_default_and_can_pass_through() -> None:
+    with EmulatorMock():
+        with pytest.raises(AllMockedAssertionError, match="serves only http://together-emulator.test"):
+            httpx.get("http://elsewhere.test/")
+    server = EmulatorServer(Emulator(clock="manual")).start()
+    try:
+        with EmulatorMock(other_hosts="pass_through") as emu:
+            assert httpx.get(server.url + "/_emulator/health").json()["status"] == "ok"
+        assert len(emu.journal) == 0
+    finally:
+        server.stop()
+
+
+def test_other_routers_get_their_turn() -> None:
+    with EmulatorMock() as emu, respx.mock(assert_all_called=False) as other:
+        other.get("http://elsewhere.test/").respond(204)
+        assert httpx.get("http://elsewhere.test/").status_code == 204
+        assert httpx.get(emu.url + "/_emulator/health").status_code == 200
+
+
+def test_router_arguments_are_checked() -> None:
+    emulator = Emulator()
+    with pytest.raises(ValueError, match="other_hosts must be 'fail' or 'pass_through'"):
+        respx_router(emulator, other_hosts="allow")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="base_url must look like"):
+        respx_router(emulator, base_url="emulator.test")
+    with pytest.raises(TypeError, match="not both"):
+        EmulatorMock(emulator, seed=3)
+
+
+def test_decorator_gives_each_call_a_fresh_emulator() -> None:
+    seen: list[tuple[int, int]] = []
+
+    @EmulatorMock(seed=4)
+    def sync_test(number: int, together_emulator: EmulatorController) -> None:
+        httpx.get(together_emulator.url + "/v1/files", headers=AUTH)
+        seen.append((number, len(together_emulator.journal)))
+        assert together_emulator.emulator.config.seed == 4
+
+    @EmulatorMock()
+    async def async_test(together_emulator: EmulatorController) -> int:
+        async with httpx.AsyncClient() as client:
+            await client.get(together_emulator.url + "/v1/files", headers=AUTH)
+        return len(together_emulator.journal)
+
+    sync_test(1)
+    sync_test(2)
+    assert seen == [(1, 1), (2, 1)]
+    assert "together_emulator" not in inspect.signature(sync_test).parameters  # pytest sees no fixture
+    assert asyncio.run(async_test()) == 1
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(DEFAULT_BASE_URL + "/v1/files")  # inactive outside the call: the request really goes out
+
+
+def test_shared_emulator_and_patched_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOGETHER_BASE_URL", "https://api.together.ai")
+    monkeypatch.delenv("TOGETHER_API_KEY", raising=False)
+    emulator = Emulator(clock="manual")
+    with EmulatorMock(emulator, patch_env=True, api_key="env-key") as emu:
+        assert os.environ["TOGETHER_API_KEY"] == "env-key"
+        assert os.environ["TOGETHER_BASE_URL"] == emu.base_url
+        httpx.get(os.environ["TOGETHER_BASE_URL"] + "/v1/files",
+                  headers={"authorization": f"Bearer {os.environ['TOGETHER_API_KEY']}"})
+    assert os.environ["TOGETHER_BASE_URL"] == "https://api.together.ai"
+    assert "TOGETHER_API_KEY" not in os.environ
+    assert emulator.journal.entries[0].tenant == "env-key"
