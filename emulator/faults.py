@@ -22,7 +22,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from .errors import ApiError
-from .routing import Call, error_response, resolve
+from .routing import Call, Route, error_response, resolve
 from .scenarios import lookup
 from .transport import ApiRequest, ApiResponse
 
@@ -189,21 +189,27 @@ class RequestFacts:
     tenant_key: str | None
     tenant_name: str | None
     body: Any
+    resolved: Route | None = None
 
     @classmethod
     def of(cls, emulator: "Emulator", request: ApiRequest) -> "RequestFacts":
+        route: Route | None
         try:
             route, params = resolve(emulator.routes, request)
-            name: str | None = route.name
         except ApiError:
-            name, params = None, {}
+            route, params = None, {}
         key = request.api_key
         tenant = emulator.state.tenants.get(key) if key else None
         try:
             body: Any = json.loads(request.body) if request.body.strip() else dict(request.query)
         except (ValueError, UnicodeDecodeError):
             body = None
-        return cls(request.method.upper(), request.path, name, params, key, tenant.name if tenant else None, body)
+        return cls(request.method.upper(), request.path, route.name if route else None, params, key,
+                   tenant.name if tenant else None, body, route)
+
+    def call(self, emulator: "Emulator", request: ApiRequest) -> Call | None:
+        """What the journal sees of a request a fault answered without running it."""
+        return Call(emulator, request, self.params, self.resolved) if self.resolved else None
 
     @property
     def control(self) -> bool:
@@ -294,12 +300,12 @@ def intercept(emulator: "Emulator", request: ApiRequest,
     action = rule.action
     rule_id = rule.id or "fault"
     if action.kind == "error":
-        call = run()[1] if rule.process else None
+        call = run()[1] if rule.process else facts.call(emulator, request)
         response = error_response(_error(rule_id, action, rule.quota, wait))
         response.fault = AppliedFault(rule_id, "error")
         return response, call
     if action.kind in ("hang", "drop"):
-        response, call = run() if rule.process else (ApiResponse(body=b""), None)
+        response, call = run() if rule.process else (ApiResponse(body=b""), facts.call(emulator, request))
         response.fault = AppliedFault(
             rule_id, action.kind, hang_seconds=(action.seconds or DEFAULT_HANG_SECONDS) if action.kind == "hang" else None,
             drop=(action.stage or "response") if action.kind == "drop" else None)

@@ -201,3 +201,13 @@ def test_live_quota_with_a_real_clock(live: EmulatorServer) -> None:
         assert 0 < wait_ms <= 300
         time.sleep(wait_ms / 1000)  # the fault's own timing is under test
         assert client.get("/v1/files").status_code == 200
+
+
+def test_the_journal_records_faulted_requests_with_their_route(core_api: Api) -> None:
+    workflow_id = core_api.create_id("classify", classify_params(core_api.upload(jsonl(qa_rows(2)))))
+    add_fault(core_api, {"match": {"route": "evaluation.status"}, "times": 2,
+                         "action": {"kind": "error", "status": 503}})
+    codes = [core_api.request("GET", f"/v1/evaluation/{workflow_id}/status").status for _ in range(3)]
+    assert codes == [503, 503, 200]
+    polls = core_api.emulator.journal.filter("evaluation.status", job_id=workflow_id)
+    assert [entry.status_code for entry in polls] == [503, 503, 200]
