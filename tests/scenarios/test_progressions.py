@@ -165,3 +165,15 @@ def test_status_is_always_present(api: Api) -> None:
     assert api.create("classify", classify_params("file-x")).json()["status"] == "pending"
     for body in (api.job(workflow_id), api.status(workflow_id), *api.request("GET", "/v1/evaluation").json()):
         assert body["status"] in ("pending", "queued", "running", "completed", "error", "user_error")
+
+
+def test_controller_explains_jobs_that_do_not_end_on_the_clock(core_api: Api) -> None:
+    from emulator.controller import EmulatorController, JobNeverCompletes
+
+    core_api.control("PUT", "scenarios/default", {"progression": {"mode": "manual"}})
+    workflow_id = core_api.create_id("classify", classify_params(core_api.upload(jsonl(qa_rows(2)))))
+    control = EmulatorController(core_api.emulator, "http://emulator.test")
+    with pytest.raises(JobNeverCompletes, match="does not end on the clock"):
+        control.run_until_complete(workflow_id)
+    core_api.emulator.jobs.advance(workflow_id, steps=3)
+    assert control.run_until_complete(workflow_id) == "completed"
