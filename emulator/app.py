@@ -13,6 +13,7 @@ from starlette.types import Receive, Scope, Send
 
 from .config import EmulatorConfig
 from .core import Emulator
+from .fault_responses import RAW_SEND, play_fault
 from .openapi import openapi_document
 from .transport import ApiRequest
 
@@ -49,8 +50,20 @@ class CoreEndpoint:
         headers = [(name.lower().encode("latin-1"), value.encode("latin-1"))
                    for name, value in response.all_headers().items()]
         headers.append((b"content-length", str(len(response.body)).encode()))
+        if response.fault is not None and response.fault.transport:
+            await play_fault(response, headers, scope, receive, send)
+            return
         await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else response.body})
+
+
+class EmulatorApp(Starlette):
+    """The Starlette app, keeping the server's own `send` in the scope so that a fault can drop
+    the connection (`fault_responses.py`)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[RAW_SEND] = send
+        await super().__call__(scope, receive, send)
 
 
 def create_app(emulator: Emulator | None = None, config: EmulatorConfig | None = None) -> Starlette:
@@ -60,7 +73,7 @@ def create_app(emulator: Emulator | None = None, config: EmulatorConfig | None =
     async def openapi(request: Request) -> Response:
         return Response(openapi_document(), media_type="application/json")
 
-    app = Starlette(routes=[
+    app = EmulatorApp(routes=[
         StarletteRoute("/openapi.json", openapi, methods=["GET"]),
         StarletteRoute("/{path:path}", CoreEndpoint(emu), methods=ALL_METHODS),
     ])

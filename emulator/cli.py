@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import sys
 
@@ -10,14 +11,25 @@ from pydantic import ValidationError
 
 from . import __version__
 from .config import ENV_PREFIX, EmulatorConfig
+from .configfile import ConfigFileError, load_config_file
 
 # CLI option -> config field; every option also reads TOGETHER_EMULATOR_<FIELD>.
 OPTIONS = {
     "--seed": "seed", "--clock": "clock", "--time-scale": "time_scale", "--start-time": "start_time",
     "--pending-seconds": "pending_seconds", "--queued-seconds": "queued_seconds",
     "--running-seconds": "running_seconds", "--running-seconds-per-row": "running_seconds_per_row",
-    "--failure-delay-seconds": "failure_delay_seconds",
+    "--failure-delay-seconds": "failure_delay_seconds", "--progression": "progression",
+    "--polls-per-phase": "polls_per_phase", "--auth": "auth", "--admin-token": "admin_token",
 }
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def parser() -> argparse.ArgumentParser:
@@ -30,6 +42,9 @@ def parser() -> argparse.ArgumentParser:
                                 f"environment variable, named in its help ({ENV_PREFIX}...).")
     serve.add_argument("--host", default=os.environ.get(ENV_PREFIX + "HOST", "127.0.0.1"),
                        help=f"interface to bind (default 127.0.0.1; env {ENV_PREFIX}HOST)")
+    serve.add_argument("--config", default=os.environ.get(ENV_PREFIX + "CONFIG"),
+                       help="TOML or JSON file of settings, scenarios, faults, tenants and files loaded at start "
+                       f"(env {ENV_PREFIX}CONFIG); environment variables and options override its settings")
     serve.add_argument("--port", type=int, default=int(os.environ.get(ENV_PREFIX + "PORT", "8000")),
                        help=f"port, 0 picks a free one (default 8000; env {ENV_PREFIX}PORT)")
     for option, name in OPTIONS.items():
@@ -52,10 +67,21 @@ def main(argv: list[str] | None = None) -> int:
         if overrides[flag] is not None:
             overrides[flag] = overrides[flag] == "on"
     try:
-        config = EmulatorConfig.from_env(**overrides)
+        file = load_config_file(args.config) if args.config else None
+        config = EmulatorConfig.from_env(file=file, **overrides)
+    except ConfigFileError as exc:
+        print(f"together-eval-emulator: {exc}", file=sys.stderr)
+        return 2
     except ValidationError as exc:
         first = exc.errors()[0]
-        print(f"together-eval-emulator: invalid setting {first['loc'][0]}: {first['msg']}", file=sys.stderr)
+        where = ".".join(str(part) for part in first["loc"])
+        origin = f" (config file {args.config})" if args.config else ""
+        print(f"together-eval-emulator: invalid setting {where}{origin}: {first['msg']}", file=sys.stderr)
+        return 2
+    if not is_loopback(args.host) and not config.admin_token:
+        print(f"together-eval-emulator: refusing to bind {args.host}, which is not a loopback address, without an "
+              f"admin token: anyone who can reach it could steer the emulator through /_emulator/. Pass "
+              f"--admin-token TOKEN (or set {ENV_PREFIX}ADMIN_TOKEN), or bind 127.0.0.1.", file=sys.stderr)
         return 2
     from .core import Emulator
     from .server import EmulatorServer

@@ -1,11 +1,15 @@
-"""Emulator settings: one pydantic model, read from CLI options or environment variables."""
+"""Emulator settings: one pydantic model, read from a config file, environment variables and CLI
+options (`configfile.py` reads the file; `cli.py` layers the rest)."""
 
 from __future__ import annotations
 
 import os
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .faults import FaultRule
+from .scenarios import EvalType, ProgressionMode, Scenario, ScenarioEntry
 
 ENV_PREFIX = "TOGETHER_EMULATOR_"
 
@@ -19,6 +23,42 @@ SERVERLESS_ALLOWLIST = [
     "moonshotai/Kimi-K2.5", "moonshotai/Kimi-K2.6", "openai/gpt-oss-120b", "openai/gpt-oss-20b",
     "zai-org/GLM-5", "zai-org/GLM-5.1",
 ]
+
+
+class TenantConfig(BaseModel):
+    """A known API key, optionally named (rules match `tenant` on the key or the name)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(min_length=1)
+    name: str | None = None
+
+
+class SeedFile(BaseModel):
+    """A file present at start (and after every reset) in a tenant: give `content`, `rows` or `path`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tenant: str = Field(min_length=1, description="API key that owns the file.")
+    filename: str | None = None
+    id: str | None = Field(None, pattern=r"^file-[0-9a-f-]{36}$", description="Fixed id; seeded when absent.")
+    purpose: Literal["eval", "eval-sample", "eval-output", "eval-summary", "fine-tune", "batch-api"] = "eval"
+    content: str | None = None
+    rows: list[dict[str, Any]] | None = None
+    path: str | None = None  # relative to the config file (or to the working directory)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "SeedFile":
+        given = [name for name in ("content", "rows", "path") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of 'content', 'rows' or 'path' (got {given or 'none'})")
+        if self.filename is None:
+            self.filename = os.path.basename(self.path) if self.path else "dataset.jsonl"
+        return self
+
+
+# Fields that hold tables, not scalars: no environment variable or CLI option reads them.
+COMPOSITE_FIELDS = frozenset({"model_allowlist", "defaults", "types", "scenarios", "faults", "tenants", "files"})
 
 
 class EmulatorConfig(BaseModel):
@@ -45,15 +85,30 @@ class EmulatorConfig(BaseModel):
     model_allowlist: list[str] = Field(
         default_factory=lambda: list(SERVERLESS_ALLOWLIST),
         description="Answer of GET /v1/evaluation/model-list (and the strict-models allowlist).")
+    progression: ProgressionMode = Field(
+        "durations", description="Default progression: immediate, after_polls, durations or manual.")
+    polls_per_phase: int = Field(1, ge=0, description="Reads per phase under the after_polls progression.")
+    admin_token: str | None = Field(
+        None, description="Token the control plane (/_emulator/) requires; required off loopback.")
+    auth: Literal["any", "known"] = Field(
+        "any", description="`any`: every API key is a tenant; `known`: only the keys under `tenants`.")
+    defaults: Scenario | None = Field(None, description="The server-default scenario.")
+    types: dict[EvalType, Scenario] = Field(default_factory=dict, description="A scenario per evaluation type.")
+    scenarios: list[ScenarioEntry] = Field(default_factory=list, description="Scenario rules and next-N entries.")
+    faults: list[FaultRule] = Field(default_factory=list, description="Fault rules in force at start.")
+    tenants: list[TenantConfig] = Field(default_factory=list, description="Known API keys and their names.")
+    files: list[SeedFile] = Field(default_factory=list, description="Files uploaded at start.")
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> "EmulatorConfig":
-        """Defaults, then `TOGETHER_EMULATOR_*` variables, then explicit overrides."""
+    def from_env(cls, environ: dict[str, str] | None = None, *, file: dict[str, Any] | None = None,
+                 **overrides: object) -> "EmulatorConfig":
+        """Defaults, then a config file's values, then `TOGETHER_EMULATOR_*` variables, then explicit
+        overrides."""
         environ = os.environ if environ is None else environ
-        values: dict[str, object] = {}
+        values: dict[str, object] = dict(file or {})
         for name in cls.model_fields:
             raw = environ.get(ENV_PREFIX + name.upper())
-            if raw is not None and raw != "":
+            if raw is not None and raw != "" and (name not in COMPOSITE_FIELDS or name == "model_allowlist"):
                 values[name] = raw.split(",") if name == "model_allowlist" else raw
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls.model_validate(values)

@@ -92,6 +92,11 @@ class EmulatorController:
             raise JobNeverCompletes(
                 f"Job {job.workflow_id} never completes on its own: its timeline ends in '{last.status}'. "
                 "Give it an outcome (POST /v1/evaluation/{id}/update or a scenario) before waiting for it.")
+        if last.offset_ns is None:  # after_polls or manual progression: no clock time ends it
+            raise JobNeverCompletes(
+                f"Job {job.workflow_id} does not end on the clock: its progression is '{job.progression.mode}', "
+                "so it moves on reads or control calls. Advance it (emulator.jobs.advance, or POST "
+                "/_emulator/jobs/{id}/advance) or give it a time-driven progression.")
         return job.created_ns + last.offset_ns
 
     def _advance_to(self, target_ns: int) -> None:

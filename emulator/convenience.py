@@ -262,14 +262,17 @@ def documented_job_view(emu: "Emulator", job: "Job", view: EvaluationJob) -> Doc
 
 def documented_status_view(emu: "Emulator", job: "Job", view: EvaluationStatusResponse) -> DocumentedStatusResponse:
     """Adds `progress` (0..100, linear in time from creation to the planned end) and
-    `estimated_completion` (the planned end)."""
+    `estimated_completion` (the planned end; null when no clock time ends the job: a scenario
+    that stalls, or moves on reads or control calls)."""
     status = view.status
-    end_ns = job.created_ns + job.terminal_phase.offset_ns
+    end_ns = emu.jobs.terminal_ns(job)
     if status in TERMINAL:
         progress = 100
+    elif end_ns is None:
+        progress = 0
     else:
-        total = job.terminal_phase.offset_ns
+        total = end_ns - job.created_ns
         elapsed = emu.clock.now_ns() - job.created_ns
         progress = min(99, max(0, 100 * elapsed // total)) if total > 0 else 0
     return DocumentedStatusResponse(**dict(view), **_documented_fields(emu, job), progress=progress,
-                                    estimated_completion=format_micros(end_ns))
+                                    estimated_completion=format_micros(end_ns) if end_ns is not None else None)

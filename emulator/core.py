@@ -7,9 +7,11 @@ import threading
 import traceback
 from functools import lru_cache
 
+from . import startup
 from .clock import Clock, parse_time
 from .config import EmulatorConfig
 from .errors import ApiError
+from .faults import intercept
 from .files import Files
 from .ids import IdGenerator
 from .jobs import Jobs
@@ -37,8 +39,8 @@ class Emulator:
 
     def __init__(self, config: EmulatorConfig | None = None, **overrides: object) -> None:
         base = config or EmulatorConfig()
-        self.config = base.model_copy(update=overrides) if overrides else base
-        EmulatorConfig.model_validate(self.config.model_dump())  # overrides are checked too
+        # Overrides are validated like any setting (tables such as `faults` become models).
+        self.config = EmulatorConfig.model_validate({**base.model_dump(), **overrides}) if overrides else base
         self._lock = threading.RLock()
         self.clock = Clock(self.config.clock, scale=self.config.time_scale,
                            start_ns=parse_time(self.config.start_time) if self.config.start_time else None)
@@ -59,6 +61,7 @@ class Emulator:
             if not keep_clock:
                 self.clock = Clock(self.config.clock, scale=self.config.time_scale,
                                    start_ns=parse_time(self.config.start_time) if self.config.start_time else None)
+            startup.apply(self)  # tenants, files, scenarios and faults of the settings
 
     def advance(self, seconds: float) -> None:
         with self._lock:
@@ -82,7 +85,7 @@ class Emulator:
         with self._lock:
             call = None
             try:
-                response, call = dispatch(self, self.routes, request)
+                response, call = intercept(self, request, lambda: dispatch(self, self.routes, request))
             except Exception as exc:  # a bug in the emulator, not in the request
                 traceback.print_exc(file=sys.stderr)
                 response = error_response(InternalError(

@@ -34,3 +34,13 @@ class IdGenerator:
 
     def token(self) -> str:
         return f"{self._rng.getrandbits(128):032x}"
+
+    def export(self) -> list[object]:
+        """The generator's state as JSON-ready data (state export)."""
+        version, internal, gauss = self._rng.getstate()
+        return [version, list(internal), gauss]
+
+    def restore(self, data: list[object]) -> None:
+        """Undo `export`; raises ValueError or TypeError on data that is not a generator state."""
+        version, internal, gauss = data
+        self._rng.setstate((version, tuple(internal), gauss))  # type: ignore[arg-type]

@@ -6,9 +6,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .datasets import Dataset
+from .errors import Unauthorized
+from .faults import FaultBook
 from .ids import stable_hex
 from .lifecycle import Phase
 from .results import Judge
+from .scenarios import Outcome, Progression, ScenarioBook
 
 if TYPE_CHECKING:
     from .convenience import ConvenienceRequest
@@ -46,6 +49,12 @@ class Job:
     error: str | None = None  # results.error of a failed job
     result_file_id: str | None = None
     result_file_registered: bool = False
+    progression: Progression = field(default_factory=Progression)
+    outcome: Outcome = field(default_factory=Outcome)
+    source: dict[str, str] = field(default_factory=dict)  # which scenario level set each field
+    problem: str | None = None  # the dataset problem that ends the job in user_error at running
+    failed_rows: int = 0
+    reads: int = 0  # GET /v1/evaluation/{id}, /status and list appearances (after_polls)
     revision: int = 0  # bumped whenever phases or results change outside the clock (update hook)
     views: dict[tuple[str, int, int], bytes] = field(default_factory=dict)  # serialized views, see views.py
     # Set only for jobs made through the documented convenience API (emulator/convenience.py).
@@ -53,6 +62,7 @@ class Job:
 
     @property
     def terminal_phase(self) -> Phase:
+        """The last planned phase (it may be a stall, or not yet have an offset: see lifecycle.py)."""
         return self.phases[-1]
 
 
@@ -61,6 +71,7 @@ class Tenant:
     """Everything one API key owns."""
 
     key: str
+    name: str | None = None
     jobs: dict[str, Job] = field(default_factory=dict)
     files: dict[str, StoredFile] = field(default_factory=dict)
 
@@ -92,9 +103,14 @@ class State:
     tenants: dict[str, Tenant] = field(default_factory=dict)
     uploads: dict[str, PendingUpload] = field(default_factory=dict)  # token -> upload
     workflow_ids: set[str] = field(default_factory=set)
+    scenarios: ScenarioBook = field(default_factory=ScenarioBook)
+    faults: FaultBook = field(default_factory=FaultBook)
+    known_keys: set[str] | None = None  # None: any key is a tenant (auth "any")
 
     def tenant(self, key: str) -> Tenant:
         tenant = self.tenants.get(key)
         if tenant is None:
+            if self.known_keys is not None and key not in self.known_keys:
+                raise Unauthorized()
             tenant = self.tenants[key] = Tenant(key)
         return tenant

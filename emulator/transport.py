@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
+
+if TYPE_CHECKING:
+    from .faults import AppliedFault
 
 
 @dataclass
@@ -43,6 +47,7 @@ class ApiResponse:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     media_type: str | None = "application/json"
+    fault: "AppliedFault | None" = None  # set by a fault rule; faces play its transport part
 
     def all_headers(self) -> dict[str, str]:
         headers = dict(self.headers)

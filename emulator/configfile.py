@@ -1,0 +1,50 @@
+"""`serve --config FILE`: a TOML or JSON file whose keys are `EmulatorConfig` fields, settings and
+tables alike (`seed`, `clock`, `[defaults]`, `[types.score]`, `[[scenarios]]`, `[[faults]]`,
+`[[tenants]]`, `[[files]]`). A file's `path` is read relative to the config file, at load."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10: TOML needs the `tomli` backport; JSON always works
+    tomllib = None  # type: ignore[assignment]
+
+
+class ConfigFileError(Exception):
+    """The file cannot be read or parsed; the message names the file and the problem."""
+
+
+def load_config_file(path: str | Path) -> dict[str, Any]:
+    """The file's values, with every `files[].path` replaced by the file's content."""
+    file = Path(path)
+    try:
+        text = file.read_bytes()
+    except OSError as exc:
+        raise ConfigFileError(f"cannot read config file '{file}': {exc.strerror}") from None
+    try:
+        if file.suffix.lower() == ".json":
+            values = json.loads(text)
+        elif tomllib is None:
+            raise ConfigFileError(f"config file '{file}': TOML needs Python 3.11+; use a .json file instead")
+        else:
+            values = tomllib.loads(text.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        kind = "JSON" if file.suffix.lower() == ".json" else "TOML"
+        raise ConfigFileError(f"config file '{file}' is not valid {kind}: {exc}") from None
+    if not isinstance(values, dict):
+        raise ConfigFileError(f"config file '{file}' must hold an object (a TOML document or a JSON object)")
+    for index, seed in enumerate(values.get("files") or []):
+        if isinstance(seed, dict) and isinstance(seed.get("path"), str):
+            data_path = file.parent / seed["path"]
+            try:
+                content = data_path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigFileError(f"files.{index}.path: cannot read '{data_path}' ({exc})") from None
+            seed.setdefault("filename", Path(seed["path"]).name)
+            seed["content"] = content
+            del seed["path"]
+    return values
