@@ -28,6 +28,7 @@ from respx.models import AllMockedAssertionError
 from .config import EmulatorConfig
 from .controller import DEFAULT_API_KEY, EmulatorController
 from .core import Emulator
+from .faults import raise_for_fault
 from .openapi import openapi_document
 from .transport import ApiRequest
 
@@ -60,6 +61,7 @@ def serve(emulator: Emulator) -> Callable[[httpx.Request], httpx.Response]:
         if api_request.method == "GET" and api_request.path == "/openapi.json":  # served beside the core, as in app.py
             return httpx.Response(200, headers={"content-type": "application/json"}, content=openapi_document())
         response = emulator.handle(api_request)
+        raise_for_fault(response, request)  # a scripted hang, drop or truncation: the httpx exception
         headers = {name.lower(): value for name, value in response.all_headers().items()}
         headers["content-length"] = str(len(response.body))  # as app.py sends it, even for b""
         return httpx.Response(response.status_code, headers=headers,

@@ -1,15 +1,12 @@
 """Faults through respx (no socket): they surface as the httpx exceptions a network would raise,
 and the real together 3.1.1 client turns them into its own exceptions after its retries.
 
-`local_router` is the few lines the respx face needs (`faults.raise_for_fault` after
-`Emulator.handle`); the tests at the end run the same checks through `emulator.mock` once its
-side effect calls `raise_for_fault` (they skip until then).
+`local_router` is the emulator's own respx router (`emulator.mock.respx_router`); the tests at the
+end run the same checks through `EmulatorMock`.
 """
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from typing import Any, Iterator
 
 import httpx
@@ -17,26 +14,15 @@ import pytest
 import respx
 
 from emulator import Emulator
-from emulator.faults import FaultRule, raise_for_fault
-from emulator.transport import ApiRequest
+from emulator.faults import FaultRule
+from emulator.mock import respx_router
 
 together = pytest.importorskip("together")
 BASE = "http://respx-emulator.test"
 
 
 def local_router(emulator: Emulator) -> respx.MockRouter:
-    def side_effect(request: httpx.Request) -> httpx.Response:
-        url = request.url
-        response = emulator.handle(ApiRequest(
-            method=request.method, path=url.path, base_url=f"{url.scheme}://{url.netloc.decode()}",
-            query_string=url.query.decode(), headers={k.lower(): v for k, v in request.headers.items()},
-            body=request.read()))
-        raise_for_fault(response, request)
-        return httpx.Response(response.status_code, headers=response.all_headers(), content=response.body)
-
-    router = respx.MockRouter(assert_all_called=False)
-    router.route(host="respx-emulator.test").mock(side_effect=side_effect)
-    return router
+    return respx_router(emulator, base_url=BASE)
 
 
 @pytest.fixture
@@ -94,21 +80,10 @@ def test_together_3_through_respx(emulator: Emulator, action: dict[str, Any], op
     assert (rule.seen, rule.fired) == (tries, tries)
 
 
-# ---------------------------------------------------------------- emulator.mock (after the merge)
-
-def _mock_plays_faults() -> bool:
-    if importlib.util.find_spec("emulator.mock") is None:
-        return False
-    import emulator.mock
-    return "raise_for_fault" in Path(emulator.mock.__file__ or "").read_text()
+# ---------------------------------------------------------------- EmulatorMock
 
 
-needs_mock = pytest.mark.skipif(not _mock_plays_faults(),
-                                reason="emulator.mock does not call faults.raise_for_fault yet; the lead wires it "
-                                "and removes this guard")
 
-
-@needs_mock
 @pytest.mark.parametrize("action, exception", [
     ({"kind": "hang"}, "APITimeoutError"),
     ({"kind": "drop"}, "APIConnectionError"),
@@ -116,7 +91,7 @@ needs_mock = pytest.mark.skipif(not _mock_plays_faults(),
     ({"kind": "error", "status": 503, "retry_after": 0.01}, "InternalServerError"),
 ])
 def test_emulator_mock_faults(action: dict[str, Any], exception: str) -> None:
-    from emulator.mock import EmulatorMock  # type: ignore[import-not-found]
+    from emulator.mock import EmulatorMock
 
     mock = EmulatorMock()
     rule = mock.emulator.state.faults.add(FaultRule.model_validate({"match": {"route": "evaluation.list"},
