@@ -8,6 +8,7 @@ Aggregates (`results`) and the result file are both computed from the same verdi
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_right
 import json
 import math
 import struct
@@ -44,6 +45,7 @@ _words = struct.Struct(">8Q").unpack  # a 64-byte digest as eight 64-bit words
 _UNIT = 2.0 ** -64
 _canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode
 _row_json = json.JSONEncoder(ensure_ascii=False).encode
+_OTHER = {"A": "B", "B": "A"}
 
 
 def canonical(value: Any) -> str:
@@ -93,8 +95,16 @@ class Judge:
         config = params.model_dump(exclude={"input_data_file_path"})
         self._key = f"{seed}\x1f{eval_type}\x1f{canonical(config)}\x1f".encode()
         self._models = self._generators()
+        self._model_keys = {column: f"{seed}\x1f{canonical(model.model_dump())}\x1f"
+                            for column, model in self._models.items()}
+        self._single_pass = bool(getattr(params, "disable_position_bias_correction", False))
+        self._may_fail = bool(outcome.generation_fail_rate or outcome.judge_fail_rate or outcome.invalid_rate)
         if isinstance(params, ClassifyParameters):
             self._label_cdf = self._classify_cdf(params)
+            self._label_edges = [edge for edge, _ in self._label_cdf]
+            self._pass_labels = frozenset(params.pass_labels)
+        if isinstance(params, ScoreParameters):
+            self._integer_scores = all(float(x).is_integer() for x in (params.min_score, params.max_score))
 
     # ------------------------------------------------------------ configuration
 
@@ -131,54 +141,49 @@ class Judge:
         """The verdict of one row; `row_key` is its canonical JSON, when already known.
         Without `text`, feedback and generated responses are left out (aggregates need none)."""
         key = canonical(row).encode() if row_key is None else row_key
-        digest = hashlib.blake2b(self._key + key, digest_size=64).digest()
-        words = _words(digest)
-        u = [words[i] * _UNIT for i in range(8)]
-        text_bits = words[6] << 64 | words[7]
+        words = _words(hashlib.blake2b(self._key + key, digest_size=64).digest())
         verdict = RowVerdict(row=row)
-        for column, model in self._models.items():
-            verdict.generated[column] = self._generate(model, row, column) if text else ""
+        if self._models:
+            verdict.generated = {column: self._generate(model, row, column) if text else ""
+                                 for column, model in self._models.items()}
         outcome = self.outcome
-        if self._models and u[5] < outcome.generation_fail_rate:
-            verdict.generation_failed = True
-            verdict.generated = {column: None for column in verdict.generated}
-        elif u[6] < outcome.judge_fail_rate:
-            verdict.judge_failures = 1 if self.type != "compare" or self._single_pass else 2
-        elif u[7] < outcome.invalid_rate and self.type != "compare":
-            verdict.invalid = True
-        if verdict.generation_failed or verdict.judge_failures or verdict.invalid:
-            verdict.successful = False
-            return verdict
+        if self._may_fail:
+            if self._models and words[5] * _UNIT < outcome.generation_fail_rate:
+                verdict.generation_failed = True
+                verdict.generated = {column: None for column in verdict.generated}
+            elif words[6] * _UNIT < outcome.judge_fail_rate:
+                verdict.judge_failures = 1 if self.type != "compare" or self._single_pass else 2
+            elif words[7] * _UNIT < outcome.invalid_rate and self.type != "compare":
+                verdict.invalid = True
+            if verdict.generation_failed or verdict.judge_failures or verdict.invalid:
+                verdict.successful = False
+                return verdict
+        u0 = words[0] * _UNIT
         if self.type == "classify":
-            verdict.label = next((label for edge, label in self._label_cdf if u[0] < edge), self._label_cdf[-1][1])
-            passed = verdict.label in self.params.pass_labels  # type: ignore[union-attr]
+            index = bisect_right(self._label_edges, u0)
+            label = verdict.label = self._label_cdf[min(index, len(self._label_cdf) - 1)][1]
             if text:
-                verdict.feedback = _feedback(passed, verdict.label, text_bits, self.seed)
+                verdict.feedback = _feedback(label in self._pass_labels, label, words[6] << 64 | words[7], self.seed)
         elif self.type == "score":
-            verdict.score = self._score(u[0], u[1])
-            passed = verdict.score >= self.params.pass_threshold  # type: ignore[union-attr]
+            score = verdict.score = self._score(u0, words[1] * _UNIT)
             if text:
-                verdict.feedback = _feedback(passed, f"a score of {verdict.score}", text_bits, self.seed)
+                passed = score >= self.params.pass_threshold  # type: ignore[union-attr]
+                verdict.feedback = _feedback(passed, f"a score of {score}", words[6] << 64 | words[7], self.seed)
         else:
-            original = "A" if u[0] < outcome.a_share else "B"
-            verdict.choice_original = original
+            original = verdict.choice_original = "A" if u0 < outcome.a_share else "B"
             if text:
-                verdict.feedback = _compare_feedback(original, text_bits, self.seed)
+                verdict.feedback = _compare_feedback(original, words[6] << 64 | words[7], self.seed)
             if self._single_pass:
                 verdict.final_decision = original
             else:
-                flipped = original if u[1] < outcome.agreement else ("B" if original == "A" else "A")
+                flipped = original if words[1] * _UNIT < outcome.agreement else _OTHER[original]
                 verdict.choice_flipped = flipped
                 # The flipped pass saw A and B swapped: its own words name the other letter.
                 if text:
-                    verdict.feedback_flipped = _compare_feedback("B" if flipped == "A" else "A",
-                                                                 text_bits >> 40, self.seed)
+                    verdict.feedback_flipped = _compare_feedback(_OTHER[flipped], (words[6] << 64 | words[7]) >> 40,
+                                                                 self.seed)
                 verdict.final_decision = original if original == flipped else "Tie"
         return verdict
-
-    @property
-    def _single_pass(self) -> bool:
-        return bool(getattr(self.params, "disable_position_bias_correction", False))
 
     def _score(self, u0: float, u1: float) -> float | int:
         params: ScoreParameters = self.params  # type: ignore[assignment]
@@ -187,14 +192,13 @@ class Judge:
         # Triangular noise around the mean: bounded, seeded, cheap.
         value = low + span * (self.outcome.score_mean + self.outcome.score_spread * (u0 + u1 - 1) * 1.7)
         value = min(max(value, low), high)
-        if all(float(x).is_integer() for x in (low, high)):
+        if self._integer_scores:
             return int(round(value))
         return round(value, 2)
 
     def _generate(self, model: ModelRequest, row: dict[str, Any], column: str) -> str:
         prompt = render(model.input_template, row)
-        digest = hashlib.blake2b(f"{self.seed}\x1f{canonical(model.model_dump())}\x1f{prompt}".encode(),
-                                 digest_size=16).digest()
+        digest = hashlib.blake2b(f"{self._model_keys[column]}{prompt}".encode(), digest_size=16).digest()
         bits = int.from_bytes(digest, "big")
         return sentences(self.seed, bits, 2 + bits % 3)
 
