@@ -1,16 +1,25 @@
-"""A tiny in-process client over `Emulator.handle`, for unit tests of the core (no sockets)."""
+"""A small client over either face of the emulator, for tests: `CoreFace` calls `Emulator.handle`
+directly (no sockets); `ServerFace` goes through the Starlette app with Starlette's TestClient.
+Both return `Reply`, so a test runs unchanged on each face. `CoreClient` is the in-process one."""
 
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+with warnings.catch_warnings():  # Starlette 1.x would rather use httpx2; httpx is what we have
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
 from emulator import Emulator
-from emulator.transport import ApiRequest, ApiResponse
+from emulator.app import create_app
+from emulator.transport import ApiRequest
 
 BASE = "http://emulator.test"
+KEY = "key-a"
 JUDGE = {"model": "judge-model", "model_source": "serverless", "system_template": "Judge {{prompt}}"}
 
 
@@ -24,9 +33,37 @@ class Reply:
         return json.loads(self.body)
 
 
-class CoreClient:
-    def __init__(self, emulator: Emulator | None = None, key: str | None = "key-a") -> None:
-        self.emulator = emulator or Emulator(clock="manual")
+class CoreFace:
+    name = "core"
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+
+    def send(self, method: str, path: str, headers: dict[str, str], body: bytes, query: str) -> Reply:
+        response = self.emulator.handle(ApiRequest(method=method, path=path, base_url=BASE, query_string=query,
+                                                   headers=headers, body=body))
+        return Reply(response.status_code, response.all_headers(), response.body)
+
+
+class ServerFace:
+    name = "server"
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+        self.client = TestClient(create_app(emulator), base_url=BASE)
+
+    def send(self, method: str, path: str, headers: dict[str, str], body: bytes, query: str) -> Reply:
+        url = path + (f"?{query}" if query else "")
+        response = self.client.request(method, url, headers=headers, content=body, follow_redirects=False)
+        return Reply(response.status_code, dict(response.headers), response.content)
+
+
+class Api:
+    """The Together API and the control plane, through one face."""
+
+    def __init__(self, face: CoreFace | ServerFace, key: str = KEY) -> None:
+        self.face = face
+        self.emulator = face.emulator
         self.key = key
 
     def request(self, method: str, path: str, *, json_body: Any = None, body: bytes = b"",
@@ -38,18 +75,16 @@ class CoreClient:
             body = json.dumps(json_body).encode()
             all_headers["content-type"] = "application/json"
         all_headers.update({k.lower(): v for k, v in (headers or {}).items()})
-        response: ApiResponse = self.emulator.handle(ApiRequest(
-            method=method, path=path, base_url=BASE, query_string=urlencode(query or {}),
-            headers=all_headers, body=body))
-        return Reply(response.status_code, response.all_headers(), response.body)
+        return self.face.send(method, path, all_headers, body, urlencode(query or {}))
+
+    # ------------------------------------------------------------ API
 
     def upload(self, content: bytes | str, filename: str = "data.jsonl", key: str | None = "default") -> str:
-        """The three-step upload both SDKs make; returns the file id."""
         data = content.encode() if isinstance(content, str) else content
-        file_type = filename.rsplit(".", 1)[-1]
         step1 = self.request("POST", "/v1/files", key=key, headers={
             "content-type": "application/x-www-form-urlencoded"},
-            body=urlencode({"purpose": "eval", "file_name": filename, "file_type": file_type}).encode())
+            body=urlencode({"purpose": "eval", "file_name": filename,
+                            "file_type": filename.rsplit(".", 1)[-1]}).encode())
         assert step1.status == 302, step1.body
         path = step1.headers["location"].removeprefix(BASE)
         assert self.request("PUT", path, body=data, key=None).status == 200
@@ -61,10 +96,54 @@ class CoreClient:
         return self.request("POST", "/v1/evaluation", json_body={"type": eval_type, "parameters": parameters},
                             key=key)
 
+    def create_id(self, eval_type: str, parameters: dict[str, Any], key: str | None = "default") -> str:
+        reply = self.create(eval_type, parameters, key=key)
+        assert reply.status == 200, reply.body
+        return reply.json()["workflow_id"]
+
     def job(self, workflow_id: str, key: str | None = "default") -> dict[str, Any]:
         reply = self.request("GET", f"/v1/evaluation/{workflow_id}", key=key)
         assert reply.status == 200, reply.body
         return reply.json()
+
+    def status(self, workflow_id: str, key: str | None = "default") -> dict[str, Any]:
+        reply = self.request("GET", f"/v1/evaluation/{workflow_id}/status", key=key)
+        assert reply.status == 200, reply.body
+        return reply.json()
+
+    def own_files(self, key: str | None = "default") -> list[dict[str, Any]]:
+        """The tenant's files, without the built-in datasets every tenant sees."""
+        reply = self.request("GET", "/v1/files", key=key)
+        assert reply.status == 200, reply.body
+        return [file for file in reply.json()["data"] if file["id"].startswith("file-")]
+
+    def content(self, file_id: str) -> list[dict[str, Any]]:
+        reply = self.request("GET", f"/v1/files/{file_id}/content")
+        assert reply.status == 200, reply.body
+        return [json.loads(line) for line in reply.body.decode().splitlines() if line.strip()]
+
+    # ------------------------------------------------------------ control plane
+
+    def control(self, method: str, path: str, body: Any = None, expect: int | tuple[int, ...] = (200, 201)) -> Any:
+        reply = self.request(method, "/_emulator/" + path.lstrip("/"), json_body=body, key=None)
+        expected = expect if isinstance(expect, tuple) else (expect,)
+        assert reply.status in expected, (reply.status, reply.body)
+        return reply.json()
+
+    def advance(self, seconds: float) -> Any:
+        return self.control("POST", "clock/advance", {"seconds": seconds})
+
+
+def make_face(name: str, emulator: Emulator | None = None) -> Api:
+    emulator = emulator or Emulator(clock="manual")
+    return Api(CoreFace(emulator) if name == "core" else ServerFace(emulator))
+
+
+class CoreClient(Api):
+    """The API over the in-process face: `CoreClient(Emulator(...))`."""
+
+    def __init__(self, emulator: Emulator | None = None, key: str = KEY) -> None:
+        super().__init__(CoreFace(emulator or Emulator(clock="manual")), key)
 
 
 def jsonl(rows: list[dict[str, Any]]) -> str:
@@ -75,6 +154,6 @@ def qa_rows(n: int) -> list[dict[str, Any]]:
     return [{"prompt": f"Question {i}?", "response": f"Answer {i}."} for i in range(n)]
 
 
-def classify_params(file_id: str, **extra: Any) -> dict[str, Any]:
-    return {"input_data_file_path": file_id, "judge": JUDGE, "labels": ["good", "bad"],
+def classify_params(file_id: str, judge: dict[str, Any] = JUDGE, **extra: Any) -> dict[str, Any]:
+    return {"input_data_file_path": file_id, "judge": judge, "labels": ["good", "bad"],
             "pass_labels": ["good"], "model_to_evaluate": "response", **extra}

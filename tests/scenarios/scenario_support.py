@@ -1,157 +1,18 @@
-"""Helpers for the scenario and fault tests: one small API client over either face.
-
-`CoreFace` calls `Emulator.handle` directly; `ServerFace` goes through the Starlette app with
-Starlette's TestClient. Both return `Reply`, so a test runs unchanged on each face.
-"""
+"""Helpers for the scenario and fault tests: the face-parametrised client of tests/support.py, with
+a judge that reads both dataset columns and the parameters these tests share."""
 
 from __future__ import annotations
 
-import json
-import warnings
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
-with warnings.catch_warnings():  # Starlette 1.x would rather use httpx2; httpx is what we have
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
+from tests.support import BASE, KEY, Api, CoreFace, Reply, ServerFace, jsonl, make_face, qa_rows  # noqa: F401
+from tests.support import classify_params as support_classify_params
 
-from emulator import Emulator
-from emulator.app import create_app
-from emulator.transport import ApiRequest
-
-BASE = "http://emulator.test"
-KEY = "key-a"
 JUDGE = {"model": "judge-model", "model_source": "serverless", "system_template": "Judge {{prompt}} {{response}}"}
 
 
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-class CoreFace:
-    name = "core"
-
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
-
-    def send(self, method: str, path: str, headers: dict[str, str], body: bytes, query: str) -> Reply:
-        response = self.emulator.handle(ApiRequest(method=method, path=path, base_url=BASE, query_string=query,
-                                                   headers=headers, body=body))
-        return Reply(response.status_code, response.all_headers(), response.body)
-
-
-class ServerFace:
-    name = "server"
-
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
-        self.client = TestClient(create_app(emulator), base_url=BASE)
-
-    def send(self, method: str, path: str, headers: dict[str, str], body: bytes, query: str) -> Reply:
-        url = path + (f"?{query}" if query else "")
-        response = self.client.request(method, url, headers=headers, content=body, follow_redirects=False)
-        return Reply(response.status_code, dict(response.headers), response.content)
-
-
-class Api:
-    """The Together API and the control plane, through one face."""
-
-    def __init__(self, face: CoreFace | ServerFace, key: str = KEY) -> None:
-        self.face = face
-        self.emulator = face.emulator
-        self.key = key
-
-    def request(self, method: str, path: str, *, json_body: Any = None, body: bytes = b"",
-                headers: dict[str, str] | None = None, query: dict[str, Any] | None = None,
-                key: str | None = "default") -> Reply:
-        key = self.key if key == "default" else key
-        all_headers = {"authorization": f"Bearer {key}"} if key else {}
-        if json_body is not None:
-            body = json.dumps(json_body).encode()
-            all_headers["content-type"] = "application/json"
-        all_headers.update({k.lower(): v for k, v in (headers or {}).items()})
-        return self.face.send(method, path, all_headers, body, urlencode(query or {}))
-
-    # ------------------------------------------------------------ API
-
-    def upload(self, content: bytes | str, filename: str = "data.jsonl", key: str | None = "default") -> str:
-        data = content.encode() if isinstance(content, str) else content
-        step1 = self.request("POST", "/v1/files", key=key, headers={
-            "content-type": "application/x-www-form-urlencoded"},
-            body=urlencode({"purpose": "eval", "file_name": filename,
-                            "file_type": filename.rsplit(".", 1)[-1]}).encode())
-        assert step1.status == 302, step1.body
-        path = step1.headers["location"].removeprefix(BASE)
-        assert self.request("PUT", path, body=data, key=None).status == 200
-        file_id = step1.headers["x-together-file-id"]
-        assert self.request("POST", f"/v1/files/{file_id}/preprocess", key=key).status == 200
-        return file_id
-
-    def create(self, eval_type: str, parameters: dict[str, Any], key: str | None = "default") -> Reply:
-        return self.request("POST", "/v1/evaluation", json_body={"type": eval_type, "parameters": parameters},
-                            key=key)
-
-    def create_id(self, eval_type: str, parameters: dict[str, Any], key: str | None = "default") -> str:
-        reply = self.create(eval_type, parameters, key=key)
-        assert reply.status == 200, reply.body
-        return reply.json()["workflow_id"]
-
-    def job(self, workflow_id: str, key: str | None = "default") -> dict[str, Any]:
-        reply = self.request("GET", f"/v1/evaluation/{workflow_id}", key=key)
-        assert reply.status == 200, reply.body
-        return reply.json()
-
-    def status(self, workflow_id: str, key: str | None = "default") -> dict[str, Any]:
-        reply = self.request("GET", f"/v1/evaluation/{workflow_id}/status", key=key)
-        assert reply.status == 200, reply.body
-        return reply.json()
-
-    def own_files(self, key: str | None = "default") -> list[dict[str, Any]]:
-        """The tenant's files, without the built-in datasets every tenant sees."""
-        reply = self.request("GET", "/v1/files", key=key)
-        assert reply.status == 200, reply.body
-        return [file for file in reply.json()["data"] if file["id"].startswith("file-")]
-
-    def content(self, file_id: str) -> list[dict[str, Any]]:
-        reply = self.request("GET", f"/v1/files/{file_id}/content")
-        assert reply.status == 200, reply.body
-        return [json.loads(line) for line in reply.body.decode().splitlines() if line.strip()]
-
-    # ------------------------------------------------------------ control plane
-
-    def control(self, method: str, path: str, body: Any = None, expect: int | tuple[int, ...] = (200, 201)) -> Any:
-        reply = self.request(method, "/_emulator/" + path.lstrip("/"), json_body=body, key=None)
-        expected = expect if isinstance(expect, tuple) else (expect,)
-        assert reply.status in expected, (reply.status, reply.body)
-        return reply.json()
-
-    def advance(self, seconds: float) -> Any:
-        return self.control("POST", "clock/advance", {"seconds": seconds})
-
-
-def make_face(name: str, emulator: Emulator | None = None) -> Api:
-    emulator = emulator or Emulator(clock="manual")
-    return Api(CoreFace(emulator) if name == "core" else ServerFace(emulator))
-
-
-def jsonl(rows: list[dict[str, Any]]) -> str:
-    return "".join(json.dumps(row) + "\n" for row in rows)
-
-
-def qa_rows(n: int) -> list[dict[str, Any]]:
-    return [{"prompt": f"Question {i}?", "response": f"Answer {i}."} for i in range(n)]
-
-
 def classify_params(file_id: str, **extra: Any) -> dict[str, Any]:
-    return {"input_data_file_path": file_id, "judge": JUDGE, "labels": ["good", "bad"],
-            "pass_labels": ["good"], "model_to_evaluate": "response", **extra}
+    return support_classify_params(file_id, **{"judge": JUDGE, **extra})
 
 
 def score_params(file_id: str, **extra: Any) -> dict[str, Any]:
