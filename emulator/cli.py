@@ -18,8 +18,8 @@ OPTIONS = {
     "--seed": "seed", "--clock": "clock", "--time-scale": "time_scale", "--start-time": "start_time",
     "--pending-seconds": "pending_seconds", "--queued-seconds": "queued_seconds",
     "--running-seconds": "running_seconds", "--running-seconds-per-row": "running_seconds_per_row",
-    "--failure-delay-seconds": "failure_delay_seconds", "--progression": "progression",
-    "--polls-per-phase": "polls_per_phase", "--auth": "auth", "--admin-token": "admin_token",
+    "--failure-delay-seconds": "failure_delay_seconds", "--journal-limit": "journal_limit",
+    "--progression": "progression", "--polls-per-phase": "polls_per_phase", "--auth": "auth", "--admin-token": "admin_token",
 }
 
 

@@ -82,6 +82,7 @@ class EmulatorConfig(BaseModel):
         1.0, ge=0, description="How long after reaching `running` a dataset problem ends the job.")
     column_use_rule: bool = Field(True, description="Fail jobs whose dataset has unreferenced columns (spec D6).")
     strict_models: bool = Field(False, description="Fail serverless models missing from the allowlist (spec D3).")
+    journal_limit: int = Field(10_000, ge=0, description="Most recent requests the journal keeps (0: all).")
     model_allowlist: list[str] = Field(
         default_factory=lambda: list(SERVERLESS_ALLOWLIST),
         description="Answer of GET /v1/evaluation/model-list (and the strict-models allowlist).")

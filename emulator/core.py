@@ -57,7 +57,7 @@ class Emulator:
         with self._lock:
             self.state = State()
             self.ids = IdGenerator(self.config.seed)
-            self.journal = Journal(lambda: self.routes)
+            self.journal = Journal(lambda: self.routes, self.config.journal_limit)
             if not keep_clock:
                 self.clock = Clock(self.config.clock, scale=self.config.time_scale,
                                    start_ns=parse_time(self.config.start_time) if self.config.start_time else None)

@@ -12,10 +12,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import httpx
 from starlette.types import Receive, Scope, Send
 
-from .faults import araise_for_fault
 from .transport import ApiResponse
 
 RAW_SEND = "together_emulator.send"
@@ -42,7 +40,9 @@ async def _disconnected(receive: Receive, timeout: float) -> bool:
         return False
 
 
-def _httpx_request(scope: Scope) -> httpx.Request:
+def _httpx_request(scope: Scope) -> Any:
+    import httpx  # only the in-process TestClient path needs it; the server starts without httpx
+
     host, port = scope.get("server") or ("testserver", 80)
     query = scope.get("query_string", b"").decode("latin-1")
     url = f"{scope.get('scheme', 'http')}://{host}:{port}{scope['path']}" + (f"?{query}" if query else "")
@@ -64,6 +64,8 @@ async def play_fault(response: ApiResponse, headers: Headers, scope: Scope, rece
     assert fault is not None
     transport = _transport(scope)
     if transport is None:
+        from .httpx_faults import araise_for_fault
+
         await araise_for_fault(response, _httpx_request(scope))
         await _answer(response, headers, scope, send)
         return

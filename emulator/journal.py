@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
@@ -141,9 +142,11 @@ class Journal:
     (`"GET /v1/evaluation/eval-1a2b-1767225600"`).
     """
 
-    def __init__(self, routes: Callable[[], list["Route"]]) -> None:
+    def __init__(self, routes: Callable[[], list["Route"]], limit: int | None = None) -> None:
         self._routes = routes
-        self._entries: list[RecordedRequest] = []
+        # The most recent `limit` requests (all when None): a long-running server stays bounded.
+        self._entries: deque[RecordedRequest] = deque(maxlen=limit or None)
+        self._recorded = 0
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------ recording
@@ -154,8 +157,9 @@ class Journal:
             return
         job_id, file_id = _ids(call, response)
         with self._lock:
+            self._recorded += 1
             self._entries.append(RecordedRequest(
-                seq=len(self._entries) + 1, method=request.method, path=request.path, query=request.query,
+                seq=self._recorded, method=request.method, path=request.path, query=request.query,
                 body=request.body, tenant=request.api_key, route=call.route.name if call else None,
                 route_path=call.route.path if call else None, job_id=job_id, file_id=file_id,
                 status_code=response.status_code, time_ns=now_ns))
@@ -164,6 +168,7 @@ class Journal:
         """Forget every recorded request (the journal-only reset)."""
         with self._lock:
             self._entries.clear()
+            self._recorded = 0
 
     # ------------------------------------------------------------ reading
 

@@ -28,7 +28,7 @@ from respx.models import AllMockedAssertionError
 from .config import EmulatorConfig
 from .controller import DEFAULT_API_KEY, EmulatorController
 from .core import Emulator
-from .faults import raise_for_fault
+from .httpx_faults import raise_for_fault
 from .openapi import openapi_document
 from .transport import ApiRequest
 

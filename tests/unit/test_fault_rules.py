@@ -7,7 +7,8 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from emulator.faults import AppliedFault, FaultAction, FaultBook, FaultMatch, FaultRule, RequestFacts, httpx_effect
+from emulator.faults import AppliedFault, FaultAction, FaultBook, FaultMatch, FaultRule, RequestFacts
+from emulator.httpx_faults import httpx_effect
 from emulator.transport import ApiResponse
 
 NS = 1_000_000_000

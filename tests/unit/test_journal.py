@@ -107,3 +107,15 @@ def test_reset_starts_a_new_journal(emu: Emulator) -> None:
     create_job(emu)
     emu.reset()
     assert len(emu.journal) == 0
+
+
+def test_the_journal_keeps_the_most_recent_requests_up_to_its_limit() -> None:
+    from emulator import Emulator
+    from tests.support import CoreClient
+
+    client = CoreClient(Emulator(clock="manual", journal_limit=3))
+    for n in range(5):
+        client.request("GET", f"/v1/evaluation/eval-000{n}-1")
+    entries = client.emulator.journal.entries
+    assert [entry.seq for entry in entries] == [3, 4, 5]
+    assert [entry.path for entry in entries] == [f"/v1/evaluation/eval-000{n}-1" for n in (2, 3, 4)]
