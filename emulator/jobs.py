@@ -3,7 +3,7 @@ control plane's moves (advance one job, force a status, attach a scenario to one
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from . import lifecycle, magic, preflight
 from .clock import NS
@@ -11,7 +11,7 @@ from .datasets import DatasetError
 from .errors import Conflict, InvalidRequest, NotFound
 from .ids import derived_uuid4
 from .lifecycle import TERMINAL, Phase
-from .results import Judge, is_job_failure, sorted_results, summarize
+from .results import Judge, canonical, is_job_failure, sorted_results, summarize
 from .scenarios import CreateContext, Outcome, Progression, Scenario, verdict_weights
 from .store import Job, StoredFile, Tenant
 from .validation import validate_create
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 TOO_MANY_FAILURES = ("{failed} of {total} rows failed generation or judging, more than 30%. "
                      "Check the models, templates and dataset, then run the evaluation again.")
+SHARED_LIMIT = 1024  # distinct job configurations whose immutable values are shared
+
 DEFAULT_ERRORS = {
     "error": "The evaluation job failed because of an internal error. Please run it again.",
     "user_error": "The evaluation job failed because of a problem with its request or dataset.",
@@ -38,6 +40,16 @@ def settings_scenario(emulator: "Emulator") -> Scenario:
 class Jobs:
     def __init__(self, emulator: "Emulator") -> None:
         self.emulator = emulator
+        # Immutable values that identical jobs share (judges, echoed parameters), bounded.
+        self._shared: dict[str, Any] = {}
+
+    def _intern(self, key: str, make: Callable[[], Any]) -> Any:
+        value = self._shared.get(key)
+        if value is None:
+            if len(self._shared) >= SHARED_LIMIT:
+                self._shared.clear()
+            value = self._shared[key] = make()
+        return value
 
     # ------------------------------------------------------------ create
 
@@ -53,8 +65,10 @@ class Jobs:
         context = CreateContext(tenant.key, tenant.name, eval_type, body["parameters"], file_id,
                                 file.filename if file else None)
         chosen = emu.state.scenarios.resolve(context, magic=magic_scenario, base=settings_scenario(emu))
-        job = Job(workflow_id=workflow_id, tenant=tenant.key, type=eval_type, parameters=body["parameters"],
-                  judge=Judge(eval_type, params, emu.config.seed), created_ns=now, phases=[], dataset=None,
+        echoed = body["parameters"]
+        echoed = self._intern("parameters\x1f" + canonical(echoed), lambda: echoed)
+        job = Job(workflow_id=workflow_id, tenant=tenant.key, type=eval_type, parameters=echoed,
+                  judge=self.judge(eval_type, params, chosen.outcome), created_ns=now, phases=[], dataset=None,
                   progression=chosen.progression, outcome=chosen.outcome, source=chosen.source)
         self._load(job, file, magic_scenario is not None)
         self._judge(job)
@@ -76,10 +90,16 @@ class Jobs:
         if job.dataset is not None and job.problem is None:
             job.result_file_id = "file-" + derived_uuid4(emu.config.seed, job.tenant, job.workflow_id, "result")
 
+    def judge(self, eval_type: str, params: Any, outcome: Outcome) -> Judge:
+        """The judge of a job configuration under an outcome, shared by identical jobs."""
+        weights = verdict_weights(outcome, params)
+        seed = self.emulator.config.seed
+        return self._intern(f"judge\x1f{seed}\x1f{eval_type}\x1f{params!r}\x1f{weights!r}",
+                            lambda: Judge(eval_type, params, seed, weights))
+
     def _judge(self, job: Job) -> None:
         """Verdicts and aggregates under the job's outcome (a pure function of seed, config, rows)."""
-        judge = job.judge
-        job.judge = Judge(judge.type, judge.params, judge.seed, verdict_weights(job.outcome, judge.params))
+        job.judge = self.judge(job.type, job.judge.params, job.outcome)
         if job.dataset is not None and job.problem is None:
             results, job.failed_rows = summarize(job.judge, job.dataset)
             # Stored as served (sorted, with result_file_id) so `results()` returns it as is.
