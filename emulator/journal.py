@@ -96,6 +96,11 @@ class RecordedRequestList(BaseModel):
     data: list[RecordedRequestView]
 
 
+# Routes whose response names what they created (read only for those: a list body can be large).
+CREATING_ROUTES = frozenset({"evaluation.create", "files.upload", "files.direct_upload", "files.multipart.initiate",
+                             "files.multipart.complete", "files.preprocess"})
+
+
 def _ids(call: "Call | None", response: ApiResponse) -> tuple[str | None, str | None]:
     """(job id, file id) a request concerns: from its path, else from what it created."""
     name = call.route.name if call else ""
@@ -105,7 +110,7 @@ def _ids(call: "Call | None", response: ApiResponse) -> tuple[str | None, str | 
             job_id = call.params["id"]
         elif name.startswith("files"):
             file_id = call.params["id"]
-    if response.status_code < 400 and (job_id or file_id) is None:
+    if name in CREATING_ROUTES and response.status_code < 400 and (job_id or file_id) is None:
         file_id = response.headers.get("x-together-file-id")
         if response.media_type == "application/json" and response.body[:1] == b"{":
             try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
@@ -21,14 +22,14 @@ class ApiRequest:
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names
     body: bytes = b""
 
-    @property
+    @cached_property
     def query(self) -> dict[str, str]:
-        return dict(parse_qsl(self.query_string, keep_blank_values=True))
+        return dict(parse_qsl(self.query_string, keep_blank_values=True)) if self.query_string else {}
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
 
-    @property
+    @cached_property
     def api_key(self) -> str | None:
         """The bearer key, or None when absent or empty."""
         auth = self.header("authorization") or ""
