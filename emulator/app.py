@@ -5,6 +5,8 @@ core's bytes back, with no Request/Response objects in between (the core already
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,6 +20,7 @@ from .openapi import openapi_document
 from .transport import ApiRequest
 
 ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
+OPENAPI_PATH = "/openapi.json"
 
 
 async def read_body(receive: Receive) -> bytes:
@@ -58,11 +61,20 @@ class CoreEndpoint:
 
 
 class EmulatorApp(Starlette):
-    """The Starlette app, keeping the server's own `send` in the scope so that a fault can drop
-    the connection (`fault_responses.py`)."""
+    """The Starlette app. HTTP requests for the core go straight to it: the core routes them itself
+    and never raises, so Starlette's router and error middleware would only add time per request.
+    The server's own `send` stays in the scope so that a fault can drop the connection
+    (`fault_responses.py`)."""
+
+    def __init__(self, core: CoreEndpoint, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.core = core
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope[RAW_SEND] = send
+        if scope["type"] == "http" and scope["path"] != OPENAPI_PATH:
+            await self.core(scope, receive, send)
+            return
         await super().__call__(scope, receive, send)
 
 
@@ -73,9 +85,10 @@ def create_app(emulator: Emulator | None = None, config: EmulatorConfig | None =
     async def openapi(request: Request) -> Response:
         return Response(openapi_document(), media_type="application/json")
 
-    app = EmulatorApp(routes=[
-        StarletteRoute("/openapi.json", openapi, methods=["GET"]),
-        StarletteRoute("/{path:path}", CoreEndpoint(emu), methods=ALL_METHODS),
+    core = CoreEndpoint(emu)
+    app = EmulatorApp(core, routes=[
+        StarletteRoute(OPENAPI_PATH, openapi, methods=["GET"]),
+        StarletteRoute("/{path:path}", core, methods=ALL_METHODS),
     ])
     app.state.emulator = emu
     return app

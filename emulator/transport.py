@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
@@ -21,16 +20,22 @@ class ApiRequest:
     query_string: str = ""
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names
     body: bytes = b""
+    api_key: str | None = field(init=False, repr=False)  # the bearer key, None when absent or empty
 
-    @cached_property
+    def __post_init__(self) -> None:
+        self.api_key = self._bearer_key()
+        self._query: dict[str, str] | None = None
+
+    @property
     def query(self) -> dict[str, str]:
-        return dict(parse_qsl(self.query_string, keep_blank_values=True)) if self.query_string else {}
+        if self._query is None:  # parsed on first use (functools.cached_property locks on 3.11)
+            self._query = dict(parse_qsl(self.query_string, keep_blank_values=True)) if self.query_string else {}
+        return self._query
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
 
-    @cached_property
-    def api_key(self) -> str | None:
+    def _bearer_key(self) -> str | None:
         """The bearer key, or None when absent or empty."""
         auth = self.header("authorization") or ""
         scheme, _, key = auth.partition(" ")
