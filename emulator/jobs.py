@@ -24,6 +24,20 @@ TOO_MANY_FAILURES = ("{failed} of {total} rows failed generation or judging, mor
                      "Check the models, templates and dataset, then run the evaluation again.")
 SHARED_LIMIT = 1024  # distinct job configurations whose immutable values are shared
 
+# Immutable values that identical jobs share, across every emulator of the process: judges, echoed
+# parameters and summaries are pure functions of their key, so a suite that creates the same job in
+# many tests computes it once. Bounded; cleared when full.
+_SHARED: dict[str, Any] = {}
+
+
+def shared(key: str, make: Callable[[], Any]) -> Any:
+    value = _SHARED.get(key)
+    if value is None:
+        if len(_SHARED) >= SHARED_LIMIT:
+            _SHARED.clear()
+        value = _SHARED[key] = make()
+    return value
+
 DEFAULT_ERRORS = {
     "error": "The evaluation job failed because of an internal error. Please run it again.",
     "user_error": "The evaluation job failed because of a problem with its request or dataset.",
@@ -40,16 +54,6 @@ def settings_scenario(emulator: "Emulator") -> Scenario:
 class Jobs:
     def __init__(self, emulator: "Emulator") -> None:
         self.emulator = emulator
-        # Immutable values that identical jobs share (judges, echoed parameters), bounded.
-        self._shared: dict[str, Any] = {}
-
-    def _intern(self, key: str, make: Callable[[], Any]) -> Any:
-        value = self._shared.get(key)
-        if value is None:
-            if len(self._shared) >= SHARED_LIMIT:
-                self._shared.clear()
-            value = self._shared[key] = make()
-        return value
 
     # ------------------------------------------------------------ create
 
@@ -66,7 +70,7 @@ class Jobs:
                                 file.filename if file else None)
         chosen = emu.state.scenarios.resolve(context, magic=magic_scenario, base=settings_scenario(emu))
         echoed = body["parameters"]
-        echoed = self._intern("parameters\x1f" + canonical(echoed), lambda: echoed)
+        echoed = shared("parameters\x1f" + canonical(echoed), lambda: echoed)
         job = Job(workflow_id=workflow_id, tenant=tenant.key, type=eval_type, parameters=echoed,
                   judge=self.judge(eval_type, params, chosen.outcome), created_ns=now, phases=[], dataset=None,
                   progression=chosen.progression, outcome=chosen.outcome, source=chosen.source)
@@ -94,14 +98,16 @@ class Jobs:
         """The judge of a job configuration under an outcome, shared by identical jobs."""
         weights = verdict_weights(outcome, params)
         seed = self.emulator.config.seed
-        return self._intern(f"judge\x1f{seed}\x1f{eval_type}\x1f{params!r}\x1f{weights!r}",
-                            lambda: Judge(eval_type, params, seed, weights))
+        key = f"{seed}\x1f{eval_type}\x1f{params!r}\x1f{weights!r}"
+        return shared("judge\x1f" + key, lambda: Judge(eval_type, params, seed, weights, cache_key=key))
 
     def _judge(self, job: Job) -> None:
         """Verdicts and aggregates under the job's outcome (a pure function of seed, config, rows)."""
         job.judge = self.judge(job.type, job.judge.params, job.outcome)
         if job.dataset is not None and job.problem is None:
-            results, job.failed_rows = summarize(job.judge, job.dataset)
+            judge, dataset = job.judge, job.dataset
+            results, job.failed_rows = shared(f"summary\x1f{judge.cache_key}\x1f{dataset.fingerprint}",
+                                              lambda: summarize(judge, dataset))
             # Stored as served (sorted, with result_file_id) so `results()` returns it as is.
             job.results = sorted_results({**results, "result_file_id": job.result_file_id})
 

@@ -87,7 +87,8 @@ class Judge:
     """Computes the verdict of every row of one job."""
 
     def __init__(self, eval_type: str, params: ClassifyParameters | ScoreParameters | CompareParameters,
-                 seed: int, outcome: Outcome = DEFAULT_OUTCOME) -> None:
+                 seed: int, outcome: Outcome = DEFAULT_OUTCOME, cache_key: str | None = None) -> None:
+        self.cache_key = cache_key  # what identical judges are shared under (jobs.shared), if anything
         self.type = eval_type
         self.params = params
         self.seed = seed
