@@ -15,7 +15,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from .datasets import Dataset
+from .datasets import Dataset, paused_gc
 from .templates import render
 from .textgen import sentences
 from .wire import ClassifyParameters, CompareParameters, ModelRequest, ScoreParameters
@@ -231,21 +231,22 @@ def summarize(judge: Judge, dataset: Dataset) -> tuple[dict[str, Any], int]:
     params = judge.params
     if isinstance(params, ClassifyParameters):
         labels = {label: 0 for label in params.labels}
-    for verdict in judge.verdicts(dataset, text=False):
-        generation_fails += verdict.generation_failed
-        judge_fails += verdict.judge_failures
-        invalid += verdict.invalid
-        if not verdict.successful:
-            failed_rows += 1
-            continue
-        if verdict.label is not None:
-            labels[verdict.label] += 1
-            passes += verdict.label in params.pass_labels  # type: ignore[union-attr]
-        elif verdict.score is not None:
-            scores.append(verdict.score)
-            passes += verdict.score >= params.pass_threshold  # type: ignore[union-attr]
-        else:
-            wins[verdict.final_decision] += 1
+    with paused_gc():
+        for verdict in judge.verdicts(dataset, text=False):
+            generation_fails += verdict.generation_failed
+            judge_fails += verdict.judge_failures
+            invalid += verdict.invalid
+            if not verdict.successful:
+                failed_rows += 1
+                continue
+            if verdict.label is not None:
+                labels[verdict.label] += 1
+                passes += verdict.label in params.pass_labels  # type: ignore[union-attr]
+            elif verdict.score is not None:
+                scores.append(verdict.score)
+                passes += verdict.score >= params.pass_threshold  # type: ignore[union-attr]
+            else:
+                wins[verdict.final_decision] += 1
     if isinstance(params, ClassifyParameters):
         results: dict[str, Any] = {
             "generation_fail_count": generation_fails, "invalid_label_count": invalid,
@@ -296,5 +297,6 @@ def result_row(judge: Judge, verdict: RowVerdict) -> dict[str, Any]:
 
 def result_file(judge: Judge, dataset: Dataset) -> bytes:
     """The JSONL result file: one row per input row, in input order (spec D8)."""
-    lines = [_row_json(result_row(judge, verdict)) for verdict in judge.verdicts(dataset)]
+    with paused_gc():
+        lines = [_row_json(result_row(judge, verdict)) for verdict in judge.verdicts(dataset)]
     return ("\n".join(lines) + "\n").encode()
