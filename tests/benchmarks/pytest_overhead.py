@@ -134,5 +134,5 @@ def measure(repetitions: int = 3) -> list[Figure]:
                f"{medians['canned']:.2f} s", f"{medians['empty']:.2f} s ({TESTS} empty tests)",
                f"+{extra['canned']:.2f} ms/test", "for reference", True),
         Figure("pytest: the emulator's own share per test (emulator fixture − canned respx router)",
-               f"+{extra['jobs'] - extra['canned']:.2f} ms/test", "–", "–", "for reference", True),
+               f"{extra['jobs'] - extra['canned']:+.2f} ms/test", "–", "–", "for reference", True),
     ]
