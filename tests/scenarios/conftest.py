@@ -15,6 +15,8 @@ if str(HERE) not in sys.path:  # the helpers are a plain module, whatever pytest
 
 from scenario_support import Api, make_face  # noqa: E402
 
+from tests.together15 import Together15Unavailable, together15_python  # noqa: E402
+
 from emulator import Emulator  # noqa: E402
 from emulator.server import EmulatorServer  # noqa: E402
 
@@ -47,20 +49,10 @@ def live() -> Iterator[EmulatorServer]:
         server.stop()
 
 
-def together15_python() -> Path | None:
-    """An interpreter with together==1.5.35: $TOGETHER15_PYTHON, /work/venv15, or the contract venv."""
-    candidates = [os.environ.get("TOGETHER15_PYTHON"), "/work/venv15/bin/python",
-                  str(REPO_ROOT / ".venvs" / "together-1.5.35" / "bin" / "python")]
-    for candidate in candidates:
-        if candidate and Path(candidate).exists():
-            return Path(candidate)
-    return None
-
-
 @pytest.fixture(scope="session")
 def python15() -> Path:
-    python = together15_python()
-    if python is None:
-        pytest.skip("no interpreter with together==1.5.35 (set TOGETHER15_PYTHON, or run tests/contract once "
-                    "to build .venvs/together-1.5.35)")
-    return python
+    """An interpreter with together==1.5.35 (see tests/together15.py); never skipped."""
+    try:
+        return together15_python()
+    except Together15Unavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
