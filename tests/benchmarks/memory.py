@@ -25,22 +25,15 @@ def rss_bytes() -> int:
 def child() -> None:
     import gc
 
-    from .big_datasets import call, dataset
     from emulator import Emulator
 
+    from .workload import call, completed_job, upload
+
     emulator = Emulator(clock="manual")
-    file_id = call(emulator, "POST", "/v1/files", b"purpose=eval&file_name=d.jsonl&file_type=jsonl",
-                   {"content-type": "application/x-www-form-urlencoded"}).decode()
-    call(emulator, "PUT", f"/_emulator/uploads/{next(iter(emulator.state.uploads))}", dataset(ROWS))
-    call(emulator, "POST", f"/v1/files/{file_id}/preprocess")
-    body = json.dumps({"type": "classify", "parameters": {
-        "input_data_file_path": file_id, "labels": ["good", "bad"], "pass_labels": ["good"],
-        "model_to_evaluate": "response",
-        "judge": {"model": "judge", "model_source": "serverless", "system_template": "Rate {{prompt}}"}}}).encode()
+    file_id = upload(emulator, ROWS)
 
     def one_job() -> None:
-        workflow_id = json.loads(call(emulator, "POST", "/v1/evaluation", body))["workflow_id"]
-        emulator.advance(3600)
+        workflow_id = completed_job(emulator, file_id)
         results = json.loads(call(emulator, "GET", f"/v1/evaluation/{workflow_id}/status"))["results"]
         call(emulator, "GET", f"/v1/files/{results['result_file_id']}/content")
 

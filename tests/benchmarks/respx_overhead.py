@@ -3,7 +3,6 @@ against the same SDK call answered by a bare respx route returning the same byte
 
 from __future__ import annotations
 
-import json
 
 import httpx
 import respx
@@ -11,31 +10,17 @@ import respx
 from emulator import Emulator
 from emulator.mock import respx_router
 
-from .big_datasets import call, dataset
 from .timing import Figure, interleaved, per_call
+from .workload import call, completed_job, upload
 
 URL = "http://together-emulator.test"
-
-
-def completed_job(emulator: Emulator) -> str:
-    file_id = call(emulator, "POST", "/v1/files", b"purpose=eval&file_name=d.jsonl&file_type=jsonl",
-                   {"content-type": "application/x-www-form-urlencoded"}).decode()
-    call(emulator, "PUT", f"/_emulator/uploads/{next(iter(emulator.state.uploads))}", dataset(100))
-    call(emulator, "POST", f"/v1/files/{file_id}/preprocess")
-    body = json.dumps({"type": "classify", "parameters": {
-        "input_data_file_path": file_id, "labels": ["good", "bad"], "pass_labels": ["good"],
-        "model_to_evaluate": "response",
-        "judge": {"model": "judge", "model_source": "serverless", "system_template": "Rate {{prompt}}"}}}).encode()
-    workflow_id = json.loads(call(emulator, "POST", "/v1/evaluation", body))["workflow_id"]
-    emulator.advance(3600)
-    return workflow_id
 
 
 def measure(calls: int = 500, repetitions: int = 9) -> list[Figure]:
     from together import Together
 
     emulator = Emulator(clock="manual")
-    workflow_id = completed_job(emulator)
+    workflow_id = completed_job(emulator, upload(emulator, 100))
     path = f"/v1/evaluation/{workflow_id}/status"
     body = call(emulator, "GET", path)
     ours = respx_router(emulator, base_url=URL)

@@ -33,19 +33,10 @@ def run_server(kind: str, body_path: str) -> None:
     from emulator.app import create_app
     from emulator.server import bind, url_of
 
-    from .big_datasets import call, dataset
+    from .workload import call, completed_job, upload
 
     emulator = Emulator(clock="manual")
-    file_id = call(emulator, "POST", "/v1/files", b"purpose=eval&file_name=d.jsonl&file_type=jsonl",
-                   {"content-type": "application/x-www-form-urlencoded"}).decode()
-    call(emulator, "PUT", f"/_emulator/uploads/{next(iter(emulator.state.uploads))}", dataset(100))
-    call(emulator, "POST", f"/v1/files/{file_id}/preprocess")
-    workflow_id = json.loads(call(emulator, "POST", "/v1/evaluation", json.dumps({"type": "classify", "parameters": {
-        "input_data_file_path": file_id, "labels": ["good", "bad"], "pass_labels": ["good"],
-        "model_to_evaluate": "response",
-        "judge": {"model": "judge", "model_source": "serverless", "system_template": "Rate {{prompt}}"}}}).encode()))[
-        "workflow_id"]
-    emulator.advance(3600)
+    workflow_id = completed_job(emulator, upload(emulator, 100))
     path = f"/v1/evaluation/{workflow_id}/status"
     body = call(emulator, "GET", path)
     if kind == "emulator":
