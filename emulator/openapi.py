@@ -40,12 +40,33 @@ SCHEMAS: dict[str, tuple[type[BaseModel] | None, type[BaseModel] | None, int]] =
 LISTS = {"evaluation.list", "evaluations.list"}
 
 
+def control_requests() -> dict[str, tuple[type[BaseModel], bool]]:
+    """Control-plane route name -> (request model, body is a JSON array of it)."""
+    from .control import (ClockRunRequest, ClockScaleRequest, ClockSetRequest, JobAdvanceRequest, JobStatusRequest,
+                          SeedRequest)
+    from .faults import FaultRule
+    from .scenarios import Scenario, ScenarioEntry
+    from .snapshot import Snapshot
+
+    return {
+        "control.seed": (SeedRequest, False), "control.clock.set": (ClockSetRequest, False),
+        "control.clock.run": (ClockRunRequest, False), "control.clock.scale": (ClockScaleRequest, False),
+        "control.scenarios.add": (ScenarioEntry, False), "control.scenarios.default": (Scenario, False),
+        "control.scenarios.type": (Scenario, False), "control.jobs.scenario": (Scenario, False),
+        "control.faults.add": (FaultRule, False), "control.faults.replace": (FaultRule, True),
+        "control.jobs.advance": (JobAdvanceRequest, False), "control.jobs.status": (JobStatusRequest, False),
+        "control.state.import": (Snapshot, False),
+    }
+
+
 @lru_cache(maxsize=1)
 def openapi_document() -> bytes:
     from .api import API_ROUTES
     from .control import CONTROL_ROUTES
 
+    controls = control_requests()
     models = {m for req, resp, _ in SCHEMAS.values() for m in (req, resp) if m} | {wire.ErrorBody}
+    models |= {model for model, _ in controls.values()}
     refs, definitions = models_json_schema([(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
                                            ref_template="#/components/schemas/{model}", by_alias=True)
     ref = {model: refs[(model, "validation")] for model in models}
@@ -67,6 +88,10 @@ def openapi_document() -> bytes:
             media = "application/x-www-form-urlencoded" if route.name.startswith("files.") and \
                 "upload" in route.name else "application/json"
             operation["requestBody"] = {"content": {media: {"schema": ref[request_model]}}}
+        elif route.name in controls:
+            model, array = controls[route.name]
+            schema = {"type": "array", "items": ref[model]} if array else ref[model]
+            operation["requestBody"] = {"content": {"application/json": {"schema": schema}}}
         if route.auth:
             operation["security"] = [{"bearer": []}]
         paths.setdefault(path, {})[route.method.lower()] = operation

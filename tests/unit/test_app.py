@@ -69,6 +69,11 @@ def test_openapi_document_lists_every_route_and_schema() -> None:
         path = route.path.replace(":int}", "}")
         assert route.method.lower() in document["paths"][path], path
     schemas = document["components"]["schemas"]
-    for name in ("EvaluationJob", "EvaluationCreateRequest", "FileObject", "ErrorBody", "ClassifyParameters"):
+    for name in ("EvaluationJob", "EvaluationCreateRequest", "FileObject", "ErrorBody", "ClassifyParameters",
+                 "FaultRule", "ScenarioEntry", "Snapshot"):
         assert name in schemas
+    add_fault = document["paths"]["/_emulator/faults"]["post"]["requestBody"]["content"]["application/json"]
+    assert add_fault["schema"] == {"$ref": "#/components/schemas/FaultRule"}
+    replace = document["paths"]["/_emulator/faults"]["put"]["requestBody"]["content"]["application/json"]
+    assert replace["schema"] == {"type": "array", "items": {"$ref": "#/components/schemas/FaultRule"}}
     json.dumps(document)
