@@ -4,6 +4,7 @@ the latter parsed by python-multipart, Starlette's own form parser, through its 
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
@@ -11,6 +12,10 @@ from python_multipart import parse_form as parse_multipart
 from python_multipart.exceptions import FormParserError
 
 from .errors import InvalidRequest
+
+# A malformed body is the client's mistake, answered with a 400: without a handler of its own the
+# parser's log line would go to stderr through logging's last resort on every such request.
+logging.getLogger("python_multipart").addHandler(logging.NullHandler())
 
 
 @dataclass
