@@ -65,7 +65,8 @@ def update_evaluation(call: Call) -> ApiResponse:
 
 def model_list(call: Call) -> ApiResponse:
     source = call.request.query.get("model_source") or "all"
-    models = call.emulator.config.model_allowlist if source in ("all", "serverless") else []
+    config = call.emulator.config
+    models = config.model_allowlist if source in ("all", "serverless") else config.model_lists.get(source, [])
     return json_response(ModelListResponse(model_list=list(models)))
 
 

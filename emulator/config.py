@@ -58,7 +58,7 @@ class SeedFile(BaseModel):
 
 
 # Fields that hold tables, not scalars: no environment variable or CLI option reads them.
-COMPOSITE_FIELDS = frozenset({"model_allowlist", "defaults", "types", "scenarios", "faults", "tenants", "files"})
+COMPOSITE_FIELDS = frozenset({"model_allowlist", "model_lists", "defaults", "types", "scenarios", "faults", "tenants", "files"})
 
 
 class EmulatorConfig(BaseModel):
@@ -86,6 +86,9 @@ class EmulatorConfig(BaseModel):
     model_allowlist: list[str] = Field(
         default_factory=lambda: list(SERVERLESS_ALLOWLIST),
         description="Answer of GET /v1/evaluation/model-list (and the strict-models allowlist).")
+    model_lists: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Answer of the model list for other `model_source` values (e.g. dedicated); empty by default.")
     progression: ProgressionMode = Field(
         "durations", description="Default progression: immediate, after_polls, durations or manual.")
     polls_per_phase: int = Field(1, ge=0, description="Reads per phase under the after_polls progression.")

@@ -133,3 +133,10 @@ def test_parameters_are_echoed_as_submitted(client: CoreClient) -> None:
     params["judge"] = {**params["judge"], "external_api_token": None, "max_tokens": 10}
     job_id = client.create("classify", params).json()["workflow_id"]
     assert client.job(job_id)["parameters"] == params
+
+
+def test_model_lists_for_other_sources_are_configurable() -> None:
+    client = CoreClient(Emulator(clock="manual", model_lists={"dedicated": ["ep_abc123"]}))
+    for path in ("/v1/evaluation/model-list", "/v1/evaluations/model-list"):
+        assert client.request("GET", path, query={"model_source": "dedicated"}).json() == {"model_list": ["ep_abc123"]}
+        assert client.request("GET", path, query={"model_source": "external"}).json() == {"model_list": []}
