@@ -177,17 +177,27 @@ def add_scenario(call: Call) -> ApiResponse:
     return data_response(added.model_dump(mode="json"), 201)
 
 
+def _cleared(removed: list[Any]) -> ApiResponse:
+    """The answer of a DELETE that empties a book of rules: the ids it removed."""
+    return data_response({"removed": [item.id for item in removed]})
+
+
+def _removed(removed: Any, kind: str, listing: str, item_id: str) -> ApiResponse:
+    """The answer of a DELETE of one rule by id: the rule, or a 404 naming where they are listed."""
+    if removed is None:
+        raise NotFound(f"{kind} '{item_id}' not found; GET {listing} lists them.", param="id")
+    return data_response(removed.model_dump(mode="json"))
+
+
 def clear_scenarios(call: Call) -> ApiResponse:
     book = call.emulator.state.scenarios
     removed, book.entries = book.entries, []
-    return data_response({"removed": [entry.id for entry in removed]})
+    return _cleared(removed)
 
 
 def remove_scenario(call: Call) -> ApiResponse:
-    removed = call.emulator.state.scenarios.remove(call.params["id"])
-    if removed is None:
-        raise NotFound(f"Scenario '{call.params['id']}' not found; GET /_emulator/scenarios lists them.", param="id")
-    return data_response(removed.model_dump(mode="json"))
+    return _removed(call.emulator.state.scenarios.remove(call.params["id"]), "Scenario", "/_emulator/scenarios",
+                    call.params["id"])
 
 
 def set_default_scenario(call: Call) -> ApiResponse:
@@ -250,14 +260,12 @@ def replace_faults(call: Call) -> ApiResponse:
 def clear_faults(call: Call) -> ApiResponse:
     book = call.emulator.state.faults
     removed, book.rules = book.rules, []
-    return data_response({"removed": [rule.id for rule in removed]})
+    return _cleared(removed)
 
 
 def remove_fault(call: Call) -> ApiResponse:
-    removed = call.emulator.state.faults.remove(call.params["id"])
-    if removed is None:
-        raise NotFound(f"Fault '{call.params['id']}' not found; GET /_emulator/faults lists them.", param="id")
-    return data_response(removed.model_dump(mode="json"))
+    return _removed(call.emulator.state.faults.remove(call.params["id"]), "Fault", "/_emulator/faults",
+                    call.params["id"])
 
 
 # ---------------------------------------------------------------- jobs

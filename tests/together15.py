@@ -59,3 +59,13 @@ def together15_python() -> Path:
     if installed_version(python) != VERSION:
         raise Together15Unavailable(f"built {VENV} but it does not have together=={VERSION}.")
     return python
+
+
+def together15_python_or_fail() -> Path:
+    """`together15_python()` for a fixture: an unavailable interpreter fails the test with the reason."""
+    import pytest
+
+    try:
+        return together15_python()
+    except Together15Unavailable as exc:
+        pytest.fail(str(exc), pytrace=False)

@@ -20,8 +20,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from tests.together15 import Together15Unavailable
-from tests.together15 import together15_python as find_together15_python
+from tests.together15 import together15_python_or_fail
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -68,10 +67,7 @@ def anyio_backend() -> str:
 @pytest.fixture(scope="session")
 def together15_python() -> Path:
     """Path of a Python with together==1.5.35 (never this interpreter: it has together 3.x)."""
-    try:
-        return find_together15_python()
-    except Together15Unavailable as exc:
-        pytest.fail(str(exc), pytrace=False)
+    return together15_python_or_fail()
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ if str(HERE) not in sys.path:  # the helpers are a plain module, whatever pytest
 
 from scenario_support import Api, make_face  # noqa: E402
 
-from tests.together15 import Together15Unavailable, together15_python  # noqa: E402
+from tests.together15 import together15_python_or_fail  # noqa: E402
 
 from emulator import Emulator  # noqa: E402
 from emulator.server import EmulatorServer  # noqa: E402
@@ -52,7 +52,4 @@ def live() -> Iterator[EmulatorServer]:
 @pytest.fixture(scope="session")
 def python15() -> Path:
     """An interpreter with together==1.5.35 (see tests/together15.py); never skipped."""
-    try:
-        return together15_python()
-    except Together15Unavailable as exc:
-        pytest.fail(str(exc), pytrace=False)
+    return together15_python_or_fail()

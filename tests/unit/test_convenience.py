@@ -51,6 +51,14 @@ class Docs:
             assert len(seen) < 100
         return seen
 
+    def completed(self, evaluation_type: str, dataset: str, baseline_model: str) -> dict[str, Any]:
+        """Create a documented job of MODEL (against `baseline_model` for compare), run it to the end,
+        and return the retrieved job."""
+        extra = {"parameters": {"baseline_model": baseline_model}} if evaluation_type == "compare" else {}
+        job_id = self.create(model=MODEL, evaluation_type=evaluation_type, dataset=dataset, **extra).json()["id"]
+        self.wait(job_id)
+        return self.retrieve(job_id)
+
     def result_rows(self, job: dict[str, Any]) -> list[dict[str, Any]]:
         content = self.http.get(f"/v1/files/{job['results']['result_file_id']}/content", headers=AUTH).content
         return [json.loads(line) for line in content.splitlines()]
@@ -115,11 +123,7 @@ def test_status_before_completion_has_no_score(docs: Docs) -> None:
 
 @pytest.mark.parametrize("evaluation_type", ["classify", "score", "compare"])
 def test_metrics_agree_with_the_per_row_verdicts_of_the_result_file(docs: Docs, evaluation_type: str) -> None:
-    extra = {"parameters": {"baseline_model": "openai/gpt-oss-20b"}} if evaluation_type == "compare" else {}
-    job_id = docs.create(model=MODEL, evaluation_type=evaluation_type, dataset="standard-benchmark-v1",
-                         **extra).json()["id"]
-    docs.wait(job_id)
-    job = docs.retrieve(job_id)
+    job = docs.completed(evaluation_type, "standard-benchmark-v1", baseline_model="openai/gpt-oss-20b")
     rows = docs.result_rows(job)
     assert len(rows) == 120
 
@@ -154,11 +158,7 @@ def test_metrics_agree_with_the_per_row_verdicts_of_the_result_file(docs: Docs, 
 
 @pytest.mark.parametrize("evaluation_type", ["classify", "score", "compare"])
 def test_score_per_type_agrees_with_the_real_results(docs: Docs, evaluation_type: str) -> None:
-    extra = {"parameters": {"baseline_model": "Qwen/Qwen3.5-9B"}} if evaluation_type == "compare" else {}
-    job_id = docs.create(model=MODEL, evaluation_type=evaluation_type, dataset="math-benchmark-v1",
-                         **extra).json()["id"]
-    docs.wait(job_id)
-    job = docs.retrieve(job_id)
+    job = docs.completed(evaluation_type, "math-benchmark-v1", baseline_model="Qwen/Qwen3.5-9B")
     results, n = job["results"], builtin_datasets.get("math-benchmark-v1").rows  # type: ignore[union-attr]
     if evaluation_type == "classify":
         expected = results["pass_percentage"] / 100
