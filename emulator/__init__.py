@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-
-from .config import EmulatorConfig  # noqa: E402
-from .core import Emulator  # noqa: E402
+from ._version import __version__
+from .engine._config import EmulatorConfig
+from .http._core import Emulator
 
 if TYPE_CHECKING:
-    from .controller import EmulatorController
-    from .mock import EmulatorMock, respx_router
+    from .faces._controller import EmulatorController
+    from .faces._mock import EmulatorMock, respx_router
 
 __all__ = ["Emulator", "EmulatorConfig", "EmulatorController", "EmulatorMock", "respx_router", "__version__"]
 
 # The in-process face pulls in respx and httpx; the server never needs them, so they load on first use.
-_LAZY = {"EmulatorController": "controller", "EmulatorMock": "mock", "respx_router": "mock"}
+_LAZY = {"EmulatorController": "faces._controller", "EmulatorMock": "faces._mock", "respx_router": "faces._mock"}
 
 
 def __getattr__(name: str) -> Any:

@@ -14,15 +14,15 @@ expects) and hand the test an `EmulatorController`. Settings: `@pytest.mark.toge
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from emulator.controller import EmulatorController
-from emulator.core import Emulator
-from emulator.mock import TEST_DEFAULTS, EmulatorMock
-from emulator.server import EmulatorServer
-
+from ..faces._controller import EmulatorController
+from ..faces._mock import TEST_DEFAULTS, EmulatorMock
+from ..faces._server import EmulatorServer
+from ..http._core import Emulator
 from . import _options
 from ._sleep import patch_sleep
 
@@ -40,8 +40,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_DEFAULTS] = _options.session_defaults(config)
 
 
-def _prepare(monkeypatch: pytest.MonkeyPatch, controller: EmulatorController,
-             settings: _options.FixtureSettings) -> None:
+def _prepare(
+    monkeypatch: pytest.MonkeyPatch, controller: EmulatorController, settings: _options.FixtureSettings
+) -> None:
     """Point the together SDKs at the emulator for this test (undone by monkeypatch)."""
     monkeypatch.setenv("TOGETHER_API_KEY", controller.api_key)
     monkeypatch.setenv("TOGETHER_BASE_URL", controller.base_url)
@@ -60,8 +61,12 @@ def together_emulator(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
     (or pass through, with `other_hosts="pass_through"`).
     """
     settings = _options.for_test(request.node, request.config.stash[_DEFAULTS])
-    mock = EmulatorMock(Emulator(settings.config), base_url=settings.base_url, other_hosts=settings.other_hosts,
-                        api_key=settings.api_key)
+    mock = EmulatorMock(
+        Emulator(settings.config),
+        base_url=settings.base_url,
+        other_hosts=settings.other_hosts,
+        api_key=settings.api_key,
+    )
     controller = mock.start()
     try:
         _prepare(monkeypatch, controller, settings)
@@ -81,8 +86,9 @@ def _together_emulator_live_server() -> Iterator[EmulatorServer]:
 
 
 @pytest.fixture
-def together_emulator_server(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
-                             _together_emulator_live_server: EmulatorServer) -> EmulatorController:
+def together_emulator_server(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, _together_emulator_live_server: EmulatorServer
+) -> EmulatorController:
     """The session's live emulator server, reset and configured for this test.
 
     `.url` is its root (`http://127.0.0.1:<port>`, the together 3.x base URL), `.v1_url` the

@@ -17,9 +17,9 @@ from typing import Any, Literal
 import pytest
 from pydantic import ValidationError
 
-from emulator.config import EmulatorConfig
-from emulator.controller import DEFAULT_API_KEY
-from emulator.mock import DEFAULT_BASE_URL, TEST_DEFAULTS
+from ..engine._config import EmulatorConfig
+from ..faces._controller import DEFAULT_API_KEY
+from ..faces._mock import DEFAULT_BASE_URL, TEST_DEFAULTS
 
 MARKER = "together_emulator"
 DOCS = "see 'Testing with pytest' in the README"
@@ -29,8 +29,10 @@ FIXTURE_OPTIONS: dict[str, tuple[Any, str]] = {
     "api_key": (DEFAULT_API_KEY, "API key put in TOGETHER_API_KEY (it is also the tenant)."),
     "base_url": (DEFAULT_BASE_URL, "Root URL the in-process emulator answers on (no socket is opened)."),
     "other_hosts": ("fail", "In-process: requests to other hosts 'fail' or 'pass_through' to the network."),
-    "advance_on_sleep": (False, "time.sleep / asyncio.sleep in the test's thread advance the emulator "
-                                "clock instead of waiting."),
+    "advance_on_sleep": (
+        False,
+        "time.sleep / asyncio.sleep in the test's thread advance the emulator clock instead of waiting.",
+    ),
 }
 
 
@@ -70,8 +72,13 @@ def add_options(parser: pytest.Parser) -> None:
             default = TEST_DEFAULTS.get(name, field.get_default(call_default_factory=True))
             text = field.description or name
         text = f"{text} (default {default!r})"
-        group.addoption(f"--together-emulator-{name.replace('_', '-')}", dest=f"together_emulator_{name}",
-                        default=None, metavar=name.upper(), help=text)
+        group.addoption(
+            f"--together-emulator-{name.replace('_', '-')}",
+            dest=f"together_emulator_{name}",
+            default=None,
+            metavar=name.upper(),
+            help=text,
+        )
         parser.addini(f"together_emulator_{name}", help=text, default=None)
 
 
@@ -112,8 +119,13 @@ def build(values: dict[str, Any]) -> FixtureSettings:
         first = exc.errors()[0]
         name = ".".join(str(part) for part in first["loc"])
         raise ValueError(f"invalid setting {name}={first.get('input')!r}: {first['msg']}") from None
-    return FixtureSettings(config=config, api_key=str(fixture["api_key"]), base_url=str(fixture["base_url"]),
-                           other_hosts=fixture["other_hosts"], advance_on_sleep=bool(fixture["advance_on_sleep"]))
+    return FixtureSettings(
+        config=config,
+        api_key=str(fixture["api_key"]),
+        base_url=str(fixture["base_url"]),
+        other_hosts=fixture["other_hosts"],
+        advance_on_sleep=bool(fixture["advance_on_sleep"]),
+    )
 
 
 def for_test(node: pytest.Item, defaults: dict[str, Any]) -> FixtureSettings:
@@ -121,12 +133,16 @@ def for_test(node: pytest.Item, defaults: dict[str, Any]) -> FixtureSettings:
     values = dict(defaults)
     for mark in reversed(list(node.iter_markers(MARKER))):
         if mark.args:
-            pytest.fail(f"@pytest.mark.{MARKER} takes keyword arguments only, got {mark.args!r} ({DOCS}).",
-                        pytrace=False)
+            pytest.fail(
+                f"@pytest.mark.{MARKER} takes keyword arguments only, got {mark.args!r} ({DOCS}).", pytrace=False
+            )
         unknown = sorted(set(mark.kwargs) - set(ALL_OPTIONS))
         if unknown:
-            pytest.fail(f"@pytest.mark.{MARKER} got unknown option(s) {unknown}. "
-                        f"Valid options: {', '.join(ALL_OPTIONS)} ({DOCS}).", pytrace=False)
+            pytest.fail(
+                f"@pytest.mark.{MARKER} got unknown option(s) {unknown}. "
+                f"Valid options: {', '.join(ALL_OPTIONS)} ({DOCS}).",
+                pytrace=False,
+            )
         values.update(mark.kwargs)
     try:
         return build(values)
@@ -140,5 +156,7 @@ def marker_signature() -> str:
     shown = {name: field.get_default(call_default_factory=True) for name, field in EmulatorConfig.model_fields.items()}
     shown.update({**TEST_DEFAULTS, **{k: v for k, (v, _) in FIXTURE_OPTIONS.items()}})
     parts = [f"{name}=[...]" if isinstance(shown[name], list) else f"{name}={shown[name]!r}" for name in ALL_OPTIONS]
-    return (f"{MARKER}(*, {', '.join(parts)}): settings of the together_emulator and "
-            "together_emulator_server fixtures for this test (closest marker wins).")
+    return (
+        f"{MARKER}(*, {', '.join(parts)}): settings of the together_emulator and "
+        "together_emulator_server fixtures for this test (closest marker wins)."
+    )

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from emulator.controller import EmulatorController
+from ..faces._controller import EmulatorController
 
 
 def patch_sleep(monkeypatch: pytest.MonkeyPatch, controller: EmulatorController) -> None:

@@ -14,9 +14,9 @@ with warnings.catch_warnings():  # Starlette 1.x would rather use httpx2; httpx 
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from emulator import Emulator
-from emulator.app import create_app
-from emulator.transport import ApiRequest
+from together_eval_emulator import Emulator
+from together_eval_emulator.faces._asgi import create_app
+from together_eval_emulator.http._transport import ApiRequest
 
 BASE = "http://emulator.test"
 KEY = "key-a"
@@ -40,8 +40,9 @@ class CoreFace:
         self.emulator = emulator
 
     def send(self, method: str, path: str, headers: dict[str, str], body: bytes, query: str) -> Reply:
-        response = self.emulator.handle(ApiRequest(method=method, path=path, base_url=BASE, query_string=query,
-                                                   headers=headers, body=body))
+        response = self.emulator.handle(
+            ApiRequest(method=method, path=path, base_url=BASE, query_string=query, headers=headers, body=body)
+        )
         return Reply(response.status_code, response.all_headers(), response.body)
 
 
@@ -66,9 +67,17 @@ class Api:
         self.emulator = face.emulator
         self.key = key
 
-    def request(self, method: str, path: str, *, json_body: Any = None, body: bytes = b"",
-                headers: dict[str, str] | None = None, query: dict[str, Any] | None = None,
-                key: str | None = "default") -> Reply:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        query: dict[str, Any] | None = None,
+        key: str | None = "default",
+    ) -> Reply:
         key = self.key if key == "default" else key
         all_headers = {"authorization": f"Bearer {key}"} if key else {}
         if json_body is not None:
@@ -81,10 +90,15 @@ class Api:
 
     def upload(self, content: bytes | str, filename: str = "data.jsonl", key: str | None = "default") -> str:
         data = content.encode() if isinstance(content, str) else content
-        step1 = self.request("POST", "/v1/files", key=key, headers={
-            "content-type": "application/x-www-form-urlencoded"},
-            body=urlencode({"purpose": "eval", "file_name": filename,
-                            "file_type": filename.rsplit(".", 1)[-1]}).encode())
+        step1 = self.request(
+            "POST",
+            "/v1/files",
+            key=key,
+            headers={"content-type": "application/x-www-form-urlencoded"},
+            body=urlencode(
+                {"purpose": "eval", "file_name": filename, "file_type": filename.rsplit(".", 1)[-1]}
+            ).encode(),
+        )
         assert step1.status == 302, step1.body
         path = step1.headers["location"].removeprefix(BASE)
         assert self.request("PUT", path, body=data, key=None).status == 200
@@ -93,8 +107,7 @@ class Api:
         return file_id
 
     def create(self, eval_type: str, parameters: dict[str, Any], key: str | None = "default") -> Reply:
-        return self.request("POST", "/v1/evaluation", json_body={"type": eval_type, "parameters": parameters},
-                            key=key)
+        return self.request("POST", "/v1/evaluation", json_body={"type": eval_type, "parameters": parameters}, key=key)
 
     def create_id(self, eval_type: str, parameters: dict[str, Any], key: str | None = "default") -> str:
         reply = self.create(eval_type, parameters, key=key)
@@ -155,5 +168,11 @@ def qa_rows(n: int) -> list[dict[str, Any]]:
 
 
 def classify_params(file_id: str, judge: dict[str, Any] = JUDGE, **extra: Any) -> dict[str, Any]:
-    return {"input_data_file_path": file_id, "judge": judge, "labels": ["good", "bad"],
-            "pass_labels": ["good"], "model_to_evaluate": "response", **extra}
+    return {
+        "input_data_file_path": file_id,
+        "judge": judge,
+        "labels": ["good", "bad"],
+        "pass_labels": ["good"],
+        "model_to_evaluate": "response",
+        **extra,
+    }

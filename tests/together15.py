@@ -24,23 +24,37 @@ def installed_version(python: Path) -> str | None:
     if not python.exists():
         return None
     try:
-        probe = subprocess.run([str(python), "-c", "import importlib.metadata as m; print(m.version('together'))"],
-                               capture_output=True, text=True, timeout=120)
+        probe = subprocess.run(
+            [str(python), "-c", "import importlib.metadata as m; print(m.version('together'))"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return probe.stdout.strip() if probe.returncode == 0 else None
 
 
 def _build() -> None:
-    steps = [[sys.executable, "-m", "venv", "--clear", str(VENV)],
-             [str(VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-              f"together=={VERSION}"]]
+    steps = [
+        [sys.executable, "-m", "venv", "--clear", str(VENV)],
+        [
+            str(VENV / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            f"together=={VERSION}",
+        ],
+    ]
     for command in steps:
         done = subprocess.run(command, capture_output=True, text=True, timeout=1200)
         if done.returncode != 0:
             raise Together15Unavailable(
                 f"could not build {VENV}: {' '.join(command)} exited {done.returncode}\n{done.stderr[-3000:]}\n"
-                f"Set TOGETHER15_PYTHON to an interpreter that has together=={VERSION} installed.")
+                f"Set TOGETHER15_PYTHON to an interpreter that has together=={VERSION} installed."
+            )
 
 
 @lru_cache(maxsize=1)

@@ -9,8 +9,15 @@ from importlib import import_module
 from .timing import HEADER
 
 # Each module measures its figures against a baseline taken in the same run.
-MODULES = ["startup", "respx_overhead", "peer_openai_responses", "server_rps", "pytest_overhead", "big_datasets",
-           "memory"]
+MODULES = [
+    "startup",
+    "respx_overhead",
+    "peer_openai_responses",
+    "server_rps",
+    "pytest_overhead",
+    "big_datasets",
+    "memory",
+]
 
 
 def main(names: list[str]) -> int:

@@ -25,7 +25,7 @@ def rss_bytes() -> int:
 def child() -> None:
     import gc
 
-    from emulator import Emulator
+    from together_eval_emulator import Emulator
 
     from .workload import call, completed_job, upload
 
@@ -47,14 +47,23 @@ def child() -> None:
 
 
 def measure() -> list[Figure]:
-    done = subprocess.run([sys.executable, "-m", "tests.benchmarks.memory"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.benchmarks.memory"], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
     if done.returncode != 0:
         raise RuntimeError(done.stderr)
     report = json.loads(done.stdout.strip().splitlines()[-1])
     added_mb = report["added"] / 2**20
-    return [Figure(f"memory added by {report['jobs']:,} completed jobs × {ROWS} rows", f"{added_mb:.1f} MB",
-                   "a fresh process", "–", "< 100 MB", added_mb < 100)]
+    return [
+        Figure(
+            f"memory added by {report['jobs']:,} completed jobs × {ROWS} rows",
+            f"{added_mb:.1f} MB",
+            "a fresh process",
+            "–",
+            "< 100 MB",
+            added_mb < 100,
+        )
+    ]
 
 
 if __name__ == "__main__":

@@ -34,7 +34,8 @@ def child(calls: int, repetitions: int) -> None:
         body = client.files.with_raw_response.retrieve(file_id).content
     bare = respx.mock(assert_all_called=False)
     bare.get(f"https://api.openai.com/v1/files/{file_id}").mock(
-        return_value=httpx.Response(200, content=body, headers={"content-type": "application/json"}))
+        return_value=httpx.Response(200, content=body, headers={"content-type": "application/json"})
+    )
 
     def timed(router: respx.MockRouter) -> float:
         with router:
@@ -45,7 +46,7 @@ def child(calls: int, repetitions: int) -> None:
 
     samples: dict[str, list[float]] = {"mock": [], "bare": []}
     for round_ in range(repetitions):
-        for name in (["mock", "bare"] if round_ % 2 == 0 else ["bare", "mock"]):
+        for name in ["mock", "bare"] if round_ % 2 == 0 else ["bare", "mock"]:
             samples[name].append(timed(mock.router if name == "mock" else bare))
     print(json.dumps({name: statistics.median(values) for name, values in samples.items()}))
 
@@ -59,15 +60,27 @@ def python() -> Path:
 
 
 def measure(calls: int = 300, repetitions: int = 7) -> list[Figure]:
-    done = subprocess.run([str(python()), "-m", "tests.benchmarks.peer_openai_responses", str(calls),
-                           str(repetitions)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [str(python()), "-m", "tests.benchmarks.peer_openai_responses", str(calls), str(repetitions)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if done.returncode != 0:
         raise RuntimeError(done.stderr)
     medians = json.loads(done.stdout.strip().splitlines()[-1])
     ratio = medians["mock"] / medians["bare"]
-    return [Figure("peer: openai-responses `files.retrieve` (openai SDK), for reference",
-                   f"{medians['mock'] * 1e6:.0f} µs/call", f"{medians['bare'] * 1e6:.0f} µs/call (bare respx)",
-                   f"{ratio:.2f}", "reference", True)]
+    return [
+        Figure(
+            "peer: openai-responses `files.retrieve` (openai SDK), for reference",
+            f"{medians['mock'] * 1e6:.0f} µs/call",
+            f"{medians['bare'] * 1e6:.0f} µs/call (bare respx)",
+            f"{ratio:.2f}",
+            "reference",
+            True,
+        )
+    ]
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ TESTS = 200
 
 # The baseline module imports the SDK and builds its client too: those one-time costs are the
 # suite's, not the emulator's, and would otherwise be spread over the 200 tests.
-EMPTY = '''
+EMPTY = """
 import pytest
 from together import Together
 
@@ -27,9 +27,9 @@ CLIENT.evals  # the SDK imports its resource modules on first use (~0.3 s)
 @pytest.mark.parametrize("n", range({n}))
 def test_empty(n):
     pass
-'''
+"""
 
-JOBS = '''
+JOBS = """
 import pytest
 from together import Together
 
@@ -68,12 +68,12 @@ def test_job(n, together_emulator, data):
     job = CLIENT.evals.create(type="classify", parameters=params(input_file(data)))
     together_emulator.run_until_complete(job.workflow_id)
     assert CLIENT.evals.status(job.workflow_id).status == "completed"
-'''
+"""
 
 
 # The same tests against a hand-written respx router with canned answers: what the SDK, respx and
 # pytest cost without the emulator, so the emulator's own share can be read off.
-CANNED = '''
+CANNED = """
 import httpx
 import pytest
 import respx
@@ -83,7 +83,8 @@ CLIENT = Together(api_key="test-emulator-key", base_url="http://together-emulato
 CLIENT.evals  # the SDK imports its resource modules on first use (~0.3 s)
 CREATED = {{"workflow_id": "eval-0000-1767225600", "status": "pending"}}
 STATUS = {{"status": "completed", "results": {{"generation_fail_count": 0, "invalid_label_count": 0,
-          "judge_fail_count": 0, "label_counts": {{"correct": 90, "incorrect": 36}}, "pass_percentage": 71.42857142857143,
+          "judge_fail_count": 0, "label_counts": {{"correct": 90, "incorrect": 36}},
+          "pass_percentage": 71.42857142857143,
           "result_file_id": "file-00000000-0000-4000-8000-000000000000"}}}}
 
 
@@ -99,14 +100,34 @@ def canned():
 def test_job(n, canned):
     job = CLIENT.evals.create(type="classify", parameters={{"input_data_file_path": "code-benchmark-v1"}})
     assert CLIENT.evals.status(job.workflow_id).status == "completed"
-'''
+"""
 
 
 def run(directory: Path, name: str) -> float:
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
-                           "-p", "no:hypothesispytest", "-p", "no:benchmark", "-p", "no:faker", name], cwd=directory,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:randomly",
+            "-p",
+            "no:hypothesispytest",
+            "-p",
+            "no:benchmark",
+            "-p",
+            "no:faker",
+            name,
+        ],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     elapsed = time.perf_counter() - start
     if done.returncode != 0 or f"{TESTS} passed" not in done.stdout:
         raise RuntimeError(done.stdout[-2000:] + done.stderr[-2000:])
@@ -120,19 +141,45 @@ def measure(repetitions: int = 3) -> list[Figure]:
         (directory / "test_jobs.py").write_text(JOBS.format(n=TESTS, upload=False))
         (directory / "test_uploads.py").write_text(JOBS.format(n=TESTS, upload=True))
         (directory / "test_canned.py").write_text(CANNED.format(n=TESTS))
-        medians = interleaved({name: (lambda name=name: run(directory, f"test_{name}.py"))
-                               for name in ("jobs", "uploads", "canned", "empty")}, repetitions)
+        medians = interleaved(
+            {
+                name: (lambda name=name: run(directory, f"test_{name}.py"))
+                for name in ("jobs", "uploads", "canned", "empty")
+            },
+            repetitions,
+        )
     extra = {name: (medians[name] - medians["empty"]) / TESTS * 1000 for name in ("jobs", "uploads", "canned")}
     return [
-        Figure(f"pytest: {TESTS} tests that each create and complete a job (together 3.x, in-process fixture)",
-               f"{medians['jobs']:.2f} s", f"{medians['empty']:.2f} s ({TESTS} empty tests, same imports)",
-               f"+{extra['jobs']:.2f} ms/test", "< 5 ms/test", extra["jobs"] < 5),
-        Figure(f"pytest: the same {TESTS} tests, each also uploading its dataset (3 more SDK requests)",
-               f"{medians['uploads']:.2f} s", f"{medians['empty']:.2f} s ({TESTS} empty tests)",
-               f"+{extra['uploads']:.2f} ms/test", "for reference", True),
-        Figure(f"pytest: the same {TESTS} create + status calls against a hand-written canned respx router",
-               f"{medians['canned']:.2f} s", f"{medians['empty']:.2f} s ({TESTS} empty tests)",
-               f"+{extra['canned']:.2f} ms/test", "for reference", True),
-        Figure("pytest: the emulator's own share per test (emulator fixture − canned respx router)",
-               f"{extra['jobs'] - extra['canned']:+.2f} ms/test", "–", "–", "for reference", True),
+        Figure(
+            f"pytest: {TESTS} tests that each create and complete a job (together 3.x, in-process fixture)",
+            f"{medians['jobs']:.2f} s",
+            f"{medians['empty']:.2f} s ({TESTS} empty tests, same imports)",
+            f"+{extra['jobs']:.2f} ms/test",
+            "< 5 ms/test",
+            extra["jobs"] < 5,
+        ),
+        Figure(
+            f"pytest: the same {TESTS} tests, each also uploading its dataset (3 more SDK requests)",
+            f"{medians['uploads']:.2f} s",
+            f"{medians['empty']:.2f} s ({TESTS} empty tests)",
+            f"+{extra['uploads']:.2f} ms/test",
+            "for reference",
+            True,
+        ),
+        Figure(
+            f"pytest: the same {TESTS} create + status calls against a hand-written canned respx router",
+            f"{medians['canned']:.2f} s",
+            f"{medians['empty']:.2f} s ({TESTS} empty tests)",
+            f"+{extra['canned']:.2f} ms/test",
+            "for reference",
+            True,
+        ),
+        Figure(
+            "pytest: the emulator's own share per test (emulator fixture − canned respx router)",
+            f"{extra['jobs'] - extra['canned']:+.2f} ms/test",
+            "–",
+            "–",
+            "for reference",
+            True,
+        ),
     ]

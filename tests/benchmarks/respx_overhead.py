@@ -3,12 +3,10 @@ against the same SDK call answered by a bare respx route returning the same byte
 
 from __future__ import annotations
 
-
 import httpx
 import respx
-
-from emulator import Emulator
-from emulator.mock import respx_router
+from together_eval_emulator import Emulator
+from together_eval_emulator.faces._mock import respx_router
 
 from .timing import Figure, interleaved, per_call
 from .workload import call, completed_job, upload
@@ -36,6 +34,13 @@ def measure(calls: int = 500, repetitions: int = 9) -> list[Figure]:
 
     medians = interleaved({"emulator": lambda: timed(ours), "bare": lambda: timed(bare)}, repetitions)
     ratio = medians["emulator"] / medians["bare"]
-    return [Figure("respx face: together 3.x `client.evals.status(id)`", f"{medians['emulator'] * 1e6:.0f} µs/call",
-                   f"{medians['bare'] * 1e6:.0f} µs/call (bare respx route)", f"{ratio:.2f}", "≤ 1.3",
-                   ratio <= 1.3)]
+    return [
+        Figure(
+            "respx face: together 3.x `client.evals.status(id)`",
+            f"{medians['emulator'] * 1e6:.0f} µs/call",
+            f"{medians['bare'] * 1e6:.0f} µs/call (bare respx route)",
+            f"{ratio:.2f}",
+            "≤ 1.3",
+            ratio <= 1.3,
+        )
+    ]

@@ -28,10 +28,9 @@ def run_server(kind: str, body_path: str) -> None:
     from starlette.applications import Starlette
     from starlette.responses import Response
     from starlette.routing import Route
-
-    from emulator import Emulator
-    from emulator.app import create_app
-    from emulator.server import bind, url_of
+    from together_eval_emulator import Emulator
+    from together_eval_emulator.faces._asgi import create_app
+    from together_eval_emulator.faces._server import bind, url_of
 
     from .workload import call, completed_job, upload
 
@@ -42,8 +41,10 @@ def run_server(kind: str, body_path: str) -> None:
     if kind == "emulator":
         app = create_app(emulator)
     else:
+
         async def bare(request):  # type: ignore[no-untyped-def]
             return Response(body, media_type="application/json")
+
         app = Starlette(routes=[Route(path, bare)])
     sock = bind("127.0.0.1", 0)
     Path(body_path).write_text(json.dumps({"url": url_of(sock), "path": path, "body": body.decode()}))
@@ -82,8 +83,9 @@ def run_load(host: str, port: int, path: str, seconds: float) -> None:
 def start(kind: str, tmp: Path) -> tuple[subprocess.Popen, dict]:
     info = tmp / f"{kind}.json"
     info.unlink(missing_ok=True)
-    process = subprocess.Popen([sys.executable, "-m", "tests.benchmarks.server_rps", "serve", kind, str(info)],
-                               cwd=ROOT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.benchmarks.server_rps", "serve", kind, str(info)], cwd=ROOT
+    )
     for _ in range(200):
         if info.exists() and info.read_text():
             time.sleep(0.3)  # the socket is bound before the file is written; let uvicorn start serving
@@ -95,8 +97,13 @@ def start(kind: str, tmp: Path) -> tuple[subprocess.Popen, dict]:
 
 def load(info: dict) -> float:
     host, port = info["url"].removeprefix("http://").split(":")
-    done = subprocess.run([sys.executable, "-m", "tests.benchmarks.server_rps", "load", host, port, info["path"],
-                           str(SECONDS)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.benchmarks.server_rps", "load", host, port, info["path"], str(SECONDS)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     if done.returncode != 0:
         raise RuntimeError(done.stderr)
     return float(done.stdout.strip())
@@ -111,15 +118,24 @@ def measure(repetitions: int = 5) -> list[Figure]:
         try:
             if emulator_info["body"] != bare_info["body"]:
                 raise RuntimeError("the two servers do not answer the same bytes")
-            medians = interleaved({"emulator": lambda: load(emulator_info), "bare": lambda: load(bare_info)},
-                                  repetitions)
+            medians = interleaved(
+                {"emulator": lambda: load(emulator_info), "bare": lambda: load(bare_info)}, repetitions
+            )
         finally:
             for process in (emulator, bare):
                 process.terminate()
                 process.wait(10)
     ratio = medians["emulator"] / medians["bare"]
-    return [Figure("live server: GET /v1/evaluation/{id}/status", f"{medians['emulator']:.0f} req/s",
-                   f"{medians['bare']:.0f} req/s (bare Starlette)", f"{ratio:.2f}", "≥ 0.8", ratio >= 0.8)]
+    return [
+        Figure(
+            "live server: GET /v1/evaluation/{id}/status",
+            f"{medians['emulator']:.0f} req/s",
+            f"{medians['bare']:.0f} req/s (bare Starlette)",
+            f"{ratio:.2f}",
+            "≥ 0.8",
+            ratio >= 0.8,
+        )
+    ]
 
 
 if __name__ == "__main__":

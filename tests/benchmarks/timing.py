@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 def interleaved(candidates: dict[str, Callable[[], float]], repetitions: int) -> dict[str, float]:
@@ -42,5 +42,4 @@ class Figure:
         return f"| {self.name} | {self.measured} | {self.baseline} | {self.ratio} | {self.target} | {mark} |"
 
 
-HEADER = ("| figure | measured | baseline | ratio | target | met |\n"
-          "|---|---|---|---|---|---|")
+HEADER = "| figure | measured | baseline | ratio | target | met |\n|---|---|---|---|---|---|"

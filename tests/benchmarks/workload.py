@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from emulator import Emulator
-from emulator.transport import ApiRequest
+from together_eval_emulator import Emulator
+from together_eval_emulator.http._transport import ApiRequest
 
 AUTH = {"authorization": "Bearer bench"}
 
@@ -19,24 +19,39 @@ def call(emulator: Emulator, method: str, path: str, body: bytes = b"", headers:
 
 
 def dataset(rows: int) -> bytes:
-    return "".join(json.dumps({"prompt": f"Question {i}: what is {i} times 3?", "response": f"It is {3 * i}."}) + "\n"
-                   for i in range(rows)).encode()
+    return "".join(
+        json.dumps({"prompt": f"Question {i}: what is {i} times 3?", "response": f"It is {3 * i}."}) + "\n"
+        for i in range(rows)
+    ).encode()
 
 
 def upload(emulator: Emulator, rows: int) -> str:
     """The three-step upload of a `rows`-row dataset; its file id."""
-    file_id = call(emulator, "POST", "/v1/files", b"purpose=eval&file_name=d.jsonl&file_type=jsonl",
-                   {"content-type": "application/x-www-form-urlencoded"}).decode()
+    file_id = call(
+        emulator,
+        "POST",
+        "/v1/files",
+        b"purpose=eval&file_name=d.jsonl&file_type=jsonl",
+        {"content-type": "application/x-www-form-urlencoded"},
+    ).decode()
     call(emulator, "PUT", f"/_emulator/uploads/{next(reversed(emulator.state.uploads))}", dataset(rows))
     call(emulator, "POST", f"/v1/files/{file_id}/preprocess")
     return file_id
 
 
 def classify_body(file_id: str) -> bytes:
-    return json.dumps({"type": "classify", "parameters": {
-        "input_data_file_path": file_id, "labels": ["good", "bad"], "pass_labels": ["good"],
-        "model_to_evaluate": "response",
-        "judge": {"model": "judge", "model_source": "serverless", "system_template": "Rate {{prompt}}"}}}).encode()
+    return json.dumps(
+        {
+            "type": "classify",
+            "parameters": {
+                "input_data_file_path": file_id,
+                "labels": ["good", "bad"],
+                "pass_labels": ["good"],
+                "model_to_evaluate": "response",
+                "judge": {"model": "judge", "model_source": "serverless", "system_template": "Rate {{prompt}}"},
+            },
+        }
+    ).encode()
 
 
 def completed_job(emulator: Emulator, file_id: str) -> str:

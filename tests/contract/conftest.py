@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -33,7 +34,6 @@ if str(HERE) not in sys.path:
 from contract_server import LiveEmulator, start_emulator  # noqa: E402
 
 
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEmulator]:
     with start_emulator(tmp_path_factory.mktemp("emulator-server") / "server.log") as server:
@@ -44,8 +44,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEmulat
 def emu(live_server: LiveEmulator) -> LiveEmulator:
     """The live server, reset before the test (autouse: every contract test starts clean)."""
     if live_server.proc.poll() is not None:
-        pytest.fail(f"emulator server died (exit {live_server.proc.returncode}):\n{live_server.log_tail()}",
-                    pytrace=False)
+        pytest.fail(
+            f"emulator server died (exit {live_server.proc.returncode}):\n{live_server.log_tail()}", pytrace=False
+        )
     live_server.reset()
     return live_server
 

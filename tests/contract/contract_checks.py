@@ -7,14 +7,15 @@ Spec references are to shared/spec/together-eval-api.md.
 
 from __future__ import annotations
 
-import re
 import copy
 import json
+import re
 import statistics
-from pathlib import Path
-from datetime import datetime, timezone
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 JUDGE_MODEL = "meta-llama/Llama-3.3-70B-Instruct-Turbo"
 GEN_MODEL_A = "Qwen/Qwen3.5-9B"
@@ -23,7 +24,8 @@ GEN_MODEL_B = "openai/gpt-oss-20b"
 STATUSES = ("pending", "queued", "running", "completed", "error", "user_error")
 WORKFLOW_ID_RE = re.compile(r"^eval-[0-9a-f]{4}-\d+$")  # spec §4.4, D9
 FILE_ID_RE = re.compile(  # file-<uuid4>, spec D9
-    r"^file-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+    r"^file-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+)
 MICROS_TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")  # spec §4.5
 NANOS_TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")  # spec §4.5
 # A JSON number written with a useless ".0" (spec D7: integral floats are written without it).
@@ -50,23 +52,33 @@ QA_ROWS = [
 ]
 PROMPT_ROWS = [{"prompt": r["prompt"]} for r in QA_ROWS]
 SCORE_ROWS = [
-    {"question": "Explain photosynthesis in one sentence.",
-     "answer": "Plants turn light, water and CO2 into sugar and oxygen."},
+    {
+        "question": "Explain photosynthesis in one sentence.",
+        "answer": "Plants turn light, water and CO2 into sugar and oxygen.",
+    },
     {"question": "Why is the sea salty?", "answer": "Because of fish tears."},
     {"question": "What does HTTP stand for?", "answer": "HyperText Transfer Protocol"},
     {"question": "Give a prime number above 10.", "answer": "12"},
     {"question": "Who wrote 'Hamlet'?", "answer": "William Shakespeare"},
 ]
 COMPARE_ROWS = [
-    {"prompt": "Write a haiku about rain.",
-     "response_a": "Soft rain on the roof / the garden drinks in silence / puddles hold the sky",
-     "response_b": "Rain is wet."},
-    {"prompt": "Define recursion.", "response_a": "See recursion.",
-     "response_b": "A function that calls itself on a smaller input until a base case."},
+    {
+        "prompt": "Write a haiku about rain.",
+        "response_a": "Soft rain on the roof / the garden drinks in silence / puddles hold the sky",
+        "response_b": "Rain is wet.",
+    },
+    {
+        "prompt": "Define recursion.",
+        "response_a": "See recursion.",
+        "response_b": "A function that calls itself on a smaller input until a base case.",
+    },
     {"prompt": "Suggest a name for a cat.", "response_a": "Miso", "response_b": "Cat"},
     {"prompt": "What is 7 * 8?", "response_a": "56", "response_b": "54"},
-    {"prompt": "Summarise 'Romeo and Juliet'.", "response_a": "Two young lovers die.",
-     "response_b": "Feuding families, secret marriage, tragic double death in Verona."},
+    {
+        "prompt": "Summarise 'Romeo and Juliet'.",
+        "response_a": "Two young lovers die.",
+        "response_b": "Feuding families, secret marriage, tragic double death in Verona.",
+    },
     {"prompt": "Say hello in Japanese.", "response_a": "こんにちは", "response_b": "Hola"},
 ]
 TEXT_ROWS = [
@@ -77,11 +89,23 @@ TEXT_ROWS = [
 ]
 
 
-def model_request(model: str, input_template: str, *, system: str = "You are a helpful assistant.",
-                  max_tokens: int = 256, temperature: float = 0.2) -> dict[str, Any]:
+def model_request(
+    model: str,
+    input_template: str,
+    *,
+    system: str = "You are a helpful assistant.",
+    max_tokens: int = 256,
+    temperature: float = 0.2,
+) -> dict[str, Any]:
     """A complete ModelRequest (spec §3.1.6): every key the 1.5.35 client requires."""
-    return {"model": model, "model_source": "serverless", "max_tokens": max_tokens,
-            "temperature": temperature, "system_template": system, "input_template": input_template}
+    return {
+        "model": model,
+        "model_source": "serverless",
+        "max_tokens": max_tokens,
+        "temperature": temperature,
+        "system_template": system,
+        "input_template": input_template,
+    }
 
 
 def judge(template: str) -> dict[str, Any]:
@@ -110,73 +134,134 @@ class Case:
         return isinstance(self.parameters.get(key), dict)
 
     def write_jsonl(self, path: Path) -> Path:
-        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self.rows),
-                        encoding="utf-8")
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self.rows), encoding="utf-8")
         return path
 
 
-CASES: dict[str, Case] = {c.name: c for c in [
-    Case("classify-column", "classify", QA_ROWS, {
-        "judge": judge("You are a strict grader. The question was: {{prompt}}. "
-                       "Decide whether the answer is correct."),
-        "labels": ["correct", "partially correct", "incorrect"],
-        "pass_labels": ["correct"],
-        "model_to_evaluate": "response",
-    }),
-    Case("classify-generate", "classify", PROMPT_ROWS, {
-        "judge": judge("Classify whether the assistant's answer is correct."),
-        "labels": ["correct", "incorrect"],
-        "pass_labels": ["correct"],
-        "model_to_evaluate": model_request(GEN_MODEL_A, "{{prompt}}"),
-    }),
-    Case("score-column", "score", SCORE_ROWS, {
-        "judge": judge("Rate the answer to '{{question}}' for accuracy from 1 to 10."),
-        "min_score": 1, "max_score": 10, "pass_threshold": 6,
-        "model_to_evaluate": "answer",
-    }),
-    Case("score-generate", "score", [{"question": r["question"]} for r in SCORE_ROWS], {
-        "judge": judge("Rate the answer for accuracy from 0 to 5."),
-        "min_score": 0, "max_score": 5, "pass_threshold": 3.5,
-        "model_to_evaluate": model_request(GEN_MODEL_A, "Answer briefly: {{question}}"),
-    }),
-    Case("compare-columns", "compare", COMPARE_ROWS, {
-        "judge": judge("Which response better answers this request: {{prompt}}?"),
-        "model_a": "response_a",
-        "model_b": "response_b",
-    }),
-    Case("compare-generate", "compare", TEXT_ROWS, {
-        "judge": judge("Pick the better one-sentence summary."),
-        "model_a": model_request(GEN_MODEL_A, "Summarise in one sentence: {{text}}"),
-        "model_b": model_request(GEN_MODEL_B, "Summarise in one sentence: {{text}}",
-                                 system="You are terse.", temperature=0.7),
-    }),
-]}
+CASES: dict[str, Case] = {
+    c.name: c
+    for c in [
+        Case(
+            "classify-column",
+            "classify",
+            QA_ROWS,
+            {
+                "judge": judge(
+                    "You are a strict grader. The question was: {{prompt}}. Decide whether the answer is correct."
+                ),
+                "labels": ["correct", "partially correct", "incorrect"],
+                "pass_labels": ["correct"],
+                "model_to_evaluate": "response",
+            },
+        ),
+        Case(
+            "classify-generate",
+            "classify",
+            PROMPT_ROWS,
+            {
+                "judge": judge("Classify whether the assistant's answer is correct."),
+                "labels": ["correct", "incorrect"],
+                "pass_labels": ["correct"],
+                "model_to_evaluate": model_request(GEN_MODEL_A, "{{prompt}}"),
+            },
+        ),
+        Case(
+            "score-column",
+            "score",
+            SCORE_ROWS,
+            {
+                "judge": judge("Rate the answer to '{{question}}' for accuracy from 1 to 10."),
+                "min_score": 1,
+                "max_score": 10,
+                "pass_threshold": 6,
+                "model_to_evaluate": "answer",
+            },
+        ),
+        Case(
+            "score-generate",
+            "score",
+            [{"question": r["question"]} for r in SCORE_ROWS],
+            {
+                "judge": judge("Rate the answer for accuracy from 0 to 5."),
+                "min_score": 0,
+                "max_score": 5,
+                "pass_threshold": 3.5,
+                "model_to_evaluate": model_request(GEN_MODEL_A, "Answer briefly: {{question}}"),
+            },
+        ),
+        Case(
+            "compare-columns",
+            "compare",
+            COMPARE_ROWS,
+            {
+                "judge": judge("Which response better answers this request: {{prompt}}?"),
+                "model_a": "response_a",
+                "model_b": "response_b",
+            },
+        ),
+        Case(
+            "compare-generate",
+            "compare",
+            TEXT_ROWS,
+            {
+                "judge": judge("Pick the better one-sentence summary."),
+                "model_a": model_request(GEN_MODEL_A, "Summarise in one sentence: {{text}}"),
+                "model_b": model_request(
+                    GEN_MODEL_B, "Summarise in one sentence: {{text}}", system="You are terse.", temperature=0.7
+                ),
+            },
+        ),
+    ]
+}
 
 # Cases only together 3.x can express (1.5.35 has no disable_position_bias_correction argument).
-SDK3_ONLY_CASES: dict[str, Case] = {c.name: c for c in [
-    Case("compare-single-pass", "compare", [{k: r[k] for k in ("prompt", "response_a")} for r in COMPARE_ROWS], {
-        "judge": judge("Which response better answers this request: {{prompt}}?"),
-        "model_a": "response_a",
-        "model_b": model_request(GEN_MODEL_B, "{{prompt}}"),
-        "disable_position_bias_correction": True,
-    }),
-    Case("compare-mixed-two-pass", "compare", [{k: r[k] for k in ("prompt", "response_b")} for r in COMPARE_ROWS], {
-        "judge": judge("Which response better answers this request: {{prompt}}?"),
-        "model_a": model_request(GEN_MODEL_A, "{{prompt}}", max_tokens=64),
-        "model_b": "response_b",
-        "disable_position_bias_correction": False,
-    }),
-    Case("classify-vision-nested", "classify", [
-        {"info": {"question": r["prompt"], "lang": "en"}, "response": r["response"],
-         "image_data_urls": ["data:image/png;base64,iVBORw0KGgo="], "note": "n" * (i % 2)}
-        for i, r in enumerate(QA_ROWS)], {
-        # nested reference uses `info`; `note` is read only inside {% if %}; image_data_urls is exempt
-        "judge": judge("Grade the answer to {{ info.question }}.{% if note %} Note: present.{% endif %}"),
-        "labels": ["correct", "incorrect"],
-        "pass_labels": ["correct"],
-        "model_to_evaluate": "response",
-    }),
-]}
+SDK3_ONLY_CASES: dict[str, Case] = {
+    c.name: c
+    for c in [
+        Case(
+            "compare-single-pass",
+            "compare",
+            [{k: r[k] for k in ("prompt", "response_a")} for r in COMPARE_ROWS],
+            {
+                "judge": judge("Which response better answers this request: {{prompt}}?"),
+                "model_a": "response_a",
+                "model_b": model_request(GEN_MODEL_B, "{{prompt}}"),
+                "disable_position_bias_correction": True,
+            },
+        ),
+        Case(
+            "compare-mixed-two-pass",
+            "compare",
+            [{k: r[k] for k in ("prompt", "response_b")} for r in COMPARE_ROWS],
+            {
+                "judge": judge("Which response better answers this request: {{prompt}}?"),
+                "model_a": model_request(GEN_MODEL_A, "{{prompt}}", max_tokens=64),
+                "model_b": "response_b",
+                "disable_position_bias_correction": False,
+            },
+        ),
+        Case(
+            "classify-vision-nested",
+            "classify",
+            [
+                {
+                    "info": {"question": r["prompt"], "lang": "en"},
+                    "response": r["response"],
+                    "image_data_urls": ["data:image/png;base64,iVBORw0KGgo="],
+                    "note": "n" * (i % 2),
+                }
+                for i, r in enumerate(QA_ROWS)
+            ],
+            {
+                # nested reference uses `info`; `note` is read only inside {% if %}; image_data_urls is exempt
+                "judge": judge("Grade the answer to {{ info.question }}.{% if note %} Note: present.{% endif %}"),
+                "labels": ["correct", "incorrect"],
+                "pass_labels": ["correct"],
+                "model_to_evaluate": "response",
+            },
+        ),
+    ]
+}
 
 # ------------------------------------------------------------------------------ generic checks
 
@@ -199,11 +284,13 @@ def parse_jsonl(data: bytes | str) -> list[dict[str, Any]]:
     return rows
 
 
-def check_error_body(body: Any, *, status: int | None = None, param: str | Iterable[str] | None = None,
-                     code: str | None = None) -> dict[str, Any]:
+def check_error_body(
+    body: Any, *, status: int | None = None, param: str | Iterable[str] | None = None, code: str | None = None
+) -> dict[str, Any]:
     """Spec D10 / §9.1: `{"error": {"message", "type", "param", "code"}}`, strings or null."""
-    assert isinstance(body, dict) and isinstance(body.get("error"), dict), \
+    assert isinstance(body, dict) and isinstance(body.get("error"), dict), (
         f"error body is not {{'error': {{...}}}}: {body!r}"
+    )
     err = body["error"]
     assert set(err) >= {"message", "type", "param", "code"}, f"error keys: {sorted(err)}"
     assert isinstance(err["message"], str) and err["message"], err
@@ -260,7 +347,7 @@ def check_created(resp: dict[str, Any]) -> str:
 def epoch_of(ts: str) -> int:
     """Whole epoch seconds of an RFC 3339 UTC timestamp (`…Z`, any fraction)."""
     assert ts.endswith("Z"), ts
-    return int(datetime.strptime(ts[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp())
+    return int(datetime.strptime(ts[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).timestamp())
 
 
 def ns_epoch(ts: str) -> float:
@@ -274,8 +361,7 @@ def check_job_timestamps(job: dict[str, Any]) -> None:
     assert MICROS_TS_RE.match(job["created_at"]), job["created_at"]
     assert MICROS_TS_RE.match(job["updated_at"]), job["updated_at"]
     secs = int(job["workflow_id"].rsplit("-", 1)[1])
-    assert secs == epoch_of(job["created_at"]), \
-        f"workflow_id seconds {secs} != created_at {job['created_at']}"
+    assert secs == epoch_of(job["created_at"]), f"workflow_id seconds {secs} != created_at {job['created_at']}"
     assert job["updated_at"] >= job["created_at"]
 
 
@@ -294,15 +380,18 @@ def check_status_updates(updates: list[dict[str, Any]], statuses: list[str]) -> 
 
 
 def _check_input_prefix(case: Case, out_rows: list[dict[str, Any]], input_rows: list[dict[str, Any]]) -> None:
-    assert len(out_rows) == len(input_rows), \
+    assert len(out_rows) == len(input_rows), (
         f"{len(out_rows)} result rows for {len(input_rows)} input rows (one row per input row, D8)"
-    for i, (out, inp) in enumerate(zip(out_rows, input_rows)):
+    )
+    for i, (out, inp) in enumerate(zip(out_rows, input_rows, strict=False)):
         keys = list(out)
-        assert keys[:len(inp)] == list(inp), \
+        assert keys[: len(inp)] == list(inp), (
             f"row {i}: must start with the input columns {list(inp)} (§7.1), got {keys}"
+        )
         for col, val in inp.items():
-            assert out[col] == val, f"row {i}: column {col!r} is {out[col]!r}, input had {val!r} " \
-                                    f"(row order must be input order, D8)"
+            assert out[col] == val, (
+                f"row {i}: column {col!r} is {out[col]!r}, input had {val!r} (row order must be input order, D8)"
+            )
 
 
 def _assert_subsequence(keys: list[str], order: list[str], where: str) -> None:
@@ -311,8 +400,9 @@ def _assert_subsequence(keys: list[str], order: list[str], where: str) -> None:
     assert present == expected, f"{where}: key order {present}, spec §7 order is {expected}"
 
 
-def check_classify(case: Case, results: dict[str, Any], out_rows: list[dict[str, Any]],
-                   input_rows: list[dict[str, Any]] | None = None) -> None:
+def check_classify(
+    case: Case, results: dict[str, Any], out_rows: list[dict[str, Any]], input_rows: list[dict[str, Any]] | None = None
+) -> None:
     input_rows = case.rows if input_rows is None else input_rows
     _check_input_prefix(case, out_rows, input_rows)
     labels, pass_labels = case.parameters["labels"], case.parameters["pass_labels"]
@@ -325,8 +415,9 @@ def check_classify(case: Case, results: dict[str, Any], out_rows: list[dict[str,
         added = [k for k in row if k not in input_rows[i]]
         assert set(added) <= extra_keys, f"row {i}: unexpected keys {set(added) - extra_keys} (§7.2)"
         _assert_subsequence(added, order, f"row {i}")
-        assert ("MODEL_TO_EVALUATE_OUTPUT" in row) == gen, \
+        assert ("MODEL_TO_EVALUATE_OUTPUT" in row) == gen, (
             f"row {i}: MODEL_TO_EVALUATE_OUTPUT must be present only when responses are generated"
+        )
         if gen:
             assert isinstance(row["MODEL_TO_EVALUATE_OUTPUT"], str)
         assert isinstance(row.get("evaluation_successful"), bool), f"row {i}: {row}"
@@ -336,8 +427,14 @@ def check_classify(case: Case, results: dict[str, Any], out_rows: list[dict[str,
                 counted[row["label"]] += 1
             else:
                 invalid += 1
-    assert set(results) == {"generation_fail_count", "invalid_label_count", "judge_fail_count",
-                            "label_counts", "pass_percentage", "result_file_id"}, sorted(results)
+    assert set(results) == {
+        "generation_fail_count",
+        "invalid_label_count",
+        "judge_fail_count",
+        "label_counts",
+        "pass_percentage",
+        "result_file_id",
+    }, sorted(results)
     lc = results["label_counts"]
     assert isinstance(lc, dict), f"label_counts must be a JSON object (D7), got {lc!r}"
     assert set(lc) == set(labels), f"label_counts must list every label {labels}: {lc}"
@@ -345,8 +442,9 @@ def check_classify(case: Case, results: dict[str, Any], out_rows: list[dict[str,
     assert lc == counted, f"label_counts {lc} disagree with the result file {counted}"
     fails = [results["generation_fail_count"], results["judge_fail_count"], results["invalid_label_count"]]
     assert all(isinstance(f, int) and f >= 0 for f in fails), results
-    assert sum(lc.values()) + sum(fails) == len(out_rows), \
+    assert sum(lc.values()) + sum(fails) == len(out_rows), (
         f"label counts + failures must add up to the row count ({len(out_rows)}): {results}"
+    )
     pp = results["pass_percentage"]
     assert isinstance(pp, (int, float)) and 0 <= pp <= 100, pp
     passes = sum(lc[p] for p in pass_labels)
@@ -356,8 +454,9 @@ def check_classify(case: Case, results: dict[str, Any], out_rows: list[dict[str,
     assert any(abs(pp - c) <= 0.01 for c in candidates), f"pass_percentage {pp}, expected ≈ {candidates}"
 
 
-def check_score(case: Case, results: dict[str, Any], out_rows: list[dict[str, Any]],
-                input_rows: list[dict[str, Any]] | None = None) -> None:
+def check_score(
+    case: Case, results: dict[str, Any], out_rows: list[dict[str, Any]], input_rows: list[dict[str, Any]] | None = None
+) -> None:
     input_rows = case.rows if input_rows is None else input_rows
     _check_input_prefix(case, out_rows, input_rows)
     lo, hi, thr = (case.parameters[k] for k in ("min_score", "max_score", "pass_threshold"))
@@ -367,8 +466,9 @@ def check_score(case: Case, results: dict[str, Any], out_rows: list[dict[str, An
     for i, row in enumerate(out_rows):
         added = [k for k in row if k not in input_rows[i]]
         assert set(added) <= extra_keys, f"row {i}: unexpected keys {set(added) - extra_keys} (§7.3)"
-        assert ("MODEL_TO_EVALUATE_OUTPUT" in row) == gen, \
+        assert ("MODEL_TO_EVALUATE_OUTPUT" in row) == gen, (
             f"row {i}: MODEL_TO_EVALUATE_OUTPUT must be present only when responses are generated"
+        )
         assert isinstance(row.get("evaluation_successful"), bool), f"row {i}: {row}"
         if row["evaluation_successful"]:
             s = row.get("score")
@@ -376,8 +476,14 @@ def check_score(case: Case, results: dict[str, Any], out_rows: list[dict[str, An
             assert lo <= s <= hi, f"row {i}: score {s} outside [{lo}, {hi}]"
             assert isinstance(row.get("feedback"), str) and row["feedback"]
             scores.append(float(s))
-    assert set(results) == {"aggregated_scores", "failed_samples", "generation_fail_count",
-                            "invalid_score_count", "judge_fail_count", "result_file_id"}, sorted(results)
+    assert set(results) == {
+        "aggregated_scores",
+        "failed_samples",
+        "generation_fail_count",
+        "invalid_score_count",
+        "judge_fail_count",
+        "result_file_id",
+    }, sorted(results)
     agg = results["aggregated_scores"]
     assert set(agg) == {"mean_score", "pass_percentage", "std_score"}, agg
     assert scores, "no successful rows"
@@ -392,18 +498,32 @@ def check_score(case: Case, results: dict[str, Any], out_rows: list[dict[str, An
     for k in ("failed_samples", "generation_fail_count", "invalid_score_count", "judge_fail_count"):
         assert isinstance(results[k], int) and results[k] >= 0, results
     if n_failed == 0:
-        assert results["failed_samples"] == results["generation_fail_count"] == \
-            results["judge_fail_count"] == results["invalid_score_count"] == 0, results
+        assert (
+            results["failed_samples"]
+            == results["generation_fail_count"]
+            == results["judge_fail_count"]
+            == results["invalid_score_count"]
+            == 0
+        ), results
 
 
-COMPARE_ORDER = ["MODEL_TO_EVALUATE_OUTPUT_A", "evaluation_successful", "MODEL_TO_EVALUATE_OUTPUT_B",
-                 "choice_original", "judge_feedback_original_order", "choice_flipped",
-                 "judge_feedback_flipped_order", "final_decision", "is_incomplete"]
+COMPARE_ORDER = [
+    "MODEL_TO_EVALUATE_OUTPUT_A",
+    "evaluation_successful",
+    "MODEL_TO_EVALUATE_OUTPUT_B",
+    "choice_original",
+    "judge_feedback_original_order",
+    "choice_flipped",
+    "judge_feedback_flipped_order",
+    "final_decision",
+    "is_incomplete",
+]
 COMPARE_2026_EXTRAS = {"judge_raw_output_original", "judge_raw_output_flipped", "is_invalid_judge_output"}
 
 
-def check_compare(case: Case, results: dict[str, Any], out_rows: list[dict[str, Any]],
-                  input_rows: list[dict[str, Any]] | None = None) -> None:
+def check_compare(
+    case: Case, results: dict[str, Any], out_rows: list[dict[str, Any]], input_rows: list[dict[str, Any]] | None = None
+) -> None:
     input_rows = case.rows if input_rows is None else input_rows
     _check_input_prefix(case, out_rows, input_rows)
     gen_a, gen_b = case.generated("model_a"), case.generated("model_b")
@@ -435,20 +555,28 @@ def check_compare(case: Case, results: dict[str, Any], out_rows: list[dict[str, 
             co, cf = row.get("choice_original"), row.get("choice_flipped")
             assert co in ("A", "B", None) and cf in ("A", "B", None), f"row {i}: {row}"
             if co is not None and cf is not None:
-                assert fd == (co if co == cf else "Tie"), \
+                assert fd == (co if co == cf else "Tie"), (
                     f"row {i}: passes {co}/{cf} must give {co if co == cf else 'Tie'}, got {fd} (§7.4)"
+                )
             else:
                 assert fd == (co or cf), f"row {i}: one parsed pass decides: {row}"
             assert isinstance(row.get("judge_feedback_original_order"), str)
             assert isinstance(row.get("judge_feedback_flipped_order"), str)
         if fd:
             wins[fd] += 1
-    assert set(results) == {"A_wins", "B_wins", "Ties", "generation_fail_count", "judge_fail_count",
-                            "result_file_id"}, sorted(results)
+    assert set(results) == {
+        "A_wins",
+        "B_wins",
+        "Ties",
+        "generation_fail_count",
+        "judge_fail_count",
+        "result_file_id",
+    }, sorted(results)
     for k in ("A_wins", "B_wins", "Ties", "generation_fail_count", "judge_fail_count"):
         assert isinstance(results[k], int) and not isinstance(results[k], bool) and results[k] >= 0, results
-    assert (results["A_wins"], results["B_wins"], results["Ties"]) == (wins["A"], wins["B"], wins["Tie"]), \
+    assert (results["A_wins"], results["B_wins"], results["Ties"]) == (wins["A"], wins["B"], wins["Tie"]), (
         f"A_wins/B_wins/Ties {results} disagree with final_decision in the result file {wins}"
+    )
     if results["generation_fail_count"] == 0 and results["judge_fail_count"] == 0:
         assert results["A_wins"] + results["B_wins"] + results["Ties"] == len(out_rows), results
 
@@ -456,8 +584,9 @@ def check_compare(case: Case, results: dict[str, Any], out_rows: list[dict[str, 
 CHECKERS = {"classify": check_classify, "score": check_score, "compare": check_compare}
 
 
-def check_results_and_file(case: Case, results: dict[str, Any], out_rows: list[dict[str, Any]],
-                           input_rows: list[dict[str, Any]] | None = None) -> None:
+def check_results_and_file(
+    case: Case, results: dict[str, Any], out_rows: list[dict[str, Any]], input_rows: list[dict[str, Any]] | None = None
+) -> None:
     assert FILE_ID_RE.match(results["result_file_id"]), results["result_file_id"]
     CHECKERS[case.type](case, results, out_rows, input_rows)
 

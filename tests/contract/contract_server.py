@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import re
-import sys
-import time
-import queue
-import signal
-import threading
 import contextlib
+import os
+import queue
+import re
+import signal
 import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -82,11 +83,25 @@ def _server_env() -> dict[str, str]:
 def start_emulator(log_path: Path, *extra_args: str) -> Iterator[LiveEmulator]:
     """Run ``python -m emulator serve --port 0 --clock manual --seed 0 [extra_args]`` until exit."""
     log_file = open(log_path, "w")
-    cmd = [sys.executable, "-m", "emulator", "serve", "--host", "127.0.0.1", "--port", "0",
-           "--clock", "manual", "--seed", "0", *extra_args]
-    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=_server_env(), stdout=subprocess.PIPE,
-                            stderr=log_file, text=True, bufsize=1)
-    lines: "queue.Queue[str | None]" = queue.Queue()
+    cmd = [
+        sys.executable,
+        "-m",
+        "together_eval_emulator",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--clock",
+        "manual",
+        "--seed",
+        "0",
+        *extra_args,
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=REPO_ROOT, env=_server_env(), stdout=subprocess.PIPE, stderr=log_file, text=True, bufsize=1
+    )
+    lines: queue.Queue[str | None] = queue.Queue()
 
     def pump() -> None:  # keeps draining stdout so the server never blocks on a full pipe
         assert proc.stdout is not None

@@ -7,30 +7,29 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
-import sys
-import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import together
-from together import Together
-
 from contract_checks import (
     CASES,
     FILE_ID_RE,
-    is_user_file,
-    JUDGE_MODEL,
     GEN_MODEL_A,
+    JUDGE_MODEL,
     Case,
-    parse_jsonl,
-    check_created,
     assert_keys_sorted,
+    check_created,
     check_results_and_file,
+    is_user_file,
+    parse_jsonl,
 )
+from together import Together
 
 KEY = "cli-key"
 TIMEOUT = 120
@@ -48,16 +47,33 @@ def _tg_path() -> str:
 def _clean_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOGETHER_")}
     home.mkdir(parents=True, exist_ok=True)
-    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), XDG_CACHE_HOME=str(home / ".cache"),
-               NO_COLOR="1", COLUMNS="200", PYTHONIOENCODING="utf-8")
+    env.update(
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_CACHE_HOME=str(home / ".cache"),
+        NO_COLOR="1",
+        COLUMNS="200",
+        PYTHONIOENCODING="utf-8",
+    )
     return env
 
 
-def tg(emu: Any, cwd: Path, *args: str, project_id: str | None = None, json_mode: bool = True,
-       key: str = KEY, base_url: str | None = None) -> subprocess.CompletedProcess[str]:
+def tg(
+    emu: Any,
+    cwd: Path,
+    *args: str,
+    project_id: str | None = None,
+    json_mode: bool = True,
+    key: str = KEY,
+    base_url: str | None = None,
+) -> subprocess.CompletedProcess[str]:
     env = _clean_env(cwd / "home")
-    env.update(TOGETHER_API_KEY=key, TOGETHER_BASE_URL=base_url or emu.url, TOGETHER_TELEMETRY_DISABLED="1",
-               TOGETHER_DISABLE_VERSION_CHECK="1")
+    env.update(
+        TOGETHER_API_KEY=key,
+        TOGETHER_BASE_URL=base_url or emu.url,
+        TOGETHER_TELEMETRY_DISABLED="1",
+        TOGETHER_DISABLE_VERSION_CHECK="1",
+    )
     if project_id is not None:
         env["TOGETHER_PROJECT_ID"] = project_id
     cmd = [_tg_path(), "--json" if json_mode else "--no-json", *args]
@@ -65,8 +81,9 @@ def tg(emu: Any, cwd: Path, *args: str, project_id: str | None = None, json_mode
 
 
 def ok(proc: subprocess.CompletedProcess[str]) -> str:
-    assert proc.returncode == 0, \
+    assert proc.returncode == 0, (
         f"{proc.args} exited {proc.returncode}\nstdout:\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr[-5000:]}"
+    )
     return proc.stdout
 
 
@@ -102,12 +119,30 @@ def test_tg_evals_flow_resolving_the_project_with_whoami(emu: Any, advance: Any,
     case = CASES["classify-column"]
     case.write_jsonl(tmp_path / "local.jsonl")
     p = case.parameters
-    created = json_out(tg(emu, tmp_path, "evals", "create", "--type", "classify",
-                          "--judge-model", JUDGE_MODEL, "--judge-model-source", "serverless",
-                          "--judge-system-template", p["judge"]["system_template"],
-                          "--input-data-file-path", "./local.jsonl",
-                          "--labels", ",".join(p["labels"]), "--pass-labels", ",".join(p["pass_labels"]),
-                          "--model-field", "response"))
+    created = json_out(
+        tg(
+            emu,
+            tmp_path,
+            "evals",
+            "create",
+            "--type",
+            "classify",
+            "--judge-model",
+            JUDGE_MODEL,
+            "--judge-model-source",
+            "serverless",
+            "--judge-system-template",
+            p["judge"]["system_template"],
+            "--input-data-file-path",
+            "./local.jsonl",
+            "--labels",
+            ",".join(p["labels"]),
+            "--pass-labels",
+            ",".join(p["pass_labels"]),
+            "--model-field",
+            "response",
+        )
+    )
     wid = check_created(created)
 
     # the CLI uploaded ./local.jsonl with purpose eval before creating the job (§1.5)
@@ -128,8 +163,9 @@ def test_tg_evals_flow_resolving_the_project_with_whoami(emu: Any, advance: Any,
     assert json_out(tg(emu, tmp_path, "evals", "status", wid)) == {"status": "completed"}
     job = json_out(tg(emu, tmp_path, "evals", "get", wid))
     assert job["status"] == "completed" and job["results"]["result_file_id"]
-    assert [j["workflow_id"] for j in json_out(tg(emu, tmp_path, "evals", "ls", "--status", "completed",
-                                                   "--limit", "5"))] == [wid]
+    assert [
+        j["workflow_id"] for j in json_out(tg(emu, tmp_path, "evals", "ls", "--status", "completed", "--limit", "5"))
+    ] == [wid]
     assert json_out(tg(emu, tmp_path, "evals", "list", "--status", "pending")) == []
     check_job_with_sdk(emu, wid, case)
 
@@ -137,40 +173,107 @@ def test_tg_evals_flow_resolving_the_project_with_whoami(emu: Any, advance: Any,
 def test_tg_generation_score_and_compare(emu: Any, advance: Any, tmp_path: Path) -> None:
     gen = CASES["classify-generate"]
     gen.write_jsonl(tmp_path / "prompts.jsonl")
-    created = json_out(tg(emu, tmp_path, "evals", "create", "--type", "classify",
-                          "--judge-model", JUDGE_MODEL, "--judge-model-source", "serverless",
-                          "--judge-system-template", gen.parameters["judge"]["system_template"],
-                          "--input-data-file-path", "prompts.jsonl",
-                          "--labels", "correct,incorrect", "--pass-labels", "correct",
-                          "--model-to-evaluate", GEN_MODEL_A, "--model-to-evaluate-source", "serverless",
-                          "--model-to-evaluate-system-template", "You are a helpful assistant.",
-                          "--model-to-evaluate-input-template", "{{prompt}}",
-                          project_id="proj-contract"))
+    created = json_out(
+        tg(
+            emu,
+            tmp_path,
+            "evals",
+            "create",
+            "--type",
+            "classify",
+            "--judge-model",
+            JUDGE_MODEL,
+            "--judge-model-source",
+            "serverless",
+            "--judge-system-template",
+            gen.parameters["judge"]["system_template"],
+            "--input-data-file-path",
+            "prompts.jsonl",
+            "--labels",
+            "correct,incorrect",
+            "--pass-labels",
+            "correct",
+            "--model-to-evaluate",
+            GEN_MODEL_A,
+            "--model-to-evaluate-source",
+            "serverless",
+            "--model-to-evaluate-system-template",
+            "You are a helpful assistant.",
+            "--model-to-evaluate-input-template",
+            "{{prompt}}",
+            project_id="proj-contract",
+        )
+    )
     # no --model-to-evaluate-temperature: the CLI sends temperature null and max_tokens 16000 (§3.1.7)
     w_gen = check_created(created)
 
     score = CASES["score-column"]
     score.write_jsonl(tmp_path / "score.jsonl")
-    w_score = check_created(json_out(tg(
-        emu, tmp_path, "evals", "create", "--type", "score", "--judge-model", JUDGE_MODEL,
-        "--judge-model-source", "serverless", "--judge-system-template", score.parameters["judge"]["system_template"],
-        "--input-data-file-path", "score.jsonl", "--min-score", "1", "--max-score", "10",
-        "--pass-threshold", "6", "--model-field", "answer", project_id="proj-contract")))
+    w_score = check_created(
+        json_out(
+            tg(
+                emu,
+                tmp_path,
+                "evals",
+                "create",
+                "--type",
+                "score",
+                "--judge-model",
+                JUDGE_MODEL,
+                "--judge-model-source",
+                "serverless",
+                "--judge-system-template",
+                score.parameters["judge"]["system_template"],
+                "--input-data-file-path",
+                "score.jsonl",
+                "--min-score",
+                "1",
+                "--max-score",
+                "10",
+                "--pass-threshold",
+                "6",
+                "--model-field",
+                "answer",
+                project_id="proj-contract",
+            )
+        )
+    )
 
     cmp = CASES["compare-columns"]
     cmp.write_jsonl(tmp_path / "cmp.jsonl")
-    w_cmp = check_created(json_out(tg(
-        emu, tmp_path, "evals", "create", "--type", "compare", "--judge-model", JUDGE_MODEL,
-        "--judge-model-source", "serverless", "--judge-system-template", cmp.parameters["judge"]["system_template"],
-        "--input-data-file-path", "cmp.jsonl", "--model-a-field", "response_a",
-        "--model-b-field", "response_b")))  # this one resolves the project through whoami
+    w_cmp = check_created(
+        json_out(
+            tg(
+                emu,
+                tmp_path,
+                "evals",
+                "create",
+                "--type",
+                "compare",
+                "--judge-model",
+                JUDGE_MODEL,
+                "--judge-model-source",
+                "serverless",
+                "--judge-system-template",
+                cmp.parameters["judge"]["system_template"],
+                "--input-data-file-path",
+                "cmp.jsonl",
+                "--model-a-field",
+                "response_a",
+                "--model-b-field",
+                "response_b",
+            )
+        )
+    )  # this one resolves the project through whoami
 
     job = json_out(tg(emu, tmp_path, "evals", "retrieve", w_gen, project_id="proj-contract"))
     mte = job["parameters"]["model_to_evaluate"]
     assert (mte["model"], mte["max_tokens"], mte["input_template"]) == (GEN_MODEL_A, 16000, "{{prompt}}")
     assert mte.get("temperature") is None
-    assert json_out(tg(emu, tmp_path, "evals", "retrieve", w_cmp))["parameters"][
-        "disable_position_bias_correction"] is False
+    assert (
+        json_out(tg(emu, tmp_path, "evals", "retrieve", w_cmp))["parameters"]["disable_position_bias_correction"]
+        is False
+    )
 
     listed = json_out(tg(emu, tmp_path, "evals", "list", "--limit", "2"))
     assert [j["workflow_id"] for j in listed] == [w_cmp, w_score]
@@ -178,9 +281,17 @@ def test_tg_generation_score_and_compare(emu: Any, advance: Any, tmp_path: Path)
     advance(3600)
     for wid in (w_gen, w_score, w_cmp):
         assert json_out(tg(emu, tmp_path, "evals", "status", wid)) == {"status": "completed"}
-    gen_case = Case("cli-generate", "classify", gen.rows, {
-        "judge": gen.parameters["judge"], "labels": ["correct", "incorrect"], "pass_labels": ["correct"],
-        "model_to_evaluate": {"model": GEN_MODEL_A}})
+    gen_case = Case(
+        "cli-generate",
+        "classify",
+        gen.rows,
+        {
+            "judge": gen.parameters["judge"],
+            "labels": ["correct", "incorrect"],
+            "pass_labels": ["correct"],
+            "model_to_evaluate": {"model": GEN_MODEL_A},
+        },
+    )
     check_job_with_sdk(emu, w_gen, gen_case)
     check_job_with_sdk(emu, w_score, score)
     check_job_with_sdk(emu, w_cmp, cmp)
@@ -192,10 +303,33 @@ def test_tg_text_output_and_whoami(emu: Any, tmp_path: Path) -> None:
     created = sdk(emu).evals.create(type="score", parameters=case.params_for(fid))  # type: ignore[arg-type]
     out = ok(tg(emu, tmp_path, "evals", "status", created.workflow_id or "", json_mode=False))
     assert out.strip() == "Status: pending"
-    out = ok(tg(emu, tmp_path, "evals", "create", "--type", "score", "--judge-model", JUDGE_MODEL,
-                "--judge-model-source", "serverless", "--judge-system-template", "Rate {{question}}",
-                "--input-data-file-path", fid, "--min-score", "1", "--max-score", "10",
-                "--pass-threshold", "6", "--model-field", "answer", json_mode=False))
+    out = ok(
+        tg(
+            emu,
+            tmp_path,
+            "evals",
+            "create",
+            "--type",
+            "score",
+            "--judge-model",
+            JUDGE_MODEL,
+            "--judge-model-source",
+            "serverless",
+            "--judge-system-template",
+            "Rate {{question}}",
+            "--input-data-file-path",
+            fid,
+            "--min-score",
+            "1",
+            "--max-score",
+            "10",
+            "--pass-threshold",
+            "6",
+            "--model-field",
+            "answer",
+            json_mode=False,
+        )
+    )
     assert "Evaluation job created" in out and re.search(r"eval-[0-9a-f]{4}-\d+", out), out
     me = json_out(tg(emu, tmp_path, "whoami"))
     assert me["type"] == "project_api_key" and me["project"]["id"], me
@@ -204,11 +338,29 @@ def test_tg_text_output_and_whoami(emu: Any, tmp_path: Path) -> None:
 def test_tg_reports_api_errors(emu: Any, tmp_path: Path) -> None:
     proc = tg(emu, tmp_path, "evals", "retrieve", "eval-abcd-1767225600")
     assert proc.returncode != 0, proc.stdout
-    proc = tg(emu, tmp_path, "evals", "create", "--type", "classify", "--judge-model", JUDGE_MODEL,
-              "--judge-model-source", "serverless", "--judge-system-template", "x",
-              "--input-data-file-path", "file-00000000-0000-4000-8000-000000000000",
-              "--labels", "only", "--pass-labels", "only", "--model-field", "response",
-              project_id="proj-contract")
+    proc = tg(
+        emu,
+        tmp_path,
+        "evals",
+        "create",
+        "--type",
+        "classify",
+        "--judge-model",
+        JUDGE_MODEL,
+        "--judge-model-source",
+        "serverless",
+        "--judge-system-template",
+        "x",
+        "--input-data-file-path",
+        "file-00000000-0000-4000-8000-000000000000",
+        "--labels",
+        "only",
+        "--pass-labels",
+        "only",
+        "--model-field",
+        "response",
+        project_id="proj-contract",
+    )
     assert proc.returncode != 0, proc.stdout
     assert "parameters.labels" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
 
@@ -226,8 +378,13 @@ def test_tg_with_a_v1_base_url_is_told_the_right_one(emu: Any, tmp_path: Path) -
 def together15(cli: Path, emu: Any, *args: str, key: str = KEY) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOGETHER_")}
     env.update(TOGETHER_NO_BANNER="1", PYTHONIOENCODING="utf-8", COLUMNS="200")
-    return subprocess.run([str(cli), "--api-key", key, "--base-url", emu.v1_url, "--max-retries", "0", *args],
-                          capture_output=True, text=True, timeout=TIMEOUT, env=env)
+    return subprocess.run(
+        [str(cli), "--api-key", key, "--base-url", emu.v1_url, "--max-retries", "0", *args],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        env=env,
+    )
 
 
 def upload15(cli: Path, emu: Any, path: Path) -> str:
@@ -240,11 +397,30 @@ def test_together15_cli_flow(emu: Any, advance: Any, together15_cli: Path, tmp_p
     case = CASES["classify-column"]
     fid = upload15(together15_cli, emu, case.write_jsonl(tmp_path / "qa.jsonl"))
     p = case.parameters
-    created = json_out(together15(together15_cli, emu, "evaluation", "create", "--type", "classify",
-                                  "--judge-model", JUDGE_MODEL, "--judge-model-source", "serverless",
-                                  "--judge-system-template", p["judge"]["system_template"],
-                                  "--input-data-file-path", fid, "--labels", ",".join(p["labels"]),
-                                  "--pass-labels", ",".join(p["pass_labels"]), "--model-field", "response"))
+    created = json_out(
+        together15(
+            together15_cli,
+            emu,
+            "evaluation",
+            "create",
+            "--type",
+            "classify",
+            "--judge-model",
+            JUDGE_MODEL,
+            "--judge-model-source",
+            "serverless",
+            "--judge-system-template",
+            p["judge"]["system_template"],
+            "--input-data-file-path",
+            fid,
+            "--labels",
+            ",".join(p["labels"]),
+            "--pass-labels",
+            ",".join(p["pass_labels"]),
+            "--model-field",
+            "response",
+        )
+    )
     wid = check_created(created)
     table = ok(together15(together15_cli, emu, "evaluation", "list", "--status", "pending", "--limit", "5"))
     assert re.findall(r"eval-[0-9a-f]{4}-\d+", table) == [wid], table
@@ -268,30 +444,81 @@ def test_together15_cli_flow(emu: Any, advance: Any, together15_cli: Path, tmp_p
     assert (meta["id"], meta["purpose"], meta["bytes"]) == (rid, "eval-output", out_path.stat().st_size)
     table = ok(together15(together15_cli, emu, "files", "list"))
     assert fid in table and rid in table, table
-    assert json_out(together15(together15_cli, emu, "files", "delete", fid)) == \
-        {"id": fid, "object": "file", "deleted": True}
+    assert json_out(together15(together15_cli, emu, "files", "delete", fid)) == {
+        "id": fid,
+        "object": "file",
+        "deleted": True,
+    }
 
 
-def test_together15_cli_generation_score_compare(emu: Any, advance: Any, together15_cli: Path,
-                                                 tmp_path: Path) -> None:
+def test_together15_cli_generation_score_compare(emu: Any, advance: Any, together15_cli: Path, tmp_path: Path) -> None:
     gen = CASES["score-generate"]
     fid = upload15(together15_cli, emu, gen.write_jsonl(tmp_path / "q.jsonl"))
     mr = gen.parameters["model_to_evaluate"]
-    w_gen = check_created(json_out(together15(
-        together15_cli, emu, "evaluation", "create", "--type", "score", "--judge-model", JUDGE_MODEL,
-        "--judge-model-source", "serverless", "--judge-system-template", gen.parameters["judge"]["system_template"],
-        "--input-data-file-path", fid, "--min-score", "0", "--max-score", "5", "--pass-threshold", "3.5",
-        "--model-to-evaluate", mr["model"], "--model-to-evaluate-source", "serverless",
-        "--model-to-evaluate-max-tokens", str(mr["max_tokens"]),
-        "--model-to-evaluate-temperature", str(mr["temperature"]),
-        "--model-to-evaluate-system-template", mr["system_template"],
-        "--model-to-evaluate-input-template", mr["input_template"])))
+    w_gen = check_created(
+        json_out(
+            together15(
+                together15_cli,
+                emu,
+                "evaluation",
+                "create",
+                "--type",
+                "score",
+                "--judge-model",
+                JUDGE_MODEL,
+                "--judge-model-source",
+                "serverless",
+                "--judge-system-template",
+                gen.parameters["judge"]["system_template"],
+                "--input-data-file-path",
+                fid,
+                "--min-score",
+                "0",
+                "--max-score",
+                "5",
+                "--pass-threshold",
+                "3.5",
+                "--model-to-evaluate",
+                mr["model"],
+                "--model-to-evaluate-source",
+                "serverless",
+                "--model-to-evaluate-max-tokens",
+                str(mr["max_tokens"]),
+                "--model-to-evaluate-temperature",
+                str(mr["temperature"]),
+                "--model-to-evaluate-system-template",
+                mr["system_template"],
+                "--model-to-evaluate-input-template",
+                mr["input_template"],
+            )
+        )
+    )
     cmp = CASES["compare-columns"]
     fid_c = upload15(together15_cli, emu, cmp.write_jsonl(tmp_path / "c.jsonl"))
-    w_cmp = check_created(json_out(together15(
-        together15_cli, emu, "evaluation", "create", "--type", "compare", "--judge-model", JUDGE_MODEL,
-        "--judge-model-source", "serverless", "--judge-system-template", cmp.parameters["judge"]["system_template"],
-        "--input-data-file-path", fid_c, "--model-a-field", "response_a", "--model-b-field", "response_b")))
+    w_cmp = check_created(
+        json_out(
+            together15(
+                together15_cli,
+                emu,
+                "evaluation",
+                "create",
+                "--type",
+                "compare",
+                "--judge-model",
+                JUDGE_MODEL,
+                "--judge-model-source",
+                "serverless",
+                "--judge-system-template",
+                cmp.parameters["judge"]["system_template"],
+                "--input-data-file-path",
+                fid_c,
+                "--model-a-field",
+                "response_a",
+                "--model-b-field",
+                "response_b",
+            )
+        )
+    )
     advance(3600)
     for wid in (w_gen, w_cmp):
         assert json_out(together15(together15_cli, emu, "evaluation", "status", wid))["status"] == "completed"

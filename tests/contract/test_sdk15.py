@@ -7,34 +7,36 @@ the SDK returned or raised as JSON, and the assertions live here.
 
 from __future__ import annotations
 
-import os
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
-from together import Together
-
 from contract_checks import (
     CASES,
     FILE_ID_RE,
-    is_user_file,
     QA_ROWS,
-    parse_jsonl,
+    assert_keys_sorted,
     check_created,
     check_params_echo,
-    assert_keys_sorted,
     check_results_and_file,
+    is_user_file,
+    parse_jsonl,
 )
+from together import Together
 
 SCRIPTS = Path(__file__).resolve().parent / "sdk15"
 MARKER = "@@RESULT@@"
 KEY = "sdk15-key"
 OTHER_KEY = "sdk15-other-key"
-D10_401 = {"message": "Invalid API key provided. You can find your API key at "
-                      "https://api.together.xyz/settings/api-keys.",
-           "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}
+D10_401 = {
+    "message": "Invalid API key provided. You can find your API key at https://api.together.xyz/settings/api-keys.",
+    "type": "invalid_request_error",
+    "param": None,
+    "code": "invalid_api_key",
+}
 
 
 def sdk15_env() -> dict[str, str]:
@@ -45,15 +47,23 @@ def sdk15_env() -> dict[str, str]:
 
 
 def run15(python: Path, script: str, cfg: dict[str, Any], *, allow_failed_step: bool = False) -> dict[str, Any]:
-    proc = subprocess.run([str(python), str(SCRIPTS / script), json.dumps(cfg)], capture_output=True,
-                          text=True, timeout=180, env=sdk15_env(), cwd=SCRIPTS)
+    proc = subprocess.run(
+        [str(python), str(SCRIPTS / script), json.dumps(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=sdk15_env(),
+        cwd=SCRIPTS,
+    )
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(MARKER)]
-    assert proc.returncode == 0 and lines, \
+    assert proc.returncode == 0 and lines, (
         f"{script} exited {proc.returncode}\nstdout:\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr[-5000:]}"
-    out = json.loads(lines[-1][len(MARKER):])
+    )
+    out = json.loads(lines[-1][len(MARKER) :])
     if not allow_failed_step:
-        assert out["failed_step"] is None, \
+        assert out["failed_step"] is None, (
             f"{script}: step {out['failed_step']!r} raised {json.dumps(out.get('failure'), indent=2)}"
+        )
     return out
 
 
@@ -73,17 +83,31 @@ def assert_api_error(rec: dict[str, Any], cls: str, status: int, param: Any = No
 def test_sdk15_flow(emu: Any, together15_python: Path, tmp_path: Path, case_name: str) -> None:
     case = CASES[case_name]
     dataset = case.write_jsonl(tmp_path / f"{case.name}.jsonl")
-    out = run15(together15_python, "flow.py", {
-        "base_url": emu.v1_url, "control_url": emu.url, "key": KEY, "type": case.type,
-        "parameters": case.parameters, "dataset": str(dataset), "output": str(tmp_path / "results.jsonl"),
-    })
+    out = run15(
+        together15_python,
+        "flow.py",
+        {
+            "base_url": emu.v1_url,
+            "control_url": emu.url,
+            "key": KEY,
+            "type": case.type,
+            "parameters": case.parameters,
+            "dataset": str(dataset),
+            "output": str(tmp_path / "results.jsonl"),
+        },
+    )
 
     up = out["upload"]
     assert FILE_ID_RE.match(up["id"]), up
-    assert (up["object"], up["purpose"], up["filename"], up["bytes"]) == \
-        ("file", "eval", dataset.name, dataset.stat().st_size), up
-    assert up["processed"] is True and isinstance(up["line_count"], int), \
+    assert (up["object"], up["purpose"], up["filename"], up["bytes"]) == (
+        "file",
+        "eval",
+        dataset.name,
+        dataset.stat().st_size,
+    ), up
+    assert up["processed"] is True and isinstance(up["line_count"], int), (
         f"FileResponse should carry Processed / LineCount (§8.4): {up}"
+    )
     assert out["file_retrieve"] == up
     assert [x["id"] for x in out["files_list_before"]["data"] if is_user_file(x["id"])] == [up["id"]]
     assert out["files_list_before"]["object"] in (None, "list")
@@ -110,8 +134,7 @@ def test_sdk15_flow(emu: Any, together15_python: Path, tmp_path: Path, case_name
 
     rid = results["result_file_id"]
     size = len(out["result_text"].encode("utf-8"))
-    assert out["download"] == {"object": "local", "id": rid, "filename": str(tmp_path / "results.jsonl"),
-                               "size": size}
+    assert out["download"] == {"object": "local", "id": rid, "filename": str(tmp_path / "results.jsonl"), "size": size}
     rf = out["result_file"]
     assert (rf["id"], rf["object"], rf["purpose"], rf["bytes"]) == (rid, "file", "eval-output", size), rf
     listed = {x["id"]: x["purpose"] for x in out["files_list_after"]["data"] if is_user_file(x["id"])}
@@ -125,11 +148,22 @@ def test_sdk15_flow(emu: Any, together15_python: Path, tmp_path: Path, case_name
 def test_sdk15_async_client(emu: Any, together15_python: Path, tmp_path: Path, case_name: str) -> None:
     case = CASES[case_name]
     # AsyncTogether 1.5.35 cannot upload (NotImplementedError); upload with 3.1.1 under the same key
-    fid = Together(api_key=KEY, base_url=emu.url, max_retries=0).files.upload(
-        file=case.write_jsonl(tmp_path / "data.jsonl"), purpose="eval", check=False).id
-    out = run15(together15_python, "async_flow.py", {
-        "base_url": emu.v1_url, "control_url": emu.url, "key": KEY, "type": case.type,
-        "parameters": case.params_for(fid)})
+    fid = (
+        Together(api_key=KEY, base_url=emu.url, max_retries=0)
+        .files.upload(file=case.write_jsonl(tmp_path / "data.jsonl"), purpose="eval", check=False)
+        .id
+    )
+    out = run15(
+        together15_python,
+        "async_flow.py",
+        {
+            "base_url": emu.v1_url,
+            "control_url": emu.url,
+            "key": KEY,
+            "type": case.type,
+            "parameters": case.params_for(fid),
+        },
+    )
     wid = check_created(out["create"])
     assert (out["retrieve_pending"]["workflow_id"], out["retrieve_pending"]["status"]) == (wid, "pending")
     assert out["status_pending"] == {"status": "pending", "results": None}
@@ -146,13 +180,28 @@ def test_sdk15_async_client(emu: Any, together15_python: Path, tmp_path: Path, c
 def test_sdk15_errors(emu: Any, together15_python: Path, tmp_path: Path) -> None:
     dataset = tmp_path / "qa.jsonl"
     dataset.write_text("".join(json.dumps(r) + "\n" for r in QA_ROWS))
-    out = run15(together15_python, "errors.py", {
-        "base_url": emu.v1_url, "root_url": emu.url, "control_url": emu.url, "key": KEY,
-        "other_key": OTHER_KEY, "dataset": str(dataset)})
+    out = run15(
+        together15_python,
+        "errors.py",
+        {
+            "base_url": emu.v1_url,
+            "root_url": emu.url,
+            "control_url": emu.url,
+            "key": KEY,
+            "other_key": OTHER_KEY,
+            "dataset": str(dataset),
+        },
+    )
     check_created(out["create"])
 
-    for name in ("retrieve_unknown", "status_unknown", "file_unknown",
-                 "other_tenant_retrieve", "other_tenant_status", "other_tenant_file"):
+    for name in (
+        "retrieve_unknown",
+        "status_unknown",
+        "file_unknown",
+        "other_tenant_retrieve",
+        "other_tenant_status",
+        "other_tenant_file",
+    ):
         assert_api_error(out[name], "InvalidRequestError", 404)
     assert out["other_tenant_list"] == []
 
@@ -162,8 +211,7 @@ def test_sdk15_errors(emu: Any, together15_python: Path, tmp_path: Path) -> None
     assert_api_error(out["score_threshold_outside"], "InvalidRequestError", 400, "parameters.pass_threshold")
     assert_api_error(out["classify_one_label"], "InvalidRequestError", 400, "parameters.labels")
     assert_api_error(out["classify_pass_not_subset"], "InvalidRequestError", 400, "parameters.pass_labels")
-    assert_api_error(out["model_temperature"], "InvalidRequestError", 400,
-                     "parameters.model_to_evaluate.temperature")
+    assert_api_error(out["model_temperature"], "InvalidRequestError", 400, "parameters.model_to_evaluate.temperature")
 
     assert assert_api_error(out["no_authorization_header"], "AuthenticationError", 401) == D10_401
     assert assert_api_error(out["blank_key_list"], "AuthenticationError", 401) == D10_401

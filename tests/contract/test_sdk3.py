@@ -15,41 +15,43 @@ import httpx
 import pytest
 import together
 import together.lib.resources.files as sdk_files
-from together import Together, AsyncTogether
-
 from contract_checks import (
     CASES,
-    SDK3_ONLY_CASES,
     FILE_ID_RE,
-    is_user_file,
     QA_ROWS,
+    SDK3_ONLY_CASES,
     Case,
-    parse_jsonl,
     check_created,
     check_error_body,
-    check_params_echo,
-    model_request,
     check_job_timestamps,
-    check_status_updates,
-    ns_epoch,
-    check_wire_status_text,
+    check_params_echo,
     check_results_and_file,
+    check_status_updates,
+    check_wire_status_text,
     column_use_message,
+    is_user_file,
+    model_request,
+    ns_epoch,
+    parse_jsonl,
 )
 from contract_server import start_emulator
+from together import AsyncTogether, Together
 
 KEY_A = "tenant-a-key"
 KEY_B = "tenant-b-key"
-UNAUTHORIZED_BODY = {"error": {
-    "message": "Invalid API key provided. You can find your API key at "
-               "https://api.together.xyz/settings/api-keys.",
-    "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}}  # spec D10
+UNAUTHORIZED_BODY = {
+    "error": {
+        "message": "Invalid API key provided. You can find your API key at https://api.together.xyz/settings/api-keys.",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": "invalid_api_key",
+    }
+}  # spec D10
 LIFECYCLE = ["pending", "queued", "running", "completed"]
 
 
 def client(emu: Any, key: str = KEY_A, *, strict: bool = True) -> Together:
-    return Together(api_key=key, base_url=emu.url, _strict_response_validation=strict,
-                    max_retries=0, timeout=30.0)
+    return Together(api_key=key, base_url=emu.url, _strict_response_validation=strict, max_retries=0, timeout=30.0)
 
 
 def upload(c: Together, case: Case, tmp_path: Path, name: str | None = None) -> Any:
@@ -77,8 +79,13 @@ def test_files_upload_retrieve_list_content_delete(emu: Any, tmp_path: Path) -> 
     path = CASES["classify-column"].write_jsonl(tmp_path / "qa.jsonl")
     f = c.files.upload(file=path, purpose="eval", check=False)  # strict FileResponse (§8.3)
     assert FILE_ID_RE.match(f.id), f.id
-    assert (f.object, f.filename, f.bytes, f.file_type, f.purpose) == \
-        ("file", "qa.jsonl", path.stat().st_size, "jsonl", "eval")
+    assert (f.object, f.filename, f.bytes, f.file_type, f.purpose) == (
+        "file",
+        "qa.jsonl",
+        path.stat().st_size,
+        "jsonl",
+        "eval",
+    )
     assert isinstance(f.created_at, int)
 
     csv_path = tmp_path / "qa.csv"
@@ -87,8 +94,14 @@ def test_files_upload_retrieve_list_content_delete(emu: Any, tmp_path: Path) -> 
     assert (f_csv.file_type, f_csv.bytes, f_csv.filename) == ("csv", csv_path.stat().st_size, "qa.csv")
 
     got = c.files.retrieve(f.id)
-    assert (got.id, got.filename, got.bytes, got.file_type, got.purpose, got.created_at) == \
-        (f.id, f.filename, f.bytes, "jsonl", "eval", f.created_at)
+    assert (got.id, got.filename, got.bytes, got.file_type, got.purpose, got.created_at) == (
+        f.id,
+        f.filename,
+        f.bytes,
+        "jsonl",
+        "eval",
+        f.created_at,
+    )
 
     listed = {x.id: x for x in c.files.list().data if is_user_file(x.id)}
     assert set(listed) == {f.id, f_csv.id}
@@ -109,8 +122,15 @@ def test_files_upload_retrieve_list_content_delete(emu: Any, tmp_path: Path) -> 
     assert [x.id for x in c.files.list().data if is_user_file(x.id)] == [f_csv.id]
 
 
-BUILTIN_DATASETS = ["reasoning-benchmark-v1", "qa-benchmark-v1", "code-benchmark-v1", "math-benchmark-v1",
-                    "reading-comprehension-v1", "safety-benchmark-v1", "standard-benchmark-v1"]
+BUILTIN_DATASETS = [
+    "reasoning-benchmark-v1",
+    "qa-benchmark-v1",
+    "code-benchmark-v1",
+    "math-benchmark-v1",
+    "reading-comprehension-v1",
+    "safety-benchmark-v1",
+    "standard-benchmark-v1",
+]
 
 
 def test_a_new_key_lists_only_the_builtin_datasets(emu: Any, tmp_path: Path) -> None:
@@ -164,15 +184,19 @@ def test_job_flow_results_and_result_file(emu: Any, advance: Any, tmp_path: Path
     # what the 3.1.1 objects expose (§5.6): attribute access works whichever union variant is picked
     assert st.results is not None and st.results.result_file_id == results["result_file_id"]
     if case.type == "classify":
-        assert getattr(st.results, "label_counts") == results["label_counts"]
-        assert getattr(st.results, "pass_percentage") == results["pass_percentage"]
+        assert st.results.label_counts == results["label_counts"]
+        assert st.results.pass_percentage == results["pass_percentage"]
     elif case.type == "score":
-        agg = getattr(st.results, "aggregated_scores")
+        agg = st.results.aggregated_scores
         assert (agg.mean_score, agg.pass_percentage, agg.std_score) == tuple(
-            results["aggregated_scores"][k] for k in ("mean_score", "pass_percentage", "std_score"))
+            results["aggregated_scores"][k] for k in ("mean_score", "pass_percentage", "std_score")
+        )
     else:
         assert (st.results.a_wins, st.results.b_wins, st.results.ties) == (  # type: ignore[union-attr]
-            results["A_wins"], results["B_wins"], results["Ties"])
+            results["A_wins"],
+            results["B_wins"],
+            results["Ties"],
+        )
 
     job = c.evals.retrieve(wid)
     assert job.status == "completed" and job.results is not None
@@ -181,8 +205,9 @@ def test_job_flow_results_and_result_file(emu: Any, advance: Any, tmp_path: Path
     assert raw["results"] == results
     check_job_timestamps(raw)
     check_status_updates(raw["status_updates"], LIFECYCLE)
-    assert raw["updated_at"][:26] == raw["status_updates"][-1]["timestamp"][:26], \
+    assert raw["updated_at"][:26] == raw["status_updates"][-1]["timestamp"][:26], (
         "updated_at should be the completion time (§4.2)"
+    )
     check_params_echo(raw["parameters"], params)
 
     data = c.files.content(results["result_file_id"]).read()
@@ -192,8 +217,13 @@ def test_job_flow_results_and_result_file(emu: Any, advance: Any, tmp_path: Path
     # the result file is an eval-output file of the job owner (D8); 3.1.1's FilePurpose literal
     # lacks eval-output, so read its metadata with a non-strict client.
     rf = client(emu, strict=False).files.retrieve(results["result_file_id"])
-    assert (rf.id, rf.purpose, rf.file_type, rf.bytes, rf.object) == \
-        (results["result_file_id"], "eval-output", "jsonl", len(data), "file")
+    assert (rf.id, rf.purpose, rf.file_type, rf.bytes, rf.object) == (
+        results["result_file_id"],
+        "eval-output",
+        "jsonl",
+        len(data),
+        "file",
+    )
 
 
 def test_lifecycle_follows_the_clock(emu: Any, advance: Any, tmp_path: Path) -> None:
@@ -287,7 +317,9 @@ def test_result_file_listed_with_purpose_eval_output(emu: Any, advance: Any, tmp
     strict = client(emu)
     fid = upload(strict, case, tmp_path).id
     wid = create(strict, case, fid)
-    assert [x.id for x in strict.files.list().data if is_user_file(x.id)] == [fid]  # strict list works before completion
+    assert [x.id for x in strict.files.list().data if is_user_file(x.id)] == [
+        fid
+    ]  # strict list works before completion
     advance(3600)
     rid = strict.evals.status(wid).results.result_file_id  # type: ignore[union-attr]
     # D8 keeps eval-output, which the strict 3.1.1 FilePurpose literal cannot parse (§8.1)
@@ -302,8 +334,7 @@ def test_result_file_listed_with_purpose_eval_output(emu: Any, advance: Any, tmp
 # ---------------------------------------------------------------------------------- failures
 
 
-def test_column_use_rule_fails_the_job_with_the_documented_message(emu: Any, advance: Any,
-                                                                    tmp_path: Path) -> None:
+def test_column_use_rule_fails_the_job_with_the_documented_message(emu: Any, advance: Any, tmp_path: Path) -> None:
     rows = [dict(r, category="misc", id=str(i)) for i, r in enumerate(QA_ROWS)]
     case = Case("classify-unused", "classify", rows, CASES["classify-column"].parameters)
     c = client(emu)
@@ -318,8 +349,9 @@ def test_column_use_rule_fails_the_job_with_the_documented_message(emu: Any, adv
     assert [u["status"] for u in raw_job["status_updates"]] == ["pending", "queued", "running", "user_error"]
 
 
-@pytest.mark.parametrize("problem", ["missing-model-column", "missing-template-column", "unknown-file",
-                                     "deleted-file", "not-jsonl"])
+@pytest.mark.parametrize(
+    "problem", ["missing-model-column", "missing-template-column", "unknown-file", "deleted-file", "not-jsonl"]
+)
 def test_dataset_problems_end_in_user_error(emu: Any, advance: Any, tmp_path: Path, problem: str) -> None:
     c = client(emu)
     base = CASES["classify-column"]
@@ -358,11 +390,15 @@ def test_dataset_problems_end_in_user_error(emu: Any, advance: Any, tmp_path: Pa
 
 
 def test_missing_authorization_header_raw_http(emu: Any) -> None:
-    for method, path, body in [("GET", "/v1/evaluation", None), ("GET", "/v1/evaluations", None),
-                               ("POST", "/v1/evaluation", {"type": "classify", "parameters": {}}),
-                               ("GET", "/v1/evaluation/eval-0000-1767225600/status", None),
-                               ("GET", "/v1/files", None), ("POST", "/v1/files", None),
-                               ("GET", "/v3/whoami", None)]:
+    for method, path, body in [
+        ("GET", "/v1/evaluation", None),
+        ("GET", "/v1/evaluations", None),
+        ("POST", "/v1/evaluation", {"type": "classify", "parameters": {}}),
+        ("GET", "/v1/evaluation/eval-0000-1767225600/status", None),
+        ("GET", "/v1/files", None),
+        ("POST", "/v1/files", None),
+        ("GET", "/v3/whoami", None),
+    ]:
         r = emu.api(method, path, key=None, json=body)
         assert r.status_code == 401, (method, path, r.status_code, r.text)
         assert r.headers["content-type"].startswith("application/json")
@@ -380,8 +416,7 @@ def test_sdk_without_key_gets_authentication_error(emu: Any, tmp_path: Path) -> 
     with pytest.raises(together.AuthenticationError) as ei:
         c.evals.retrieve("eval-0000-1767225600", extra_headers={"Authorization": "Bearer"})
     check_error_body(ei.value.body, code="invalid_api_key")
-    empty = Together(api_key="unused", base_url=emu.url, default_headers={"Authorization": "Bearer"},
-                     max_retries=0)
+    empty = Together(api_key="unused", base_url=emu.url, default_headers={"Authorization": "Bearer"}, max_retries=0)
     path = CASES["classify-column"].write_jsonl(tmp_path / "x.jsonl")
     with pytest.raises(together.AuthenticationError):
         empty.files.upload(file=path, purpose="eval", check=False)
@@ -397,52 +432,87 @@ def test_unknown_job_is_not_found(emu: Any) -> None:
 
 INVALID_CREATES: list[tuple[str, str, Any, Any]] = [
     # (id, type, mutation of a valid parameters dict, expected param)
-    ("one-label", "classify", lambda p: p.update(labels=["correct"], pass_labels=["correct"]),
-     "parameters.labels"),
+    ("one-label", "classify", lambda p: p.update(labels=["correct"], pass_labels=["correct"]), "parameters.labels"),
     ("pass-labels-not-subset", "classify", lambda p: p.update(pass_labels=["great"]), "parameters.pass_labels"),
     ("pass-labels-empty", "classify", lambda p: p.update(pass_labels=[]), "parameters.pass_labels"),
     ("labels-not-array", "classify", lambda p: p.update(labels="correct,incorrect"), "parameters.labels"),
     ("missing-labels", "classify", lambda p: p.pop("labels"), "parameters.labels"),
     ("missing-judge", "classify", lambda p: p.pop("judge"), "parameters.judge"),
     ("missing-file", "classify", lambda p: p.pop("input_data_file_path"), "parameters.input_data_file_path"),
-    ("judge-missing-template", "classify", lambda p: p["judge"].pop("system_template"),
-     "parameters.judge.system_template"),
-    ("judge-bad-source", "classify", lambda p: p["judge"].update(model_source="cloud"),
-     "parameters.judge.model_source"),
-    ("judge-external-no-token", "classify",
-     lambda p: p["judge"].update(model_source="external", model="openai/gpt-5"),
-     "parameters.judge.external_api_token"),
+    (
+        "judge-missing-template",
+        "classify",
+        lambda p: p["judge"].pop("system_template"),
+        "parameters.judge.system_template",
+    ),
+    (
+        "judge-bad-source",
+        "classify",
+        lambda p: p["judge"].update(model_source="cloud"),
+        "parameters.judge.model_source",
+    ),
+    (
+        "judge-external-no-token",
+        "classify",
+        lambda p: p["judge"].update(model_source="external", model="openai/gpt-5"),
+        "parameters.judge.external_api_token",
+    ),
     ("judge-temperature", "classify", lambda p: p["judge"].update(temperature=3), "parameters.judge.temperature"),
     ("judge-max-tokens", "classify", lambda p: p["judge"].update(max_tokens=0), "parameters.judge.max_tokens"),
-    ("judge-num-workers-float", "classify", lambda p: p["judge"].update(num_workers=2.5),
-     "parameters.judge.num_workers"),
+    (
+        "judge-num-workers-float",
+        "classify",
+        lambda p: p["judge"].update(num_workers=2.5),
+        "parameters.judge.num_workers",
+    ),
     ("score-key-on-classify", "classify", lambda p: p.update(min_score=1), "parameters.min_score"),
-    ("model-to-evaluate-number", "classify", lambda p: p.update(model_to_evaluate=5),
-     "parameters.model_to_evaluate"),
-    ("model-request-missing-input-template", "classify",
-     lambda p: p.update(model_to_evaluate={k: v for k, v in model_request("m", "{{prompt}}").items()
-                                           if k != "input_template"}),
-     "parameters.model_to_evaluate.input_template"),
-    ("model-request-temperature", "classify",
-     lambda p: p.update(model_to_evaluate=model_request("m", "{{prompt}}", temperature=2.5)),
-     "parameters.model_to_evaluate.temperature"),
-    ("min-equals-max", "score", lambda p: p.update(min_score=5, max_score=5, pass_threshold=5),
-     ("parameters.min_score", "parameters.max_score")),
-    ("min-above-max", "score", lambda p: p.update(min_score=10, max_score=1, pass_threshold=5),
-     ("parameters.min_score", "parameters.max_score")),
+    ("model-to-evaluate-number", "classify", lambda p: p.update(model_to_evaluate=5), "parameters.model_to_evaluate"),
+    (
+        "model-request-missing-input-template",
+        "classify",
+        lambda p: p.update(
+            model_to_evaluate={k: v for k, v in model_request("m", "{{prompt}}").items() if k != "input_template"}
+        ),
+        "parameters.model_to_evaluate.input_template",
+    ),
+    (
+        "model-request-temperature",
+        "classify",
+        lambda p: p.update(model_to_evaluate=model_request("m", "{{prompt}}", temperature=2.5)),
+        "parameters.model_to_evaluate.temperature",
+    ),
+    (
+        "min-equals-max",
+        "score",
+        lambda p: p.update(min_score=5, max_score=5, pass_threshold=5),
+        ("parameters.min_score", "parameters.max_score"),
+    ),
+    (
+        "min-above-max",
+        "score",
+        lambda p: p.update(min_score=10, max_score=1, pass_threshold=5),
+        ("parameters.min_score", "parameters.max_score"),
+    ),
     ("threshold-outside", "score", lambda p: p.update(pass_threshold=11), "parameters.pass_threshold"),
     ("min-score-bool", "score", lambda p: p.update(min_score=True), "parameters.min_score"),
     ("missing-max-score", "score", lambda p: p.pop("max_score"), "parameters.max_score"),
     ("labels-on-compare", "compare", lambda p: p.update(labels=["a", "b"]), "parameters.labels"),
-    ("model-to-evaluate-on-compare", "compare", lambda p: p.update(model_to_evaluate="response_a"),
-     "parameters.model_to_evaluate"),
-    ("bias-flag-not-bool", "compare", lambda p: p.update(disable_position_bias_correction="yes"),
-     "parameters.disable_position_bias_correction"),
+    (
+        "model-to-evaluate-on-compare",
+        "compare",
+        lambda p: p.update(model_to_evaluate="response_a"),
+        "parameters.model_to_evaluate",
+    ),
+    (
+        "bias-flag-not-bool",
+        "compare",
+        lambda p: p.update(disable_position_bias_correction="yes"),
+        "parameters.disable_position_bias_correction",
+    ),
 ]
 
 
-@pytest.mark.parametrize("type_,mutate,param", [x[1:] for x in INVALID_CREATES],
-                         ids=[x[0] for x in INVALID_CREATES])
+@pytest.mark.parametrize("type_,mutate,param", [x[1:] for x in INVALID_CREATES], ids=[x[0] for x in INVALID_CREATES])
 def test_invalid_create_is_bad_request_naming_the_field(emu: Any, type_: str, mutate: Any, param: Any) -> None:
     base = {"classify": "classify-column", "score": "score-column", "compare": "compare-columns"}[type_]
     params = CASES[base].params_for("file-00000000-0000-4000-8000-000000000000")
@@ -470,8 +540,11 @@ def test_first_structural_problem_is_reported(emu: Any) -> None:
 def test_body_without_type_is_bad_request(emu: Any) -> None:
     """D5: a create body without `type` is a 400 naming `type`. (A body carrying `evaluation_type`
     instead is the emulator-only convenience API of issue 5, tested in test_sdk3_builtin.py.)"""
-    for body in ({"model": "meta-llama/Llama-3.2-3B-Instruct-Turbo", "dataset": "qa-benchmark-v1"},
-                 {"type": None, "parameters": {"judge": {}}}, {}):
+    for body in (
+        {"model": "meta-llama/Llama-3.2-3B-Instruct-Turbo", "dataset": "qa-benchmark-v1"},
+        {"type": None, "parameters": {"judge": {}}},
+        {},
+    ):
         r = emu.api("POST", "/v1/evaluation", key=KEY_A, json=body)
         assert r.status_code == 400, (body, r.status_code, r.text)
         check_error_body(r.json(), param="type")
@@ -490,8 +563,9 @@ def test_nulls_count_as_absent(emu: Any, tmp_path: Path) -> None:
     c = client(emu)
     fid = upload(c, CASES["classify-column"], tmp_path).id
     params: dict[str, Any] = CASES["classify-column"].params_for(fid)
-    params["judge"].update(external_api_token=None, external_base_url=None, max_tokens=None,
-                           temperature=None, num_workers=None)
+    params["judge"].update(
+        external_api_token=None, external_base_url=None, max_tokens=None, temperature=None, num_workers=None
+    )
     params.update(model_to_evaluate=None, min_score=None, model_a=None, colour="blue")  # unknown keys ignored
     created = c.evals.create(type="classify", parameters=params)  # type: ignore[arg-type]
     check_created({"status": created.status, "workflow_id": created.workflow_id})
@@ -551,8 +625,9 @@ def test_tenants_are_isolated(emu: Any, advance: Any, tmp_path: Path) -> None:
 async def test_async_client_flow(emu: Any, tmp_path: Path) -> None:
     case = CASES["compare-columns"]
     path = case.write_jsonl(tmp_path / "cmp.jsonl")
-    async with AsyncTogether(api_key=KEY_A, base_url=emu.url, _strict_response_validation=True,
-                             max_retries=0, timeout=30.0) as c:
+    async with AsyncTogether(
+        api_key=KEY_A, base_url=emu.url, _strict_response_validation=True, max_retries=0, timeout=30.0
+    ) as c:
         f = await c.files.upload(file=path, purpose="eval", check=False)
         assert (f.purpose, f.file_type, f.bytes) == ("eval", "jsonl", path.stat().st_size)
         created = await c.evals.create(type="compare", parameters=case.params_for(f.id))  # type: ignore[arg-type]
@@ -589,9 +664,14 @@ def test_v1_in_3x_base_url_gets_a_helpful_404(emu: Any) -> None:
 
 def test_unknown_paths_are_404_with_hints_for_base_url_mistakes(emu: Any) -> None:
     """D1: canonical routes only; a path that looks like a base-URL mistake names both base URLs."""
-    for path, hinted in [("/v1/v1/evaluation", True), ("/evaluations", True), ("/files", True),
-                         ("/evaluation/eval-abcd-1767225600/status", True), ("/v1/v3/whoami", True),
-                         ("/v1/nothing-here", False)]:
+    for path, hinted in [
+        ("/v1/v1/evaluation", True),
+        ("/evaluations", True),
+        ("/files", True),
+        ("/evaluation/eval-abcd-1767225600/status", True),
+        ("/v1/v3/whoami", True),
+        ("/v1/nothing-here", False),
+    ]:
         r = emu.api("GET", path, key=KEY_A)
         assert r.status_code == 404 and r.headers["content-type"].startswith("application/json"), (path, r.text)
         err = check_error_body(r.json())
@@ -607,8 +687,15 @@ def test_whoami_for_the_3x_cli(emu: Any) -> None:
     other = client(emu, KEY_B).whoami()
     assert me.project.id == again.project.id and me.organization.id == again.organization.id  # type: ignore[union-attr]
     assert me.project.id != other.project.id  # type: ignore[union-attr]
-    assert all(isinstance(x, str) and x for x in (me.api_key.id, me.project.name, me.project.slug,  # type: ignore[union-attr]
-                                                   me.organization.name))  # type: ignore[union-attr]
+    assert all(
+        isinstance(x, str) and x
+        for x in (
+            me.api_key.id,
+            me.project.name,
+            me.project.slug,  # type: ignore[union-attr]
+            me.organization.name,
+        )
+    )  # type: ignore[union-attr]
 
 
 # ----------------------------------------------------------------------- more dataset shapes
@@ -632,8 +719,9 @@ def test_csv_dataset_job(emu: Any, advance: Any, tmp_path: Path) -> None:
     check_results_and_file(case, results, rows, QA_ROWS)
 
 
-def test_multipart_upload_path_of_the_sdk(emu: Any, advance: Any, tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_multipart_upload_path_of_the_sdk(
+    emu: Any, advance: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The SDK's > 5 GiB multipart path (§8.9), exercised with tiny parts."""
     monkeypatch.setattr(sdk_files, "MULTIPART_THRESHOLD_GB", 0.0)
     monkeypatch.setattr(sdk_files, "TARGET_PART_SIZE_MB", 200 / 2**20)
@@ -654,13 +742,29 @@ def test_multipart_upload_path_of_the_sdk(emu: Any, advance: Any, tmp_path: Path
 
 
 SERVERLESS_2026 = {
-    "LiquidAI/LFM2-24B-A2B", "MiniMaxAI/MiniMax-M2.7", "Qwen/Qwen3-235B-A22B-Instruct-2507-tput",
-    "Qwen/Qwen3-Coder-480B-A35B-Instruct-FP8", "Qwen/Qwen3-Coder-Next-FP8", "Qwen/Qwen3.5-397B-A17B",
-    "Qwen/Qwen3.5-9B", "Qwen/Qwen3.6-Plus", "deepcogito/cogito-v2-1-671b", "deepseek-ai/DeepSeek-R1",
-    "deepseek-ai/DeepSeek-V3.1", "deepseek-ai/DeepSeek-V4-Pro", "essentialai/rnj-1-instruct",
-    "google/gemma-3n-E4B-it", "google/gemma-4-31B-it", "meta-llama/Llama-3.3-70B-Instruct-Turbo",
-    "moonshotai/Kimi-K2.5", "moonshotai/Kimi-K2.6", "openai/gpt-oss-120b", "openai/gpt-oss-20b",
-    "zai-org/GLM-5", "zai-org/GLM-5.1"}  # spec §12.1
+    "LiquidAI/LFM2-24B-A2B",
+    "MiniMaxAI/MiniMax-M2.7",
+    "Qwen/Qwen3-235B-A22B-Instruct-2507-tput",
+    "Qwen/Qwen3-Coder-480B-A35B-Instruct-FP8",
+    "Qwen/Qwen3-Coder-Next-FP8",
+    "Qwen/Qwen3.5-397B-A17B",
+    "Qwen/Qwen3.5-9B",
+    "Qwen/Qwen3.6-Plus",
+    "deepcogito/cogito-v2-1-671b",
+    "deepseek-ai/DeepSeek-R1",
+    "deepseek-ai/DeepSeek-V3.1",
+    "deepseek-ai/DeepSeek-V4-Pro",
+    "essentialai/rnj-1-instruct",
+    "google/gemma-3n-E4B-it",
+    "google/gemma-4-31B-it",
+    "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+    "moonshotai/Kimi-K2.5",
+    "moonshotai/Kimi-K2.6",
+    "openai/gpt-oss-120b",
+    "openai/gpt-oss-20b",
+    "zai-org/GLM-5",
+    "zai-org/GLM-5.1",
+}  # spec §12.1
 
 
 def test_model_list_routes(emu: Any) -> None:
@@ -684,11 +788,14 @@ def test_update_hook_sets_a_terminal_status(emu: Any, advance: Any, tmp_path: Pa
     r = emu.api("POST", f"/v1/evaluation/{wid}/update", json={"status": "failed"}, key=KEY_A)
     assert r.status_code == 400, r.text
     check_error_body(r.json(), param="status")
-    r = emu.api("POST", f"/v1/evaluation/{wid}/update", key=KEY_A,
-                json={"status": "error", "error": "judge endpoint exploded"})
+    r = emu.api(
+        "POST", f"/v1/evaluation/{wid}/update", key=KEY_A, json={"status": "error", "error": "judge endpoint exploded"}
+    )
     assert (r.status_code, r.json()) == (200, {"workflow_id": wid, "status": "error"}), r.text
-    assert raw_json(emu, f"/v1/evaluation/{wid}/status") == \
-        {"status": "error", "results": {"error": "judge endpoint exploded"}}
+    assert raw_json(emu, f"/v1/evaluation/{wid}/status") == {
+        "status": "error",
+        "results": {"error": "judge endpoint exploded"},
+    }
     advance(3600)  # a terminal job no longer progresses
     job = c.evals.retrieve(wid)
     assert job.status == "error"
@@ -722,7 +829,7 @@ def test_same_seed_and_requests_give_the_same_ids(emu: Any, tmp_path: Path) -> N
         assert _id_sequence(fresh, path) == first
     with start_emulator(tmp_path / "seed7.log", "--seed", "7") as other_seed:
         other = _id_sequence(other_seed, path)
-    assert all(a != b for a, b in zip(other, first)), (other, first)
+    assert all(a != b for a, b in zip(other, first, strict=False)), (other, first)
 
 
 # --------------------------------------------------------- D3 strict models, D6 rule switched off

@@ -12,9 +12,10 @@ import pytest
 
 together = pytest.importorskip("together")
 
-from emulator import Emulator, builtin_datasets  # noqa: E402
-from emulator.convenience import DOCUMENTED_ONLY_FIELDS  # noqa: E402
-from emulator.server import EmulatorServer  # noqa: E402
+from together_eval_emulator import Emulator  # noqa: E402
+from together_eval_emulator.documented._api import DOCUMENTED_ONLY_FIELDS  # noqa: E402
+from together_eval_emulator.engine import _builtin_datasets as builtin_datasets  # noqa: E402
+from together_eval_emulator.faces._server import EmulatorServer  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "datasets"
 DATASET = "reasoning-benchmark-v1"
@@ -37,12 +38,21 @@ def real_parameters(name: str) -> dict[str, Any]:
     d = builtin_datasets.get(name).defaults  # type: ignore[union-attr]
     return {
         "input_data_file_path": name,
-        "judge": {"model": "openai/gpt-oss-120b", "model_source": "serverless",
-                  "system_template": d.judge_system_template},
-        "labels": ["correct", "incorrect"], "pass_labels": ["correct"],
-        "model_to_evaluate": {"model": "meta-llama/Llama-3.3-70B-Instruct-Turbo", "model_source": "serverless",
-                              "max_tokens": 512, "temperature": 0.2, "system_template": d.model_system_template,
-                              "input_template": d.model_input_template},
+        "judge": {
+            "model": "openai/gpt-oss-120b",
+            "model_source": "serverless",
+            "system_template": d.judge_system_template,
+        },
+        "labels": ["correct", "incorrect"],
+        "pass_labels": ["correct"],
+        "model_to_evaluate": {
+            "model": "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+            "model_source": "serverless",
+            "max_tokens": 512,
+            "temperature": 0.2,
+            "system_template": d.model_system_template,
+            "input_template": d.model_input_template,
+        },
     }
 
 
@@ -83,15 +93,26 @@ def test_a_real_job_on_a_builtin_dataset_shows_only_real_shapes(served: tuple[Em
     assert not DOCUMENTED_ONLY_FIELDS & set(listed[0])
     rows = client.files.content(raw["results"]["result_file_id"]).read().decode().splitlines()
     assert len(rows) == builtin_datasets.get(DATASET).rows  # type: ignore[union-attr]
-    assert set(json.loads(rows[0])) == {"question", "options", "reference_answer", "category",
-                                        "MODEL_TO_EVALUATE_OUTPUT", "evaluation_successful", "label", "feedback"}
+    assert set(json.loads(rows[0])) == {
+        "question",
+        "options",
+        "reference_answer",
+        "category",
+        "MODEL_TO_EVALUATE_OUTPUT",
+        "evaluation_successful",
+        "label",
+        "feedback",
+    }
 
 
 def test_the_documented_create_is_reachable_through_the_sdk_raw_post(served: tuple[Emulator, Any]) -> None:
     """3.x has no `evaluation_type` argument; docs-style code can still post the documented body."""
     emulator, client = served
-    created = client.post("/v1/evaluation", cast_to=object, body={
-        "model": "meta-llama/Llama-3.2-3B-Instruct-Turbo", "evaluation_type": "classify", "dataset": DATASET})
+    created = client.post(
+        "/v1/evaluation",
+        cast_to=object,
+        body={"model": "meta-llama/Llama-3.2-3B-Instruct-Turbo", "evaluation_type": "classify", "dataset": DATASET},
+    )
     assert created["status"] == "pending" and created["id"] == created["workflow_id"]  # type: ignore[index]
     emulator.advance(3600)
     job = client.evals.retrieve(created["id"])  # type: ignore[index]

@@ -11,8 +11,9 @@ import re
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -49,9 +50,16 @@ JUDGE = {"model": "judge-model", "model_source": "serverless", "system_template"
 
 
 def classify(judge: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"type": "classify", "parameters": {
-        "input_data_file_path": DATASET_ID, "judge": judge or JUDGE, "labels": ["good", "bad"],
-        "pass_labels": ["good"], "model_to_evaluate": "response"}}
+    return {
+        "type": "classify",
+        "parameters": {
+            "input_data_file_path": DATASET_ID,
+            "judge": judge or JUDGE,
+            "labels": ["good", "bad"],
+            "pass_labels": ["good"],
+            "model_to_evaluate": "response",
+        },
+    }
 
 
 class Emulator:
@@ -59,8 +67,9 @@ class Emulator:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.api = httpx.Client(base_url=url, headers={"authorization": f"Bearer {KEY}"}, timeout=10,
-                                follow_redirects=False)
+        self.api = httpx.Client(
+            base_url=url, headers={"authorization": f"Bearer {KEY}"}, timeout=10, follow_redirects=False
+        )
         self.admin = httpx.Client(base_url=url + "/_emulator", headers={"x-emulator-token": TOKEN}, timeout=10)
 
     def control(self, method: str, path: str, body: Any = None, status: int = 200) -> Any:
@@ -87,10 +96,26 @@ def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     (folder / "emulator.toml").write_text(CONFIG)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOGETHER_EMULATOR_")}
     env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    process = subprocess.Popen([sys.executable, "-m", "emulator", "serve", "--port", "0", "--config",
-                                str(folder / "emulator.toml"), "--admin-token", TOKEN],
-                               cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lines: "queue.Queue[str]" = queue.Queue()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "together_eval_emulator",
+            "serve",
+            "--port",
+            "0",
+            "--config",
+            str(folder / "emulator.toml"),
+            "--admin-token",
+            TOKEN,
+        ],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or []], daemon=True).start()
     try:
         match = re.match(r"listening on (\S+)", lines.get(timeout=20))
@@ -119,8 +144,17 @@ def test_config_file_loaded_tenants_files_scenarios_faults(emu: Emulator) -> Non
     whoami = emu.api.get("/v3/whoami")
     assert whoami.status_code == 503 and whoami.headers["retry-after-ms"] == "500"
     assert emu.api.get("/v3/whoami").status_code == 200  # times = 1
-    score = {"type": "score", "parameters": {"input_data_file_path": DATASET_ID, "judge": JUDGE, "min_score": 1,
-                                             "max_score": 10, "pass_threshold": 5, "model_to_evaluate": "response"}}
+    score = {
+        "type": "score",
+        "parameters": {
+            "input_data_file_path": DATASET_ID,
+            "judge": JUDGE,
+            "min_score": 1,
+            "max_score": 10,
+            "pass_threshold": 5,
+            "model_to_evaluate": "response",
+        },
+    }
     assert emu.job(emu.create(score))["status"] == "completed"  # [types.score]: immediate
     assert emu.status(emu.create(classify())) == "pending"  # the settings' durations
     assert emu.control("GET", "/seed") == {"seed": 11}
@@ -150,8 +184,9 @@ def test_progressions_and_attachment_levels(emu: Emulator) -> None:
     emu.control("POST", "/clock/advance", {"seconds": 5})
     assert emu.status(timed) == "queued"
 
-    rule = emu.control("POST", "/scenarios", {"match": {"judge_model": "special-*"},
-                                              "progression": {"mode": "manual"}}, status=201)
+    rule = emu.control(
+        "POST", "/scenarios", {"match": {"judge_model": "special-*"}, "progression": {"mode": "manual"}}, status=201
+    )
     manual = emu.create(classify(dict(JUDGE, model="special-judge")))
     assert [emu.status(manual) for _ in range(3)] == ["pending"] * 3
     assert emu.control("POST", f"/jobs/{manual}/advance", {"steps": 3})["status"] == "completed"
@@ -166,14 +201,19 @@ def test_progressions_and_attachment_levels(emu: Emulator) -> None:
 
 def test_outcomes(emu: Emulator) -> None:
     emu.control("PUT", "/scenarios/default", {"progression": {"mode": "immediate"}})
-    emu.control("POST", "/scenarios", {"times": 1, "outcome": {"kind": "error", "at": "queued",
-                                                               "message": "GPU lost"}}, status=201)
+    emu.control(
+        "POST",
+        "/scenarios",
+        {"times": 1, "outcome": {"kind": "error", "at": "queued", "message": "GPU lost"}},
+        status=201,
+    )
     failed = emu.job(emu.create(classify()))
     assert [u["status"] for u in failed["status_updates"]] == ["pending", "queued", "error"]
     assert failed["results"] == {"error": "GPU lost"}
 
-    emu.control("POST", "/scenarios", {"times": 1, "outcome": {"pass_percentage": 100, "judge_fail_rate": 0.2}},
-                status=201)
+    emu.control(
+        "POST", "/scenarios", {"times": 1, "outcome": {"pass_percentage": 100, "judge_fail_rate": 0.2}}, status=201
+    )
     done = emu.job(emu.create(classify()))
     results = done["results"]
     content = emu.api.get(f"/v1/files/{results['result_file_id']}/content").text
@@ -205,10 +245,17 @@ def test_magic_inputs(emu: Emulator) -> None:
 
 def test_faults(emu: Emulator) -> None:
     workflow_id = emu.create(classify())
-    rule = emu.control("POST", "/faults", {"match": {"route": "evaluation.status", "job_id": workflow_id},
-                                           "after": 2, "times": 1,
-                                           "action": {"kind": "error", "status": 429, "retry_after": 2,
-                                                      "should_retry": True}}, status=201)
+    rule = emu.control(
+        "POST",
+        "/faults",
+        {
+            "match": {"route": "evaluation.status", "job_id": workflow_id},
+            "after": 2,
+            "times": 1,
+            "action": {"kind": "error", "status": 429, "retry_after": 2, "should_retry": True},
+        },
+        status=201,
+    )
     codes = [emu.api.get(f"/v1/evaluation/{workflow_id}/status") for _ in range(4)]
     assert [c.status_code for c in codes] == [200, 200, 429, 200]
     assert codes[2].headers["retry-after"] == "2" and codes[2].headers["x-should-retry"] == "true"

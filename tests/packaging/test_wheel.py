@@ -11,9 +11,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 CHECK = """
 import json, sys
-import emulator
-from emulator import Emulator
-from emulator.transport import ApiRequest
+import together_eval_emulator as emulator
+from together_eval_emulator import Emulator
+from together_eval_emulator.http._transport import ApiRequest
 reply = Emulator().handle(ApiRequest("GET", "/v1/files/qa-benchmark-v1/content", "http://x", "",
                                      {"authorization": "Bearer k"}, b""))
 print(json.dumps({"module": emulator.__file__, "status": reply.status_code,
@@ -28,8 +28,18 @@ def run(*command: str, cwd: Path) -> str:
 
 
 def test_a_wheel_installed_elsewhere_finds_its_datasets_and_serves(tmp_path: Path) -> None:
-    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w",
-        str(tmp_path / "dist"), str(REPO), cwd=tmp_path)
+    run(
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--no-deps",
+        "--quiet",
+        "-w",
+        str(tmp_path / "dist"),
+        str(REPO),
+        cwd=tmp_path,
+    )
     wheel = next((tmp_path / "dist").glob("together_eval_emulator-*.whl"))
     venv = tmp_path / "venv"
     # The dependencies come from this interpreter's site-packages; the package itself from the wheel.
@@ -43,8 +53,12 @@ def test_a_wheel_installed_elsewhere_finds_its_datasets_and_serves(tmp_path: Pat
     assert report["module"].startswith(str(venv)), report  # not the checkout
     assert report["status"] == 200 and report["rows"] == 125
 
-    server = subprocess.Popen([str(venv / "bin" / "together-eval-emulator"), "serve", "--port", "0"], cwd=tmp_path,
-                              stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [str(venv / "bin" / "together-eval-emulator"), "serve", "--port", "0"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert server.stdout is not None
         assert server.stdout.readline().startswith("listening on http://127.0.0.1:")

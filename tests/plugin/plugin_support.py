@@ -3,7 +3,6 @@ interpreter that has together==1.5.35 (which cannot be imported beside together 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,16 +16,31 @@ JUDGE = {"model": "meta-llama/Llama-3.3-70B-Instruct-Turbo", "model_source": "se
 EVAL_CASES: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {
     "classify": (
         [{"prompt": f"Question {i}?", "response": f"Answer {i}."} for i in range(5)],
-        {"judge": {**JUDGE, "system_template": "Is the answer to {{prompt}} helpful?"},
-         "labels": ["helpful", "unhelpful"], "pass_labels": ["helpful"], "model_to_evaluate": "response"}),
+        {
+            "judge": {**JUDGE, "system_template": "Is the answer to {{prompt}} helpful?"},
+            "labels": ["helpful", "unhelpful"],
+            "pass_labels": ["helpful"],
+            "model_to_evaluate": "response",
+        },
+    ),
     "score": (
         [{"prompt": f"Question {i}?", "response": f"Answer {i}."} for i in range(4)],
-        {"judge": {**JUDGE, "system_template": "Rate the answer to {{prompt}} from 1 to 10."},
-         "min_score": 1, "max_score": 10, "pass_threshold": 6, "model_to_evaluate": "response"}),
+        {
+            "judge": {**JUDGE, "system_template": "Rate the answer to {{prompt}} from 1 to 10."},
+            "min_score": 1,
+            "max_score": 10,
+            "pass_threshold": 6,
+            "model_to_evaluate": "response",
+        },
+    ),
     "compare": (
         [{"prompt": f"Question {i}?", "a": f"First {i}.", "b": f"Second {i}."} for i in range(3)],
-        {"judge": {**JUDGE, "system_template": "Which answer to {{prompt}} is better?"},
-         "model_a": "a", "model_b": "b"}),
+        {
+            "judge": {**JUDGE, "system_template": "Which answer to {{prompt}} is better?"},
+            "model_a": "a",
+            "model_b": "b",
+        },
+    ),
 }
 
 

@@ -31,14 +31,21 @@ def example_files() -> dict[str, str]:
 
 
 def test_the_examples_are_there() -> None:
-    assert {"test_evals_sync.py", "test_evals_async.py", "test_plain_httpx.py", "test_cli_subprocess.py",
-            "test_polling_loop.py", "test_eval_journal.py"} <= set(example_files())
+    assert {
+        "test_evals_sync.py",
+        "test_evals_async.py",
+        "test_plain_httpx.py",
+        "test_cli_subprocess.py",
+        "test_polling_loop.py",
+        "test_eval_journal.py",
+    } <= set(example_files())
 
 
 def test_the_examples_pass(pytester: pytest.Pytester) -> None:
     files = example_files()
     for name, source in files.items():
         pytester.makepyfile(**{name.removesuffix(".py"): source})
-    result = pytester.runpytest_inprocess("-p", "no:hypothesispytest", "-p", "no:benchmark", "-p", "no:faker",
-                                          "-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess(
+        "-p", "no:hypothesispytest", "-p", "no:benchmark", "-p", "no:faker", "-p", "no:cacheprovider"
+    )
     result.assert_outcomes(passed=len(files))

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 import httpx
-
-from emulator.controller import EmulatorController
-from emulator.mock import EmulatorMock
-from emulator.routing import Route
-
 from plugin_support import EVAL_CASES
+from together_eval_emulator.faces._controller import EmulatorController
+from together_eval_emulator.faces._mock import EmulatorMock
+from together_eval_emulator.http._routing import Route
 
 KEY = {"authorization": "Bearer parity-key"}
 IGNORED_HEADERS = {"date", "server"}  # added by uvicorn, not by the emulator
@@ -32,31 +30,45 @@ def scripted_session(client: httpx.Client, routes: list[Route]) -> Iterator[http
     yield get("/v1/evaluation")  # 401
     file_ids = {}
     for eval_type in EVAL_CASES:
-        step1 = post("/v1/files", headers=KEY, data={"purpose": "eval", "file_name": f"{eval_type}.jsonl",
-                                                      "file_type": "jsonl"})
+        step1 = post(
+            "/v1/files", headers=KEY, data={"purpose": "eval", "file_name": f"{eval_type}.jsonl", "file_type": "jsonl"}
+        )
         yield step1
         yield client.put(step1.headers["location"], content=dataset(eval_type))
         file_ids[eval_type] = step1.headers["x-together-file-id"]
         yield post(f"/v1/files/{file_ids[eval_type]}/preprocess", headers=KEY)
     fixed_boundary = {**KEY, "content-type": "multipart/form-data; boundary=parity"}  # the journal shows bodies
-    yield post("/v1/files/upload", headers=fixed_boundary, data={"purpose": "eval"},
-               files={"file": ("direct.jsonl", dataset("score"), "application/jsonl")})
+    yield post(
+        "/v1/files/upload",
+        headers=fixed_boundary,
+        data={"purpose": "eval"},
+        files={"file": ("direct.jsonl", dataset("score"), "application/jsonl")},
+    )
     for finish in ("complete", "abort"):
-        initiated = post("/v1/files/multipart/initiate", headers=KEY, json={
-            "file_name": "big.jsonl", "file_size": len(dataset("classify")), "num_parts": 2, "purpose": "eval"})
+        initiated = post(
+            "/v1/files/multipart/initiate",
+            headers=KEY,
+            json={"file_name": "big.jsonl", "file_size": len(dataset("classify")), "num_parts": 2, "purpose": "eval"},
+        )
         yield initiated
         body = initiated.json()
         etags = []
-        for part, chunk in zip(body["parts"], (dataset("classify")[:50], dataset("classify")[50:])):
+        for part, chunk in zip(body["parts"], (dataset("classify")[:50], dataset("classify")[50:]), strict=False):
             put = client.put(part["URL"], content=chunk)
             etags.append({"part_number": part["PartNumber"], "etag": put.headers["etag"]})
             yield put
-        yield post(f"/v1/files/multipart/{finish}", headers=KEY,
-                   json={"upload_id": body["upload_id"], "file_id": body["file_id"], "parts": etags})
+        yield post(
+            f"/v1/files/multipart/{finish}",
+            headers=KEY,
+            json={"upload_id": body["upload_id"], "file_id": body["file_id"], "parts": etags},
+        )
     job_ids = []
     for eval_type, (_, params) in EVAL_CASES.items():
-        created = post("/v1/evaluation", headers=KEY, json={
-            "type": eval_type, "parameters": {**params, "input_data_file_path": file_ids[eval_type]}})
+        created = post(
+            "/v1/evaluation",
+            headers=KEY,
+            json={"type": eval_type, "parameters": {**params, "input_data_file_path": file_ids[eval_type]}},
+        )
         yield created
         job_ids.append(created.json()["workflow_id"])
     yield post("/v1/evaluation", headers=KEY, json={"type": "classify", "parameters": {}})  # 400
@@ -86,8 +98,7 @@ def scripted_session(client: httpx.Client, routes: list[Route]) -> Iterator[http
     yield client.head("/v1/evaluation", headers=KEY)  # 405, no body
     # Every other route of the table (control routes added later included), generically.
     for route in routes:
-        path = re.sub(r"\{(\w+)(:\w+)?\}", lambda m: {"id": job_ids[1], "part": "1"}.get(m[1], "unknown"),
-                      route.path)
+        path = re.sub(r"\{(\w+)(:\w+)?\}", lambda m: {"id": job_ids[1], "part": "1"}.get(m[1], "unknown"), route.path)
         if route.path.startswith("/_emulator/reset"):
             continue  # done last
         body: object = {} if route.method in ("POST", "PUT") else None
@@ -102,9 +113,16 @@ def scripted_session(client: httpx.Client, routes: list[Route]) -> Iterator[http
 
 
 def transcript(client: httpx.Client, routes: list[Route]) -> list[tuple[object, ...]]:
-    return [(r.request.method, r.request.url.path, r.status_code,
-             sorted((k, v) for k, v in r.headers.items() if k not in IGNORED_HEADERS), r.content)
-            for r in scripted_session(client, routes)]
+    return [
+        (
+            r.request.method,
+            r.request.url.path,
+            r.status_code,
+            sorted((k, v) for k, v in r.headers.items() if k not in IGNORED_HEADERS),
+            r.content,
+        )
+        for r in scripted_session(client, routes)
+    ]
 
 
 def test_respx_router_and_live_server_answer_identically(together_emulator_server: EmulatorController) -> None:
@@ -119,9 +137,10 @@ def test_respx_router_and_live_server_answer_identically(together_emulator_serve
         live = transcript(client, routes)
 
     assert len(mocked) == len(live)
-    for number, (ours, theirs) in enumerate(zip(mocked, live), start=1):
+    for number, (ours, theirs) in enumerate(zip(mocked, live, strict=False), start=1):
         assert ours == theirs, f"step {number} differs:\nrespx:  {str(ours)[:1500]}\nserver: {str(theirs)[:1500]}"
     served = {(method, path) for method, path, *_ in live}
-    unhit = [f"{r.method} {r.path}" for r in routes
-             if not any(m == r.method and r.regex.match(str(p)) for m, p in served)]
+    unhit = [
+        f"{r.method} {r.path}" for r in routes if not any(m == r.method and r.regex.match(str(p)) for m, p in served)
+    ]
     assert not unhit, f"the parity session misses routes: {unhit}"

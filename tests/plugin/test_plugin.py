@@ -14,7 +14,8 @@ QUIET = ("-p", "no:hypothesispytest", "-p", "no:benchmark", "-p", "no:faker", "-
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest_inprocess(*QUIET, *args)
 
-DATASET = '''
+
+DATASET = """
 import json
 
 def dataset(tmp_path, rows=3):
@@ -28,11 +29,13 @@ PARAMS = {"judge": {"model": "m", "model_source": "serverless", "system_template
 def create_job(client, tmp_path):
     file_id = client.files.upload(dataset(tmp_path), purpose="eval", check=False).id
     return client.evals.create(type="classify", parameters={**PARAMS, "input_data_file_path": file_id}).workflow_id
-'''
+"""
 
 
 def test_fixtures_work_with_no_conftest(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(DATASET + '''
+    pytester.makepyfile(
+        DATASET
+        + """
 import httpx
 from together import Together
 
@@ -51,7 +54,8 @@ def test_plain_httpx(together_emulator):
 def test_live_server(together_emulator_server):
     response = httpx.get(together_emulator_server.url + "/_emulator/health")
     assert response.json()["status"] == "ok"
-''')
+"""
+    )
     run(pytester).assert_outcomes(passed=3)
 
 
@@ -62,7 +66,9 @@ def test_plugin_is_registered_by_its_entry_point(pytester: pytest.Pytester) -> N
 
 
 def test_state_does_not_leak_between_tests_or_parametrized_cases(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(DATASET + '''
+    pytester.makepyfile(
+        DATASET
+        + """
 import pytest
 from together import Together
 
@@ -82,12 +88,15 @@ def test_live_server(together_emulator_server, tmp_path, case):
     together_emulator_server.advance(10)
     assert len(together_emulator_server.jobs()) == 1
     assert together_emulator_server.now().second == 10  # the clock was reset too
-''')
+"""
+    )
     run(pytester).assert_outcomes(passed=6)
 
 
 def test_two_runs_give_identical_ids_and_results(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(DATASET + '''
+    pytester.makepyfile(
+        DATASET
+        + """
 from together import Together
 
 def test_print(together_emulator, tmp_path):
@@ -95,14 +104,16 @@ def test_print(together_emulator, tmp_path):
     job_id = create_job(client, tmp_path)
     together_emulator.run_until_complete(job_id)
     print("RESULT", job_id, client.evals.status(job_id).to_json(indent=None))
-''')
-    outputs = [[line[line.index("RESULT"):] for line in run(pytester, "-s").outlines if "RESULT" in line]
-               for _ in range(2)]
+"""
+    )
+    outputs = [
+        [line[line.index("RESULT") :] for line in run(pytester, "-s").outlines if "RESULT" in line] for _ in range(2)
+    ]
     assert len(outputs[0]) == 1 and outputs[0] == outputs[1]
 
 
 def test_markers_closest_wins(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile('''
+    pytester.makepyfile("""
 import pytest
 
 pytestmark = pytest.mark.together_emulator(seed=1, running_seconds=50)
@@ -126,12 +137,14 @@ class TestClass:
 def test_defaults_are_back(together_emulator_server):
     config = together_emulator_server.emulator.config
     assert (config.seed, config.running_seconds, config.clock) == (1, 50, "manual")
-''')
+""")
     run(pytester).assert_outcomes(passed=4)
 
 
 def test_marker_changes_the_lifecycle(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(DATASET + '''
+    pytester.makepyfile(
+        DATASET
+        + """
 import pytest
 from together import Together
 
@@ -148,13 +161,14 @@ def test_durations(together_emulator, tmp_path):
 @pytest.mark.together_emulator(seed=42)
 def test_seed(together_emulator, tmp_path):
     assert create_job(Together(), tmp_path) != "eval-43ca-1767225600"
-''')
+"""
+    )
     run(pytester).assert_outcomes(passed=2)
 
 
 def test_command_line_and_ini_set_session_defaults(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\ntogether_emulator_running_seconds = 40\ntogether_emulator_seed = 5\n")
-    pytester.makepyfile('''
+    pytester.makepyfile("""
 import pytest
 
 def test_defaults(together_emulator):
@@ -164,13 +178,13 @@ def test_defaults(together_emulator):
 @pytest.mark.together_emulator(seed=1)
 def test_marker_beats_command_line(together_emulator):
     assert together_emulator.emulator.config.seed == 1
-''')
+""")
     result = run(pytester, "--together-emulator-seed=9", "--together-emulator-clock=real")
     result.assert_outcomes(passed=2)
 
 
 def test_bad_settings_are_reported_clearly(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile('''
+    pytester.makepyfile("""
 import pytest
 
 @pytest.mark.together_emulator(sede=3)
@@ -180,14 +194,15 @@ def test_typo(together_emulator):
 @pytest.mark.together_emulator(clock="fast")
 def test_bad_value(together_emulator):
     pass
-''')
+""")
     result = run(pytester)
     result.assert_outcomes(errors=2)
     output = result.stdout.str()
-    assert ("@pytest.mark.together_emulator got unknown option(s) ['sede']. Valid options: seed, clock, "
-            in output)
-    assert ("@pytest.mark.together_emulator: invalid setting clock='fast': Input should be 'real' or 'manual' "
-            "(see 'Testing with pytest' in the README)." in output)
+    assert "@pytest.mark.together_emulator got unknown option(s) ['sede']. Valid options: seed, clock, " in output
+    assert (
+        "@pytest.mark.together_emulator: invalid setting clock='fast': Input should be 'real' or 'manual' "
+        "(see 'Testing with pytest' in the README)." in output
+    )
     assert "During handling" not in output
     usage = run(pytester, "--together-emulator-time-scale=-1")
     assert usage.ret == pytest.ExitCode.USAGE_ERROR
@@ -195,7 +210,9 @@ def test_bad_value(together_emulator):
 
 
 def test_assertion_helpers_fail_with_readable_messages(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(DATASET + '''
+    pytester.makepyfile(
+        DATASET
+        + """
 from together import Together
 
 def test_called_twice(together_emulator, tmp_path):
@@ -232,7 +249,8 @@ def test_passing_helpers(together_emulator, tmp_path):
                                                                       "parameters": {"labels": ["good", "bad"]}})
     assert together_emulator.assert_polled(job_id, times=2) == 2
     assert together_emulator.polls(job_id) == 2
-''')
+"""
+    )
     result = run(pytester)
     result.assert_outcomes(failed=5, passed=1)
     output = result.stdout.str()
@@ -255,7 +273,7 @@ def test_passing_helpers(together_emulator, tmp_path):
 
 
 def test_other_hosts_fail_or_pass_through(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile('''
+    pytester.makepyfile("""
 import httpx
 import pytest
 import respx
@@ -279,12 +297,14 @@ def test_other_respx_routers_still_work(together_emulator, respx_mock):
     respx_mock.get("http://elsewhere.test/").respond(204)
     assert httpx.get("http://elsewhere.test/").status_code == 204
     assert httpx.get(together_emulator.url + "/_emulator/health").status_code == 200
-''')
+""")
     run(pytester).assert_outcomes(passed=4)
 
 
 def test_waiting_for_a_job_takes_well_under_a_second(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(DATASET + '''
+    pytester.makepyfile(
+        DATASET
+        + """
 import asyncio
 import time
 import pytest
@@ -328,6 +348,7 @@ def test_async_polling_loop(together_emulator, tmp_path):
     job_id = asyncio.run(main())
     assert time.perf_counter() - started < 1.0
     together_emulator.assert_polled(job_id, times=5)  # 0, 2, 4, 6 s and the terminal read at 8 s
-''')
+"""
+    )
     result = run(pytester, "--durations=0", "-vv")
     result.assert_outcomes(passed=3)

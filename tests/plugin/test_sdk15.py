@@ -6,24 +6,31 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
-
-from emulator.controller import EmulatorController
+from typing import Any
 
 from plugin_support import EVAL_CASES
+from together_eval_emulator.faces._controller import EmulatorController
 
 SCRIPT = Path(__file__).parent / "scripts" / "sdk15_flow.py"
 
 
-def test_sdk15_flow_through_live_server(together_emulator_server: EmulatorController, python15: str,
-                                        write_dataset: Callable[[str], Any]) -> None:
+def test_sdk15_flow_through_live_server(
+    together_emulator_server: EmulatorController, python15: str, write_dataset: Callable[[str], Any]
+) -> None:
     emu = together_emulator_server
     cases = {t: {"path": str(write_dataset(t)), "params": params} for t, (_, params) in EVAL_CASES.items()}
     env = {**os.environ, "TOGETHER_BASE_URL": emu.base_url_for("1.5.35")}
     assert env["TOGETHER_BASE_URL"] == emu.v1_url
-    with subprocess.Popen([python15, str(SCRIPT), json.dumps(cases)], stdin=subprocess.PIPE,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as proc:
+    with subprocess.Popen(
+        [python15, str(SCRIPT), json.dumps(cases)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    ) as proc:
         assert proc.stdout is not None and proc.stdin is not None
         line = proc.stdout.readline()
         assert line, proc.stderr.read() if proc.stderr else "no output"

@@ -4,14 +4,13 @@ for every evaluation type, sync and async, with strict response validation."""
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
-from together import AsyncTogether, Together
-
-from emulator.controller import EmulatorController
-
 from plugin_support import EVAL_CASES
+from together import AsyncTogether, Together
+from together_eval_emulator.faces._controller import EmulatorController
 
 TYPES = sorted(EVAL_CASES)
 
@@ -36,8 +35,9 @@ def check_rows(content: bytes, eval_type: str) -> None:
 def test_sync_flow(together_emulator: EmulatorController, write_dataset: Callable[[str], Any], eval_type: str) -> None:
     client = Together(_strict_response_validation=True)  # key and base URL come from the fixture
     uploaded = client.files.upload(write_dataset(eval_type), purpose="eval", check=False)
-    job = client.evals.create(type=eval_type, parameters={**EVAL_CASES[eval_type][1],
-                                                          "input_data_file_path": uploaded.id})
+    job = client.evals.create(
+        type=eval_type, parameters={**EVAL_CASES[eval_type][1], "input_data_file_path": uploaded.id}
+    )
     assert client.evals.status(job.workflow_id).status == "pending"
 
     assert together_emulator.run_until_complete(job.workflow_id) == "completed"
@@ -54,12 +54,14 @@ def test_sync_flow(together_emulator: EmulatorController, write_dataset: Callabl
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("eval_type", TYPES)
-async def test_async_flow(together_emulator: EmulatorController, write_dataset: Callable[[str], Any],
-                          eval_type: str) -> None:
+async def test_async_flow(
+    together_emulator: EmulatorController, write_dataset: Callable[[str], Any], eval_type: str
+) -> None:
     client = AsyncTogether(_strict_response_validation=True)
     uploaded = await client.files.upload(write_dataset(eval_type), purpose="eval", check=False)
-    job = await client.evals.create(type=eval_type, parameters={**EVAL_CASES[eval_type][1],
-                                                                "input_data_file_path": uploaded.id})
+    job = await client.evals.create(
+        type=eval_type, parameters={**EVAL_CASES[eval_type][1], "input_data_file_path": uploaded.id}
+    )
     assert (await client.evals.status(job.workflow_id)).status == "pending"
 
     together_emulator.complete_all()
@@ -72,12 +74,14 @@ async def test_async_flow(together_emulator: EmulatorController, write_dataset: 
     together_emulator.assert_called_with("evaluation.create", body={"type": eval_type})
 
 
-def test_same_seed_same_ids_and_results(together_emulator: EmulatorController,
-                                        write_dataset: Callable[[str], Any]) -> None:
+def test_same_seed_same_ids_and_results(
+    together_emulator: EmulatorController, write_dataset: Callable[[str], Any]
+) -> None:
     """Defaults are seed 0 on a frozen clock: the ids are the same in every run of the suite."""
     client = Together()
     uploaded = client.files.upload(write_dataset("classify"), purpose="eval", check=False)
-    job = client.evals.create(type="classify", parameters={**EVAL_CASES["classify"][1],
-                                                           "input_data_file_path": uploaded.id})
+    job = client.evals.create(
+        type="classify", parameters={**EVAL_CASES["classify"][1], "input_data_file_path": uploaded.id}
+    )
     assert job.workflow_id == "eval-43ca-1767225600"
     assert uploaded.id == "file-12ec6a1d-f998-499f-a405-c6eb3ad44afa"

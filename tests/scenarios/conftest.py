@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -14,11 +13,10 @@ if str(HERE) not in sys.path:  # the helpers are a plain module, whatever pytest
     sys.path.insert(0, str(HERE))
 
 from scenario_support import Api, make_face  # noqa: E402
+from together_eval_emulator import Emulator  # noqa: E402
+from together_eval_emulator.faces._server import EmulatorServer  # noqa: E402
 
 from tests.together15 import together15_python_or_fail  # noqa: E402
-
-from emulator import Emulator  # noqa: E402
-from emulator.server import EmulatorServer  # noqa: E402
 
 REPO_ROOT = HERE.parents[1]
 

@@ -16,8 +16,15 @@ def classify_params(file_id: str, **extra: Any) -> dict[str, Any]:
 
 
 def score_params(file_id: str, **extra: Any) -> dict[str, Any]:
-    return {"input_data_file_path": file_id, "judge": JUDGE, "min_score": 1, "max_score": 10,
-            "pass_threshold": 6, "model_to_evaluate": "response", **extra}
+    return {
+        "input_data_file_path": file_id,
+        "judge": JUDGE,
+        "min_score": 1,
+        "max_score": 10,
+        "pass_threshold": 6,
+        "model_to_evaluate": "response",
+        **extra,
+    }
 
 
 def compare_params(file_id: str, **extra: Any) -> dict[str, Any]:

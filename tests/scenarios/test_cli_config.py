@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from emulator.cli import is_loopback, main
+from together_eval_emulator.faces._cli import is_loopback, main
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,13 +17,29 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def serve(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOGETHER_EMULATOR_")}
     env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    return subprocess.run([sys.executable, "-m", "emulator", "serve", "--port", "0", *args], cwd=REPO_ROOT,
-                          env=env, capture_output=True, text=True, timeout=30)
+    return subprocess.run(
+        [sys.executable, "-m", "together_eval_emulator", "serve", "--port", "0", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
 
 
-@pytest.mark.parametrize("host, loopback", [("127.0.0.1", True), ("127.0.0.2", True), ("::1", True),
-                                            ("localhost", True), ("0.0.0.0", False), ("::", False),
-                                            ("192.168.1.5", False), ("example.org", False)])
+@pytest.mark.parametrize(
+    "host, loopback",
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.5", False),
+        ("example.org", False),
+    ],
+)
 def test_is_loopback(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
 
@@ -35,8 +50,9 @@ def test_refuses_a_public_bind_without_a_token() -> None:
     assert "refusing to bind 0.0.0.0" in done.stderr and "--admin-token" in done.stderr
 
 
-def test_refuses_a_public_bind_without_a_token_in_process(capsys: pytest.CaptureFixture[str],
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_refuses_a_public_bind_without_a_token_in_process(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("TOGETHER_EMULATOR_ADMIN_TOKEN", raising=False)
     assert main(["serve", "--host", "::", "--port", "0"]) == 2
     assert "not a loopback address" in capsys.readouterr().err

@@ -7,13 +7,16 @@ from typing import Any
 
 import pytest
 from scenario_support import Api, classify_params, jsonl, make_face, qa_rows
-
-from emulator import Emulator, EmulatorConfig
+from together_eval_emulator import Emulator, EmulatorConfig
 
 
 def test_clock_routes(api: Api) -> None:
-    assert api.control("GET", "clock") == {"now": "2026-01-01T00:00:00.000000Z", "epoch": 1767225600.0,
-                                           "mode": "manual", "time_scale": 1.0}
+    assert api.control("GET", "clock") == {
+        "now": "2026-01-01T00:00:00.000000Z",
+        "epoch": 1767225600.0,
+        "mode": "manual",
+        "time_scale": 1.0,
+    }
     assert api.control("POST", "clock/advance", {"seconds": 90})["now"] == "2026-01-01T00:01:30.000000Z"
     assert api.control("POST", "clock/set", {"now": "2026-03-01T12:00:00Z"})["now"] == "2026-03-01T12:00:00.000000Z"
     assert api.control("POST", "clock/set", {"now": 1767225600})["now"] == "2026-01-01T00:00:00.000000Z"
@@ -36,11 +39,13 @@ def test_seed_restarts_ids_from_the_new_seed(api: Api) -> None:
 
 
 def test_reset_goes_back_to_the_startup_state() -> None:
-    config = EmulatorConfig(clock="manual", defaults={"progression": {"mode": "immediate"}},
-                            faults=[{"match": {"route": "whoami"}, "action": {"kind": "error", "status": 503}}],
-                            tenants=[{"key": "key-a", "name": "team-a"}],
-                            files=[{"tenant": "key-a", "id": "file-00000000-0000-4000-8000-000000000001",
-                                    "rows": qa_rows(3)}])
+    config = EmulatorConfig(
+        clock="manual",
+        defaults={"progression": {"mode": "immediate"}},
+        faults=[{"match": {"route": "whoami"}, "action": {"kind": "error", "status": 503}}],
+        tenants=[{"key": "key-a", "name": "team-a"}],
+        files=[{"tenant": "key-a", "id": "file-00000000-0000-4000-8000-000000000001", "rows": qa_rows(3)}],
+    )
     api = make_face("core", Emulator(config))
     workflow_id = api.create_id("classify", classify_params("file-00000000-0000-4000-8000-000000000001"))
     assert api.job(workflow_id)["status"] == "completed"
@@ -49,16 +54,16 @@ def test_reset_goes_back_to_the_startup_state() -> None:
     api.advance(100)
     api.control("POST", "reset")
     assert api.request("GET", "/v1/evaluation").json() == []
-    assert [f["id"] for f in api.own_files()] == [
-        "file-00000000-0000-4000-8000-000000000001"]
+    assert [f["id"] for f in api.own_files()] == ["file-00000000-0000-4000-8000-000000000001"]
     assert api.control("GET", "scenarios")["default"]["progression"]["mode"] == "immediate"
     assert api.request("GET", "/v3/whoami").status == 503
     assert api.control("GET", "clock")["now"] == "2026-01-01T00:00:00.000000Z"
 
 
 def test_scenario_routes(api: Api) -> None:
-    added = api.control("POST", "scenarios", {"name": "flaky judge", "match": {"judge_model": "x"},
-                                              "outcome": {"kind": "error"}})
+    added = api.control(
+        "POST", "scenarios", {"name": "flaky judge", "match": {"judge_model": "x"}, "outcome": {"kind": "error"}}
+    )
     assert added["id"] == "scn-1" and added["used"] == 0
     api.control("POST", "scenarios", {"times": 2, "progression": {"mode": "immediate"}})
     api.control("PUT", "scenarios/types/score", {"outcome": {"kind": "stall"}})
@@ -71,8 +76,11 @@ def test_scenario_routes(api: Api) -> None:
     assert api.control("DELETE", "scenarios")["removed"] == ["scn-2"]
     assert api.control("DELETE", "scenarios/types/score")["outcome"]["kind"] == "stall"
     api.control("DELETE", "scenarios/default")
-    assert api.control("GET", "scenarios") == {"default": {"progression": None, "outcome": None}, "types": {},
-                                               "entries": []}
+    assert api.control("GET", "scenarios") == {
+        "default": {"progression": None, "outcome": None},
+        "types": {},
+        "entries": [],
+    }
     assert api.request("DELETE", "/_emulator/scenarios/scn-9", key=None).status == 404
 
 
@@ -85,7 +93,11 @@ def test_jobs_routes(api: Api) -> None:
     summary = api.control("POST", f"jobs/{workflow_id}/advance")
     assert summary["status"] == "queued"
     assert [(p["status"], p["reached"]) for p in summary["timeline"]] == [
-        ("pending", True), ("queued", True), ("running", False), ("completed", False)]
+        ("pending", True),
+        ("queued", True),
+        ("running", False),
+        ("completed", False),
+    ]
     assert api.request("GET", "/_emulator/jobs/eval-0000-1", key=None).status == 404
 
 
@@ -114,8 +126,7 @@ BAD_INPUTS: list[tuple[str, str, Any, str | None]] = [
     ("POST", "jobs/{id}/advance", {"steps": 0}, "steps"),
     ("PUT", "jobs/{id}/scenario", {"outcome": {"kind": "completed", "at": "queued"}}, "outcome.at"),
     ("PUT", "state", {"version": 2}, "version"),
-    ("PUT", "state", {"seed": 0, "clock": {"now_ns": 0, "mode": "manual", "time_scale": 1}, "ids": [1, 2, 3]},
-     "ids"),
+    ("PUT", "state", {"seed": 0, "clock": {"now_ns": 0, "mode": "manual", "time_scale": 1}, "ids": [1, 2, 3]}, "ids"),
     ("POST", "faults", None, None),  # empty body
 ]
 
@@ -153,7 +164,9 @@ def test_known_keys_only() -> None:
 def test_state_export_import_round_trip(api: Api) -> None:
     api.control("PUT", "scenarios/default", {"progression": {"mode": "after_polls", "polls": 1}})
     api.control("POST", "scenarios", {"match": {"type": "classify"}, "outcome": {"pass_percentage": 90}})
-    api.control("POST", "faults", {"match": {"route": "whoami"}, "times": 5, "action": {"kind": "error", "status": 500}})
+    api.control(
+        "POST", "faults", {"match": {"route": "whoami"}, "times": 5, "action": {"kind": "error", "status": 500}}
+    )
     file_id = api.upload(jsonl(qa_rows(20)))
     workflow_id = api.create_id("classify", classify_params(file_id))
     assert api.status(workflow_id)["status"] == "pending"

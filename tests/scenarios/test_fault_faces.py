@@ -9,8 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from scenario_support import Api, classify_params, jsonl, qa_rows
-
-from emulator.server import EmulatorServer
+from together_eval_emulator.faces._server import EmulatorServer
 
 
 def add_fault(api: Api, rule: dict[str, Any]) -> dict[str, Any]:
@@ -22,8 +21,13 @@ def rules(api: Api) -> list[dict[str, Any]]:
 
 
 def test_error_status_with_the_real_body_and_retry_headers(api: Api) -> None:
-    add_fault(api, {"match": {"route": "evaluation.list"}, "action": {
-        "kind": "error", "status": 503, "retry_after": 0.25, "should_retry": False}})
+    add_fault(
+        api,
+        {
+            "match": {"route": "evaluation.list"},
+            "action": {"kind": "error", "status": 503, "retry_after": 0.25, "should_retry": False},
+        },
+    )
     reply = api.request("GET", "/v1/evaluation")
     assert reply.status == 503
     assert reply.headers["retry-after"] == "1" and reply.headers["retry-after-ms"] == "250"
@@ -34,18 +38,38 @@ def test_error_status_with_the_real_body_and_retry_headers(api: Api) -> None:
 
 
 def test_custom_error_fields_and_headers(api: Api) -> None:
-    add_fault(api, {"action": {"kind": "error", "status": 418, "message": "teapot", "type": "t", "code": "c",
-                               "param": "p", "headers": {"X-Extra": "1"}}})
+    add_fault(
+        api,
+        {
+            "action": {
+                "kind": "error",
+                "status": 418,
+                "message": "teapot",
+                "type": "t",
+                "code": "c",
+                "param": "p",
+                "headers": {"X-Extra": "1"},
+            }
+        },
+    )
     reply = api.request("GET", "/v1/files")
     assert reply.status == 418 and reply.headers["x-extra"] == "1"
-    assert reply.json() == {"error": {"message": "teapot (emulated fault 'fault-1')", "type": "t", "param": "p",
-                                      "code": "c"}}
+    assert reply.json() == {
+        "error": {"message": "teapot (emulated fault 'fault-1')", "type": "t", "param": "p", "code": "c"}
+    }
 
 
 def test_429_on_the_third_poll_then_pass(api: Api) -> None:
     workflow_id = api.create_id("classify", classify_params(api.upload(jsonl(qa_rows(2)))))
-    add_fault(api, {"match": {"route": "evaluation.status", "job_id": workflow_id}, "after": 2, "times": 1,
-                    "action": {"kind": "error", "status": 429, "retry_after": 1}})
+    add_fault(
+        api,
+        {
+            "match": {"route": "evaluation.status", "job_id": workflow_id},
+            "after": 2,
+            "times": 1,
+            "action": {"kind": "error", "status": 429, "retry_after": 1},
+        },
+    )
     codes = [api.request("GET", f"/v1/evaluation/{workflow_id}/status").status for _ in range(5)]
     assert codes == [200, 200, 429, 200, 200]
     assert (rules(api)[0]["seen"], rules(api)[0]["fired"]) == (5, 1)
@@ -54,8 +78,9 @@ def test_429_on_the_third_poll_then_pass(api: Api) -> None:
 def test_match_on_tenant_and_request_field(api: Api) -> None:
     file_id = api.upload(jsonl(qa_rows(2)))
     other_file = api.upload(jsonl(qa_rows(2)), key="key-b")
-    add_fault(api, {"match": {"tenant": "key-b", "fields": {"type": "classify"}},
-                    "action": {"kind": "error", "status": 500}})
+    add_fault(
+        api, {"match": {"tenant": "key-b", "fields": {"type": "classify"}}, "action": {"kind": "error", "status": 500}}
+    )
     assert api.create("classify", classify_params(file_id)).status == 200
     assert api.create("classify", classify_params(other_file), key="key-b").status == 500
     assert api.request("GET", "/v1/files", key="key-b").status == 200  # no body field to match
@@ -63,8 +88,15 @@ def test_match_on_tenant_and_request_field(api: Api) -> None:
 
 def test_process_lets_the_request_take_effect(api: Api) -> None:
     file_id = api.upload(jsonl(qa_rows(2)))
-    add_fault(api, {"match": {"route": "evaluation.create"}, "times": 1, "process": True,
-                    "action": {"kind": "error", "status": 500}})
+    add_fault(
+        api,
+        {
+            "match": {"route": "evaluation.create"},
+            "times": 1,
+            "process": True,
+            "action": {"kind": "error", "status": 500},
+        },
+    )
     assert api.create("classify", classify_params(file_id)).status == 500
     assert len(api.request("GET", "/v1/evaluation").json()) == 1  # the job exists: a retry would duplicate it
 
@@ -110,32 +142,38 @@ def test_control_plane_is_never_faulted(api: Api) -> None:
 
 def test_replace_all_rules(api: Api) -> None:
     add_fault(api, {"action": {"kind": "error", "status": 500}})
-    replaced = api.control("PUT", "faults", [{"action": {"kind": "error", "status": 502}},
-                                             {"action": {"kind": "latency", "seconds": 0.01}}])
-    assert [(r["id"], r["action"]["kind"]) for r in replaced["rules"]] == [("fault-2", "error"),
-                                                                           ("fault-3", "latency")]
+    replaced = api.control(
+        "PUT",
+        "faults",
+        [{"action": {"kind": "error", "status": 502}}, {"action": {"kind": "latency", "seconds": 0.01}}],
+    )
+    assert [(r["id"], r["action"]["kind"]) for r in replaced["rules"]] == [("fault-2", "error"), ("fault-3", "latency")]
     assert api.control("PUT", "faults", [])["rules"] == []
 
 
 def test_core_carries_transport_faults_on_the_response(core_api: Api) -> None:
-    from emulator.transport import ApiRequest
+    from together_eval_emulator.http._transport import ApiRequest
+
     add_fault(core_api, {"match": {"route": "files.list"}, "action": {"kind": "hang", "seconds": 2}})
-    response = core_api.emulator.handle(ApiRequest("GET", "/v1/files", "http://e", headers={
-        "authorization": "Bearer k"}))
+    response = core_api.emulator.handle(
+        ApiRequest("GET", "/v1/files", "http://e", headers={"authorization": "Bearer k"})
+    )
     assert response.fault is not None and response.fault.hang_seconds == 2 and response.fault.rule_id == "fault-1"
 
 
 # ---------------------------------------------------------------- Starlette TestClient (in-process)
 
 
-@pytest.mark.parametrize("action, error", [
-    ({"kind": "hang"}, httpx.ReadTimeout),
-    ({"kind": "drop"}, httpx.RemoteProtocolError),
-    ({"kind": "drop", "stage": "connect"}, httpx.ConnectError),
-    ({"kind": "truncate"}, httpx.RemoteProtocolError),
-])
-def test_testclient_raises_the_httpx_exception(server_api: Api, action: dict[str, Any],
-                                               error: type[Exception]) -> None:
+@pytest.mark.parametrize(
+    "action, error",
+    [
+        ({"kind": "hang"}, httpx.ReadTimeout),
+        ({"kind": "drop"}, httpx.RemoteProtocolError),
+        ({"kind": "drop", "stage": "connect"}, httpx.ConnectError),
+        ({"kind": "truncate"}, httpx.RemoteProtocolError),
+    ],
+)
+def test_testclient_raises_the_httpx_exception(server_api: Api, action: dict[str, Any], error: type[Exception]) -> None:
     add_fault(server_api, {"match": {"route": "files.list"}, "action": action})
     with pytest.raises(error):
         server_api.request("GET", "/v1/files")
@@ -156,12 +194,15 @@ def live_fault(client: httpx.Client, rule: dict[str, Any]) -> None:
     assert client.post("/_emulator/faults", json=rule).status_code == 201
 
 
-@pytest.mark.parametrize("action, error", [
-    ({"kind": "drop"}, httpx.RemoteProtocolError),
-    ({"kind": "drop", "stage": "connect"}, httpx.RemoteProtocolError),  # a real socket was already accepted
-    ({"kind": "truncate"}, httpx.RemoteProtocolError),
-    ({"kind": "hang"}, httpx.ReadTimeout),
-])
+@pytest.mark.parametrize(
+    "action, error",
+    [
+        ({"kind": "drop"}, httpx.RemoteProtocolError),
+        ({"kind": "drop", "stage": "connect"}, httpx.RemoteProtocolError),  # a real socket was already accepted
+        ({"kind": "truncate"}, httpx.RemoteProtocolError),
+        ({"kind": "hang"}, httpx.ReadTimeout),
+    ],
+)
 def test_live_connection_faults(live: EmulatorServer, action: dict[str, Any], error: type[Exception]) -> None:
     with httpx.Client(base_url=live.url, timeout=0.3, headers={"authorization": "Bearer k"}) as client:
         live_fault(client, {"match": {"route": "files.list"}, "action": action})
@@ -186,7 +227,7 @@ def test_live_latency_and_malformed(live: EmulatorServer) -> None:
         whole = client.get("/v1/files").content
         live_fault(client, {"action": {"kind": "malformed"}})
         reply = client.get("/v1/files")
-        assert reply.status_code == 200 and reply.content == whole[:len(whole) // 2]
+        assert reply.status_code == 200 and reply.content == whole[: len(whole) // 2]
         with pytest.raises(json.JSONDecodeError):
             reply.json()
 
@@ -205,8 +246,9 @@ def test_live_quota_with_a_real_clock(live: EmulatorServer) -> None:
 
 def test_the_journal_records_faulted_requests_with_their_route(core_api: Api) -> None:
     workflow_id = core_api.create_id("classify", classify_params(core_api.upload(jsonl(qa_rows(2)))))
-    add_fault(core_api, {"match": {"route": "evaluation.status"}, "times": 2,
-                         "action": {"kind": "error", "status": 503}})
+    add_fault(
+        core_api, {"match": {"route": "evaluation.status"}, "times": 2, "action": {"kind": "error", "status": 503}}
+    )
     codes = [core_api.request("GET", f"/v1/evaluation/{workflow_id}/status").status for _ in range(3)]
     assert codes == [503, 503, 200]
     polls = core_api.emulator.journal.filter("evaluation.status", job_id=workflow_id)

@@ -8,11 +8,24 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from scenario_support import (Api, classify_params, compare_params, compare_rows, jsonl, make_face, qa_rows,
-                              score_params, statuses)
+from scenario_support import (
+    Api,
+    classify_params,
+    compare_params,
+    compare_rows,
+    jsonl,
+    make_face,
+    qa_rows,
+    score_params,
+    statuses,
+)
 
-GENERATOR = {"model": "gen-model", "model_source": "serverless", "system_template": "Answer.",
-             "input_template": "{{prompt}}"}
+GENERATOR = {
+    "model": "gen-model",
+    "model_source": "serverless",
+    "system_template": "Answer.",
+    "input_template": "{{prompt}}",
+}
 
 
 def run(api: Api, eval_type: str, params: dict[str, Any], outcome: dict[str, Any]) -> dict[str, Any]:
@@ -38,15 +51,19 @@ def check_classify_agrees(results: dict[str, Any], rows: list[dict[str, Any]]) -
     assert results["label_counts"] == {"bad": 0, "good": 0} | dict(Counter(row["label"] for row in good))
     assert results["pass_percentage"] == pytest.approx(100 * sum(row["label"] == "good" for row in good) / len(rows))
     failed = [row for row in rows if not row["evaluation_successful"]]
-    assert len(failed) == results["judge_fail_count"] + results["invalid_label_count"] + \
-        results["generation_fail_count"]
+    assert (
+        len(failed) == results["judge_fail_count"] + results["invalid_label_count"] + results["generation_fail_count"]
+    )
 
 
-@pytest.mark.parametrize("outcome, expected", [
-    ({"pass_percentage": 100}, {"good": 40, "bad": 0}),
-    ({"pass_percentage": 0}, {"good": 0, "bad": 40}),
-    ({"label_weights": {"bad": 1}}, {"good": 0, "bad": 40}),
-])
+@pytest.mark.parametrize(
+    "outcome, expected",
+    [
+        ({"pass_percentage": 100}, {"good": 40, "bad": 0}),
+        ({"pass_percentage": 0}, {"good": 0, "bad": 40}),
+        ({"label_weights": {"bad": 1}}, {"good": 0, "bad": 40}),
+    ],
+)
 def test_classify_exact_distributions(api: Api, outcome: dict[str, Any], expected: dict[str, int]) -> None:
     results, rows = classify_job(api, 40, outcome)
     assert results["label_counts"] == expected
@@ -72,16 +89,23 @@ def test_score_mean_and_spread(api: Api) -> None:
     assert results["aggregated_scores"]["pass_percentage"] == pytest.approx(sum(s >= 6 for s in scores))
 
 
-@pytest.mark.parametrize("weights, expected", [
-    ({"A": 1}, (30, 0, 0)), ({"B": 1}, (0, 30, 0)), ({"Tie": 1}, (0, 0, 30)),
-])
+@pytest.mark.parametrize(
+    "weights, expected",
+    [
+        ({"A": 1}, (30, 0, 0)),
+        ({"B": 1}, (0, 30, 0)),
+        ({"Tie": 1}, (0, 0, 30)),
+    ],
+)
 def test_compare_exact_weights(api: Api, weights: dict[str, float], expected: tuple[int, int, int]) -> None:
     file_id = api.upload(jsonl(compare_rows(30)))
     job = run(api, "compare", compare_params(file_id), {"compare_weights": weights})
     results, rows = job["results"], api.content(job["results"]["result_file_id"])
     assert (results["A_wins"], results["B_wins"], results["Ties"]) == expected
-    assert Counter(row["final_decision"] for row in rows) == Counter(
-        {"A": expected[0], "B": expected[1], "Tie": expected[2]}) - Counter()
+    assert (
+        Counter(row["final_decision"] for row in rows)
+        == Counter({"A": expected[0], "B": expected[1], "Tie": expected[2]}) - Counter()
+    )
 
 
 def test_compare_mixed_weights_add_up(api: Api) -> None:
@@ -103,9 +127,13 @@ def test_judge_failures_flow_into_counts_and_file(api: Api) -> None:
 
 
 def test_generation_failures_flow_into_counts_and_file(api: Api) -> None:
-    results, rows = classify_job(api, 100, {"generation_fail_rate": 0.2}, model_to_evaluate=GENERATOR,
-                                 judge={"model": "j", "model_source": "serverless",
-                                        "system_template": "Judge {{prompt}}"})
+    results, rows = classify_job(
+        api,
+        100,
+        {"generation_fail_rate": 0.2},
+        model_to_evaluate=GENERATOR,
+        judge={"model": "j", "model_source": "serverless", "system_template": "Judge {{prompt}}"},
+    )
     failed = [row for row in rows if not row["evaluation_successful"]]
     assert 0 < results["generation_fail_count"] == len(failed)
     assert all(row["MODEL_TO_EVALUATE_OUTPUT"] is None for row in failed)
@@ -135,8 +163,11 @@ def test_compare_failed_rows_are_incomplete(api: Api) -> None:
 @pytest.mark.parametrize("rate", ["judge_fail_rate", "generation_fail_rate"])
 def test_more_than_30_percent_failed_rows_fails_the_job(api: Api, rate: str) -> None:
     file_id = api.upload(jsonl(prompts(50)))
-    params = classify_params(file_id, model_to_evaluate=GENERATOR,
-                             judge={"model": "j", "model_source": "serverless", "system_template": "J {{prompt}}"})
+    params = classify_params(
+        file_id,
+        model_to_evaluate=GENERATOR,
+        judge={"model": "j", "model_source": "serverless", "system_template": "J {{prompt}}"},
+    )
     job = run(api, "classify", params, {rate: 0.6})
     assert job["status"] == "error" and statuses(job) == ["pending", "queued", "running", "error"]
     assert "more than 30%" in job["results"]["error"] and "of 50 rows failed" in job["results"]["error"]
@@ -146,7 +177,7 @@ def test_more_than_30_percent_failed_rows_fails_the_job(api: Api, rate: str) -> 
 
 
 def test_up_to_30_percent_failed_rows_still_completes(api: Api) -> None:
-    from emulator.results import is_job_failure
+    from together_eval_emulator.engine._results import is_job_failure
 
     assert not is_job_failure(3, 10) and is_job_failure(4, 10)  # "more than 30%"
     file_id = api.upload(jsonl(qa_rows(200)))
@@ -154,15 +185,16 @@ def test_up_to_30_percent_failed_rows_still_completes(api: Api) -> None:
     assert low["status"] == "completed" and 0 < low["results"]["judge_fail_count"] <= 60
 
 
-@pytest.mark.parametrize("kind, phase", [("error", "pending"), ("user_error", "queued"), ("error", "running"),
-                                         ("user_error", "running")])
+@pytest.mark.parametrize(
+    "kind, phase", [("error", "pending"), ("user_error", "queued"), ("error", "running"), ("user_error", "running")]
+)
 def test_error_at_a_chosen_phase_with_a_message(api: Api, kind: str, phase: str) -> None:
     api.control("PUT", "scenarios/default", {"outcome": {"kind": kind, "at": phase, "message": f"{kind} in {phase}"}})
     workflow_id = api.create_id("classify", classify_params(api.upload(jsonl(qa_rows(3)))))
     api.advance(3600)
     job = api.job(workflow_id)
     flow = ["pending", "queued", "running"]
-    assert statuses(job) == flow[:flow.index(phase) + 1] + [kind]
+    assert statuses(job) == flow[: flow.index(phase) + 1] + [kind]
     assert job["results"] == {"error": f"{kind} in {phase}"}
     assert api.status(workflow_id) == {"status": kind, "results": {"error": f"{kind} in {phase}"}}
 
@@ -180,12 +212,13 @@ def test_stall_in_a_phase_forever(api: Api, phase: str) -> None:
     for _ in range(3):
         assert api.status(workflow_id) == {"status": phase, "results": None}
     flow = ["pending", "queued", "running"]
-    assert statuses(api.job(workflow_id)) == flow[:flow.index(phase) + 1]
+    assert statuses(api.job(workflow_id)) == flow[: flow.index(phase) + 1]
 
 
 def test_preemption_jumps_back_to_queued(api: Api) -> None:
-    api.control("PUT", "scenarios/default", {"progression": {"mode": "after_polls", "polls": 1},
-                                             "outcome": {"preemptions": 1}})
+    api.control(
+        "PUT", "scenarios/default", {"progression": {"mode": "after_polls", "polls": 1}, "outcome": {"preemptions": 1}}
+    )
     workflow_id = api.create_id("classify", classify_params(api.upload(jsonl(qa_rows(3)))))
     seen = [api.status(workflow_id)["status"] for _ in range(7)]
     assert seen == ["pending", "queued", "running", "queued", "running", "completed", "completed"]
@@ -199,14 +232,19 @@ def test_dataset_problems_win_over_a_completed_outcome(api: Api) -> None:
 
 
 def test_an_earlier_scenario_failure_wins_over_a_dataset_problem(api: Api) -> None:
-    job = run(api, "classify", classify_params("file-00000000-0000-4000-8000-000000000000"),
-              {"kind": "error", "at": "queued", "message": "queue lost"})
+    job = run(
+        api,
+        "classify",
+        classify_params("file-00000000-0000-4000-8000-000000000000"),
+        {"kind": "error", "at": "queued", "message": "queue lost"},
+    )
     assert statuses(job) == ["pending", "queued", "error"] and job["results"] == {"error": "queue lost"}
 
 
 def test_outcomes_are_deterministic_under_the_seed() -> None:
     def results(seed: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        from emulator import Emulator
+        from together_eval_emulator import Emulator
+
         api = make_face("core", Emulator(clock="manual", seed=seed))
         return classify_job(api, 60, {"pass_percentage": 50, "judge_fail_rate": 0.1})
 

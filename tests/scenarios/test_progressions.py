@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from scenario_support import JUDGE, Api, classify_params, jsonl, qa_rows, score_params, statuses
@@ -37,6 +38,7 @@ def attach(api: Api, level: str, progression: dict[str, Any], file_id: str) -> C
             workflow_id = api.create_id("classify", classify_params(file_id))
             api.control("PUT", f"jobs/{workflow_id}/scenario", scenario)
             return workflow_id
+
         return create_then_attach
     return lambda: api.create_id("classify", classify_params(file_id))
 
@@ -87,8 +89,11 @@ def test_levels_apply_only_where_they_should(api: Api, level: str) -> None:
     file_id = api.upload(jsonl(qa_rows(4)))
     create = attach(api, level, {"mode": "immediate"}, file_id)
     first = create()
-    other = (api.create_id("score", score_params(file_id)) if level == "type"
-             else api.create_id("classify", classify_params(file_id)))
+    other = (
+        api.create_id("score", score_params(file_id))
+        if level == "type"
+        else api.create_id("classify", classify_params(file_id))
+    )
     assert api.job(first)["status"] == "completed"
     assert api.job(other)["status"] == "pending"  # the settings' durations, frozen clock
     sources = api.control("GET", f"jobs/{other}")["source"]
@@ -101,14 +106,21 @@ def test_durations_timestamps_follow_the_clock(api: Api) -> None:
     api.advance(10)
     job = api.job(workflow_id)
     stamps = [update["timestamp"] for update in job["status_updates"]]
-    assert stamps == ["2026-01-01T00:00:00.000000000Z", "2026-01-01T00:00:01.000000000Z",
-                      "2026-01-01T00:00:03.000000000Z", "2026-01-01T00:00:06.000000000Z"]
+    assert stamps == [
+        "2026-01-01T00:00:00.000000000Z",
+        "2026-01-01T00:00:01.000000000Z",
+        "2026-01-01T00:00:03.000000000Z",
+        "2026-01-01T00:00:06.000000000Z",
+    ]
     assert job["updated_at"] == "2026-01-01T00:00:06.000000Z"
 
 
 def test_running_scales_with_rows(api: Api) -> None:
-    api.control("PUT", "scenarios/default", {"progression": {"mode": "durations", "pending": 0, "queued": 0,
-                                                             "running": 1, "running_per_row": 0.5}})
+    api.control(
+        "PUT",
+        "scenarios/default",
+        {"progression": {"mode": "durations", "pending": 0, "queued": 0, "running": 1, "running_per_row": 0.5}},
+    )
     small = api.create_id("classify", classify_params(api.upload(jsonl(qa_rows(2)))))
     large = api.create_id("classify", classify_params(api.upload(jsonl(qa_rows(10)))))
     api.advance(2)
@@ -137,23 +149,25 @@ def test_list_with_a_status_filter_counts_only_listed_jobs(api: Api) -> None:
     workflow_id = api.create_id("classify", classify_params(file_id))
     assert api.request("GET", "/v1/evaluation", query={"status": "completed"}).json() == []
     assert api.control("GET", f"jobs/{workflow_id}")["reads"] == 0
-    assert [j["workflow_id"] for j in api.request("GET", "/v1/evaluation", query={"status": "pending"}).json()] \
-        == [workflow_id]
+    assert [j["workflow_id"] for j in api.request("GET", "/v1/evaluation", query={"status": "pending"}).json()] == [
+        workflow_id
+    ]
     assert api.control("GET", f"jobs/{workflow_id}")["reads"] == 1
 
 
 def test_per_phase_poll_counts(api: Api) -> None:
-    api.control("PUT", "scenarios/default", {"progression": {"mode": "after_polls",
-                                                             "polls": {"pending": 0, "running": 3}}})
+    api.control(
+        "PUT", "scenarios/default", {"progression": {"mode": "after_polls", "polls": {"pending": 0, "running": 3}}}
+    )
     workflow_id = api.create_id("classify", classify_params(api.upload(jsonl(qa_rows(2)))))
     seen = [api.status(workflow_id)["status"] for _ in range(6)]
     assert seen == ["queued", "running", "running", "running", "completed", "completed"]
 
 
 def test_settings_default_policy(core_api: Api) -> None:
-    from emulator import Emulator
-
     from scenario_support import make_face
+    from together_eval_emulator import Emulator
+
     api = make_face("core", Emulator(clock="manual", progression="after_polls", polls_per_phase=1))
     workflow_id = api.create_id("classify", classify_params(api.upload(jsonl(qa_rows(2)))))
     assert [api.status(workflow_id)["status"] for _ in range(4)] == FULL
@@ -168,7 +182,7 @@ def test_status_is_always_present(api: Api) -> None:
 
 
 def test_controller_explains_jobs_that_do_not_end_on_the_clock(core_api: Api) -> None:
-    from emulator.controller import EmulatorController, JobNeverCompletes
+    from together_eval_emulator.faces._controller import EmulatorController, JobNeverCompletes
 
     core_api.control("PUT", "scenarios/default", {"progression": {"mode": "manual"}})
     workflow_id = core_api.create_id("classify", classify_params(core_api.upload(jsonl(qa_rows(2)))))

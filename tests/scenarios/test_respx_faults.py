@@ -7,15 +7,15 @@ end run the same checks through `EmulatorMock`.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 import respx
-
-from emulator import Emulator
-from emulator.faults import FaultRule
-from emulator.mock import respx_router
+from together_eval_emulator import Emulator
+from together_eval_emulator.engine._faults import FaultRule
+from together_eval_emulator.faces._mock import respx_router
 
 together = pytest.importorskip("together")
 BASE = "http://respx-emulator.test"
@@ -36,13 +36,16 @@ def fault(emulator: Emulator, rule: dict[str, Any]) -> FaultRule:
     return emulator.state.faults.add(FaultRule.model_validate(rule))
 
 
-@pytest.mark.parametrize("action, error", [
-    ({"kind": "hang"}, httpx.ReadTimeout),
-    ({"kind": "latency", "seconds": 5}, httpx.ReadTimeout),
-    ({"kind": "drop"}, httpx.RemoteProtocolError),
-    ({"kind": "drop", "stage": "connect"}, httpx.ConnectError),
-    ({"kind": "truncate"}, httpx.RemoteProtocolError),
-])
+@pytest.mark.parametrize(
+    "action, error",
+    [
+        ({"kind": "hang"}, httpx.ReadTimeout),
+        ({"kind": "latency", "seconds": 5}, httpx.ReadTimeout),
+        ({"kind": "drop"}, httpx.RemoteProtocolError),
+        ({"kind": "drop", "stage": "connect"}, httpx.ConnectError),
+        ({"kind": "truncate"}, httpx.RemoteProtocolError),
+    ],
+)
 def test_httpx_exceptions(emulator: Emulator, action: dict[str, Any], error: type[Exception]) -> None:
     fault(emulator, {"action": action})
     with httpx.Client(base_url=BASE, timeout=0.05) as client, pytest.raises(error):
@@ -63,15 +66,18 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-
-@pytest.mark.parametrize("action, options, exception, tries", [
-    ({"kind": "hang"}, {"max_retries": 1}, "APITimeoutError", 2),
-    ({"kind": "drop"}, {"max_retries": 1}, "APIConnectionError", 2),
-    ({"kind": "error", "status": 429, "retry_after": 0.01}, {}, "RateLimitError", 3),
-    ({"kind": "error", "status": 500, "should_retry": False}, {}, "InternalServerError", 1),
-])
-def test_together_3_through_respx(emulator: Emulator, action: dict[str, Any], options: dict[str, Any],
-                                  exception: str, tries: int) -> None:
+@pytest.mark.parametrize(
+    "action, options, exception, tries",
+    [
+        ({"kind": "hang"}, {"max_retries": 1}, "APITimeoutError", 2),
+        ({"kind": "drop"}, {"max_retries": 1}, "APIConnectionError", 2),
+        ({"kind": "error", "status": 429, "retry_after": 0.01}, {}, "RateLimitError", 3),
+        ({"kind": "error", "status": 500, "should_retry": False}, {}, "InternalServerError", 1),
+    ],
+)
+def test_together_3_through_respx(
+    emulator: Emulator, action: dict[str, Any], options: dict[str, Any], exception: str, tries: int
+) -> None:
     rule = fault(emulator, {"match": {"route": "evaluation.list"}, "action": action})
     client = together.Together(api_key="k", base_url=BASE, **options)
     with pytest.raises(Exception) as info:
@@ -83,19 +89,22 @@ def test_together_3_through_respx(emulator: Emulator, action: dict[str, Any], op
 # ---------------------------------------------------------------- EmulatorMock
 
 
-
-@pytest.mark.parametrize("action, exception", [
-    ({"kind": "hang"}, "APITimeoutError"),
-    ({"kind": "drop"}, "APIConnectionError"),
-    ({"kind": "truncate"}, "APIConnectionError"),
-    ({"kind": "error", "status": 503, "retry_after": 0.01}, "InternalServerError"),
-])
+@pytest.mark.parametrize(
+    "action, exception",
+    [
+        ({"kind": "hang"}, "APITimeoutError"),
+        ({"kind": "drop"}, "APIConnectionError"),
+        ({"kind": "truncate"}, "APIConnectionError"),
+        ({"kind": "error", "status": 503, "retry_after": 0.01}, "InternalServerError"),
+    ],
+)
 def test_emulator_mock_faults(action: dict[str, Any], exception: str) -> None:
-    from emulator.mock import EmulatorMock
+    from together_eval_emulator.faces._mock import EmulatorMock
 
     mock = EmulatorMock()
-    rule = mock.emulator.state.faults.add(FaultRule.model_validate({"match": {"route": "evaluation.list"},
-                                                                    "action": action}))
+    rule = mock.emulator.state.faults.add(
+        FaultRule.model_validate({"match": {"route": "evaluation.list"}, "action": action})
+    )
     with mock as control:
         client = together.Together(api_key=control.api_key, base_url=control.base_url, max_retries=1)
         with pytest.raises(Exception) as info:

@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
-
-from emulator import Emulator
-from emulator.server import EmulatorServer
+from together_eval_emulator import Emulator
+from together_eval_emulator.faces._server import EmulatorServer
 
 together = pytest.importorskip("together")
 
@@ -76,8 +76,9 @@ CASES_3 = [
 
 
 @pytest.mark.parametrize("case, action, options, exception, tries", CASES_3, ids=[c[0] for c in CASES_3])
-def test_together_3(server: EmulatorServer, case: str, action: dict[str, Any], options: dict[str, Any],
-                    exception: str, tries: int) -> None:
+def test_together_3(
+    server: EmulatorServer, case: str, action: dict[str, Any], options: dict[str, Any], exception: str, tries: int
+) -> None:
     set_fault(server, {"match": MATCH, "action": action})
     client = together.Together(api_key="sdk3-key", base_url=server.url, **options)
     with pytest.raises(Exception) as info:
@@ -94,17 +95,27 @@ def test_together_3_status_error_classes(server: EmulatorServer) -> None:
     with pytest.raises(together.APIStatusError) as info:
         client.evals.list()
     assert info.value.status_code == 408
-    assert info.value.body == {"error": {"message": f"The request timed out. (emulated fault '{rule_id}')",
-                                         "type": "invalid_request_error", "param": None, "code": None}}
+    assert info.value.body == {
+        "error": {
+            "message": f"The request timed out. (emulated fault '{rule_id}')",
+            "type": "invalid_request_error",
+            "param": None,
+            "code": None,
+        }
+    }
 
 
-@pytest.mark.parametrize("headers, options, low, high", [
-    ({"retry-after-ms": "300"}, {}, 0.6, 2.0),  # two honoured waits of 0.3 s (backoff alone is >= 2.25 s)
-    ({"retry-after": "0.3"}, {}, 0.6, 2.0),
-    ({"retry-after": "0"}, {"max_retries": 1}, 0.7, 1.5),  # <= 0 is ignored: backoff of 0.75..1 s instead
-])
-def test_together_3_honours_retry_after(server: EmulatorServer, headers: dict[str, str], options: dict[str, Any],
-                                        low: float, high: float) -> None:
+@pytest.mark.parametrize(
+    "headers, options, low, high",
+    [
+        ({"retry-after-ms": "300"}, {}, 0.6, 2.0),  # two honoured waits of 0.3 s (backoff alone is >= 2.25 s)
+        ({"retry-after": "0.3"}, {}, 0.6, 2.0),
+        ({"retry-after": "0"}, {"max_retries": 1}, 0.7, 1.5),  # <= 0 is ignored: backoff of 0.75..1 s instead
+    ],
+)
+def test_together_3_honours_retry_after(
+    server: EmulatorServer, headers: dict[str, str], options: dict[str, Any], low: float, high: float
+) -> None:
     set_fault(server, {"match": MATCH, "action": error(429, headers=headers)})
     client = together.Together(api_key="sdk3-key", base_url=server.url, **options)
     started = time.monotonic()
@@ -148,20 +159,32 @@ CASES_15: list[tuple[str, dict[str, Any], dict[str, Any], str, int]] = [
 
 @pytest.fixture(scope="module")
 def results15(server: EmulatorServer, python15: Path) -> dict[str, Any]:
-    cases = [{"name": name, "fault": {"match": MATCH15, "action": action}, "client": options, "call": "list"}
-             for name, action, options, _, _ in CASES_15]
-    cases.append({"name": "quota", "fault": {"match": MATCH15, "quota": {"limit": 1, "window_seconds": 0.3}},
-                  "call": "list_twice"})
+    cases = [
+        {"name": name, "fault": {"match": MATCH15, "action": action}, "client": options, "call": "list"}
+        for name, action, options, _, _ in CASES_15
+    ]
+    cases.append(
+        {
+            "name": "quota",
+            "fault": {"match": MATCH15, "quota": {"limit": 1, "window_seconds": 0.3}},
+            "call": "list_twice",
+        }
+    )
     script = Path(__file__).parent / "sdk15" / "fault_cases.py"
-    done = subprocess.run([str(python15), str(script), json.dumps({"url": server.url, "cases": cases})],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(python15), str(script), json.dumps({"url": server.url, "cases": cases})],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "@@RESULT@@" in done.stdout, f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}"
     return json.loads(done.stdout.split("@@RESULT@@", 1)[1])  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize("case, action, options, exception, tries", CASES_15, ids=[c[0] for c in CASES_15])
-def test_together_15(results15: dict[str, Any], case: str, action: dict[str, Any], options: dict[str, Any],
-                     exception: str, tries: int) -> None:
+def test_together_15(
+    results15: dict[str, Any], case: str, action: dict[str, Any], options: dict[str, Any], exception: str, tries: int
+) -> None:
     result = results15[case]
     assert result["exception"] == exception, result
     assert (result["attempts"], result["fired"]) == (tries, tries)

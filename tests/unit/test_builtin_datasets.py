@@ -8,29 +8,47 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from together_eval_emulator import Emulator
+from together_eval_emulator.engine import _builtin_datasets as builtin_datasets
+from together_eval_emulator.engine._builtin_datasets import BUILTIN_CREATED_AT
+from together_eval_emulator.engine._templates import referenced_columns
 
-from emulator import Emulator, builtin_datasets
-from emulator.builtin_datasets import BUILTIN_CREATED_AT
-from emulator.templates import referenced_columns
 from tests.support import JUDGE, CoreClient, jsonl, qa_rows
 
 CHECKOUT_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-NAMES = ["reasoning-benchmark-v1", "qa-benchmark-v1", "code-benchmark-v1", "math-benchmark-v1",
-         "reading-comprehension-v1", "safety-benchmark-v1", "standard-benchmark-v1"]
+NAMES = [
+    "reasoning-benchmark-v1",
+    "qa-benchmark-v1",
+    "code-benchmark-v1",
+    "math-benchmark-v1",
+    "reading-comprehension-v1",
+    "safety-benchmark-v1",
+    "standard-benchmark-v1",
+]
 
 
 def rows_of(name: str) -> list[dict]:
-    return [json.loads(line) for line in (CHECKOUT_FIXTURES / "datasets" / f"{name}.jsonl").read_text().splitlines()
-            if line.strip()]
+    return [
+        json.loads(line)
+        for line in (CHECKOUT_FIXTURES / "datasets" / f"{name}.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
 
 
 def defaults_params(name: str, eval_type: str = "classify", **extra: object) -> dict:
     """A working real-contract body for a built-in dataset, from its catalog defaults."""
     d = builtin_datasets.get(name).defaults  # type: ignore[union-attr]
-    generator = {"model": "gen-model", "model_source": "serverless", "system_template": d.model_system_template,
-                 "input_template": d.model_input_template}
-    params = {"input_data_file_path": name,
-              "judge": {**JUDGE, "system_template": d.judge_system_template}, "model_to_evaluate": generator}
+    generator = {
+        "model": "gen-model",
+        "model_source": "serverless",
+        "system_template": d.model_system_template,
+        "input_template": d.model_input_template,
+    }
+    params = {
+        "input_data_file_path": name,
+        "judge": {**JUDGE, "system_template": d.judge_system_template},
+        "model_to_evaluate": generator,
+    }
     if eval_type == "classify":
         params.update(labels=list(d.labels), pass_labels=list(d.pass_labels))
     return {**params, **extra}
@@ -66,8 +84,11 @@ def test_the_defaults_reference_every_column(name: str) -> None:
     assert entry is not None
     d = entry.defaults
     used = set()
-    for where, source in [("model.system", d.model_system_template), ("model.input", d.model_input_template),
-                          ("judge", d.judge_system_template)]:
+    for where, source in [
+        ("model.system", d.model_system_template),
+        ("model.input", d.model_input_template),
+        ("judge", d.judge_system_template),
+    ]:
         used |= referenced_columns(source, where)
     assert used == set(entry.columns)
     assert referenced_columns(d.judge_system_template, "judge") == set(entry.columns)
@@ -90,10 +111,17 @@ def test_every_tenant_lists_the_builtins_first_then_its_own_files() -> None:
         assert [f["id"] for f in listed[7:]] == ([own] if key == "key-a" else [])
         for file in listed[:7]:
             assert {k: v for k, v in file.items() if k not in ("project_id", "organization_id")} == {
-                "id": file["id"], "object": "file", "created_at": BUILTIN_CREATED_AT, "type": None,
-                "purpose": "eval", "filename": f"{file['id']}.jsonl",
+                "id": file["id"],
+                "object": "file",
+                "created_at": BUILTIN_CREATED_AT,
+                "type": None,
+                "purpose": "eval",
+                "filename": f"{file['id']}.jsonl",
                 "bytes": (CHECKOUT_FIXTURES / "datasets" / f"{file['id']}.jsonl").stat().st_size,
-                "LineCount": 0, "Processed": True, "FileType": "jsonl"}
+                "LineCount": 0,
+                "Processed": True,
+                "FileType": "jsonl",
+            }
             assert file["project_id"] == listed[0]["project_id"]  # the caller's project, like its own files
 
 
@@ -132,8 +160,10 @@ def test_a_real_contract_job_runs_on_a_builtin(eval_type: str) -> None:
     job = client.job(created.json()["workflow_id"])
     assert job["status"] == "completed"
     assert job["parameters"]["input_data_file_path"] == "math-benchmark-v1"
-    rows = [json.loads(line) for line in
-            client.request("GET", f"/v1/files/{job['results']['result_file_id']}/content").body.splitlines()]
+    rows = [
+        json.loads(line)
+        for line in client.request("GET", f"/v1/files/{job['results']['result_file_id']}/content").body.splitlines()
+    ]
     source = rows_of("math-benchmark-v1")
     assert [r["question"] for r in rows] == [r["question"] for r in source]
     # Real-contract result rows carry no benchmark columns of the documented layer.
@@ -156,5 +186,7 @@ def test_the_loader_reads_an_installed_namespace_package_root(monkeypatch: pytes
     from importlib.readers import MultiplexedPath
 
     monkeypatch.setattr(builtin_datasets, "fixtures_root", lambda: MultiplexedPath(str(CHECKOUT_FIXTURES)))
-    assert builtin_datasets.fixture_bytes("datasets", "qa-benchmark-v1.jsonl") == \
-        (CHECKOUT_FIXTURES / "datasets" / "qa-benchmark-v1.jsonl").read_bytes()
+    assert (
+        builtin_datasets.fixture_bytes("datasets", "qa-benchmark-v1.jsonl")
+        == (CHECKOUT_FIXTURES / "datasets" / "qa-benchmark-v1.jsonl").read_bytes()
+    )

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-
-from emulator.config import EmulatorConfig
-from emulator.configfile import ConfigFileError, load_config_file
+from together_eval_emulator.engine._config import EmulatorConfig
+from together_eval_emulator.faces._configfile import ConfigFileError, load_config_file
 
 TOML = """
 seed = 7
@@ -70,13 +69,16 @@ def test_json_file_and_environment_layering(tmp_path: Path) -> None:
     assert config.files[0].filename == "dataset.jsonl"
 
 
-@pytest.mark.parametrize("name, text, words", [
-    ("bad.toml", "seed = ", "is not valid TOML"),
-    ("bad.json", "{", "is not valid JSON"),
-    ("list.json", "[]", "must hold an object"),
-    ("missing.toml", None, "cannot read config file"),
-    ("data.toml", '[[files]]\ntenant = "k"\npath = "nope.jsonl"\n', "files.0.path"),
-])
+@pytest.mark.parametrize(
+    "name, text, words",
+    [
+        ("bad.toml", "seed = ", "is not valid TOML"),
+        ("bad.json", "{", "is not valid JSON"),
+        ("list.json", "[]", "must hold an object"),
+        ("missing.toml", None, "cannot read config file"),
+        ("data.toml", '[[files]]\ntenant = "k"\npath = "nope.jsonl"\n', "files.0.path"),
+    ],
+)
 def test_unreadable_files(tmp_path: Path, name: str, text: str | None, words: str) -> None:
     path = tmp_path / name
     if text is not None:

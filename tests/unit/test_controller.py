@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pytest
-
-from emulator.controller import EmulatorController, JobNeverCompletes, sdk_base_url, together_major_version
-from emulator.core import Emulator
-from emulator.lifecycle import Phase
-
 from journal_calls import DATA, call, create_job
+from together_eval_emulator.engine._lifecycle import Phase
+from together_eval_emulator.faces._controller import (
+    EmulatorController,
+    JobNeverCompletes,
+    sdk_base_url,
+    together_major_version,
+)
+from together_eval_emulator.http._core import Emulator
 
 
 @pytest.fixture
@@ -43,9 +46,20 @@ def test_complete_all_waits_for_the_slowest_job(ctl: EmulatorController) -> None
     first, _ = create_job(ctl.emulator)
     ctl.advance(100)
     second, _ = create_job(ctl.emulator)
-    bad = call(ctl.emulator, "POST", "/v1/evaluation", {"type": "classify", "parameters": {
-        "judge": {"model": "m", "model_source": "serverless", "system_template": "{{missing}}"},
-        "labels": ["a", "b"], "pass_labels": ["a"], "input_data_file_path": "file-unknown"}})
+    bad = call(
+        ctl.emulator,
+        "POST",
+        "/v1/evaluation",
+        {
+            "type": "classify",
+            "parameters": {
+                "judge": {"model": "m", "model_source": "serverless", "system_template": "{{missing}}"},
+                "labels": ["a", "b"],
+                "pass_labels": ["a"],
+                "input_data_file_path": "file-unknown",
+            },
+        },
+    )
     assert bad[0] == 200
     statuses = ctl.complete_all()
     assert statuses[first] == statuses[second] == "completed"

@@ -11,20 +11,44 @@ from typing import Any
 
 import httpx
 import pytest
+from together_eval_emulator import Emulator
+from together_eval_emulator.documented._api import DEFAULT_JUDGE_MODEL, DOCUMENTED_ONLY_FIELDS
+from together_eval_emulator.engine import _builtin_datasets as builtin_datasets
+from together_eval_emulator.faces._server import EmulatorServer
 
-from emulator import Emulator, builtin_datasets
-from emulator.convenience import DEFAULT_JUDGE_MODEL, DOCUMENTED_ONLY_FIELDS
-from emulator.server import EmulatorServer
 from tests.support import CoreClient, classify_params, jsonl, qa_rows
 
 AUTH = {"Authorization": "Bearer docs-reader"}
 MODEL = "meta-llama/Llama-3.2-3B-Instruct-Turbo"
-MODELS = ["meta-llama/Llama-3.2-3B-Instruct-Turbo", "meta-llama/Llama-3.3-70B-Instruct-Turbo",
-          "Qwen/Qwen3.5-9B", "openai/gpt-oss-120b", "deepseek-ai/DeepSeek-V3.1"]
-REAL_JOB_KEYS = {"workflow_id", "type", "owner_id", "status", "status_updates", "parameters", "created_at",
-                 "updated_at", "results"}
-DOCUMENTED_JOB_KEYS = ["id", "object", "model", "evaluation_type", "dataset", "score", "metrics", "completed_at",
-                       "error"]
+MODELS = [
+    "meta-llama/Llama-3.2-3B-Instruct-Turbo",
+    "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+    "Qwen/Qwen3.5-9B",
+    "openai/gpt-oss-120b",
+    "deepseek-ai/DeepSeek-V3.1",
+]
+REAL_JOB_KEYS = {
+    "workflow_id",
+    "type",
+    "owner_id",
+    "status",
+    "status_updates",
+    "parameters",
+    "created_at",
+    "updated_at",
+    "results",
+}
+DOCUMENTED_JOB_KEYS = [
+    "id",
+    "object",
+    "model",
+    "evaluation_type",
+    "dataset",
+    "score",
+    "metrics",
+    "completed_at",
+    "error",
+]
 
 
 class Docs:
@@ -83,20 +107,19 @@ def test_create_and_monitor_on_each_standard_dataset(docs: Docs, dataset: str) -
     created = docs.create(model=MODEL, evaluation_type="classify", dataset=dataset)
     assert created.status_code == 200
     body = created.json()
-    assert list(body) == ["workflow_id", "status", "id", "object", "model", "evaluation_type", "dataset",
-                          "created_at"]
+    assert list(body) == ["workflow_id", "status", "id", "object", "model", "evaluation_type", "dataset", "created_at"]
     assert body["status"] == "pending" and body["id"] == body["workflow_id"] and body["object"] == "evaluation"
     assert (body["model"], body["evaluation_type"], body["dataset"]) == (MODEL, "classify", dataset)
 
     seen = docs.wait(body["id"])
     progress = [s["progress"] for s in seen]
     assert progress == sorted(progress) and progress[0] == 0 and progress[-1] == 100
-    assert all(0 < p < 100 for s, p in zip(seen, progress) if s["status"] == "running")
+    assert all(0 < p < 100 for s, p in zip(seen, progress, strict=False) if s["status"] == "running")
     assert len({s["estimated_completion"] for s in seen}) == 1
 
     job = docs.retrieve(body["id"])
     assert job["status"] == "completed" and job["created_at"] == body["created_at"]
-    assert REAL_JOB_KEYS <= set(job) and list(job)[len(REAL_JOB_KEYS):] == DOCUMENTED_JOB_KEYS
+    assert REAL_JOB_KEYS <= set(job) and list(job)[len(REAL_JOB_KEYS) :] == DOCUMENTED_JOB_KEYS
     assert job["completed_at"] == job["updated_at"] == seen[-1]["estimated_completion"] == seen[-1]["completed_at"]
     assert job["error"] is None and 0 <= job["score"] <= 1
     metrics = job["metrics"]
@@ -153,7 +176,8 @@ def test_metrics_agree_with_the_per_row_verdicts_of_the_result_file(docs: Docs, 
         by_category[row["category"]].append(row["judged_correct"])
     assert metrics["categories"] == {
         name: {"accuracy": pytest.approx(sum(flags) / len(flags), abs=1e-4), "count": len(flags)}
-        for name, flags in by_category.items()}
+        for name, flags in by_category.items()
+    }
 
 
 @pytest.mark.parametrize("evaluation_type", ["classify", "score", "compare"])
@@ -165,8 +189,9 @@ def test_score_per_type_agrees_with_the_real_results(docs: Docs, evaluation_type
         assert job["metrics"]["accuracy"] == pytest.approx(expected, abs=1e-4)
     elif evaluation_type == "score":  # mean score normalised from the 1..10 range
         expected = (results["aggregated_scores"]["mean_score"] - 1) / 9
-        assert job["metrics"]["accuracy"] == pytest.approx(results["aggregated_scores"]["pass_percentage"] / 100,
-                                                           abs=1e-4)
+        assert job["metrics"]["accuracy"] == pytest.approx(
+            results["aggregated_scores"]["pass_percentage"] / 100, abs=1e-4
+        )
     else:  # win rate of the model (A) over the baseline (B), ties counting half
         expected = (results["A_wins"] + results["Ties"] / 2) / n
         assert job["parameters"]["model_a"]["model"] == MODEL
@@ -175,8 +200,9 @@ def test_score_per_type_agrees_with_the_real_results(docs: Docs, evaluation_type
 
 
 def rank(docs: Docs, models: list[str], dataset: str = "reasoning-benchmark-v1") -> list[tuple[str, float]]:
-    ids = {model: docs.create(model=model, evaluation_type="classify", dataset=dataset).json()["id"]
-           for model in models}
+    ids = {
+        model: docs.create(model=model, evaluation_type="classify", dataset=dataset).json()["id"] for model in models
+    }
     docs.emulator.advance(3600)
     scores = {model: docs.retrieve(job_id)["score"] for model, job_id in ids.items()}
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
@@ -200,8 +226,14 @@ def test_compare_several_models_and_rank_them_by_score(docs: Docs) -> None:
         server.stop()
 
     reseeded = CoreClient(Emulator(clock="manual", seed=7), key="docs-reader")
-    ids = {m: reseeded.request("POST", "/v1/evaluation", json_body={
-        "model": m, "evaluation_type": "classify", "dataset": "reasoning-benchmark-v1"}).json()["id"] for m in MODELS}
+    ids = {
+        m: reseeded.request(
+            "POST",
+            "/v1/evaluation",
+            json_body={"model": m, "evaluation_type": "classify", "dataset": "reasoning-benchmark-v1"},
+        ).json()["id"]
+        for m in MODELS
+    }
     reseeded.emulator.advance(3600)
     assert {m: reseeded.job(i)["score"] for m, i in ids.items()} != dict(ranking)  # another seed, other results
 
@@ -218,9 +250,18 @@ def test_the_same_model_scores_the_same_on_every_read_and_differs_by_dataset(doc
 
 
 def test_parameters_override_the_judge_and_the_generation(docs: Docs) -> None:
-    job_id = docs.create(model=MODEL, evaluation_type="classify", dataset="qa-benchmark-v1", parameters={
-        "judge_model": "deepseek-ai/DeepSeek-V3.1", "judge": {"temperature": 0.2, "max_tokens": 512},
-        "temperature": 0.7, "max_tokens": 256, "some_future_option": True}).json()["id"]
+    job_id = docs.create(
+        model=MODEL,
+        evaluation_type="classify",
+        dataset="qa-benchmark-v1",
+        parameters={
+            "judge_model": "deepseek-ai/DeepSeek-V3.1",
+            "judge": {"temperature": 0.2, "max_tokens": 512},
+            "temperature": 0.7,
+            "max_tokens": 256,
+            "some_future_option": True,
+        },
+    ).json()["id"]
     params = docs.retrieve(job_id)["parameters"]
     assert params["judge"]["model"] == "deepseek-ai/DeepSeek-V3.1"
     assert (params["judge"]["temperature"], params["judge"]["max_tokens"]) == (0.2, 512)
@@ -236,16 +277,21 @@ def test_real_contract_responses_never_carry_documented_fields() -> None:
     file_id = client.upload(jsonl(qa_rows(4)))
     real = client.create("classify", classify_params(file_id))
     assert set(real.json()) == {"workflow_id", "status"}
-    documented = client.request("POST", "/v1/evaluation", json_body={
-        "model": MODEL, "evaluation_type": "classify", "dataset": "qa-benchmark-v1"}).json()
+    documented = client.request(
+        "POST",
+        "/v1/evaluation",
+        json_body={"model": MODEL, "evaluation_type": "classify", "dataset": "qa-benchmark-v1"},
+    ).json()
     real_id = real.json()["workflow_id"]
     for _ in range(2):
         assert set(client.job(real_id)) == REAL_JOB_KEYS
         assert set(client.request("GET", f"/v1/evaluation/{real_id}/status").json()) == {"status", "results"}
         listed = {job["workflow_id"]: job for job in client.request("GET", "/v1/evaluation").json()}
         assert set(listed[real_id]) == REAL_JOB_KEYS
-        assert set(listed[documented["id"]]) == REAL_JOB_KEYS | DOCUMENTED_ONLY_FIELDS - {"progress",
-                                                                                         "estimated_completion"}
+        assert set(listed[documented["id"]]) == REAL_JOB_KEYS | DOCUMENTED_ONLY_FIELDS - {
+            "progress",
+            "estimated_completion",
+        }
         assert set(client.request("GET", "/v1/evaluations").json()[1]) == REAL_JOB_KEYS
         client.emulator.advance(3600)
     rows = client.request("GET", f"/v1/files/{client.job(real_id)['results']['result_file_id']}/content").body
@@ -254,36 +300,92 @@ def test_real_contract_responses_never_carry_documented_fields() -> None:
 
 def test_a_body_with_type_is_always_the_real_contract() -> None:
     client = CoreClient(Emulator(clock="manual"))
-    reply = client.request("POST", "/v1/evaluation", json_body={
-        "type": "classify", "model": MODEL, "evaluation_type": "classify", "dataset": "qa-benchmark-v1"})
+    reply = client.request(
+        "POST",
+        "/v1/evaluation",
+        json_body={"type": "classify", "model": MODEL, "evaluation_type": "classify", "dataset": "qa-benchmark-v1"},
+    )
     assert reply.status == 400 and reply.json()["error"]["param"] == "parameters"
 
 
-@pytest.mark.parametrize("body,param,words", [
-    ({"evaluation_type": "classify", "dataset": "qa-benchmark-v1"}, "model", ["Missing required field 'model'"]),
-    ({"model": " ", "evaluation_type": "classify", "dataset": "qa-benchmark-v1"}, "model", ["non-empty string"]),
-    ({"model": 3, "evaluation_type": "classify", "dataset": "qa-benchmark-v1"}, "model", ["got number"]),
-    ({"model": MODEL, "evaluation_type": "rank", "dataset": "qa-benchmark-v1"}, "evaluation_type",
-     ["'rank'", "'classify', 'score', 'compare'"]),
-    ({"model": MODEL, "evaluation_type": None, "dataset": "qa-benchmark-v1"}, "evaluation_type",
-     ["Missing required field 'evaluation_type'", "'classify', 'score', 'compare'"]),
-    ({"model": MODEL, "evaluation_type": "classify"}, "dataset",
-     ["Missing required field 'dataset'", "qa-benchmark-v1"]),
-    ({"model": MODEL, "evaluation_type": "classify", "dataset": "mmlu"}, "dataset",
-     ["Unknown dataset 'mmlu'", *builtin_datasets.names()]),
-    ({"model": MODEL, "evaluation_type": "compare", "dataset": "qa-benchmark-v1"}, "parameters.baseline_model",
-     ["compare evaluation needs 'parameters.baseline_model'"]),
-    ({"model": MODEL, "evaluation_type": "score", "dataset": "qa-benchmark-v1",
-      "parameters": {"baseline_model": "x"}}, "parameters.baseline_model", ["only used by compare"]),
-    ({"model": MODEL, "evaluation_type": "classify", "dataset": "qa-benchmark-v1", "parameters": []},
-     "parameters", ["must be an object"]),
-    ({"model": MODEL, "evaluation_type": "classify", "dataset": "qa-benchmark-v1",
-      "parameters": {"max_tokens": 0}}, "parameters.max_tokens", ["greater than or equal to 1"]),
-    ({"model": MODEL, "evaluation_type": "classify", "dataset": "qa-benchmark-v1",
-      "parameters": {"model_source": "local"}}, "parameters.model_source", ["serverless"]),
-    ({"model": MODEL, "evaluation_type": "classify", "dataset": "qa-benchmark-v1",
-      "parameters": {"judge": {"model_source": "external"}}}, "parameters.judge.external_api_token", ["external"]),
-])
+@pytest.mark.parametrize(
+    "body,param,words",
+    [
+        ({"evaluation_type": "classify", "dataset": "qa-benchmark-v1"}, "model", ["Missing required field 'model'"]),
+        ({"model": " ", "evaluation_type": "classify", "dataset": "qa-benchmark-v1"}, "model", ["non-empty string"]),
+        ({"model": 3, "evaluation_type": "classify", "dataset": "qa-benchmark-v1"}, "model", ["got number"]),
+        (
+            {"model": MODEL, "evaluation_type": "rank", "dataset": "qa-benchmark-v1"},
+            "evaluation_type",
+            ["'rank'", "'classify', 'score', 'compare'"],
+        ),
+        (
+            {"model": MODEL, "evaluation_type": None, "dataset": "qa-benchmark-v1"},
+            "evaluation_type",
+            ["Missing required field 'evaluation_type'", "'classify', 'score', 'compare'"],
+        ),
+        (
+            {"model": MODEL, "evaluation_type": "classify"},
+            "dataset",
+            ["Missing required field 'dataset'", "qa-benchmark-v1"],
+        ),
+        (
+            {"model": MODEL, "evaluation_type": "classify", "dataset": "mmlu"},
+            "dataset",
+            ["Unknown dataset 'mmlu'", *builtin_datasets.names()],
+        ),
+        (
+            {"model": MODEL, "evaluation_type": "compare", "dataset": "qa-benchmark-v1"},
+            "parameters.baseline_model",
+            ["compare evaluation needs 'parameters.baseline_model'"],
+        ),
+        (
+            {
+                "model": MODEL,
+                "evaluation_type": "score",
+                "dataset": "qa-benchmark-v1",
+                "parameters": {"baseline_model": "x"},
+            },
+            "parameters.baseline_model",
+            ["only used by compare"],
+        ),
+        (
+            {"model": MODEL, "evaluation_type": "classify", "dataset": "qa-benchmark-v1", "parameters": []},
+            "parameters",
+            ["must be an object"],
+        ),
+        (
+            {
+                "model": MODEL,
+                "evaluation_type": "classify",
+                "dataset": "qa-benchmark-v1",
+                "parameters": {"max_tokens": 0},
+            },
+            "parameters.max_tokens",
+            ["greater than or equal to 1"],
+        ),
+        (
+            {
+                "model": MODEL,
+                "evaluation_type": "classify",
+                "dataset": "qa-benchmark-v1",
+                "parameters": {"model_source": "local"},
+            },
+            "parameters.model_source",
+            ["serverless"],
+        ),
+        (
+            {
+                "model": MODEL,
+                "evaluation_type": "classify",
+                "dataset": "qa-benchmark-v1",
+                "parameters": {"judge": {"model_source": "external"}},
+            },
+            "parameters.judge.external_api_token",
+            ["external"],
+        ),
+    ],
+)
 def test_invalid_documented_bodies_are_400_naming_the_field(body: dict, param: str, words: list[str]) -> None:
     client = CoreClient(Emulator(clock="manual"))
     reply = client.request("POST", "/v1/evaluation", json_body=body)
@@ -296,8 +398,11 @@ def test_invalid_documented_bodies_are_400_naming_the_field(body: dict, param: s
 
 def test_a_failed_documented_job_reports_its_error() -> None:
     client = CoreClient(Emulator(clock="manual"))
-    job_id = client.request("POST", "/v1/evaluation", json_body={
-        "model": MODEL, "evaluation_type": "classify", "dataset": "safety-benchmark-v1"}).json()["id"]
+    job_id = client.request(
+        "POST",
+        "/v1/evaluation",
+        json_body={"model": MODEL, "evaluation_type": "classify", "dataset": "safety-benchmark-v1"},
+    ).json()["id"]
     client.emulator.advance(2)
     client.request("POST", f"/v1/evaluation/{job_id}/update", json_body={"status": "error", "error": "judge down"})
     job = client.job(job_id)
@@ -309,7 +414,10 @@ def test_a_failed_documented_job_reports_its_error() -> None:
 
 def test_documented_jobs_belong_to_their_tenant() -> None:
     client = CoreClient(Emulator(clock="manual"))
-    job_id = client.request("POST", "/v1/evaluation", json_body={
-        "model": MODEL, "evaluation_type": "classify", "dataset": "qa-benchmark-v1"}).json()["id"]
+    job_id = client.request(
+        "POST",
+        "/v1/evaluation",
+        json_body={"model": MODEL, "evaluation_type": "classify", "dataset": "qa-benchmark-v1"},
+    ).json()["id"]
     assert client.request("GET", f"/v1/evaluation/{job_id}", key="key-b").status == 404
     assert client.request("GET", f"/v1/evaluation/{job_id}").status == 200

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from together_eval_emulator import Emulator
 
-from emulator import Emulator
 from tests.support import JUDGE, CoreClient, classify_params, jsonl, qa_rows
 
-UNUSED = ("Unsupported dataset column(s): ['category', 'id']. Each column must be referenced by a model or judge "
-          "template, or be a recognized field ('image_data_urls'). Remove unused columns or reference them in a "
-          "template.")
+UNUSED = (
+    "Unsupported dataset column(s): ['category', 'id']. Each column must be referenced by a model or judge "
+    "template, or be a recognized field ('image_data_urls'). Remove unused columns or reference them in a "
+    "template."
+)
 
 
 def run(content: str | bytes, filename: str = "data.jsonl", **config: object) -> dict:
@@ -56,13 +58,21 @@ def test_columns_used_in_if_and_for_blocks_and_image_data_urls_count_as_used() -
     assert final(client, job_id.json()["workflow_id"])["status"] == "completed"
 
 
-@pytest.mark.parametrize("mutate,fragment", [
-    (lambda f: classify_params("file-00000000-0000-4000-8000-000000000000"), "was not found"),
-    (lambda f: classify_params(f, model_to_evaluate="answer"), "Column 'answer' named by parameters.model_to_evaluate"),
-    (lambda f: classify_params(f, judge={**JUDGE, "system_template": "{{prompt}} {{context}}"}),
-     "references column(s) ['context']"),
-    (lambda f: classify_params(f, judge={**JUDGE, "system_template": "{{prompt"}), "not valid Jinja2"),
-])
+@pytest.mark.parametrize(
+    "mutate,fragment",
+    [
+        (lambda f: classify_params("file-00000000-0000-4000-8000-000000000000"), "was not found"),
+        (
+            lambda f: classify_params(f, model_to_evaluate="answer"),
+            "Column 'answer' named by parameters.model_to_evaluate",
+        ),
+        (
+            lambda f: classify_params(f, judge={**JUDGE, "system_template": "{{prompt}} {{context}}"}),
+            "references column(s) ['context']",
+        ),
+        (lambda f: classify_params(f, judge={**JUDGE, "system_template": "{{prompt"}), "not valid Jinja2"),
+    ],
+)
 def test_dataset_problems_become_user_error_messages(mutate, fragment: str) -> None:
     client, job_id = with_file(mutate)
     job = final(client, job_id)
@@ -83,15 +93,18 @@ def test_a_deleted_or_foreign_file_gives_the_same_message_as_an_unknown_one() ->
     assert len(messages) == 1
 
 
-@pytest.mark.parametrize("content,filename,fragment", [
-    ('{"prompt": "p", "response": "r"}\n\nnot json\n', "data.jsonl", "Line 3"),
-    ('["a", "b"]\n', "data.jsonl", "not an object"),
-    ("", "data.jsonl", "has no rows"),
-    ("\n\n", "data.jsonl", "has no rows"),
-    ('{"prompt": "p", "response": "r"}\n{"prompt": "p"}\n', "data.jsonl", "same fields"),
-    ("prompt,response\na,b,c\n", "data.csv", "header has 2 columns"),
-    (b"\xff\xfe\x00", "data.jsonl", "not valid UTF-8"),
-])
+@pytest.mark.parametrize(
+    "content,filename,fragment",
+    [
+        ('{"prompt": "p", "response": "r"}\n\nnot json\n', "data.jsonl", "Line 3"),
+        ('["a", "b"]\n', "data.jsonl", "not an object"),
+        ("", "data.jsonl", "has no rows"),
+        ("\n\n", "data.jsonl", "has no rows"),
+        ('{"prompt": "p", "response": "r"}\n{"prompt": "p"}\n', "data.jsonl", "same fields"),
+        ("prompt,response\na,b,c\n", "data.csv", "header has 2 columns"),
+        (b"\xff\xfe\x00", "data.jsonl", "not valid UTF-8"),
+    ],
+)
 def test_unparseable_or_empty_files_fail_at_running(content, filename: str, fragment: str) -> None:
     job = run(content, filename=filename)
     assert job["status"] == "user_error"

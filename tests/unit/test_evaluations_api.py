@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from together_eval_emulator import Emulator
+from together_eval_emulator.engine._config import SERVERLESS_ALLOWLIST
 
-from emulator import Emulator
-from emulator.config import SERVERLESS_ALLOWLIST
 from tests.support import CoreClient, classify_params, jsonl, qa_rows
 
-INVALID_KEY = {"error": {"message": "Invalid API key provided. You can find your API key at "
-                                    "https://api.together.xyz/settings/api-keys.",
-                         "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}}
+INVALID_KEY = {
+    "error": {
+        "message": "Invalid API key provided. You can find your API key at https://api.together.xyz/settings/api-keys.",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": "invalid_api_key",
+    }
+}
 
 
 @pytest.fixture
@@ -73,14 +78,16 @@ def test_another_tenant_sees_nothing(client: CoreClient) -> None:
     assert client.request("GET", f"/v1/evaluation/{ids[0]}/status", key="key-b").status == 404
     assert client.request("GET", "/v1/evaluation", key="key-b").json() == []
     # Only the built-in datasets (ids without the file- prefix), which every tenant sees.
-    assert [f for f in client.request("GET", "/v1/files", key="key-b").json()["data"]
-            if f["id"].startswith("file-")] == []
+    assert [
+        f for f in client.request("GET", "/v1/files", key="key-b").json()["data"] if f["id"].startswith("file-")
+    ] == []
     assert client.request("GET", f"/v1/evaluation/{ids[0]}", key="key-a").status == 200
 
 
 @pytest.mark.parametrize("headers", [{}, {"authorization": "Bearer "}, {"authorization": "Basic abc"}])
-@pytest.mark.parametrize("method,path", [("GET", "/v1/evaluation"), ("POST", "/v1/evaluation"),
-                                         ("GET", "/v1/files"), ("GET", "/v3/whoami")])
+@pytest.mark.parametrize(
+    "method,path", [("GET", "/v1/evaluation"), ("POST", "/v1/evaluation"), ("GET", "/v1/files"), ("GET", "/v3/whoami")]
+)
 def test_missing_or_empty_key_is_the_real_401(client: CoreClient, headers: dict, method: str, path: str) -> None:
     reply = client.request(method, path, key=None, headers=headers)
     assert reply.status == 401
@@ -90,18 +97,22 @@ def test_missing_or_empty_key_is_the_real_401(client: CoreClient, headers: dict,
 @pytest.mark.parametrize("path", ["/v1/evaluation/model-list", "/v1/evaluations/model-list"])
 def test_model_list(client: CoreClient, path: str) -> None:
     assert client.request("GET", path).json() == {"model_list": SERVERLESS_ALLOWLIST}
-    assert client.request("GET", path, query={"model_source": "serverless"}).json()["model_list"] == \
-        SERVERLESS_ALLOWLIST
+    assert (
+        client.request("GET", path, query={"model_source": "serverless"}).json()["model_list"] == SERVERLESS_ALLOWLIST
+    )
     assert client.request("GET", path, query={"model_source": "dedicated"}).json() == {"model_list": []}
 
 
-@pytest.mark.parametrize("path,hint", [
-    ("/v1/v1/evaluation", "ends in /v1"),
-    ("/v1/v3/whoami", "ends in /v1"),
-    ("/evaluations", "lacks the /v1"),
-    ("/evaluation/eval-1234-5/status", "lacks the /v1"),
-    ("/files/file-1/content", "lacks the /v1"),
-])
+@pytest.mark.parametrize(
+    "path,hint",
+    [
+        ("/v1/v1/evaluation", "ends in /v1"),
+        ("/v1/v3/whoami", "ends in /v1"),
+        ("/evaluations", "lacks the /v1"),
+        ("/evaluation/eval-1234-5/status", "lacks the /v1"),
+        ("/files/file-1/content", "lacks the /v1"),
+    ],
+)
 def test_base_url_mistakes_get_a_404_naming_both_base_urls(client: CoreClient, path: str, hint: str) -> None:
     reply = client.request("GET", path)
     assert reply.status == 404

@@ -6,29 +6,44 @@ from __future__ import annotations
 import httpx
 import pytest
 from pydantic import ValidationError
-
-from emulator.faults import AppliedFault, FaultAction, FaultBook, FaultMatch, FaultRule, RequestFacts
-from emulator.httpx_faults import httpx_effect
-from emulator.transport import ApiResponse
+from together_eval_emulator.engine._faults import (
+    AppliedFault,
+    FaultAction,
+    FaultBook,
+    FaultMatch,
+    FaultRule,
+    RequestFacts,
+)
+from together_eval_emulator.faces._httpx_faults import httpx_effect
+from together_eval_emulator.http._transport import ApiResponse
 
 NS = 1_000_000_000
 
 
-def facts(route: str = "evaluation.status", *, job_id: str = "eval-1", tenant: str = "key-a",
-          body: object = None, method: str = "GET") -> RequestFacts:
+def facts(
+    route: str = "evaluation.status",
+    *,
+    job_id: str = "eval-1",
+    tenant: str = "key-a",
+    body: object = None,
+    method: str = "GET",
+) -> RequestFacts:
     name = "team-a" if tenant == "key-a" else None
     return RequestFacts(method, f"/v1/evaluation/{job_id}/status", route, {"id": job_id}, tenant, name, body)
 
 
-@pytest.mark.parametrize("action, field", [
-    ({"kind": "error"}, "status"),
-    ({"kind": "error", "status": 200}, "status"),
-    ({"kind": "latency"}, "seconds"),
-    ({"kind": "drop", "seconds": 1}, "seconds"),
-    ({"kind": "hang", "retry_after": 1}, "retry_after"),
-    ({"kind": "error", "status": 500, "stage": "connect"}, "stage"),
-    ({"kind": "teleport"}, "kind"),
-])
+@pytest.mark.parametrize(
+    "action, field",
+    [
+        ({"kind": "error"}, "status"),
+        ({"kind": "error", "status": 200}, "status"),
+        ({"kind": "latency"}, "seconds"),
+        ({"kind": "drop", "seconds": 1}, "seconds"),
+        ({"kind": "hang", "retry_after": 1}, "retry_after"),
+        ({"kind": "error", "status": 500, "stage": "connect"}, "stage"),
+        ({"kind": "teleport"}, "kind"),
+    ],
+)
 def test_action_validation_names_the_field(action: dict[str, object], field: str) -> None:
     with pytest.raises(ValidationError) as info:
         FaultAction.model_validate(action)
@@ -44,13 +59,27 @@ def test_process_only_for_error_hang_drop() -> None:
 
 def test_matching_on_each_field() -> None:
     book = FaultBook()
-    rule = book.add(FaultRule(match=FaultMatch(route="evaluation.*", method="get", path="/v1/evaluation/*/status",
-                                               tenant="team-a", job_id="eval-1", fields={"x.y": 1}),
-                              action=FaultAction(kind="error", status=500)))
+    rule = book.add(
+        FaultRule(
+            match=FaultMatch(
+                route="evaluation.*",
+                method="get",
+                path="/v1/evaluation/*/status",
+                tenant="team-a",
+                job_id="eval-1",
+                fields={"x.y": 1},
+            ),
+            action=FaultAction(kind="error", status=500),
+        )
+    )
     assert book.trigger(facts(body={"x": {"y": 1}}), 0, 0) is not None
-    for miss in (facts(route="files.list", body={"x": {"y": 1}}), facts(job_id="eval-2", body={"x": {"y": 1}}),
-                 facts(tenant="key-b", body={"x": {"y": 1}}), facts(body={"x": {"y": 2}}),
-                 facts(method="POST", body={"x": {"y": 1}})):
+    for miss in (
+        facts(route="files.list", body={"x": {"y": 1}}),
+        facts(job_id="eval-2", body={"x": {"y": 1}}),
+        facts(tenant="key-b", body={"x": {"y": 1}}),
+        facts(body={"x": {"y": 2}}),
+        facts(method="POST", body={"x": {"y": 1}}),
+    ):
         assert book.trigger(miss, 0, 0) is None
     assert rule.fired == 1
 
@@ -99,15 +128,18 @@ def test_first_firing_rule_wins_and_ids_are_sequential() -> None:
 REQUEST = httpx.Request("GET", "http://emulator.test/v1/evaluation", extensions={"timeout": {"read": 0.5}})
 
 
-@pytest.mark.parametrize("fault, wait, error", [
-    (AppliedFault("f", "hang", hang_seconds=300), 0.0, httpx.ReadTimeout),
-    (AppliedFault("f", "drop", drop="response"), 0.0, httpx.RemoteProtocolError),
-    (AppliedFault("f", "drop", drop="connect"), 0.0, httpx.ConnectError),
-    (AppliedFault("f", "truncate", truncate=True), 0.0, httpx.RemoteProtocolError),
-    (AppliedFault("f", "latency", latency=0.2), 0.2, None),
-    (AppliedFault("f", "latency", latency=2.0), 0.5, httpx.ReadTimeout),
-    (AppliedFault("f", "error"), 0.0, None),
-])
+@pytest.mark.parametrize(
+    "fault, wait, error",
+    [
+        (AppliedFault("f", "hang", hang_seconds=300), 0.0, httpx.ReadTimeout),
+        (AppliedFault("f", "drop", drop="response"), 0.0, httpx.RemoteProtocolError),
+        (AppliedFault("f", "drop", drop="connect"), 0.0, httpx.ConnectError),
+        (AppliedFault("f", "truncate", truncate=True), 0.0, httpx.RemoteProtocolError),
+        (AppliedFault("f", "latency", latency=0.2), 0.2, None),
+        (AppliedFault("f", "latency", latency=2.0), 0.5, httpx.ReadTimeout),
+        (AppliedFault("f", "error"), 0.0, None),
+    ],
+)
 def test_httpx_effect(fault: AppliedFault, wait: float, error: type[Exception] | None) -> None:
     got_wait, got_error = httpx_effect(ApiResponse(body=b'{"a": 1}', fault=fault), REQUEST)
     assert got_wait == pytest.approx(wait)

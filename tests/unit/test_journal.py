@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from emulator.core import Emulator
-
 from journal_calls import DATA, call, create_job
+from together_eval_emulator.http._core import Emulator
 
 
 @pytest.fixture
@@ -22,14 +20,23 @@ def test_records_every_api_request_with_what_it_concerns(emu: Emulator) -> None:
     call(emu, "GET", f"/v1/evaluation/{job_id}/status")
     call(emu, "GET", "/v1/nope")
     entries = emu.journal.entries
-    assert [e.route for e in entries] == ["files.upload", "upload.put", "files.preprocess", "evaluation.create",
-                                          "evaluation.status", None]
+    assert [e.route for e in entries] == [
+        "files.upload",
+        "upload.put",
+        "files.preprocess",
+        "evaluation.create",
+        "evaluation.status",
+        None,
+    ]
     upload, put, preprocess, create, status, unknown = entries
     assert (upload.file_id, preprocess.file_id, upload.status_code) == (file_id, file_id, 302)
     assert put.tenant is None and put.body == DATA
     assert (create.job_id, create.tenant, create.json()["type"]) == (job_id, "key-a", "classify")
     assert (status.job_id, status.time, status.route_path) == (
-        job_id, "2026-01-01T00:00:02.500000Z", "/v1/evaluation/{id}/status")
+        job_id,
+        "2026-01-01T00:00:02.500000Z",
+        "/v1/evaluation/{id}/status",
+    )
     assert (unknown.status_code, unknown.route, unknown.seq) == (404, None, 6)
 
 
@@ -39,9 +46,19 @@ def test_control_plane_is_not_recorded_and_serves_the_journal(emu: Emulator) -> 
     status, body, _ = call(emu, "GET", "/_emulator/requests", query=f"route=evaluation.retrieve&job_id={job_id}")
     assert status == 200
     (entry,) = json.loads(body)["data"]
-    assert entry == {"seq": 5, "time": "2026-01-01T00:00:00.000000Z", "method": "GET",
-                     "path": f"/v1/evaluation/{job_id}", "query": {}, "body": None, "tenant": "key-a",
-                     "route": "evaluation.retrieve", "job_id": job_id, "file_id": None, "status_code": 200}
+    assert entry == {
+        "seq": 5,
+        "time": "2026-01-01T00:00:00.000000Z",
+        "method": "GET",
+        "path": f"/v1/evaluation/{job_id}",
+        "query": {},
+        "body": None,
+        "tenant": "key-a",
+        "route": "evaluation.retrieve",
+        "job_id": job_id,
+        "file_id": None,
+        "status_code": 200,
+    }
     _, body, _ = call(emu, "GET", "/_emulator/requests")
     assert [e["route"] for e in json.loads(body)["data"]][1] == "upload.put"  # text bodies are kept as text
     assert json.loads(body)["data"][1]["body"] == DATA.decode()
@@ -110,7 +127,8 @@ def test_reset_starts_a_new_journal(emu: Emulator) -> None:
 
 
 def test_the_journal_keeps_the_most_recent_requests_up_to_its_limit() -> None:
-    from emulator import Emulator
+    from together_eval_emulator import Emulator
+
     from tests.support import CoreClient
 
     client = CoreClient(Emulator(clock="manual", journal_limit=3))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from emulator import Emulator
+from together_eval_emulator import Emulator
+
 from tests.support import CoreClient, classify_params, jsonl, qa_rows
 
 
@@ -21,10 +22,18 @@ def test_a_frozen_clock_freezes_every_job() -> None:
 
 
 def test_phases_follow_the_configured_durations() -> None:
-    client, job_id = started(rows=100, pending_seconds=2, queued_seconds=3, running_seconds=4,
-                             running_seconds_per_row=0.5)
-    timeline = [(1.9, "pending"), (0.1, "queued"), (2.9, "queued"), (0.1, "running"),
-                (53.9, "running"), (0.1, "completed"), (1000, "completed")]
+    client, job_id = started(
+        rows=100, pending_seconds=2, queued_seconds=3, running_seconds=4, running_seconds_per_row=0.5
+    )
+    timeline = [
+        (1.9, "pending"),
+        (0.1, "queued"),
+        (2.9, "queued"),
+        (0.1, "running"),
+        (53.9, "running"),
+        (0.1, "completed"),
+        (1000, "completed"),
+    ]
     for seconds, status in timeline:
         client.emulator.advance(seconds)
         assert client.job(job_id)["status"] == status
@@ -39,15 +48,32 @@ def test_status_updates_record_each_transition_on_the_clock() -> None:
     job = client.job(job_id)
     assert [u["status"] for u in job["status_updates"]] == ["pending", "queued", "running", "completed"]
     assert [u["message"] for u in job["status_updates"]] == [
-        "Job created and pending for processing", "Job status updated", "Job status updated", "Job status updated"]
+        "Job created and pending for processing",
+        "Job status updated",
+        "Job status updated",
+        "Job status updated",
+    ]
     assert [list(u) for u in job["status_updates"]] == [["status", "message", "timestamp"]] * 4
     stamps = [u["timestamp"] for u in job["status_updates"]]
-    assert stamps == ["2026-01-01T00:00:00.000000000Z", "2026-01-01T00:00:01.000000000Z",
-                      "2026-01-01T00:00:03.000000000Z", "2026-01-01T00:00:06.100000000Z"]
+    assert stamps == [
+        "2026-01-01T00:00:00.000000000Z",
+        "2026-01-01T00:00:01.000000000Z",
+        "2026-01-01T00:00:03.000000000Z",
+        "2026-01-01T00:00:06.100000000Z",
+    ]
     assert job["created_at"] == "2026-01-01T00:00:00.000000Z"
     assert job["updated_at"] == "2026-01-01T00:00:06.100000Z"
-    assert list(job) == ["workflow_id", "type", "owner_id", "status", "status_updates", "parameters",
-                         "created_at", "updated_at", "results"]
+    assert list(job) == [
+        "workflow_id",
+        "type",
+        "owner_id",
+        "status",
+        "status_updates",
+        "parameters",
+        "created_at",
+        "updated_at",
+        "results",
+    ]
 
 
 def test_advancing_in_steps_equals_advancing_at_once() -> None:
@@ -72,8 +98,9 @@ def test_real_clock_with_time_scale_moves_jobs() -> None:
 
 def test_update_hook_forces_a_terminal_status_and_stops_progress() -> None:
     client, job_id = started()
-    reply = client.request("POST", f"/v1/evaluation/{job_id}/update",
-                           json_body={"status": "user_error", "error": "bad rows"})
+    reply = client.request(
+        "POST", f"/v1/evaluation/{job_id}/update", json_body={"status": "user_error", "error": "bad rows"}
+    )
     assert reply.status == 200
     assert reply.json() == {"workflow_id": job_id, "status": "user_error"}
     client.emulator.advance(3600)
@@ -95,6 +122,5 @@ def test_update_hook_rejects_bad_bodies_and_other_tenants() -> None:
     client, job_id = started()
     bad = client.request("POST", f"/v1/evaluation/{job_id}/update", json_body={"status": "failed"})
     assert bad.status == 400 and bad.json()["error"]["param"] == "status"
-    other = client.request("POST", f"/v1/evaluation/{job_id}/update", json_body={"status": "completed"},
-                           key="key-b")
+    other = client.request("POST", f"/v1/evaluation/{job_id}/update", json_body={"status": "completed"}, key="key-b")
     assert other.status == 404

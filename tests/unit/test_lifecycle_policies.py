@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from emulator.clock import NS
-from emulator.config import EmulatorConfig
-from emulator.lifecycle import on_read, plan, reached, remainder, statuses
-from emulator.scenarios import Outcome, Progression
+from together_eval_emulator.engine._clock import NS
+from together_eval_emulator.engine._config import EmulatorConfig
+from together_eval_emulator.engine._lifecycle import on_read, plan, reached, remainder, statuses
+from together_eval_emulator.engine._scenarios import Outcome, Progression
 
-CONFIG = EmulatorConfig(pending_seconds=1, queued_seconds=2, running_seconds=3, running_seconds_per_row=0.5,
-                        failure_delay_seconds=0.25)
+CONFIG = EmulatorConfig(
+    pending_seconds=1, queued_seconds=2, running_seconds=3, running_seconds_per_row=0.5, failure_delay_seconds=0.25
+)
 FULL = ["pending", "queued", "running", "completed"]
 
 
@@ -18,10 +19,24 @@ def test_statuses_per_outcome() -> None:
     assert statuses(Outcome(kind="user_error", at="queued")) == ["pending", "queued", "user_error"]
     assert statuses(Outcome(kind="stall", at="queued")) == ["pending", "queued"]
     assert statuses(Outcome(kind="stall")) == ["pending", "queued", "running"]
-    assert statuses(Outcome(preemptions=2)) == ["pending", "queued", "running", "queued", "running", "queued",
-                                                "running", "completed"]
-    assert statuses(Outcome(kind="error", preemptions=1)) == ["pending", "queued", "running", "queued", "running",
-                                                              "error"]
+    assert statuses(Outcome(preemptions=2)) == [
+        "pending",
+        "queued",
+        "running",
+        "queued",
+        "running",
+        "queued",
+        "running",
+        "completed",
+    ]
+    assert statuses(Outcome(kind="error", preemptions=1)) == [
+        "pending",
+        "queued",
+        "running",
+        "queued",
+        "running",
+        "error",
+    ]
 
 
 def test_remainder() -> None:
@@ -35,7 +50,11 @@ def test_remainder() -> None:
 def test_durations_plan_with_rows_and_failure_delay() -> None:
     phases = plan(Progression(), FULL, CONFIG, rows=4)
     assert [(p.status, p.offset_ns) for p in phases] == [
-        ("pending", 0), ("queued", 1 * NS), ("running", 3 * NS), ("completed", 8 * NS)]
+        ("pending", 0),
+        ("queued", 1 * NS),
+        ("running", 3 * NS),
+        ("completed", 8 * NS),
+    ]
     failing = plan(Progression(mode="durations", queued=10), ["pending", "queued", "error"], CONFIG, rows=4)
     assert [p.offset_ns for p in failing] == [0, 1 * NS, int(1.25 * NS)]
     assert [p.status for p in reached(phases, 3 * NS)] == ["pending", "queued", "running"]

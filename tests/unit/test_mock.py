@@ -10,11 +10,10 @@ import httpx
 import pytest
 import respx
 from respx.models import AllMockedAssertionError
-
-from emulator.controller import EmulatorController
-from emulator.core import Emulator
-from emulator.mock import DEFAULT_BASE_URL, EmulatorMock, respx_router
-from emulator.server import EmulatorServer
+from together_eval_emulator.faces._controller import EmulatorController
+from together_eval_emulator.faces._mock import DEFAULT_BASE_URL, EmulatorMock, respx_router
+from together_eval_emulator.faces._server import EmulatorServer
+from together_eval_emulator.http._core import Emulator
 
 AUTH = {"authorization": "Bearer k"}
 
@@ -113,8 +112,10 @@ def test_shared_emulator_and_patched_environment(monkeypatch: pytest.MonkeyPatch
     with EmulatorMock(emulator, patch_env=True, api_key="env-key") as emu:
         assert os.environ["TOGETHER_API_KEY"] == "env-key"
         assert os.environ["TOGETHER_BASE_URL"] == emu.base_url
-        httpx.get(os.environ["TOGETHER_BASE_URL"] + "/v1/files",
-                  headers={"authorization": f"Bearer {os.environ['TOGETHER_API_KEY']}"})
+        httpx.get(
+            os.environ["TOGETHER_BASE_URL"] + "/v1/files",
+            headers={"authorization": f"Bearer {os.environ['TOGETHER_API_KEY']}"},
+        )
     assert os.environ["TOGETHER_BASE_URL"] == "https://api.together.ai"
     assert "TOGETHER_API_KEY" not in os.environ
     assert emulator.journal.entries[0].tenant == "env-key"

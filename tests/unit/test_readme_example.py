@@ -7,15 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from emulator import Emulator
-from emulator.server import EmulatorServer
+from together_eval_emulator import Emulator
+from together_eval_emulator.faces._server import EmulatorServer
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def example() -> str:
     text = README.read_text()
-    section = text[text.index("## A complete example"):text.index("## The server:")]
+    section = text[text.index("## A complete example") : text.index("## The server:")]
     return re.findall(r"```python\n(.*?)```", section, flags=re.S)[0]
 
 

@@ -7,26 +7,46 @@ import re
 from collections import Counter
 
 import pytest
+from together_eval_emulator import Emulator
 
-from emulator import Emulator
 from tests.support import JUDGE, CoreClient, jsonl
 
-ROWS = [{"prompt": f"Question {i}: what is {i} + {i}?", "response": f"{2 * i}", "other": f"{2 * i + 1}"}
-        for i in range(60)]
-GEN = {"model": "gen-model", "model_source": "serverless", "system_template": "Answer briefly.",
-       "input_template": "{{prompt}}"}
+ROWS = [
+    {"prompt": f"Question {i}: what is {i} + {i}?", "response": f"{2 * i}", "other": f"{2 * i + 1}"} for i in range(60)
+]
+GEN = {
+    "model": "gen-model",
+    "model_source": "serverless",
+    "system_template": "Answer briefly.",
+    "input_template": "{{prompt}}",
+}
 JUDGE_ALL = {**JUDGE, "system_template": "Judge {{prompt}} given {{other}} and {{response}}"}
 
 
 def params_for(kind: str, file_id: str, generated: bool) -> dict:
     if kind == "classify":
-        return {"input_data_file_path": file_id, "judge": JUDGE_ALL, "labels": ["good", "meh", "bad"],
-                "pass_labels": ["good", "meh"], "model_to_evaluate": GEN if generated else "response"}
+        return {
+            "input_data_file_path": file_id,
+            "judge": JUDGE_ALL,
+            "labels": ["good", "meh", "bad"],
+            "pass_labels": ["good", "meh"],
+            "model_to_evaluate": GEN if generated else "response",
+        }
     if kind == "score":
-        return {"input_data_file_path": file_id, "judge": JUDGE_ALL, "min_score": 1, "max_score": 10,
-                "pass_threshold": 6, "model_to_evaluate": GEN if generated else "response"}
-    return {"input_data_file_path": file_id, "judge": JUDGE_ALL, "model_a": "response",
-            "model_b": GEN if generated else "other"}
+        return {
+            "input_data_file_path": file_id,
+            "judge": JUDGE_ALL,
+            "min_score": 1,
+            "max_score": 10,
+            "pass_threshold": 6,
+            "model_to_evaluate": GEN if generated else "response",
+        }
+    return {
+        "input_data_file_path": file_id,
+        "judge": JUDGE_ALL,
+        "model_a": "response",
+        "model_b": GEN if generated else "other",
+    }
 
 
 def completed(kind: str, generated: bool, seed: int = 0, rows: list | None = None) -> tuple[dict, list[dict], bytes]:
@@ -43,17 +63,25 @@ def completed(kind: str, generated: bool, seed: int = 0, rows: list | None = Non
 def test_classify_results_agree_with_the_result_file(generated: bool) -> None:
     results, rows, _ = completed("classify", generated)
     assert list(results) == sorted(results)
-    assert set(results) == {"generation_fail_count", "invalid_label_count", "judge_fail_count", "label_counts",
-                            "pass_percentage", "result_file_id"}
-    assert results["label_counts"] == {label: Counter(r["label"] for r in rows)[label]
-                                       for label in ("bad", "good", "meh")}
+    assert set(results) == {
+        "generation_fail_count",
+        "invalid_label_count",
+        "judge_fail_count",
+        "label_counts",
+        "pass_percentage",
+        "result_file_id",
+    }
+    assert results["label_counts"] == {
+        label: Counter(r["label"] for r in rows)[label] for label in ("bad", "good", "meh")
+    }
     assert list(results["label_counts"]) == ["bad", "good", "meh"]
     passed = sum(r["label"] in ("good", "meh") for r in rows)
     assert results["pass_percentage"] == pytest.approx(100 * passed / len(ROWS))
     assert len(set(r["label"] for r in rows)) > 1  # verdicts vary by row
     extra = ["MODEL_TO_EVALUATE_OUTPUT"] if generated else []
-    assert all(list(r) == ["prompt", "response", "other", *extra, "evaluation_successful", "label", "feedback"]
-               for r in rows)
+    assert all(
+        list(r) == ["prompt", "response", "other", *extra, "evaluation_successful", "label", "feedback"] for r in rows
+    )
     assert [r["prompt"] for r in rows] == [r["prompt"] for r in ROWS]  # input order kept (D8)
 
 
@@ -85,9 +113,19 @@ def test_compare_results_agree_with_the_result_file(generated: bool) -> None:
         # The flipped pass saw the responses swapped; its feedback names the other letter.
         other = "B" if row["choice_flipped"] == "A" else "A"
         assert row["judge_feedback_flipped_order"].startswith(f"Response {other} is better")
-    keys = ["prompt", "response", "other", "evaluation_successful", "MODEL_TO_EVALUATE_OUTPUT_B",
-            "choice_original", "judge_feedback_original_order", "choice_flipped", "judge_feedback_flipped_order",
-            "final_decision", "is_incomplete"]
+    keys = [
+        "prompt",
+        "response",
+        "other",
+        "evaluation_successful",
+        "MODEL_TO_EVALUATE_OUTPUT_B",
+        "choice_original",
+        "judge_feedback_original_order",
+        "choice_flipped",
+        "judge_feedback_flipped_order",
+        "final_decision",
+        "is_incomplete",
+    ]
     if not generated:
         keys.remove("MODEL_TO_EVALUATE_OUTPUT_B")
     assert all(list(r) == keys for r in rows)
@@ -100,8 +138,10 @@ def test_single_pass_compare_has_only_original_order_fields() -> None:
     job_id = client.create("compare", params).json()["workflow_id"]
     client.emulator.advance(3600)
     results = client.job(job_id)["results"]
-    rows = [json.loads(line) for line in
-            client.request("GET", f"/v1/files/{results['result_file_id']}/content").body.splitlines()]
+    rows = [
+        json.loads(line)
+        for line in client.request("GET", f"/v1/files/{results['result_file_id']}/content").body.splitlines()
+    ]
     assert results["Ties"] == 0
     assert all("choice_flipped" not in r and r["final_decision"] == r["choice_original"] for r in rows)
 
@@ -163,8 +203,9 @@ def test_result_file_is_listed_with_purpose_eval_output() -> None:
     client = CoreClient(Emulator(clock="manual"))
     file_id = client.upload(jsonl(ROWS[:3]))
     job_id = client.create("score", params_for("score", file_id, False)).json()["workflow_id"]
-    assert [f["id"] for f in client.request("GET", "/v1/files").json()["data"] if f["id"].startswith("file-")] \
-        == [file_id]
+    assert [f["id"] for f in client.request("GET", "/v1/files").json()["data"] if f["id"].startswith("file-")] == [
+        file_id
+    ]
     client.emulator.advance(3600)
     result_id = client.job(job_id)["results"]["result_file_id"]
     listed = {f["id"]: f for f in client.request("GET", "/v1/files").json()["data"]}

@@ -4,18 +4,31 @@ from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
-
-from emulator.scenarios import (CreateContext, Match, Outcome, Progression, Scenario, ScenarioBook, ScenarioEntry,
-                                lookup, verdict_weights)
-from emulator.wire import ClassifyParameters, CompareParameters, ScoreParameters
+from together_eval_emulator.engine._scenarios import (
+    CreateContext,
+    Match,
+    Outcome,
+    Progression,
+    Scenario,
+    ScenarioBook,
+    ScenarioEntry,
+    lookup,
+    verdict_weights,
+)
+from together_eval_emulator.http._wire import ClassifyParameters, CompareParameters, ScoreParameters
 
 JUDGE = {"model": "judge-model", "model_source": "serverless", "system_template": "t"}
 
 
 def ctx(**overrides: object) -> CreateContext:
-    values: dict[str, object] = dict(tenant_key="key-a", tenant_name=None, type="classify",
-                                     parameters={"judge": JUDGE, "labels": ["good", "bad"]},
-                                     file_id="file-1", filename="qa.jsonl")
+    values: dict[str, object] = dict(
+        tenant_key="key-a",
+        tenant_name=None,
+        type="classify",
+        parameters={"judge": JUDGE, "labels": ["good", "bad"]},
+        file_id="file-1",
+        filename="qa.jsonl",
+    )
     values.update(overrides)
     return CreateContext(**values)  # type: ignore[arg-type]
 
@@ -25,29 +38,35 @@ def first_error(exc: ValidationError) -> tuple[str, str]:
     return ".".join(map(str, error["loc"])), error["msg"]
 
 
-@pytest.mark.parametrize("data, field", [
-    ({"mode": "durations", "polls": 2}, "polls"),
-    ({"mode": "after_polls", "running": 3}, "running"),
-    ({"mode": "after_polls", "polls": -1}, "polls"),
-    ({"mode": "sometimes"}, "mode"),
-    ({"mode": "durations", "queued": -1}, "queued"),
-])
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"mode": "durations", "polls": 2}, "polls"),
+        ({"mode": "after_polls", "running": 3}, "running"),
+        ({"mode": "after_polls", "polls": -1}, "polls"),
+        ({"mode": "sometimes"}, "mode"),
+        ({"mode": "durations", "queued": -1}, "queued"),
+    ],
+)
 def test_progression_rejects_fields_of_another_mode(data: dict[str, object], field: str) -> None:
     with pytest.raises(ValidationError) as info:
         Progression.model_validate(data)
     assert first_error(info.value)[0] == field
 
 
-@pytest.mark.parametrize("data, field", [
-    ({"kind": "completed", "at": "queued"}, "at"),
-    ({"kind": "stall", "message": "x"}, "message"),
-    ({"kind": "error", "pass_percentage": 50}, "pass_percentage"),
-    ({"kind": "completed", "pass_percentage": 50, "label_weights": {"good": 1}}, "label_weights"),
-    ({"kind": "completed", "compare_weights": {"A": 0, "B": 0}}, "compare_weights"),
-    ({"kind": "error", "judge_fail_rate": 0.5}, "judge_fail_rate"),
-    ({"kind": "completed", "judge_fail_rate": 1.5}, "judge_fail_rate"),
-    ({"kind": "completed", "colour": "red"}, "colour"),
-])
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"kind": "completed", "at": "queued"}, "at"),
+        ({"kind": "stall", "message": "x"}, "message"),
+        ({"kind": "error", "pass_percentage": 50}, "pass_percentage"),
+        ({"kind": "completed", "pass_percentage": 50, "label_weights": {"good": 1}}, "label_weights"),
+        ({"kind": "completed", "compare_weights": {"A": 0, "B": 0}}, "compare_weights"),
+        ({"kind": "error", "judge_fail_rate": 0.5}, "judge_fail_rate"),
+        ({"kind": "completed", "judge_fail_rate": 1.5}, "judge_fail_rate"),
+        ({"kind": "completed", "colour": "red"}, "colour"),
+    ],
+)
 def test_outcome_validation_names_the_field(data: dict[str, object], field: str) -> None:
     with pytest.raises(ValidationError) as info:
         Outcome.model_validate(data)
@@ -66,12 +85,14 @@ def test_polls_per_phase() -> None:
 
 
 def test_verdict_weights_per_type() -> None:
-    classify = ClassifyParameters.model_validate({"input_data_file_path": "f", "judge": JUDGE,
-                                                  "labels": ["a", "b"], "pass_labels": ["a"]})
+    classify = ClassifyParameters.model_validate(
+        {"input_data_file_path": "f", "judge": JUDGE, "labels": ["a", "b"], "pass_labels": ["a"]}
+    )
     assert verdict_weights(Outcome(pass_percentage=80), classify).pass_share == pytest.approx(0.8)
     assert verdict_weights(Outcome(label_weights={"b": 1}), classify).label_weights == {"b": 1}
-    score = ScoreParameters.model_validate({"input_data_file_path": "f", "judge": JUDGE, "min_score": 1,
-                                            "max_score": 11, "pass_threshold": 5})
+    score = ScoreParameters.model_validate(
+        {"input_data_file_path": "f", "judge": JUDGE, "min_score": 1, "max_score": 11, "pass_threshold": 5}
+    )
     weights = verdict_weights(Outcome(score_mean=6, score_spread=0), score)
     assert weights.score_mean == pytest.approx(0.5) and weights.score_spread == 0
     compare = CompareParameters.model_validate({"input_data_file_path": "f", "judge": JUDGE})
@@ -90,18 +111,34 @@ def test_lookup_dotted_paths() -> None:
 
 def test_match_fields() -> None:
     assert Match().matches(ctx())
-    assert Match(type="classify", judge_model="judge-*", model_source="serverless", file_id="file-1",
-                 filename="*.jsonl", tenant="key-a", parameters={"labels.0": "good"}).matches(ctx())
+    assert Match(
+        type="classify",
+        judge_model="judge-*",
+        model_source="serverless",
+        file_id="file-1",
+        filename="*.jsonl",
+        tenant="key-a",
+        parameters={"labels.0": "good"},
+    ).matches(ctx())
     assert Match(tenant="team-a").matches(ctx(tenant_name="team-a"))
-    for miss in (Match(type="score"), Match(judge_model="other"), Match(model_source="external"),
-                 Match(file_id="file-2"), Match(filename="*.csv"), Match(tenant="key-b"),
-                 Match(parameters={"labels.0": "bad"}), Match(parameters={"nope": 1})):
+    for miss in (
+        Match(type="score"),
+        Match(judge_model="other"),
+        Match(model_source="external"),
+        Match(file_id="file-2"),
+        Match(filename="*.csv"),
+        Match(tenant="key-b"),
+        Match(parameters={"labels.0": "bad"}),
+        Match(parameters={"nope": 1}),
+    ):
         assert not miss.matches(ctx()), miss
 
 
 def test_resolution_precedence_field_by_field() -> None:
-    book = ScenarioBook(default=Scenario(progression=Progression(mode="immediate")),
-                        types={"classify": Scenario(outcome=Outcome(kind="stall"))})
+    book = ScenarioBook(
+        default=Scenario(progression=Progression(mode="immediate")),
+        types={"classify": Scenario(outcome=Outcome(kind="stall"))},
+    )
     base = Scenario(progression=Progression(), outcome=Outcome())
     resolved = book.resolve(ctx(), magic=None, base=base)
     assert resolved.progression.mode == "immediate" and resolved.outcome.kind == "stall"
@@ -125,8 +162,9 @@ def test_next_n_entries_apply_in_order_and_only_when_matching() -> None:
     base = Scenario(progression=Progression(), outcome=Outcome())
     first = book.add(ScenarioEntry(times=2, match=Match(type="score"), outcome=Outcome(kind="error")))
     second = book.add(ScenarioEntry(times=1, outcome=Outcome(kind="stall")))
-    kinds = [book.resolve(ctx(type=t), magic=None, base=base).outcome.kind
-             for t in ("classify", "score", "score", "score")]
+    kinds = [
+        book.resolve(ctx(type=t), magic=None, base=base).outcome.kind for t in ("classify", "score", "score", "score")
+    ]
     assert kinds == ["stall", "error", "error", "completed"]
     assert book.entries == [] and first.id != second.id
     assert book.remove("scn-404") is None

@@ -6,11 +6,12 @@ step by step, and prints one line ``@@RESULT@@<json>`` for the pytest side to as
 
 from __future__ import annotations
 
+import json
 import os
 import sys
-import json
 import urllib.request
-from typing import Any, Callable, Awaitable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 os.environ.setdefault("TOGETHER_NO_BANNER", "1")
 
@@ -96,9 +97,12 @@ class Recorder:
 
 
 def advance(control_url: str, seconds: float) -> Any:
-    req = urllib.request.Request(control_url.rstrip("/") + "/_emulator/clock/advance",
-                                 data=json.dumps({"seconds": seconds}).encode(),
-                                 headers={"Content-Type": "application/json"}, method="POST")
+    req = urllib.request.Request(
+        control_url.rstrip("/") + "/_emulator/clock/advance",
+        data=json.dumps({"seconds": seconds}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
     with urllib.request.urlopen(req, timeout=30) as resp:
         return json.loads(resp.read() or b"null")
 
@@ -117,8 +121,16 @@ def create_kwargs(type_: str, parameters: dict[str, Any]) -> dict[str, Any]:
         kwargs["judge_external_api_token"] = judge["external_api_token"]
     if "external_base_url" in judge:
         kwargs["judge_external_base_url"] = judge["external_base_url"]
-    for key in ("labels", "pass_labels", "min_score", "max_score", "pass_threshold",
-                "model_to_evaluate", "model_a", "model_b"):
+    for key in (
+        "labels",
+        "pass_labels",
+        "min_score",
+        "max_score",
+        "pass_threshold",
+        "model_to_evaluate",
+        "model_a",
+        "model_b",
+    ):
         if key in parameters:
             kwargs[key] = parameters[key]
     return kwargs

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
-from _common import Recorder, config, advance, create_kwargs
-
+from _common import Recorder, advance, config, create_kwargs
 from together import AsyncTogether
 
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from _common import Recorder, config, advance, create_kwargs
-
+from _common import Recorder, advance, config, create_kwargs
 from together import Together
 
 cfg = config()

@@ -20,11 +20,15 @@ for eval_type, case in cases.items():
     judge = params.pop("judge")
     file_id = client.files.upload(case["path"], purpose="eval", check=False).id
     created = client.evaluation.create(
-        type=eval_type, judge_model=judge["model"], judge_model_source=judge["model_source"],
-        judge_system_template=judge["system_template"], input_data_file_path=file_id, **params)
+        type=eval_type,
+        judge_model=judge["model"],
+        judge_model_source=judge["model_source"],
+        judge_system_template=judge["system_template"],
+        input_data_file_path=file_id,
+        **params,
+    )
     jobs[eval_type] = created.workflow_id
-print(json.dumps({"jobs": jobs, "first_status": client.evaluation.status(jobs["classify"]).status.value}),
-      flush=True)
+print(json.dumps({"jobs": jobs, "first_status": client.evaluation.status(jobs["classify"]).status.value}), flush=True)
 
 sys.stdin.readline()
 
@@ -34,7 +38,10 @@ for eval_type, workflow_id in jobs.items():
     job = client.evaluation.retrieve(workflow_id)
     output = Path(tempfile.mkdtemp()) / "results.jsonl"
     client.files.retrieve_content(status.results["result_file_id"], output=str(output))
-    report[eval_type] = {"status": status.status.value, "results": status.results,
-                         "retrieved_status": job.status.value,
-                         "rows": [json.loads(line) for line in output.read_text().splitlines()]}
+    report[eval_type] = {
+        "status": status.status.value,
+        "results": status.results,
+        "retrieved_status": job.status.value,
+        "rows": [json.loads(line) for line in output.read_text().splitlines()],
+    }
 print(json.dumps(report), flush=True)

@@ -1,0 +1,334 @@
+"""The documented convenience API: shapes that never existed in the real service (spec §13).
+
+Published third-party docs describe `client.evaluation.create(model=, evaluation_type=, dataset=)`.
+Code written from them finds a home here, kept apart from the real contract:
+
+* `POST /v1/evaluation` with `{model, evaluation_type, dataset, parameters?}` and no `type` is
+  mapped onto a real job (`{type, parameters}`) on a built-in dataset, with the dataset's own
+  defaults (labels, score range, templates) and a documented default judge;
+* jobs created this way carry the documented fields on retrieve, list and status, next to the
+  real ones. Jobs created through the real contract never do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
+
+from ..engine import _builtin_datasets as builtin_datasets
+from ..engine._clock import format_micros
+from ..engine._errors import InvalidRequest
+from ..engine._lifecycle import TERMINAL
+from ..engine._results import DEFAULT_OUTCOME, Judge, sorted_results, summarize
+from ..engine._validation import json_type
+from ..http._routing import Call, json_response
+from ..http._transport import ApiResponse
+from ..http._wire import (
+    EvalType,
+    EvaluationCreateResponse,
+    EvaluationJob,
+    EvaluationStatusResponse,
+    ModelSource,
+    Number,
+)
+from ._metrics import BenchmarkSummary, benchmark_summary, skill_outcome
+
+if TYPE_CHECKING:
+    from ..engine._store import Job
+    from ..http._core import Emulator
+
+EVALUATION_TYPES = ("classify", "score", "compare")
+DEFAULT_JUDGE_MODEL = "openai/gpt-oss-120b"
+# Keys only documented-API responses carry; real-contract responses never contain them.
+DOCUMENTED_ONLY_FIELDS = frozenset(
+    {
+        "id",
+        "object",
+        "model",
+        "evaluation_type",
+        "dataset",
+        "score",
+        "metrics",
+        "completed_at",
+        "error",
+        "progress",
+        "estimated_completion",
+    }
+)
+
+
+# ---------------------------------------------------------------- request
+
+
+class DocumentedParameters(BaseModel):
+    """The optional `parameters` of a documented create. Unknown keys are ignored (as in D5)."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+    judge_model: StrictStr | None = Field(None, min_length=1)
+    judge: dict[str, Any] | None = None  # merged over the default judge (real JudgeConfig keys)
+    baseline_model: StrictStr | None = Field(None, min_length=1)
+    model_source: ModelSource | None = None  # of `model` and `baseline_model`
+    max_tokens: int | None = Field(None, ge=1)
+    temperature: Number | None = Field(None, ge=0, le=2)
+
+
+@dataclass
+class ConvenienceRequest:
+    """What a documented create asked for; kept on its job (`Job.convenience`)."""
+
+    model: str
+    evaluation_type: str
+    dataset: str
+    parameters: DocumentedParameters
+    summary: BenchmarkSummary | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def baseline_model(self) -> str | None:
+        return self.parameters.baseline_model
+
+
+def is_documented(body: Any) -> bool:
+    """A body of the documented shape: `evaluation_type` present and no `type`."""
+    return isinstance(body, dict) and "evaluation_type" in body and body.get("type") is None
+
+
+def _available() -> str:
+    return ", ".join(f"'{name}'" for name in builtin_datasets.names())
+
+
+def _string(body: dict[str, Any], name: str, what: str) -> str:
+    value = body.get(name)
+    if value is None:
+        raise InvalidRequest(f"Missing required field '{name}': {what}.", param=name)
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequest(f"Field '{name}' must be a non-empty string ({what}), got {json_type(value)}.", param=name)
+    return value
+
+
+def parse_request(body: dict[str, Any]) -> ConvenienceRequest:
+    """Validate a documented create body; the first problem is a 400 naming its field."""
+    model = _string(body, "model", "the model to evaluate, e.g. 'meta-llama/Llama-3.3-70B-Instruct-Turbo'")
+    allowed = ", ".join(f"'{t}'" for t in EVALUATION_TYPES)
+    evaluation_type = body.get("evaluation_type")
+    if evaluation_type is None:
+        raise InvalidRequest(
+            f"Missing required field 'evaluation_type': use one of {allowed}.", param="evaluation_type"
+        )
+    if evaluation_type not in EVALUATION_TYPES:
+        raise InvalidRequest(
+            f"Invalid value for 'evaluation_type': {evaluation_type!r}. Use one of {allowed}.", param="evaluation_type"
+        )
+    dataset = _string(body, "dataset", f"one of the built-in datasets {_available()}")
+    if builtin_datasets.get(dataset) is None:
+        raise InvalidRequest(
+            f"Unknown dataset {dataset!r}. Available datasets: {_available()}. To evaluate your own file, "
+            "use the real contract: {'type', 'parameters': {'input_data_file_path': <file id>, ...}}.",
+            param="dataset",
+        )
+    raw = body.get("parameters")
+    if raw is not None and not isinstance(raw, dict):
+        raise InvalidRequest(f"Field 'parameters' must be an object, got {json_type(raw)}.", param="parameters")
+    try:
+        parameters = DocumentedParameters.model_validate({k: v for k, v in (raw or {}).items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(["parameters", *(str(part) for part in first["loc"])])
+        raise InvalidRequest(f"Invalid field '{name}': {first['msg']}.", param=name) from None
+    if evaluation_type == "compare" and parameters.baseline_model is None:
+        raise InvalidRequest(
+            f"A compare evaluation needs 'parameters.baseline_model': the model to compare {model!r} against.",
+            param="parameters.baseline_model",
+        )
+    if evaluation_type != "compare" and parameters.baseline_model is not None:
+        raise InvalidRequest(
+            f"Field 'parameters.baseline_model' is only used by compare evaluations, not "
+            f"{evaluation_type}. Remove it or use evaluation_type 'compare'.",
+            param="parameters.baseline_model",
+        )
+    return ConvenienceRequest(model=model, evaluation_type=evaluation_type, dataset=dataset, parameters=parameters)
+
+
+def real_body(request: ConvenienceRequest) -> dict[str, Any]:
+    """The real-contract create body a documented request stands for."""
+    builtin = builtin_datasets.get(request.dataset)
+    assert builtin is not None
+    defaults, options = builtin.defaults, request.parameters
+
+    def generator(model: str) -> dict[str, Any]:
+        config: dict[str, Any] = {
+            "model": model,
+            "model_source": options.model_source or "serverless",
+            "system_template": defaults.model_system_template,
+            "input_template": defaults.model_input_template,
+        }
+        if options.max_tokens is not None:
+            config["max_tokens"] = options.max_tokens
+        if options.temperature is not None:
+            config["temperature"] = options.temperature
+        return config
+
+    judge = {
+        "model": options.judge_model or DEFAULT_JUDGE_MODEL,
+        "model_source": "serverless",
+        "system_template": defaults.judge_system_template,
+        **(options.judge or {}),
+    }
+    parameters: dict[str, Any] = {"input_data_file_path": builtin.name, "judge": judge}
+    if request.evaluation_type == "classify":
+        parameters.update(
+            labels=list(defaults.labels),
+            pass_labels=list(defaults.pass_labels),
+            model_to_evaluate=generator(request.model),
+        )
+    elif request.evaluation_type == "score":
+        parameters.update(
+            min_score=defaults.min_score,
+            max_score=defaults.max_score,
+            pass_threshold=defaults.pass_threshold,
+            model_to_evaluate=generator(request.model),
+        )
+    else:
+        parameters.update(model_a=generator(request.model), model_b=generator(request.baseline_model or ""))
+    return {"type": request.evaluation_type, "parameters": parameters}
+
+
+def apply_model_skill(emu: Emulator, job: Job, request: ConvenienceRequest) -> None:
+    """Let the model's seeded skill set the verdict distribution, unless something else (a scenario)
+    already chose a non-default outcome for the job."""
+    if job.results is None or job.dataset is None or job.judge.outcome != DEFAULT_OUTCOME:
+        return
+    outcome = skill_outcome(
+        request.evaluation_type, job.judge.seed, request.model, request.dataset, request.baseline_model
+    )
+    job.judge = Judge(job.type, job.judge.params, job.judge.seed, outcome)
+    results, _ = summarize(job.judge, job.dataset)
+    job.results = sorted_results({**results, "result_file_id": job.result_file_id})
+
+
+# ---------------------------------------------------------------- wire shapes
+
+
+class CategoryMetrics(BaseModel):
+    accuracy: float
+    count: int
+
+
+class EvaluationMetrics(BaseModel):
+    accuracy: float
+    precision: float
+    recall: float
+    f1_score: float
+    categories: dict[str, CategoryMetrics]
+
+
+class DocumentedCreateResponse(EvaluationCreateResponse):
+    id: str
+    object: Literal["evaluation"] = "evaluation"
+    model: str
+    evaluation_type: EvalType
+    dataset: str
+    created_at: str
+
+
+class _DocumentedFields(BaseModel):
+    id: str
+    object: Literal["evaluation"] = "evaluation"
+    model: str
+    evaluation_type: EvalType
+    dataset: str
+    score: float | None = None
+    metrics: EvaluationMetrics | None = None
+    completed_at: str | None = None
+    error: str | None = None
+
+
+class DocumentedEvaluationJob(_DocumentedFields, EvaluationJob):
+    """The real EvaluationJob followed by the documented fields."""
+
+
+class DocumentedStatusResponse(_DocumentedFields, EvaluationStatusResponse):
+    """The real status followed by the documented fields, `progress` and `estimated_completion`."""
+
+    progress: int
+    estimated_completion: str | None = None
+
+
+# ---------------------------------------------------------------- handler and views
+
+
+def create(call: Call, body: dict[str, Any]) -> ApiResponse:
+    """`POST /v1/evaluation` with a documented body: a real job plus the documented answer."""
+    request = parse_request(body)
+    emu = call.emulator
+    job = emu.jobs.create(call.tenant, real_body(request))
+    apply_model_skill(emu, job, request)
+    job.convenience = request
+    return json_response(
+        DocumentedCreateResponse(
+            workflow_id=job.workflow_id,
+            id=job.workflow_id,
+            model=request.model,
+            evaluation_type=request.evaluation_type,
+            dataset=request.dataset,  # type: ignore[arg-type]
+            created_at=format_micros(job.created_ns),
+        )
+    )
+
+
+def _documented_fields(emu: Emulator, job: Job) -> dict[str, Any]:
+    request = job.convenience
+    assert request is not None
+    reached = emu.jobs.phases_reached(job)
+    status = reached[-1].status
+    summary = benchmark_summary(job) if status == "completed" else None
+    metrics = None
+    if summary is not None:
+        metrics = EvaluationMetrics(
+            accuracy=summary.accuracy,
+            precision=summary.precision,
+            recall=summary.recall,
+            f1_score=summary.f1_score,
+            categories={
+                name: CategoryMetrics(accuracy=c.accuracy, count=c.count) for name, c in summary.categories.items()
+            },
+        )
+    results = emu.jobs.results(job) or {}
+    return {
+        "id": job.workflow_id,
+        "model": request.model,
+        "evaluation_type": request.evaluation_type,
+        "dataset": request.dataset,
+        "score": summary.score if summary else None,
+        "metrics": metrics,
+        "completed_at": format_micros(job.created_ns + reached[-1].offset_ns) if status in TERMINAL else None,
+        "error": results.get("error") if status in ("error", "user_error") else None,
+    }
+
+
+def documented_job_view(emu: Emulator, job: Job, view: EvaluationJob) -> DocumentedEvaluationJob:
+    return DocumentedEvaluationJob(**dict(view), **_documented_fields(emu, job))
+
+
+def documented_status_view(emu: Emulator, job: Job, view: EvaluationStatusResponse) -> DocumentedStatusResponse:
+    """Adds `progress` (0..100, linear in time from creation to the planned end) and
+    `estimated_completion` (the planned end; null when no clock time ends the job: a scenario
+    that stalls, or moves on reads or control calls)."""
+    status = view.status
+    end_ns = emu.jobs.terminal_ns(job)
+    if status in TERMINAL:
+        progress = 100
+    elif end_ns is None:
+        progress = 0
+    else:
+        total = end_ns - job.created_ns
+        elapsed = emu.clock.now_ns() - job.created_ns
+        progress = min(99, max(0, 100 * elapsed // total)) if total > 0 else 0
+    return DocumentedStatusResponse(
+        **dict(view),
+        **_documented_fields(emu, job),
+        progress=progress,
+        estimated_completion=format_micros(end_ns) if end_ns is not None else None,
+    )

@@ -1,0 +1,359 @@
+"""The request journal: every API request the core answered, and assertions over it.
+
+`Emulator.handle` records each request once, whatever face it came through (server or respx),
+so a test can ask what its code sent: `journal.assert_called("evaluation.create", times=1)`.
+Control-plane requests (`/_emulator/...`, except the upload URLs) are not recorded, so reading
+the journal over HTTP does not change it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from ..http._transport import ApiRequest, ApiResponse
+from ._clock import format_micros
+from ._files import UPLOAD_PREFIX
+
+if TYPE_CHECKING:
+    from ..http._routing import Call, Route
+
+POLL_ROUTES = ("evaluation.retrieve", "evaluation.status")
+DOCS = "see 'Asserting on the journal' in the README"
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the emulator saw it, with how it was answered."""
+
+    seq: int  # 1-based position in the journal
+    method: str
+    path: str
+    query: dict[str, str]
+    body: bytes
+    tenant: str | None  # the bearer key, None when absent
+    route: str | None  # matched route name (e.g. "evaluation.create"), None for a 404/405
+    route_path: str | None  # matched route template (e.g. "/v1/evaluation/{id}")
+    job_id: str | None
+    file_id: str | None
+    status_code: int
+    time_ns: int  # emulator clock when answered
+
+    @property
+    def time(self) -> str:
+        """Emulator time as RFC 3339 (the `created_at` form)."""
+        return format_micros(self.time_ns)
+
+    def json(self) -> Any:
+        """The body parsed as JSON, or None when it is empty or not JSON."""
+        try:
+            return json.loads(self.body) if self.body.strip() else None
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+    def describe(self) -> str:
+        """One line for failure messages: `#3 POST /v1/evaluation -> 200 [evaluation.create] body={...}`."""
+        query = "?" + "&".join(f"{k}={v}" for k, v in self.query.items()) if self.query else ""
+        line = f"#{self.seq} {self.method} {self.path}{query} -> {self.status_code} [{self.route or 'no route'}]"
+        body = self.json()
+        if body is not None:
+            text = json.dumps(body, sort_keys=True)
+            line += f" body={text if len(text) <= 300 else text[:297] + '...'}"
+        return line
+
+
+class RecordedRequestView(BaseModel):
+    """A journal entry on the wire (GET /_emulator/requests)."""
+
+    seq: int
+    time: str
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    tenant: str | None
+    route: str | None
+    job_id: str | None
+    file_id: str | None
+    status_code: int
+
+    @classmethod
+    def of(cls, entry: RecordedRequest) -> RecordedRequestView:
+        body: Any = entry.json()
+        if body is None and entry.body:
+            body = entry.body.decode("utf-8", errors="replace")
+        return cls(
+            seq=entry.seq,
+            time=entry.time,
+            method=entry.method,
+            path=entry.path,
+            query=entry.query,
+            body=body,
+            tenant=entry.tenant,
+            route=entry.route,
+            job_id=entry.job_id,
+            file_id=entry.file_id,
+            status_code=entry.status_code,
+        )
+
+
+class RecordedRequestList(BaseModel):
+    data: list[RecordedRequestView]
+
+
+# Routes whose response names what they created (read only for those: a list body can be large).
+CREATING_ROUTES = frozenset(
+    {
+        "evaluation.create",
+        "files.upload",
+        "files.direct_upload",
+        "files.multipart.initiate",
+        "files.multipart.complete",
+        "files.preprocess",
+    }
+)
+
+
+def _ids(call: Call | None, response: ApiResponse) -> tuple[str | None, str | None]:
+    """(job id, file id) a request concerns: from its path, else from what it created."""
+    name = call.route.name if call else ""
+    job_id = file_id = None
+    if call and "id" in call.params:
+        if name.startswith("evaluation"):
+            job_id = call.params["id"]
+        elif name.startswith("files"):
+            file_id = call.params["id"]
+    if name in CREATING_ROUTES and response.status_code < 400 and (job_id or file_id) is None:
+        file_id = response.headers.get("x-together-file-id")
+        if response.media_type == "application/json" and response.body[:1] == b"{":
+            try:
+                created = json.loads(response.body)
+            except ValueError:
+                created = {}
+            if name.startswith("evaluation"):
+                job_id = created.get("workflow_id")
+            elif name.startswith("files"):
+                file_id = file_id or created.get("file_id") or created.get("id")
+    return job_id, file_id
+
+
+def _subset_mismatch(expected: Any, actual: Any, where: str = "body") -> str | None:
+    """Where `actual` fails to contain `expected` (dicts match as subsets, all else by equality)."""
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict):
+            return f"{where}: expected an object, got {actual!r}"
+        for key, value in expected.items():
+            if key not in actual:
+                return f"{where}.{key}: missing"
+            problem = _subset_mismatch(value, actual[key], f"{where}.{key}")
+            if problem:
+                return problem
+        return None
+    return None if expected == actual else f"{where}: expected {expected!r}, got {actual!r}"
+
+
+class Journal:
+    """Thread-safe, append-only list of `RecordedRequest`s, with filters and assertions.
+
+    Routes are named by route name (`"evaluation.create"`), by method and template
+    (`"POST /v1/evaluation"`, `"GET /v1/evaluation/{id}/status"`) or by method and concrete path
+    (`"GET /v1/evaluation/eval-1a2b-1767225600"`).
+    """
+
+    def __init__(self, routes: Callable[[], list[Route]], limit: int | None = None) -> None:
+        self._routes = routes
+        # The most recent `limit` requests (all when None): a long-running server stays bounded.
+        self._entries: deque[RecordedRequest] = deque(maxlen=limit or None)
+        self._recorded = 0
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ recording
+
+    def record(self, request: ApiRequest, call: Call | None, response: ApiResponse, now_ns: int) -> None:
+        """Append one answered request (control-plane requests are skipped)."""
+        if request.path.startswith("/_emulator/") and not request.path.startswith(UPLOAD_PREFIX):
+            return
+        job_id, file_id = _ids(call, response)
+        with self._lock:
+            self._recorded += 1
+            self._entries.append(
+                RecordedRequest(
+                    seq=self._recorded,
+                    method=request.method,
+                    path=request.path,
+                    query=request.query,
+                    body=request.body,
+                    tenant=request.api_key,
+                    route=call.route.name if call else None,
+                    route_path=call.route.path if call else None,
+                    job_id=job_id,
+                    file_id=file_id,
+                    status_code=response.status_code,
+                    time_ns=now_ns,
+                )
+            )
+
+    def clear(self) -> None:
+        """Forget every recorded request (the journal-only reset)."""
+        with self._lock:
+            self._entries.clear()
+            self._recorded = 0
+
+    # ------------------------------------------------------------ reading
+
+    @property
+    def entries(self) -> list[RecordedRequest]:
+        """A snapshot of every recorded request, oldest first."""
+        with self._lock:
+            return list(self._entries)
+
+    def __iter__(self) -> Iterator[RecordedRequest]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __getitem__(self, index: int) -> RecordedRequest:
+        return self.entries[index]
+
+    def _matcher(self, route: str) -> Callable[[RecordedRequest], bool]:
+        __tracebackhide__ = True
+        method, _, path = route.partition(" ") if " " in route else ("", "", route)
+        method = method.upper()
+        known = self._routes()
+        if not path.startswith("/"):
+            if not any(r.name == route for r in known):
+                raise ValueError(
+                    f"Unknown route name {route!r}. Known routes: {', '.join(sorted({r.name for r in known}))}."
+                )
+            return lambda e: e.route == route
+        if "{" in path:
+            if not any(r.path == path and (not method or r.method == method) for r in known):
+                raise ValueError(
+                    f"No route {route!r}. Known routes: {', '.join(f'{r.method} {r.path}' for r in known)}."
+                )
+            return lambda e: e.route_path == path and (not method or e.method == method)
+        return lambda e: e.path == path and (not method or e.method == method)
+
+    def filter(
+        self,
+        route: str | None = None,
+        *,
+        job_id: str | None = None,
+        file_id: str | None = None,
+        tenant: str | None = None,
+        status_code: int | None = None,
+    ) -> list[RecordedRequest]:
+        """The recorded requests matching every given criterion."""
+        __tracebackhide__ = True
+        match = self._matcher(route) if route else (lambda e: True)
+        return [
+            e
+            for e in self.entries
+            if match(e)
+            and (job_id is None or e.job_id == job_id)
+            and (file_id is None or e.file_id == file_id)
+            and (tenant is None or e.tenant == tenant)
+            and (status_code is None or e.status_code == status_code)
+        ]
+
+    def count(self, route: str, **criteria: Any) -> int:
+        """How many recorded requests match `route` (and the `filter` criteria)."""
+        return len(self.filter(route, **criteria))
+
+    def polls(self, job_id: str) -> int:
+        """How many times a job was read (GET /v1/evaluation/{id} and /status)."""
+        return sum(1 for e in self.entries if e.job_id == job_id and e.route in POLL_ROUTES)
+
+    # ------------------------------------------------------------ assertions
+
+    def _listing(self, calls: list[RecordedRequest], title: str) -> str:
+        if not calls:
+            everything = self.entries
+            if not everything:
+                return f"\n{title}: none (the journal is empty)."
+            return f"\n{title}: none. All recorded requests:\n" + "\n".join(
+                "  " + e.describe() for e in everything[-20:]
+            )
+        return f"\n{title}:\n" + "\n".join("  " + e.describe() for e in calls[-20:])
+
+    def assert_called(self, route: str, *, times: int | None = None, **criteria: Any) -> list[RecordedRequest]:
+        """Assert `route` was called (exactly `times` times when given); returns the calls."""
+        __tracebackhide__ = True
+        calls = self.filter(route, **criteria)
+        where = f"{route}" + (f" with {criteria}" if criteria else "")
+        if times is None and not calls:
+            raise AssertionError(
+                f"expected at least 1 call to {where}, got 0" + self._listing(calls, "Matching calls") + f"\n({DOCS})"
+            )
+        if times is not None and len(calls) != times:
+            raise AssertionError(
+                f"expected {times} call{'s' * (times != 1)} to {where}, got {len(calls)}"
+                + self._listing(calls, "Matching calls")
+                + f"\n({DOCS})"
+            )
+        return calls
+
+    def assert_not_called(self, route: str, **criteria: Any) -> None:
+        """Assert no recorded request matches `route`."""
+        __tracebackhide__ = True
+        self.assert_called(route, times=0, **criteria)
+
+    def assert_called_with(
+        self, route: str, *, body: dict[str, Any] | None = None, query: dict[str, str] | None = None, **criteria: Any
+    ) -> RecordedRequest:
+        """Assert some call to `route` had a JSON body containing `body` (a recursive subset) and
+        the `query` parameters; returns the last such call."""
+        __tracebackhide__ = True
+        calls = self.filter(route, **criteria)
+        problems = []
+        for entry in reversed(calls):
+            problem = _subset_mismatch(body, entry.json()) if body is not None else None
+            if problem is None and query is not None:
+                problem = _subset_mismatch(query, entry.query, "query")
+            if problem is None:
+                return entry
+            problems.append(f"  #{entry.seq}: {problem}")
+        expected = " and ".join(
+            p
+            for p in (
+                f"body matching {body!r}" if body is not None else "",
+                f"query {query!r}" if query is not None else "",
+            )
+            if p
+        )
+        raise AssertionError(
+            f"expected a call to {route} with {expected}, got {len(calls)} call(s), none matching"
+            + ("\nMismatches (latest first):\n" + "\n".join(problems) if problems else "")
+            + self._listing(calls, "Calls")
+            + f"\n({DOCS})"
+        )
+
+    def assert_polled(
+        self, job_id: str, *, times: int | None = None, min: int | None = None, max: int | None = None
+    ) -> int:
+        """Assert how many times a job was read (exactly `times`, or within `min`..`max`)."""
+        __tracebackhide__ = True
+        polls = [e for e in self.entries if e.job_id == job_id and e.route in POLL_ROUTES]
+        count = len(polls)
+        if times is not None and count != times:
+            wanted = f"exactly {times}"
+        elif min is not None and count < min:
+            wanted = f"at least {min}"
+        elif max is not None and count > max:
+            wanted = f"at most {max}"
+        elif times is None and min is None and max is None and count == 0:
+            wanted = "at least 1"
+        else:
+            return count
+        raise AssertionError(
+            f"expected job {job_id} to be polled {wanted} time(s), got {count}"
+            + self._listing(polls, "Polls")
+            + f"\n({DOCS})"
+        )

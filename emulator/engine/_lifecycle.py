@@ -1,0 +1,123 @@
+"""Job timelines: status is a function of the emulator clock and of the job's reads, never of a
+background task.
+
+A job stores its creation instant and a list of phases. A phase is entered at a fixed offset from
+creation (time-driven progressions), on the read that brings the job's read count to a number
+(`after_polls`), or when the control plane moves the job (`manual`). Its status at any instant is
+the last phase entered (ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ._clock import NS
+from ._config import EmulatorConfig
+from ._scenarios import Outcome, Progression
+
+TERMINAL = frozenset({"completed", "error", "user_error"})
+FLOW = ("pending", "queued", "running")
+CREATED_MESSAGE = "Job created and pending for processing"
+UPDATED_MESSAGE = "Job status updated"
+
+
+@dataclass(frozen=True)
+class Phase:
+    status: str
+    offset_ns: int | None  # when the job entered it, from creation; None: not yet
+    after_reads: int | None = None  # after_polls: entered on the read that makes the job's reads this
+
+    @property
+    def message(self) -> str:
+        return CREATED_MESSAGE if self.offset_ns == 0 and self.status == "pending" else UPDATED_MESSAGE
+
+
+def _ns(seconds: float) -> int:
+    return int(round(seconds * NS))
+
+
+def statuses(outcome: Outcome) -> list[str]:
+    """The statuses a job with this outcome goes through, from `pending` to its end."""
+    last = FLOW.index(outcome.phase) if outcome.kind != "completed" else len(FLOW) - 1
+    path = list(FLOW[: last + 1])
+    if "running" in path:
+        at = path.index("running")
+        path[at : at + 1] = ["running", "queued"] * outcome.preemptions + ["running"]
+    if outcome.kind != "stall":
+        path.append(outcome.kind)
+    return path
+
+
+def remainder(path: list[str], status: str) -> list[str]:
+    """The rest of `path` for a job put in `status`: from its last occurrence, or `status` then
+    the path's end (its terminal status, or nothing for a stall)."""
+    if status in path:
+        return path[len(path) - 1 - path[::-1].index(status) :]
+    if status in TERMINAL or path[-1] not in TERMINAL:
+        return [status]
+    return [status, path[-1]]
+
+
+def plan(
+    progression: Progression, path: list[str], config: EmulatorConfig, *, rows: int, at_ns: int = 0, reads: int = 0
+) -> list[Phase]:
+    """Phases for `path`, the first entered at `at_ns` when the job had `reads` reads.
+
+    Under `durations` each phase lasts its duration (running grows with the row count); a phase
+    followed by error or user_error ends after `failure_delay` instead.
+    """
+    mode = progression.mode
+    phases = [Phase(path[0], at_ns)]
+    offset, seen = at_ns, reads
+    for before, status in zip(path, path[1:], strict=False):
+        if mode == "immediate":
+            phases.append(Phase(status, at_ns))
+        elif mode == "after_polls":
+            seen += progression.polls_for(before)
+            phases.append(Phase(status, None, after_reads=seen + 1))
+        elif mode == "manual":
+            phases.append(Phase(status, None))
+        else:
+            offset += _duration(progression, config, before, status, rows)
+            phases.append(Phase(status, offset))
+    return phases
+
+
+def _duration(progression: Progression, config: EmulatorConfig, status: str, following: str, rows: int) -> int:
+    def pick(value: float | None, default: float) -> float:
+        return default if value is None else value
+
+    if following in ("error", "user_error"):
+        return _ns(pick(progression.failure_delay, config.failure_delay_seconds))
+    if status == "pending":
+        return _ns(pick(progression.pending, config.pending_seconds))
+    if status == "queued":
+        return _ns(pick(progression.queued, config.queued_seconds))
+    return _ns(
+        pick(progression.running, config.running_seconds)
+        + pick(progression.running_per_row, config.running_seconds_per_row) * rows
+    )
+
+
+def reached(phases: list[Phase], elapsed_ns: int) -> list[Phase]:
+    """The phases already entered after `elapsed_ns` (always at least the first)."""
+    done = []
+    for phase in phases:
+        if phase.offset_ns is None or phase.offset_ns > elapsed_ns:
+            break
+        done.append(phase)
+    return done or phases[:1]
+
+
+def on_read(phases: list[Phase], elapsed_ns: int, reads: int) -> list[Phase]:
+    """The phases after a read that brought the job's read count to `reads`."""
+    updated = list(phases)
+    for index, phase in enumerate(updated):
+        if phase.offset_ns is not None:
+            if phase.offset_ns > elapsed_ns:
+                break
+            continue
+        if phase.after_reads is None or phase.after_reads > reads:
+            break
+        updated[index] = replace(phase, offset_ns=elapsed_ns, after_reads=None)
+    return updated

@@ -1,0 +1,104 @@
+"""The Starlette face: a thin adapter that hands every request to the core.
+
+The catch-all endpoint is a plain ASGI callable: it reads the scope and the body and writes the
+core's bytes back, with no Request/Response objects in between (the core already did the work)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route as StarletteRoute
+from starlette.types import Receive, Scope, Send
+
+from ..engine._config import EmulatorConfig
+from ..http._core import Emulator
+from ..http._openapi import openapi_document
+from ..http._transport import ApiRequest
+from ._socket_faults import RAW_SEND, play_fault
+
+ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
+OPENAPI_PATH = "/openapi.json"
+
+
+async def read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def to_api_request(scope: Scope, body: bytes) -> ApiRequest:
+    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+    host = headers.get("host")
+    if host is None:
+        server = scope.get("server") or ("127.0.0.1", 80)
+        host = f"{server[0]}:{server[1]}"
+    return ApiRequest(
+        method=scope["method"],
+        path=scope["path"],
+        base_url=f"{scope.get('scheme', 'http')}://{host}",
+        query_string=scope.get("query_string", b"").decode("latin-1"),
+        headers=headers,
+        body=body,
+    )
+
+
+class CoreEndpoint:
+    """ASGI endpoint: one request in, the core's answer out."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = self.emulator.handle(to_api_request(scope, await read_body(receive)))
+        headers = [
+            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.all_headers().items()
+        ]
+        headers.append((b"content-length", str(len(response.body)).encode()))
+        if response.fault is not None and response.fault.transport:
+            await play_fault(response, headers, scope, receive, send)
+            return
+        await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else response.body})
+
+
+class EmulatorApp(Starlette):
+    """The Starlette app. HTTP requests for the core go straight to it: the core routes them itself
+    and never raises, so Starlette's router and error middleware would only add time per request.
+    The server's own `send` stays in the scope so that a fault can drop the connection
+    (`fault_responses.py`)."""
+
+    def __init__(self, core: CoreEndpoint, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.core = core
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[RAW_SEND] = send
+        if scope["type"] == "http" and scope["path"] != OPENAPI_PATH:
+            await self.core(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def create_app(emulator: Emulator | None = None, config: EmulatorConfig | None = None) -> Starlette:
+    """A Starlette app serving `emulator` (a new one from `config` when not given)."""
+    emu = emulator or Emulator(config)
+
+    async def openapi(request: Request) -> Response:
+        return Response(openapi_document(), media_type="application/json")
+
+    core = CoreEndpoint(emu)
+    app = EmulatorApp(
+        core,
+        routes=[
+            StarletteRoute(OPENAPI_PATH, openapi, methods=["GET"]),
+            StarletteRoute("/{path:path}", core, methods=ALL_METHODS),
+        ],
+    )
+    app.state.emulator = emu
+    return app

@@ -1,0 +1,69 @@
+"""Serving the app with uvicorn: in the foreground (the CLI) or in a background thread (tests)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable
+
+import uvicorn
+
+from ..http._core import Emulator
+from ._asgi import create_app
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto must be IPPROTO_TCP: asyncio only sets TCP_NODELAY on accepted sockets that say so, and
+    # without it every keep-alive request waits ~40 ms for a delayed ACK (Nagle).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+class EmulatorServer:
+    """A uvicorn server for one emulator, on an already-bound socket (port 0 picks a free one)."""
+
+    def __init__(self, emulator: Emulator, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> None:
+        self.emulator = emulator
+        self.socket = bind(host, port)
+        self.url = url_of(self.socket)
+        config = uvicorn.Config(create_app(emulator), log_level=log_level, access_log=False, lifespan="off")
+        self.server = uvicorn.Server(config)
+        self._thread: threading.Thread | None = None
+
+    def serve(self, on_ready: Callable[[str], None] | None = None) -> None:
+        """Run in the foreground until Ctrl-C (or `stop()`)."""
+        if on_ready is not None:
+            original = self.server.startup
+
+            async def startup(sockets: list[socket.socket] | None = None) -> None:
+                await original(sockets=sockets)
+                if self.server.started:
+                    on_ready(self.url)
+
+            self.server.startup = startup  # type: ignore[method-assign]
+        self.server.run(sockets=[self.socket])
+
+    def start(self) -> EmulatorServer:
+        """Serve from a daemon thread; returns once the socket accepts connections."""
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self.serve, args=(lambda url: ready.set(),), daemon=True)
+        self._thread.start()
+        if not ready.wait(10):
+            raise RuntimeError("the emulator server did not start within 10 s")
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(5)
+        self.socket.close()

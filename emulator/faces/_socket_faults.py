@@ -1,0 +1,84 @@
+"""How the Starlette face plays a fault on a real connection: latency, a hang until the client
+gives up, a dropped connection, a truncated body.
+
+ASGI has no message for "close the connection without answering", so under uvicorn the raw
+`send` (kept in the scope by `app.EmulatorApp`) leads to the connection's transport, which is
+aborted. Without uvicorn (Starlette's TestClient, which is in-process) the fault is raised as the
+httpx exception a real network would have produced, as the respx face does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from starlette.types import Receive, Scope, Send
+
+from ..http._transport import ApiResponse
+
+RAW_SEND = "together_emulator.send"
+Headers = list[tuple[bytes, bytes]]
+
+
+def _transport(scope: Scope) -> Any:
+    """The uvicorn connection's asyncio transport, or None when not served by uvicorn."""
+    cycle = getattr(scope.get(RAW_SEND), "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    return transport if hasattr(transport, "abort") else None
+
+
+async def _disconnected(receive: Receive, timeout: float) -> bool:
+    """Wait until the client goes away (True) or `timeout` passes (False)."""
+
+    async def wait() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    try:
+        await asyncio.wait_for(wait(), timeout)
+        return True
+    except TimeoutError:
+        return False
+
+
+def _httpx_request(scope: Scope) -> Any:
+    import httpx  # only the in-process TestClient path needs it; the server starts without httpx
+
+    host, port = scope.get("server") or ("testserver", 80)
+    query = scope.get("query_string", b"").decode("latin-1")
+    url = f"{scope.get('scheme', 'http')}://{host}:{port}{scope['path']}" + (f"?{query}" if query else "")
+    return httpx.Request(scope["method"], url)
+
+
+async def _answer(response: ApiResponse, headers: Headers, scope: Scope, send: Send, *, partial: bool = False) -> None:
+    body = b"" if scope["method"] == "HEAD" else response.body
+    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+    if partial:
+        await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
+    else:
+        await send({"type": "http.response.body", "body": body})
+
+
+async def play_fault(response: ApiResponse, headers: Headers, scope: Scope, receive: Receive, send: Send) -> None:
+    """Send `response` (its `headers` already encoded) as `response.fault` says."""
+    fault = response.fault
+    assert fault is not None
+    transport = _transport(scope)
+    if transport is None:
+        from ._httpx_faults import araise_for_fault
+
+        await araise_for_fault(response, _httpx_request(scope))
+        await _answer(response, headers, scope, send)
+        return
+    if fault.latency:
+        await asyncio.sleep(fault.latency)
+    if fault.hang_seconds is not None:
+        if await _disconnected(receive, fault.hang_seconds):
+            return
+    elif fault.truncate:
+        await _answer(response, headers, scope, send, partial=True)
+    elif not fault.drop:
+        await _answer(response, headers, scope, send)
+        return
+    transport.abort()  # closes without a response (or mid-body, when truncating)
+    await _disconnected(receive, 1.0)  # let uvicorn see the loss before the endpoint returns

@@ -1,0 +1,231 @@
+"""The Together API routes: evaluations, files, whoami (spec §2). Each handler reads the request,
+calls the core once and renders a wire model."""
+
+from __future__ import annotations
+
+from ..documented import _api as convenience
+from ..engine._errors import InvalidRequest
+from ..engine._files import UPLOAD_PREFIX, file_type_of
+from ..engine._ids import stable_hex
+from ._forms import parse_form
+from ._routing import Call, Route, json_response
+from ._transport import ApiResponse
+from ._views import file_view, job_json, status_json
+from ._wire import (
+    STATUSES,
+    EvaluationCreateResponse,
+    EvaluationUpdateRequest,
+    EvaluationUpdateResponse,
+    FileDeleteResponse,
+    FileListResponse,
+    ModelListResponse,
+    MultipartAbortRequest,
+    MultipartCompleteRequest,
+    MultipartInitiateRequest,
+    MultipartInitiateResponse,
+    UploadPart,
+    UploadRequestForm,
+    WhoamiAPIKey,
+    WhoamiOrganization,
+    WhoamiProject,
+    WhoamiResponse,
+)
+
+DEFAULT_LIST_LIMIT = 10
+MAX_LIST_LIMIT = 100
+
+# ---------------------------------------------------------------- evaluations
+
+
+def create_evaluation(call: Call) -> ApiResponse:
+    body = call.json()
+    if convenience.is_documented(body):  # {model, evaluation_type, dataset}: the documented layer
+        return convenience.create(call, body)
+    job = call.emulator.jobs.create(call.tenant, body)
+    return json_response(EvaluationCreateResponse(workflow_id=job.workflow_id))
+
+
+def list_evaluations(call: Call) -> ApiResponse:
+    query = call.request.query
+    raw_limit = query.get("limit")
+    limit = DEFAULT_LIST_LIMIT
+    if raw_limit is not None:
+        if not raw_limit.strip().isdigit() or int(raw_limit) < 1:
+            raise InvalidRequest(f"Query parameter 'limit' must be an integer >= 1, got '{raw_limit}'.", param="limit")
+        limit = min(int(raw_limit), MAX_LIST_LIMIT)
+    status = query.get("status") or None
+    jobs = call.emulator.jobs.list(call.tenant, status=status, limit=limit) if status in (None, *STATUSES) else []
+    body = b"[" + b",".join(job_json(call.emulator, call.tenant, job) for job in jobs) + b"]"
+    return ApiResponse(body=body)
+
+
+def get_evaluation(call: Call) -> ApiResponse:
+    job = call.emulator.jobs.get(call.tenant, call.params["id"])
+    return ApiResponse(body=job_json(call.emulator, call.tenant, job))
+
+
+def get_evaluation_status(call: Call) -> ApiResponse:
+    job = call.emulator.jobs.get(call.tenant, call.params["id"])
+    return ApiResponse(body=status_json(call.emulator, job))
+
+
+def update_evaluation(call: Call) -> ApiResponse:
+    body = call.model(EvaluationUpdateRequest)
+    job = call.emulator.jobs.update(
+        call.tenant, call.params["id"], status=body.status, results=body.results, error=body.error
+    )
+    return json_response(EvaluationUpdateResponse(workflow_id=job.workflow_id, status=call.emulator.jobs.status(job)))  # type: ignore[arg-type]
+
+
+def model_list(call: Call) -> ApiResponse:
+    source = call.request.query.get("model_source") or "all"
+    config = call.emulator.config
+    models = config.model_allowlist if source in ("all", "serverless") else config.model_lists.get(source, [])
+    return json_response(ModelListResponse(model_list=list(models)))
+
+
+# ---------------------------------------------------------------- files
+
+
+def request_upload(call: Call) -> ApiResponse:
+    fields, parts = parse_form(call.request.header("content-type"), call.request.body)
+    form = call.model(UploadRequestForm, fields)
+    files = call.emulator.files
+    if "file" in parts:  # a client that sends the bytes right away
+        file = files.new(
+            call.tenant,
+            filename=form.file_name,
+            purpose=form.purpose,
+            file_type=form.file_type,
+            content=parts["file"].content,
+        )
+        return json_response(file_view(call.emulator, call.tenant, file))
+    file, token = files.request_upload(
+        call.tenant, filename=form.file_name, purpose=form.purpose, file_type=form.file_type
+    )
+    return ApiResponse(
+        status_code=302,
+        media_type=None,
+        headers={"location": f"{call.request.base_url}{UPLOAD_PREFIX}{token}", "x-together-file-id": file.id},
+    )
+
+
+def direct_upload(call: Call) -> ApiResponse:
+    fields, parts = parse_form(call.request.header("content-type"), call.request.body)
+    if "file" not in parts:
+        raise InvalidRequest("Missing the multipart part 'file' with the file's bytes.", param="file")
+    part = parts["file"]
+    fields.setdefault("file_name", part.filename)
+    fields.setdefault("file_type", file_type_of(fields["file_name"], None))
+    form = call.model(UploadRequestForm, fields)
+    file = call.emulator.files.new(
+        call.tenant, filename=form.file_name, purpose=form.purpose, file_type=form.file_type, content=part.content
+    )
+    return json_response(file_view(call.emulator, call.tenant, file))
+
+
+def receive_upload(call: Call) -> ApiResponse:
+    call.emulator.files.receive(call.params["token"], call.request.body)
+    return ApiResponse(body=b"", media_type=None)
+
+
+def receive_part(call: Call) -> ApiResponse:
+    content = call.request.body
+    call.emulator.files.receive(call.params["token"], content, part=int(call.params["part"]))
+    return ApiResponse(
+        body=b"", media_type=None, headers={"etag": f'"{stable_hex(repr(len(content)) + content[:64].hex(), 32)}"'}
+    )
+
+
+def preprocess(call: Call) -> ApiResponse:
+    file = call.emulator.files.get_pending(call.tenant, call.params["id"])
+    if not file.ready:
+        raise InvalidRequest(f"File '{file.id}' has no content yet: PUT its bytes to the upload URL first.", param="id")
+    return json_response(file_view(call.emulator, call.tenant, file))
+
+
+def initiate_multipart(call: Call) -> ApiResponse:
+    body = call.model(MultipartInitiateRequest)
+    files = call.emulator.files
+    file, token = files.request_upload(
+        call.tenant, filename=body.file_name, purpose=body.purpose, file_type=body.file_type
+    )
+    call.emulator.state.uploads[token].multipart = True
+    base = f"{call.request.base_url}{UPLOAD_PREFIX}{token}/parts/"
+    parts = [UploadPart(PartNumber=n, URL=f"{base}{n}") for n in range(1, body.num_parts + 1)]
+    return json_response(MultipartInitiateResponse(upload_id=token, file_id=file.id, parts=parts))
+
+
+def complete_multipart(call: Call) -> ApiResponse:
+    body = call.model(MultipartCompleteRequest)
+    file = call.emulator.files.complete_multipart(
+        call.tenant, body.upload_id, body.file_id, [part.part_number for part in body.parts]
+    )
+    return json_response(file_view(call.emulator, call.tenant, file))
+
+
+def abort_multipart(call: Call) -> ApiResponse:
+    body = call.model(MultipartAbortRequest)
+    call.emulator.files.abort_multipart(call.tenant, body.upload_id, body.file_id)
+    return ApiResponse(body=b"{}")
+
+
+def list_files(call: Call) -> ApiResponse:
+    files = call.emulator.files.list(call.tenant)
+    return json_response(FileListResponse(data=[file_view(call.emulator, call.tenant, f) for f in files]))
+
+
+def get_file(call: Call) -> ApiResponse:
+    file = call.emulator.files.get(call.tenant, call.params["id"])
+    return json_response(file_view(call.emulator, call.tenant, file))
+
+
+def file_content(call: Call) -> ApiResponse:
+    files = call.emulator.files
+    data = files.content(files.get(call.tenant, call.params["id"]))
+    return ApiResponse(body=data, media_type="application/octet-stream")
+
+
+def delete_file(call: Call) -> ApiResponse:
+    file = call.emulator.files.delete(call.tenant, call.params["id"])
+    return json_response(FileDeleteResponse(id=file.id))
+
+
+# ---------------------------------------------------------------- whoami (§11)
+
+
+def whoami(call: Call) -> ApiResponse:
+    tenant = call.tenant
+    key_hash = stable_hex(f"key:{tenant.key}", 24)
+    return json_response(
+        WhoamiResponse(
+            api_key=WhoamiAPIKey(id=f"key_{key_hash}"),
+            organization=WhoamiOrganization(id=tenant.organization_id, name="Emulator Organization"),
+            project=WhoamiProject(id=tenant.project_id, name="Emulator Project", slug=f"emulator-{key_hash[:8]}"),
+        )
+    )
+
+
+API_ROUTES: list[Route] = [
+    Route("POST", "/v1/evaluation", create_evaluation, "evaluation.create"),
+    Route("GET", "/v1/evaluation", list_evaluations, "evaluation.list"),
+    Route("GET", "/v1/evaluations", list_evaluations, "evaluations.list"),
+    Route("GET", "/v1/evaluation/model-list", model_list, "evaluation.model_list"),
+    Route("GET", "/v1/evaluations/model-list", model_list, "evaluations.model_list"),
+    Route("GET", "/v1/evaluation/{id}", get_evaluation, "evaluation.retrieve"),
+    Route("GET", "/v1/evaluation/{id}/status", get_evaluation_status, "evaluation.status"),
+    Route("POST", "/v1/evaluation/{id}/update", update_evaluation, "evaluation.update"),
+    Route("POST", "/v1/files", request_upload, "files.upload"),
+    Route("POST", "/v1/files/upload", direct_upload, "files.direct_upload"),
+    Route("POST", "/v1/files/multipart/initiate", initiate_multipart, "files.multipart.initiate"),
+    Route("POST", "/v1/files/multipart/complete", complete_multipart, "files.multipart.complete"),
+    Route("POST", "/v1/files/multipart/abort", abort_multipart, "files.multipart.abort"),
+    Route("GET", "/v1/files", list_files, "files.list"),
+    Route("GET", "/v1/files/{id}", get_file, "files.retrieve"),
+    Route("DELETE", "/v1/files/{id}", delete_file, "files.delete"),
+    Route("GET", "/v1/files/{id}/content", file_content, "files.content"),
+    Route("POST", "/v1/files/{id}/preprocess", preprocess, "files.preprocess"),
+    Route("GET", "/v3/whoami", whoami, "whoami"),
+    Route("PUT", UPLOAD_PREFIX + "{token}", receive_upload, "upload.put", auth=False),
+    Route("PUT", UPLOAD_PREFIX + "{token}/parts/{part:int}", receive_part, "upload.put_part", auth=False),
+]

@@ -1,0 +1,419 @@
+"""The control plane under `/_emulator/`: what a test steers, over HTTP (ARCHITECTURE.md).
+
+Every route but `health` requires the admin token when one is configured, sent as
+`Authorization: Bearer <token>` or `X-Emulator-Token: <token>`. Bad input is a 400 in the real
+error shape naming the field.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .._version import __version__
+from ..engine._clock import format_micros, format_nanos, parse_time
+from ..engine._errors import ApiError, InvalidRequest, NotFound
+from ..engine._faults import FaultRule
+from ..engine._journal import RecordedRequestList, RecordedRequestView
+from ..engine._scenarios import Scenario, ScenarioEntry
+from ..engine._snapshot import Snapshot, export_state, import_state
+from ..engine._store import Job
+from ._routing import Call, Handler, Route, json_response
+from ._transport import ApiResponse
+from ._wire import ClockAdvanceRequest, ClockState, EvalType, Health, Status
+
+
+class AdminUnauthorized(ApiError):
+    status_code = 401
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This emulator's control plane requires its admin token: send 'Authorization: Bearer "
+            "<token>' or 'X-Emulator-Token: <token>' (the value of --admin-token or "
+            "TOGETHER_EMULATOR_ADMIN_TOKEN).",
+            code="invalid_admin_token",
+        )
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ClockSetRequest(_Body):
+    now: str | float = Field(description="RFC 3339 time or epoch seconds")
+
+
+class ClockRunRequest(_Body):
+    time_scale: float | None = Field(None, gt=0)
+
+
+class ClockScaleRequest(_Body):
+    time_scale: float = Field(gt=0)
+
+
+class SeedRequest(_Body):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    seed: int
+
+
+class JobAdvanceRequest(_Body):
+    steps: int = Field(1, ge=1, le=100)
+
+
+class JobStatusRequest(_Body):
+    status: Status
+    message: str | None = None
+
+
+def data_response(data: Any, status_code: int = 200) -> ApiResponse:
+    return ApiResponse(status_code=status_code, body=json.dumps(data, ensure_ascii=False).encode())
+
+
+def _body(call: Call, model: type[BaseModel], *, optional: bool = False) -> Any:
+    if optional and not call.request.body.strip():
+        return model()
+    return call.model(model)
+
+
+def admin(handler: Handler) -> Handler:
+    """Require the admin token (when configured) before running `handler`."""
+
+    def guarded(call: Call) -> ApiResponse:
+        token = call.emulator.config.admin_token
+        if token:
+            request = call.request
+            auth = request.header("authorization") or ""
+            given = request.header("x-emulator-token") or (auth[7:].strip() if auth[:7].lower() == "bearer " else "")
+            if not hmac.compare_digest(given.encode(), token.encode()):
+                raise AdminUnauthorized()
+        return handler(call)
+
+    guarded.__name__ = handler.__name__
+    guarded.__doc__ = handler.__doc__
+    return guarded
+
+
+# ---------------------------------------------------------------- health, reset, seed
+
+
+def health(call: Call) -> ApiResponse:
+    return json_response(Health(version=__version__))
+
+
+def reset(call: Call) -> ApiResponse:
+    """Back to the startup state: jobs, files, scenarios, faults, clock and ids (the seed is kept)."""
+    call.emulator.reset()
+    return json_response(Health(version=__version__))
+
+
+def get_seed(call: Call) -> ApiResponse:
+    return data_response({"seed": call.emulator.config.seed})
+
+
+def set_seed(call: Call) -> ApiResponse:
+    """Start over from a new seed (`Emulator.reseed`): state and journal are reset as by
+    POST /_emulator/reset, but the clock keeps its time; ids and verdicts follow the new seed."""
+    body: SeedRequest = _body(call, SeedRequest)
+    call.emulator.reseed(body.seed)
+    return get_seed(call)
+
+
+# ---------------------------------------------------------------- clock
+
+
+def clock_state(call: Call) -> ApiResponse:
+    clock = call.emulator.clock
+    now = clock.now_ns()
+    return json_response(ClockState(now=format_micros(now), epoch=now / 1e9, mode=clock.mode, time_scale=clock.scale))
+
+
+def advance_clock(call: Call) -> ApiResponse:
+    body: ClockAdvanceRequest = _body(call, ClockAdvanceRequest)
+    call.emulator.advance(body.seconds)
+    return clock_state(call)
+
+
+def set_clock(call: Call) -> ApiResponse:
+    body: ClockSetRequest = _body(call, ClockSetRequest)
+    try:
+        now = parse_time(body.now)
+    except ValueError:
+        raise InvalidRequest(
+            f"Field 'now' must be an RFC 3339 time or epoch seconds, got {body.now!r}.", param="now"
+        ) from None
+    call.emulator.clock.set_ns(now)
+    return clock_state(call)
+
+
+def freeze_clock(call: Call) -> ApiResponse:
+    call.emulator.clock.set_mode("manual")
+    return clock_state(call)
+
+
+def run_clock(call: Call) -> ApiResponse:
+    body: ClockRunRequest = _body(call, ClockRunRequest, optional=True)
+    call.emulator.clock.set_mode("real", body.time_scale)
+    return clock_state(call)
+
+
+def scale_clock(call: Call) -> ApiResponse:
+    body: ClockScaleRequest = _body(call, ClockScaleRequest)
+    clock = call.emulator.clock
+    clock.set_mode(clock.mode, body.time_scale)
+    return clock_state(call)
+
+
+# ---------------------------------------------------------------- scenarios
+
+
+def list_scenarios(call: Call) -> ApiResponse:
+    book = call.emulator.state.scenarios
+    return data_response(book.model_dump(mode="json", exclude={"next_id"}))
+
+
+def add_scenario(call: Call) -> ApiResponse:
+    """A rule (no `times`) or an entry for the next `times` matching creates."""
+    entry: ScenarioEntry = _body(call, ScenarioEntry)
+    added = call.emulator.state.scenarios.add(entry)
+    return data_response(added.model_dump(mode="json"), 201)
+
+
+def _cleared(removed: list[Any]) -> ApiResponse:
+    """The answer of a DELETE that empties a book of rules: the ids it removed."""
+    return data_response({"removed": [item.id for item in removed]})
+
+
+def _removed(removed: Any, kind: str, listing: str, item_id: str) -> ApiResponse:
+    """The answer of a DELETE of one rule by id: the rule, or a 404 naming where they are listed."""
+    if removed is None:
+        raise NotFound(f"{kind} '{item_id}' not found; GET {listing} lists them.", param="id")
+    return data_response(removed.model_dump(mode="json"))
+
+
+def clear_scenarios(call: Call) -> ApiResponse:
+    book = call.emulator.state.scenarios
+    removed, book.entries = book.entries, []
+    return _cleared(removed)
+
+
+def remove_scenario(call: Call) -> ApiResponse:
+    return _removed(
+        call.emulator.state.scenarios.remove(call.params["id"]), "Scenario", "/_emulator/scenarios", call.params["id"]
+    )
+
+
+def set_default_scenario(call: Call) -> ApiResponse:
+    scenario: Scenario = _body(call, Scenario)
+    call.emulator.state.scenarios.default = scenario
+    return data_response(scenario.model_dump(mode="json"))
+
+
+def clear_default_scenario(call: Call) -> ApiResponse:
+    call.emulator.state.scenarios.default = Scenario()
+    return data_response(Scenario().model_dump(mode="json"))
+
+
+def _eval_type(call: Call) -> EvalType:
+    value = call.params["type"]
+    if value not in ("classify", "score", "compare"):
+        raise InvalidRequest(f"Evaluation type '{value}' is not one of 'classify', 'score', 'compare'.", param="type")
+    return value  # type: ignore[return-value]
+
+
+def set_type_scenario(call: Call) -> ApiResponse:
+    eval_type = _eval_type(call)
+    scenario: Scenario = _body(call, Scenario)
+    call.emulator.state.scenarios.types[eval_type] = scenario
+    return data_response(scenario.model_dump(mode="json"))
+
+
+def clear_type_scenario(call: Call) -> ApiResponse:
+    removed = call.emulator.state.scenarios.types.pop(_eval_type(call), None)
+    return data_response((removed or Scenario()).model_dump(mode="json"))
+
+
+# ---------------------------------------------------------------- faults
+
+
+def list_faults(call: Call) -> ApiResponse:
+    return data_response(call.emulator.state.faults.model_dump(mode="json", exclude={"next_id"}))
+
+
+def add_fault(call: Call) -> ApiResponse:
+    rule: FaultRule = _body(call, FaultRule)
+    added = call.emulator.state.faults.add(rule)
+    return data_response(added.model_dump(mode="json"), 201)
+
+
+class _FaultList(BaseModel):
+    rules: list[FaultRule]
+
+
+def replace_faults(call: Call) -> ApiResponse:
+    """Replace every rule at once with a JSON array of rules (`[]` removes them all)."""
+    rules: _FaultList = call.model(_FaultList, {"rules": call.json()})
+    book = call.emulator.state.faults
+    book.rules = []
+    for rule in rules.rules:
+        book.add(rule)
+    return list_faults(call)
+
+
+def clear_faults(call: Call) -> ApiResponse:
+    book = call.emulator.state.faults
+    removed, book.rules = book.rules, []
+    return _cleared(removed)
+
+
+def remove_fault(call: Call) -> ApiResponse:
+    return _removed(
+        call.emulator.state.faults.remove(call.params["id"]), "Fault", "/_emulator/faults", call.params["id"]
+    )
+
+
+# ---------------------------------------------------------------- jobs
+
+
+def job_summary(call: Call, tenant_key: str, job: Job) -> dict[str, Any]:
+    """A job as the control plane shows it: reading it here never counts as a client read."""
+    jobs = call.emulator.jobs
+    reached = len(jobs.phases_reached(job))
+    return {
+        "workflow_id": job.workflow_id,
+        "tenant": tenant_key,
+        "type": job.type,
+        "status": jobs.status(job),
+        "reads": job.reads,
+        "progression": job.progression.model_dump(mode="json", exclude_none=True),
+        "outcome": job.outcome.model_dump(mode="json", exclude_defaults=True),
+        "source": job.source,
+        "timeline": [
+            {
+                "status": phase.status,
+                "reached": index < reached,
+                "at": format_nanos(job.created_ns + phase.offset_ns) if phase.offset_ns is not None else None,
+                "after_reads": phase.after_reads,
+            }
+            for index, phase in enumerate(job.phases)
+        ],
+        "results": jobs.results(job),
+    }
+
+
+def list_jobs(call: Call) -> ApiResponse:
+    return data_response(
+        [
+            job_summary(call, tenant.key, job)
+            for tenant in call.emulator.state.tenants.values()
+            for job in tenant.jobs.values()
+        ]
+    )
+
+
+def get_job(call: Call) -> ApiResponse:
+    tenant, job = call.emulator.jobs.locate(call.params["id"])
+    return data_response(job_summary(call, tenant.key, job))
+
+
+def advance_job(call: Call) -> ApiResponse:
+    body: JobAdvanceRequest = _body(call, JobAdvanceRequest, optional=True)
+    job = call.emulator.jobs.advance(call.params["id"], body.steps)
+    return data_response(job_summary(call, job.tenant, job))
+
+
+def force_job_status(call: Call) -> ApiResponse:
+    body: JobStatusRequest = _body(call, JobStatusRequest)
+    job = call.emulator.jobs.force(call.params["id"], body.status, body.message)
+    return data_response(job_summary(call, job.tenant, job))
+
+
+def set_job_scenario(call: Call) -> ApiResponse:
+    scenario: Scenario = _body(call, Scenario)
+    job = call.emulator.jobs.attach(call.params["id"], scenario)
+    return data_response(job_summary(call, job.tenant, job))
+
+
+# ---------------------------------------------------------------- journal (pytest plugin issue)
+
+
+def list_requests(call: Call) -> ApiResponse:
+    """The journal, oldest first; `route`, `job_id`, `file_id`, `tenant`, `status_code` filter it."""
+    query = call.request.query
+    criteria: dict[str, Any] = {name: query[name] for name in ("job_id", "file_id", "tenant") if query.get(name)}
+    if query.get("status_code", "").isdigit():
+        criteria["status_code"] = int(query["status_code"])
+    try:
+        entries = call.emulator.journal.filter(query.get("route") or None, **criteria)
+    except ValueError as exc:
+        raise InvalidRequest(str(exc), param="route") from None
+    return json_response(RecordedRequestList(data=[RecordedRequestView.of(e) for e in entries]))
+
+
+def reset_journal(call: Call) -> ApiResponse:
+    call.emulator.journal.clear()
+    return json_response(Health(version=__version__))
+
+
+# ---------------------------------------------------------------- state
+
+
+def get_state(call: Call) -> ApiResponse:
+    return ApiResponse(body=export_state(call.emulator).model_dump_json().encode())
+
+
+def put_state(call: Call) -> ApiResponse:
+    snapshot: Snapshot = _body(call, Snapshot)
+    import_state(call.emulator, snapshot)
+    return data_response(
+        {"imported": True, "tenants": len(snapshot.tenants), "jobs": sum(len(t.jobs) for t in snapshot.tenants)}
+    )
+
+
+def _routes(spec: list[tuple[str, str, Callable[[Call], ApiResponse], str]]) -> list[Route]:
+    return [
+        Route(method, path, handler if name == "control.health" else admin(handler), name, auth=False)
+        for method, path, handler, name in spec
+    ]
+
+
+CONTROL_ROUTES: list[Route] = _routes(
+    [
+        ("GET", "/_emulator/health", health, "control.health"),
+        ("POST", "/_emulator/reset", reset, "control.reset"),
+        ("POST", "/_emulator/reset/journal", reset_journal, "control.reset.journal"),
+        ("GET", "/_emulator/requests", list_requests, "control.requests"),
+        ("GET", "/_emulator/seed", get_seed, "control.seed.get"),
+        ("POST", "/_emulator/seed", set_seed, "control.seed"),
+        ("GET", "/_emulator/clock", clock_state, "control.clock"),
+        ("POST", "/_emulator/clock/advance", advance_clock, "control.clock.advance"),
+        ("POST", "/_emulator/clock/set", set_clock, "control.clock.set"),
+        ("POST", "/_emulator/clock/freeze", freeze_clock, "control.clock.freeze"),
+        ("POST", "/_emulator/clock/run", run_clock, "control.clock.run"),
+        ("POST", "/_emulator/clock/scale", scale_clock, "control.clock.scale"),
+        ("GET", "/_emulator/scenarios", list_scenarios, "control.scenarios"),
+        ("POST", "/_emulator/scenarios", add_scenario, "control.scenarios.add"),
+        ("DELETE", "/_emulator/scenarios", clear_scenarios, "control.scenarios.clear"),
+        ("PUT", "/_emulator/scenarios/default", set_default_scenario, "control.scenarios.default"),
+        ("DELETE", "/_emulator/scenarios/default", clear_default_scenario, "control.scenarios.default.clear"),
+        ("PUT", "/_emulator/scenarios/types/{type}", set_type_scenario, "control.scenarios.type"),
+        ("DELETE", "/_emulator/scenarios/types/{type}", clear_type_scenario, "control.scenarios.type.clear"),
+        ("DELETE", "/_emulator/scenarios/{id}", remove_scenario, "control.scenarios.remove"),
+        ("GET", "/_emulator/faults", list_faults, "control.faults"),
+        ("POST", "/_emulator/faults", add_fault, "control.faults.add"),
+        ("PUT", "/_emulator/faults", replace_faults, "control.faults.replace"),
+        ("DELETE", "/_emulator/faults", clear_faults, "control.faults.clear"),
+        ("DELETE", "/_emulator/faults/{id}", remove_fault, "control.faults.remove"),
+        ("GET", "/_emulator/jobs", list_jobs, "control.jobs"),
+        ("GET", "/_emulator/jobs/{id}", get_job, "control.jobs.get"),
+        ("POST", "/_emulator/jobs/{id}/advance", advance_job, "control.jobs.advance"),
+        ("POST", "/_emulator/jobs/{id}/status", force_job_status, "control.jobs.status"),
+        ("PUT", "/_emulator/jobs/{id}/scenario", set_job_scenario, "control.jobs.scenario"),
+        ("GET", "/_emulator/state", get_state, "control.state"),
+        ("PUT", "/_emulator/state", put_state, "control.state.import"),
+    ]
+)

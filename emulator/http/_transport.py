@@ -1,0 +1,62 @@
+"""Transport-neutral request and response values shared by every face (server, respx)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
+
+if TYPE_CHECKING:
+    from ..engine._faults import AppliedFault
+
+
+@dataclass
+class ApiRequest:
+    """One HTTP request as the core sees it: no sockets, no event loop."""
+
+    method: str
+    path: str
+    base_url: str  # scheme://host[:port] the client used, for URLs handed back
+    query_string: str = ""
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
+    body: bytes = b""
+    api_key: str | None = field(init=False, repr=False)  # the bearer key, None when absent or empty
+
+    def __post_init__(self) -> None:
+        self.api_key = self._bearer_key()
+        self._query: dict[str, str] | None = None
+
+    @property
+    def query(self) -> dict[str, str]:
+        if self._query is None:  # parsed on first use (functools.cached_property locks on 3.11)
+            self._query = dict(parse_qsl(self.query_string, keep_blank_values=True)) if self.query_string else {}
+        return self._query
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+    def _bearer_key(self) -> str | None:
+        """The bearer key, or None when absent or empty."""
+        auth = self.header("authorization") or ""
+        scheme, _, key = auth.partition(" ")
+        key = key.strip()
+        if scheme.lower() != "bearer" or not key:
+            return None
+        return key
+
+
+@dataclass
+class ApiResponse:
+    """One HTTP response produced by the core."""
+
+    status_code: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    media_type: str | None = "application/json"
+    fault: AppliedFault | None = None  # set by a fault rule; faces play its transport part
+
+    def all_headers(self) -> dict[str, str]:
+        headers = dict(self.headers)
+        if self.media_type and "content-type" not in {k.lower() for k in headers}:
+            headers["content-type"] = self.media_type
+        return headers

@@ -1,0 +1,233 @@
+"""Wire models: every request and response body the emulator reads or writes (spec §3–§11).
+
+Field order here is the order on the wire. Job and file state never build dictionaries
+themselves; `views.py` turns state into these models.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+
+from ..engine._parameters import (  # noqa: F401
+    PARAMETER_MODELS,
+    STATUSES,
+    ClassifyParameters,
+    CompareParameters,
+    EvalType,
+    JudgeConfig,
+    ModelField,
+    ModelRequest,
+    ModelSource,
+    Number,
+    Parameters,
+    ScoreParameters,
+    Status,
+    _Params,
+)
+
+# ---------------------------------------------------------------- errors (§9.1, D10)
+
+
+class ErrorDetail(BaseModel):
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class EvaluationCreateRequest(BaseModel):
+    """POST /v1/evaluation. `parameters` is picked by `type` (the union is not tagged)."""
+
+    type: EvalType
+    parameters: ClassifyParameters | ScoreParameters | CompareParameters
+
+
+class EvaluationCreateResponse(BaseModel):
+    workflow_id: str
+    status: Literal["pending"] = "pending"
+
+
+# ---------------------------------------------------------------- jobs (§4)
+
+
+class StatusUpdate(BaseModel):
+    status: Status
+    message: str
+    timestamp: str
+
+
+class EvaluationJob(BaseModel):
+    workflow_id: str
+    type: EvalType
+    owner_id: str
+    status: Status
+    status_updates: list[StatusUpdate]
+    parameters: dict[str, Any]
+    created_at: str
+    updated_at: str
+    results: dict[str, Any] | None = None
+
+
+class EvaluationStatusResponse(BaseModel):
+    status: Status
+    results: dict[str, Any] | None = None
+
+
+class ModelListResponse(BaseModel):
+    model_list: list[str]
+
+
+class EvaluationUpdateRequest(BaseModel):
+    """POST /v1/evaluation/{id}/update: the test hook of decision D4."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+    status: Status | None = None
+    results: dict[str, Any] | None = None
+    error: StrictStr | None = None
+
+
+class EvaluationUpdateResponse(BaseModel):
+    workflow_id: str
+    status: Status
+
+
+# ---------------------------------------------------------------- files (§8)
+
+FilePurpose = Literal[
+    "fine-tune", "batch-api", "eval", "eval-output", "eval-sample", "eval-summary", "batch-generated", "calibration"
+]
+FileType = Literal["jsonl", "csv", "parquet"]
+
+
+class FileObject(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: str
+    object: Literal["file"] = "file"
+    created_at: int
+    type: None = None
+    purpose: FilePurpose
+    filename: str
+    bytes: int
+    line_count: int = Field(0, alias="LineCount")
+    processed: bool = Field(True, alias="Processed")
+    file_type: FileType = Field(alias="FileType")
+    project_id: str
+    organization_id: str
+
+
+class FileListResponse(BaseModel):
+    data: list[FileObject]
+
+
+class FileDeleteResponse(BaseModel):
+    id: str
+    object: Literal["file"] = "file"
+    deleted: bool = True
+
+
+class UploadRequestForm(BaseModel):
+    """Step 1 of an upload (form-urlencoded from 1.5.x, multipart text parts from 3.x)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    purpose: FilePurpose
+    file_name: str = Field(min_length=1)
+    file_type: FileType = "jsonl"
+    checksum: str | None = None
+
+
+class MultipartInitiateRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    file_name: str = Field(min_length=1)
+    file_size: int = Field(ge=0)
+    num_parts: int = Field(ge=1, le=10_000)
+    purpose: FilePurpose
+    file_type: FileType = "jsonl"
+    checksum: str | None = None
+
+
+class UploadPart(BaseModel):
+    PartNumber: int
+    URL: str
+    Headers: dict[str, str] = Field(default_factory=dict)
+
+
+class MultipartInitiateResponse(BaseModel):
+    upload_id: str
+    file_id: str
+    parts: list[UploadPart]
+
+
+class CompletedPart(BaseModel):
+    part_number: int = Field(ge=1)
+    etag: str
+
+
+class MultipartCompleteRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    upload_id: str
+    file_id: str
+    parts: list[CompletedPart]
+
+
+class MultipartAbortRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    upload_id: str
+    file_id: str
+
+
+# ---------------------------------------------------------------- whoami (§11)
+
+
+class WhoamiAPIKey(BaseModel):
+    id: str
+
+
+class WhoamiOrganization(BaseModel):
+    id: str
+    name: str
+
+
+class WhoamiProject(BaseModel):
+    id: str
+    name: str
+    slug: str
+
+
+class WhoamiResponse(BaseModel):
+    type: Literal["project_api_key"] = "project_api_key"
+    api_key: WhoamiAPIKey
+    organization: WhoamiOrganization
+    project: WhoamiProject
+
+
+# ---------------------------------------------------------------- control plane
+
+
+class ClockState(BaseModel):
+    now: str
+    epoch: float
+    mode: Literal["real", "manual"]
+    time_scale: float
+
+
+class ClockAdvanceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seconds: float = Field(ge=0)
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    version: str
