@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -105,32 +106,55 @@ def test_together_3_status_error_classes(server: EmulatorServer) -> None:
     }
 
 
+@pytest.fixture
+def sdk_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The waits the SDK asks for between retries, recorded (and still slept, so real-clock quotas
+    see them): what the SDK decided is asserted, not how long the machine took."""
+    real_sleep, main = time.sleep, threading.current_thread()
+    sleeps: list[float] = []
+
+    def recording_sleep(seconds: float) -> None:
+        if threading.current_thread() is main:
+            sleeps.append(seconds)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(time, "sleep", recording_sleep)
+    return sleeps
+
+
 @pytest.mark.parametrize(
-    "headers, options, low, high",
+    "headers, options, expected",
     [
-        ({"retry-after-ms": "300"}, {}, 0.6, 2.0),  # two honoured waits of 0.3 s (backoff alone is >= 2.25 s)
-        ({"retry-after": "0.3"}, {}, 0.6, 2.0),
-        ({"retry-after": "0"}, {"max_retries": 1}, 0.7, 1.5),  # <= 0 is ignored: backoff of 0.75..1 s instead
+        ({"retry-after-ms": "300"}, {}, [0.3, 0.3]),  # two honoured waits of 0.3 s
+        ({"retry-after": "0.3"}, {}, [0.3, 0.3]),
+        ({"retry-after": "0"}, {"max_retries": 1}, None),  # <= 0 is ignored: the SDK's own backoff instead
     ],
 )
 def test_together_3_honours_retry_after(
-    server: EmulatorServer, headers: dict[str, str], options: dict[str, Any], low: float, high: float
+    server: EmulatorServer,
+    sdk_sleeps: list[float],
+    headers: dict[str, str],
+    options: dict[str, Any],
+    expected: list[float] | None,
 ) -> None:
     set_fault(server, {"match": MATCH, "action": error(429, headers=headers)})
     client = together.Together(api_key="sdk3-key", base_url=server.url, **options)
-    started = time.monotonic()
     with pytest.raises(together.RateLimitError):
         client.evals.list()
-    assert low <= time.monotonic() - started < high
+    if expected is not None:
+        assert sdk_sleeps == pytest.approx(expected)
+    else:
+        from together._constants import INITIAL_RETRY_DELAY
+
+        assert len(sdk_sleeps) == 1 and 0.75 * INITIAL_RETRY_DELAY <= sdk_sleeps[0] <= INITIAL_RETRY_DELAY
 
 
-def test_together_3_quota_waits_the_honest_retry_after(server: EmulatorServer) -> None:
+def test_together_3_quota_waits_the_honest_retry_after(server: EmulatorServer, sdk_sleeps: list[float]) -> None:
     set_fault(server, {"match": MATCH, "quota": {"limit": 1, "window_seconds": 0.3}})
     client = together.Together(api_key="sdk3-quota", base_url=server.url)
-    started = time.monotonic()
     client.evals.list()
     client.evals.list()  # 429, then the SDK waits retry-after-ms and succeeds
-    assert 0.2 <= time.monotonic() - started < 1.5
+    assert len(sdk_sleeps) == 1 and 0 < sdk_sleeps[0] <= 0.3  # what is left of the 0.3 s window
     assert attempts(server) == (3, 1)
 
 
