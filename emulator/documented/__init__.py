@@ -5,14 +5,10 @@ metrics, and its own client. The real contract never depends on it.
 SDK has `client.evaluation.create(model, evaluation_type, dataset)` or these types.
 """
 
-from ._client import (
-    APIConnectionError,
-    APIStatusError,
-    AsyncTogether,
-    DocumentedClientError,
-    NotADocumentedJob,
-    Together,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from ._types import (
     ClassifyParameters,
     CompareParameters,
@@ -26,6 +22,16 @@ from ._types import (
     ModelRequest,
     ScoreParameters,
 )
+
+if TYPE_CHECKING:
+    from ._client import (
+        APIConnectionError,
+        APIStatusError,
+        AsyncTogether,
+        DocumentedClientError,
+        NotADocumentedJob,
+        Together,
+    )
 
 __all__ = [
     "APIConnectionError",
@@ -46,3 +52,16 @@ __all__ = [
     "ScoreParameters",
     "Together",
 ]
+
+# The client pulls in httpx; the server imports this package for its routes and never needs it.
+_CLIENT_NAMES = frozenset(
+    {"APIConnectionError", "APIStatusError", "AsyncTogether", "DocumentedClientError", "NotADocumentedJob", "Together"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _CLIENT_NAMES:
+        from . import _client
+
+        return getattr(_client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
