@@ -286,15 +286,17 @@ class EmulatorController:
 
         No sleeping: this is one clock jump. A job already terminal leaves the clock alone.
         """
-        self._advance_to(self._terminal_ns(self._summary_or_lookup_error(job_id)))
-        return self.job_summary(job_id).status
+        job = self._summary_or_lookup_error(job_id)
+        self._advance_to(self._terminal_ns(job))
+        return job.timeline[-1].status  # the clock is now past the instant it enters it
 
     def complete_all(self) -> dict[str, str]:
         """Advance the clock until every job is terminal; returns each job's final status by id."""
-        targets = [self._terminal_ns(job) for job in self.job_summaries()]
+        found = self.job_summaries()
+        targets = [self._terminal_ns(job) for job in found]
         if targets:
             self._advance_to(max(targets))
-        return {job.workflow_id: job.status for job in self.job_summaries()}
+        return {job.workflow_id: job.timeline[-1].status for job in found}
 
     # ------------------------------------------------------------ jobs and files, as the API shows them
 
