@@ -63,7 +63,7 @@ DOCUMENTED_ONLY_FIELDS = frozenset(
 
 
 class DocumentedParameters(BaseModel):
-    """The optional `parameters` of a documented create. Unknown keys are ignored (as in D5)."""
+    """The optional `parameters` of a documented create. Unknown keys are ignored, as in the real contract."""
 
     model_config = ConfigDict(strict=True, extra="ignore")
 
@@ -73,6 +73,20 @@ class DocumentedParameters(BaseModel):
     model_source: ModelSource | None = None  # of `model` and `baseline_model`
     max_tokens: int | None = Field(None, ge=1)
     temperature: Number | None = Field(None, ge=0, le=2)
+
+
+class DocumentedCreateRequest(BaseModel):
+    """A create of the documented API: a model evaluated on a built-in dataset."""
+
+    # The OpenAPI document's view of the body; `parse_request` checks it.
+
+    model: str = Field(pattern=r"\S", description="The model to evaluate.")
+    evaluation_type: EvalType
+    dataset: str = Field(
+        description="A built-in dataset.",
+        json_schema_extra=lambda schema: schema.update(enum=list(builtin_datasets.names())),
+    )
+    parameters: DocumentedParameters | None = None
 
 
 @dataclass

@@ -6,9 +6,9 @@ themselves; `views.py` turns state into these models.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictStr
 
 from ..engine._parameters import (  # noqa: F401
     PARAMETER_MODELS,
@@ -26,6 +26,7 @@ from ..engine._parameters import (  # noqa: F401
     Status,
     _Params,
 )
+from ..engine._scenarios import Outcome, Progression
 
 # ---------------------------------------------------------------- errors (§9.1, D10)
 
@@ -41,11 +42,28 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-class EvaluationCreateRequest(BaseModel):
-    """POST /v1/evaluation. `parameters` is picked by `type` (the union is not tagged)."""
+class ClassifyCreateRequest(BaseModel):
+    type: Literal["classify"]
+    parameters: ClassifyParameters
 
-    type: EvalType
-    parameters: ClassifyParameters | ScoreParameters | CompareParameters
+
+class ScoreCreateRequest(BaseModel):
+    type: Literal["score"]
+    parameters: ScoreParameters
+
+
+class CompareCreateRequest(BaseModel):
+    type: Literal["compare"]
+    parameters: CompareParameters
+
+
+class EvaluationCreateRequest(
+    RootModel[Annotated[ClassifyCreateRequest | ScoreCreateRequest | CompareCreateRequest, Field(discriminator="type")]]
+):
+    """A create of the real contract: `type` picks the shape of `parameters`."""
+
+    # The OpenAPI document's view: the engine validates a create itself (`engine._validation`),
+    # to report problems in the order the real API does.
 
 
 class EvaluationCreateResponse(BaseModel):
@@ -84,7 +102,7 @@ class ModelListResponse(BaseModel):
 
 
 class EvaluationUpdateRequest(BaseModel):
-    """POST /v1/evaluation/{id}/update: the test hook of decision D4."""
+    """POST /v1/evaluation/{id}/update: a test hook that sets a job's status, results or error."""
 
     model_config = ConfigDict(strict=True, extra="ignore")
 
@@ -127,6 +145,12 @@ class FileListResponse(BaseModel):
     data: list[FileObject]
 
 
+class EmptyObject(BaseModel):
+    """`{}`: the answer of a multipart abort."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class FileDeleteResponse(BaseModel):
     id: str
     object: Literal["file"] = "file"
@@ -141,6 +165,24 @@ class UploadRequestForm(BaseModel):
     purpose: FilePurpose
     file_name: str = Field(min_length=1)
     file_type: FileType = "jsonl"
+    checksum: str | None = None
+
+
+class UploadRequestMultipart(UploadRequestForm):
+    """Step 1 of an upload as multipart/form-data: the same fields, and the bytes may come along
+    (then the file is stored at once and the answer is the file, not a redirect)."""
+
+    file: bytes | None = None
+
+
+class DirectUploadForm(BaseModel):
+    """POST /v1/files/upload: the file's bytes in the part `file`; its name and type default to the
+    part's filename and its extension."""
+
+    file: bytes
+    purpose: FilePurpose
+    file_name: str | None = Field(None, min_length=1)
+    file_type: FileType | None = None
     checksum: str | None = None
 
 
@@ -231,3 +273,41 @@ class ClockAdvanceRequest(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
     version: str
+
+
+class SeedState(BaseModel):
+    seed: int
+
+
+class RemovedRules(BaseModel):
+    """What a DELETE that empties a book of rules removed: their ids."""
+
+    removed: list[str]
+
+
+class StateImported(BaseModel):
+    imported: Literal[True]
+    tenants: int
+    jobs: int
+
+
+class TimelineEntry(BaseModel):
+    status: Status
+    reached: bool
+    at: str | None  # when the phase is (or was) entered; None while it waits on reads or the control plane
+    after_reads: int | None
+
+
+class JobSummary(BaseModel):
+    """A job as the control plane shows it (reading it there is not a client read)."""
+
+    workflow_id: str
+    tenant: str
+    type: EvalType
+    status: Status
+    reads: int
+    progression: Progression
+    outcome: Outcome
+    source: dict[str, str]
+    timeline: list[TimelineEntry]
+    results: dict[str, Any] | None
