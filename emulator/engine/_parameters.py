@@ -37,12 +37,24 @@ def _null_means_absent(schema: JsonDict) -> None:
             properties[name] = wrapped
 
 
+def _external_needs_token(schema: JsonDict) -> None:
+    """A model or judge with `model_source` 'external' also needs a non-empty `external_api_token`."""
+    _null_means_absent(schema)
+    schema["if"] = {"properties": {"model_source": {"const": "external"}}, "required": ["model_source"]}
+    schema["then"] = {
+        "properties": {"external_api_token": {"type": "string", "minLength": 1}},
+        "required": ["external_api_token"],
+    }
+
+
 class _Params(BaseModel):
     # Unknown keys are ignored (D5); `null` is stripped before validation.
     model_config = ConfigDict(strict=True, extra="ignore", json_schema_extra=_null_means_absent)
 
 
 class JudgeConfig(_Params):
+    model_config = ConfigDict(json_schema_extra=_external_needs_token)
+
     model: StrictStr
     model_source: ModelSource
     system_template: StrictStr
@@ -54,6 +66,8 @@ class JudgeConfig(_Params):
 
 
 class ModelRequest(_Params):
+    model_config = ConfigDict(json_schema_extra=_external_needs_token)
+
     model: StrictStr
     model_source: ModelSource
     system_template: StrictStr

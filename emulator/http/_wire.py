@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictStr
+from pydantic.config import JsonDict
+from pydantic.json_schema import SkipJsonSchema
 
 from ..engine._parameters import (  # noqa: F401
     PARAMETER_MODELS,
@@ -157,33 +159,44 @@ class FileDeleteResponse(BaseModel):
     deleted: bool = True
 
 
+def _form_schema(schema: JsonDict) -> None:
+    """A form field is never null: in the JSON schema, an optional one is just left out."""
+    properties = schema.get("properties", {})
+    assert isinstance(properties, dict)
+    for field_schema in properties.values():
+        if isinstance(field_schema, dict) and "default" in field_schema and field_schema["default"] is None:
+            del field_schema["default"]
+
+
 class UploadRequestForm(BaseModel):
     """Step 1 of an upload (form-urlencoded from 1.5.x, multipart text parts from 3.x)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_form_schema)
 
     purpose: FilePurpose
     file_name: str = Field(min_length=1)
     file_type: FileType = "jsonl"
-    checksum: str | None = None
+    checksum: str | SkipJsonSchema[None] = None  # a form field is never null
 
 
 class UploadRequestMultipart(UploadRequestForm):
     """Step 1 of an upload as multipart/form-data: the same fields, and the bytes may come along
     (then the file is stored at once and the answer is the file, not a redirect)."""
 
-    file: bytes | None = None
+    file: bytes | SkipJsonSchema[None] = None
 
 
 class DirectUploadForm(BaseModel):
     """POST /v1/files/upload: the file's bytes in the part `file`; its name and type default to the
     part's filename and its extension."""
 
+    model_config = ConfigDict(json_schema_extra=_form_schema)
+
     file: bytes
     purpose: FilePurpose
-    file_name: str | None = Field(None, min_length=1)
-    file_type: FileType | None = None
-    checksum: str | None = None
+    file_name: str | SkipJsonSchema[None] = Field(None, min_length=1)
+    file_type: FileType | SkipJsonSchema[None] = None
+    checksum: str | SkipJsonSchema[None] = None
 
 
 class MultipartInitiateRequest(BaseModel):

@@ -670,6 +670,12 @@ def create_body(world: World) -> dict[str, Any]:
     return {"type": "classify", "parameters": classify_params(world.file(), model_to_evaluate=dict(GENERATOR))}
 
 
+def token_body(world: World) -> dict[str, Any]:
+    body = create_body(world)
+    body["parameters"]["judge"] = {**body["parameters"]["judge"], "external_api_token": "sk-test"}
+    return body
+
+
 def documented_body(world: World) -> dict[str, Any]:
     return {"model": "m", "evaluation_type": "score", "dataset": DATASET, "parameters": {}}
 
@@ -710,11 +716,13 @@ LIMITS = [
             ("parameters.judge.num_workers", 0, False),
             ("parameters.judge.num_workers", 1, True),
             ("parameters.judge.model_source", "cloud", False),
+            ("parameters.judge.model_source", "external", False),  # without an external_api_token
             ("parameters.model_to_evaluate.temperature", 3, False),
             ("parameters.model_to_evaluate.max_tokens", 0, False),
             ("parameters.model_to_evaluate.max_tokens", 5, True),
         ]
     ],
+    Limit("evaluation.create", token_body, "parameters.judge.model_source", "external", True),
     *[
         Limit("evaluation.create", documented_body, path, value, accepted)
         for path, value, accepted in [
