@@ -105,6 +105,20 @@ class DocumentedParameters(BaseModel):
         return int(value) if value == int(value) else value
 
 
+class DocumentedCreateRequest(BaseModel):
+    """A create of the documented API: a model evaluated on a built-in dataset."""
+
+    # The OpenAPI document's view of the body; `parse_request` checks it.
+
+    model: str = Field(pattern=r"\S", description="The model to evaluate.")
+    evaluation_type: EvalType
+    dataset: str = Field(
+        description="A built-in dataset.",
+        json_schema_extra=lambda schema: schema.update(enum=list(builtin_datasets.names())),
+    )
+    parameters: DocumentedParameters | None = None
+
+
 @dataclass
 class ConvenienceRequest:
     """What a documented create asked for; kept on its job (`Job.convenience`)."""

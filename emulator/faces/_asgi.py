@@ -8,19 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 from starlette.types import Receive, Scope, Send
 
 from ..engine._config import EmulatorConfig
 from ..http._core import Emulator
-from ..http._openapi import openapi_document
 from ..http._transport import ApiRequest
 from ._socket_faults import RAW_SEND, play_fault
 
 ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
-OPENAPI_PATH = "/openapi.json"
 
 
 async def read_body(receive: Receive) -> bytes:
@@ -79,7 +75,7 @@ class EmulatorApp(Starlette):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope[RAW_SEND] = send
-        if scope["type"] == "http" and scope["path"] != OPENAPI_PATH:
+        if scope["type"] == "http":
             await self.core(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
@@ -88,17 +84,10 @@ class EmulatorApp(Starlette):
 def create_app(emulator: Emulator | None = None, config: EmulatorConfig | None = None) -> Starlette:
     """A Starlette app serving `emulator` (a new one from `config` when not given)."""
     emu = emulator or Emulator(config)
-
-    async def openapi(request: Request) -> Response:
-        return Response(openapi_document(), media_type="application/json")
-
     core = CoreEndpoint(emu)
     app = EmulatorApp(
         core,
-        routes=[
-            StarletteRoute(OPENAPI_PATH, openapi, methods=["GET"]),
-            StarletteRoute("/{path:path}", core, methods=ALL_METHODS),
-        ],
+        routes=[StarletteRoute("/{path:path}", core, methods=ALL_METHODS)],
     )
     app.state.emulator = emu
     return app

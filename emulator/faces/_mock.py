@@ -29,7 +29,6 @@ from respx.models import AllMockedAssertionError
 
 from ..engine._config import EmulatorConfig
 from ..http._core import Emulator
-from ..http._openapi import openapi_document
 from ..http._transport import ApiRequest
 from ._controller import DEFAULT_API_KEY, EmulatorController
 from ._httpx_faults import raise_for_fault
@@ -64,8 +63,6 @@ def serve(emulator: Emulator) -> Callable[[httpx.Request], httpx.Response]:
 
     def side_effect(request: httpx.Request) -> httpx.Response:
         api_request = to_api_request(request)
-        if api_request.method == "GET" and api_request.path == "/openapi.json":  # served beside the core, as in app.py
-            return httpx.Response(200, headers={"content-type": "application/json"}, content=openapi_document())
         response = emulator.handle(api_request)
         raise_for_fault(response, request)  # a scripted hang, drop or truncation: the httpx exception
         headers = {name.lower(): value for name, value in response.all_headers().items()}

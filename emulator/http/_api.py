@@ -1,5 +1,5 @@
-"""The Together API routes: evaluations, files, whoami (spec §2). Each handler reads the request,
-calls the core once and renders a wire model."""
+"""The Together API handlers: evaluations, files, whoami (spec §2). Each handler reads the request,
+calls the core once and renders a wire model; `_routes.py` declares the routes they serve."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from ..engine._errors import InvalidRequest
 from ..engine._files import UPLOAD_PREFIX, file_type_of
 from ..engine._ids import stable_hex
 from ._forms import parse_form
-from ._routing import Call, Route, json_response
+from ._routing import Call, json_response
 from ._transport import ApiResponse
 from ._views import file_view, job_json, status_json
 from ._wire import (
@@ -204,28 +204,3 @@ def whoami(call: Call) -> ApiResponse:
             project=WhoamiProject(id=tenant.project_id, name="Emulator Project", slug=f"emulator-{key_hash[:8]}"),
         )
     )
-
-
-API_ROUTES: list[Route] = [
-    Route("POST", "/v1/evaluation", create_evaluation, "evaluation.create"),
-    Route("GET", "/v1/evaluation", list_evaluations, "evaluation.list"),
-    Route("GET", "/v1/evaluations", list_evaluations, "evaluations.list"),
-    Route("GET", "/v1/evaluation/model-list", model_list, "evaluation.model_list"),
-    Route("GET", "/v1/evaluations/model-list", model_list, "evaluations.model_list"),
-    Route("GET", "/v1/evaluation/{id}", get_evaluation, "evaluation.retrieve"),
-    Route("GET", "/v1/evaluation/{id}/status", get_evaluation_status, "evaluation.status"),
-    Route("POST", "/v1/evaluation/{id}/update", update_evaluation, "evaluation.update"),
-    Route("POST", "/v1/files", request_upload, "files.upload"),
-    Route("POST", "/v1/files/upload", direct_upload, "files.direct_upload"),
-    Route("POST", "/v1/files/multipart/initiate", initiate_multipart, "files.multipart.initiate"),
-    Route("POST", "/v1/files/multipart/complete", complete_multipart, "files.multipart.complete"),
-    Route("POST", "/v1/files/multipart/abort", abort_multipart, "files.multipart.abort"),
-    Route("GET", "/v1/files", list_files, "files.list"),
-    Route("GET", "/v1/files/{id}", get_file, "files.retrieve"),
-    Route("DELETE", "/v1/files/{id}", delete_file, "files.delete"),
-    Route("GET", "/v1/files/{id}/content", file_content, "files.content"),
-    Route("POST", "/v1/files/{id}/preprocess", preprocess, "files.preprocess"),
-    Route("GET", "/v3/whoami", whoami, "whoami"),
-    Route("PUT", UPLOAD_PREFIX + "{token}", receive_upload, "upload.put", auth=False),
-    Route("PUT", UPLOAD_PREFIX + "{token}/parts/{part:int}", receive_part, "upload.put_part", auth=False),
-]

@@ -1,42 +1,28 @@
 """The control plane under `/_emulator/`: what a test steers, over HTTP (ARCHITECTURE.md).
 
 Every route but `health` requires the admin token when one is configured, sent as
-`Authorization: Bearer <token>` or `X-Emulator-Token: <token>`. Bad input is a 400 in the real
-error shape naming the field.
+`Authorization: Bearer <token>` or `X-Emulator-Token: <token>` (declared in `_routes.py`, checked
+by the dispatcher). Bad input is a 400 in the real error shape naming the field.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
-from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .._version import __version__
 from ..engine._clock import format_micros, format_nanos, parse_time
-from ..engine._errors import ApiError, InvalidRequest, NotFound
+from ..engine._errors import InvalidRequest, NotFound
 from ..engine._faults import FaultRule
 from ..engine._journal import RecordedRequestList, RecordedRequestView
 from ..engine._scenarios import Scenario, ScenarioEntry
 from ..engine._snapshot import Snapshot, export_state, import_state
 from ..engine._store import Job
-from ._routing import Call, Handler, Route, json_response
+from ._routing import Call, json_response
 from ._transport import ApiResponse
 from ._wire import ClockAdvanceRequest, ClockState, EvalType, Health, Status
-
-
-class AdminUnauthorized(ApiError):
-    status_code = 401
-
-    def __init__(self) -> None:
-        super().__init__(
-            "This emulator's control plane requires its admin token: send 'Authorization: Bearer "
-            "<token>' or 'X-Emulator-Token: <token>' (the value of --admin-token or "
-            "TOGETHER_EMULATOR_ADMIN_TOKEN).",
-            code="invalid_admin_token",
-        )
 
 
 class _Body(BaseModel):
@@ -78,24 +64,6 @@ def _body(call: Call, model: type[BaseModel], *, optional: bool = False) -> Any:
     if optional and not call.request.body.strip():
         return model()
     return call.model(model)
-
-
-def admin(handler: Handler) -> Handler:
-    """Require the admin token (when configured) before running `handler`."""
-
-    def guarded(call: Call) -> ApiResponse:
-        token = call.emulator.config.admin_token
-        if token:
-            request = call.request
-            auth = request.header("authorization") or ""
-            given = request.header("x-emulator-token") or (auth[7:].strip() if auth[:7].lower() == "bearer " else "")
-            if not hmac.compare_digest(given.encode(), token.encode()):
-                raise AdminUnauthorized()
-        return handler(call)
-
-    guarded.__name__ = handler.__name__
-    guarded.__doc__ = handler.__doc__
-    return guarded
 
 
 # ---------------------------------------------------------------- health, reset, seed
@@ -372,48 +340,3 @@ def put_state(call: Call) -> ApiResponse:
     return data_response(
         {"imported": True, "tenants": len(snapshot.tenants), "jobs": sum(len(t.jobs) for t in snapshot.tenants)}
     )
-
-
-def _routes(spec: list[tuple[str, str, Callable[[Call], ApiResponse], str]]) -> list[Route]:
-    return [
-        Route(method, path, handler if name == "control.health" else admin(handler), name, auth=False)
-        for method, path, handler, name in spec
-    ]
-
-
-CONTROL_ROUTES: list[Route] = _routes(
-    [
-        ("GET", "/_emulator/health", health, "control.health"),
-        ("POST", "/_emulator/reset", reset, "control.reset"),
-        ("POST", "/_emulator/reset/journal", reset_journal, "control.reset.journal"),
-        ("GET", "/_emulator/requests", list_requests, "control.requests"),
-        ("GET", "/_emulator/seed", get_seed, "control.seed.get"),
-        ("POST", "/_emulator/seed", set_seed, "control.seed"),
-        ("GET", "/_emulator/clock", clock_state, "control.clock"),
-        ("POST", "/_emulator/clock/advance", advance_clock, "control.clock.advance"),
-        ("POST", "/_emulator/clock/set", set_clock, "control.clock.set"),
-        ("POST", "/_emulator/clock/freeze", freeze_clock, "control.clock.freeze"),
-        ("POST", "/_emulator/clock/run", run_clock, "control.clock.run"),
-        ("POST", "/_emulator/clock/scale", scale_clock, "control.clock.scale"),
-        ("GET", "/_emulator/scenarios", list_scenarios, "control.scenarios"),
-        ("POST", "/_emulator/scenarios", add_scenario, "control.scenarios.add"),
-        ("DELETE", "/_emulator/scenarios", clear_scenarios, "control.scenarios.clear"),
-        ("PUT", "/_emulator/scenarios/default", set_default_scenario, "control.scenarios.default"),
-        ("DELETE", "/_emulator/scenarios/default", clear_default_scenario, "control.scenarios.default.clear"),
-        ("PUT", "/_emulator/scenarios/types/{type}", set_type_scenario, "control.scenarios.type"),
-        ("DELETE", "/_emulator/scenarios/types/{type}", clear_type_scenario, "control.scenarios.type.clear"),
-        ("DELETE", "/_emulator/scenarios/{id}", remove_scenario, "control.scenarios.remove"),
-        ("GET", "/_emulator/faults", list_faults, "control.faults"),
-        ("POST", "/_emulator/faults", add_fault, "control.faults.add"),
-        ("PUT", "/_emulator/faults", replace_faults, "control.faults.replace"),
-        ("DELETE", "/_emulator/faults", clear_faults, "control.faults.clear"),
-        ("DELETE", "/_emulator/faults/{id}", remove_fault, "control.faults.remove"),
-        ("GET", "/_emulator/jobs", list_jobs, "control.jobs"),
-        ("GET", "/_emulator/jobs/{id}", get_job, "control.jobs.get"),
-        ("POST", "/_emulator/jobs/{id}/advance", advance_job, "control.jobs.advance"),
-        ("POST", "/_emulator/jobs/{id}/status", force_job_status, "control.jobs.status"),
-        ("PUT", "/_emulator/jobs/{id}/scenario", set_job_scenario, "control.jobs.scenario"),
-        ("GET", "/_emulator/state", get_state, "control.state"),
-        ("PUT", "/_emulator/state", put_state, "control.state.import"),
-    ]
-)

@@ -23,10 +23,9 @@ from ._transport import ApiRequest, ApiResponse
 
 @lru_cache(maxsize=1)
 def _routes() -> list[Route]:
-    from ._api import API_ROUTES
-    from ._control import CONTROL_ROUTES
+    from ._routes import ROUTES
 
-    return API_ROUTES + CONTROL_ROUTES
+    return ROUTES
 
 
 class InternalError(ApiError):

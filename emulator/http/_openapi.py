@@ -1,132 +1,168 @@
-"""The emulator's own OpenAPI document, generated from the route table and the wire models."""
+"""The emulator's own OpenAPI 3.1 document, generated from the route table alone.
+
+Each route declares its parameters, body, answers and auth (`_routing.Route`); this module only
+writes them down in OpenAPI's terms, with the components drawn from the pydantic models. The document
+is itself a route of the table (`GET /openapi.json`), so every face serves it through the dispatcher.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
-from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic import TypeAdapter
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
 
 from .._version import __version__
-from . import _wire as wire
+from ._routing import Call, Reply, Route
+from ._transport import ApiResponse
 
-# route name -> (request model, response model, success status)
-SCHEMAS: dict[str, tuple[type[BaseModel] | None, type[BaseModel] | None, int]] = {
-    "evaluation.create": (wire.EvaluationCreateRequest, wire.EvaluationCreateResponse, 200),
-    "evaluation.list": (None, wire.EvaluationJob, 200),
-    "evaluations.list": (None, wire.EvaluationJob, 200),
-    "evaluation.model_list": (None, wire.ModelListResponse, 200),
-    "evaluations.model_list": (None, wire.ModelListResponse, 200),
-    "evaluation.retrieve": (None, wire.EvaluationJob, 200),
-    "evaluation.status": (None, wire.EvaluationStatusResponse, 200),
-    "evaluation.update": (wire.EvaluationUpdateRequest, wire.EvaluationUpdateResponse, 200),
-    "files.upload": (wire.UploadRequestForm, None, 302),
-    "files.direct_upload": (wire.UploadRequestForm, wire.FileObject, 200),
-    "files.multipart.initiate": (wire.MultipartInitiateRequest, wire.MultipartInitiateResponse, 200),
-    "files.multipart.complete": (wire.MultipartCompleteRequest, wire.FileObject, 200),
-    "files.multipart.abort": (wire.MultipartAbortRequest, None, 200),
-    "files.list": (None, wire.FileListResponse, 200),
-    "files.retrieve": (None, wire.FileObject, 200),
-    "files.delete": (None, wire.FileDeleteResponse, 200),
-    "files.content": (None, None, 200),
-    "files.preprocess": (None, wire.FileObject, 200),
-    "whoami": (None, wire.WhoamiResponse, 200),
-    "control.clock.advance": (wire.ClockAdvanceRequest, wire.ClockState, 200),
-    "control.clock": (None, wire.ClockState, 200),
-    "control.health": (None, wire.Health, 200),
-    "control.reset": (None, wire.Health, 200),
+OPENAPI_PATH = "/openapi.json"
+REF_TEMPLATE = "#/components/schemas/{model}"
+BINARY = {"type": "string", "format": "binary"}  # raw bytes: OpenAPI's spelling generators understand
+SECURITY: dict[str, list[dict[str, list[str]]]] = {
+    "api_key": [{"apiKey": []}],
+    # With no admin token configured the control plane is open: hence the empty alternative.
+    "admin": [{"adminBearer": []}, {"adminToken": []}, {}],
+    "none": [],
 }
-LISTS = {"evaluation.list", "evaluations.list"}
+SECURITY_SCHEMES = {
+    "apiKey": {"type": "http", "scheme": "bearer", "description": "Any API key (each key is its own tenant)."},
+    "adminBearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The control plane's admin token, when the emulator has one (`--admin-token`).",
+    },
+    "adminToken": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Emulator-Token",
+        "description": "The admin token in its own header, leaving `Authorization` to the API key.",
+    },
+}
+# pydantic writes the bounds of a constrained union (`Number = StrictInt | StrictFloat`) under their
+# Python names; JSON Schema knows them by these.
+BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
+TAGS = {
+    "evaluation": "Evaluations",
+    "evaluations": "Evaluations",
+    "files": "Files",
+    "upload": "Upload URLs",
+    "whoami": "Account",
+    "control": "Control plane",
+    "openapi": "Document",
+}
 
 
-def control_requests() -> dict[str, tuple[type[BaseModel], bool]]:
-    """Control-plane route name -> (request model, body is a JSON array of it)."""
-    from ..engine._faults import FaultRule
-    from ..engine._scenarios import Scenario, ScenarioEntry
-    from ..engine._snapshot import Snapshot
-    from ._control import (
-        ClockRunRequest,
-        ClockScaleRequest,
-        ClockSetRequest,
-        JobAdvanceRequest,
-        JobStatusRequest,
-        SeedRequest,
-    )
+def _schemas(route: Route) -> Iterator[tuple[Any, JsonSchemaMode]]:
+    """Every type a route's bodies hold: requests as validated, responses as serialized."""
+    if route.body is not None:
+        for schema in route.body.content.values():
+            if schema not in (None, bytes):
+                yield schema, "validation"
+    for reply in route.responses.values():
+        if reply.schema not in (None, bytes):
+            yield reply.schema, "serialization"
 
+
+def _json_schema_bounds(node: Any) -> Any:
+    """`node` with pydantic's `ge`/`le`/`gt`/`lt` renamed; a bound is a number, never a property's schema."""
+    if isinstance(node, list):
+        return [_json_schema_bounds(item) for item in node]
+    if not isinstance(node, dict):
+        return node
     return {
-        "control.seed": (SeedRequest, False),
-        "control.clock.set": (ClockSetRequest, False),
-        "control.clock.run": (ClockRunRequest, False),
-        "control.clock.scale": (ClockScaleRequest, False),
-        "control.scenarios.add": (ScenarioEntry, False),
-        "control.scenarios.default": (Scenario, False),
-        "control.scenarios.type": (Scenario, False),
-        "control.jobs.scenario": (Scenario, False),
-        "control.faults.add": (FaultRule, False),
-        "control.faults.replace": (FaultRule, True),
-        "control.jobs.advance": (JobAdvanceRequest, False),
-        "control.jobs.status": (JobStatusRequest, False),
-        "control.state.import": (Snapshot, False),
+        BOUNDS[key] if key in BOUNDS and isinstance(value, int | float) else key: _json_schema_bounds(value)
+        for key, value in node.items()
     }
 
 
-@lru_cache(maxsize=1)
-def openapi_document() -> bytes:
-    from ._api import API_ROUTES
-    from ._control import CONTROL_ROUTES
+def _content(media_type: str, schema: Any, refs: dict[tuple[Any, JsonSchemaMode], Any], mode: JsonSchemaMode) -> Any:
+    if schema is None or schema is bytes:
+        return {media_type: {"schema": BINARY}}
+    return {media_type: {"schema": refs[(schema, mode)]}}
 
-    controls = control_requests()
-    models = {m for req, resp, _ in SCHEMAS.values() for m in (req, resp) if m} | {wire.ErrorBody}
-    models |= {model for model, _ in controls.values()}
-    refs, definitions = models_json_schema(
-        [(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
-        ref_template="#/components/schemas/{model}",
-        by_alias=True,
-    )
-    ref = {model: refs[(model, "validation")] for model in models}
-    paths: dict[str, dict[str, Any]] = {}
-    for route in API_ROUTES + CONTROL_ROUTES:
-        request_model, response_model, status = SCHEMAS.get(route.name, (None, None, 200))
-        path = route.path.replace(":int}", "}")
-        operation: dict[str, Any] = {
-            "operationId": route.name,
-            "responses": {
-                "default": {"description": "Error", "content": {"application/json": {"schema": ref[wire.ErrorBody]}}}
-            },
+
+def _response(reply: Reply, refs: dict[tuple[Any, JsonSchemaMode], Any]) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": reply.description}
+    if reply.headers:
+        response["headers"] = {
+            name: {"description": text, "schema": {"type": "string"}} for name, text in reply.headers.items()
         }
-        if response_model is not None:
-            schema = ref[response_model]
-            if route.name in LISTS:
-                schema = {"type": "array", "items": schema}
-            operation["responses"][str(status)] = {
-                "description": "OK",
-                "content": {"application/json": {"schema": schema}},
-            }
-        else:
-            operation["responses"][str(status)] = {"description": "OK"}
-        if request_model is not None:
-            media = (
-                "application/x-www-form-urlencoded"
-                if route.name.startswith("files.") and "upload" in route.name
-                else "application/json"
-            )
-            operation["requestBody"] = {"content": {media: {"schema": ref[request_model]}}}
-        elif route.name in controls:
-            model, array = controls[route.name]
-            schema = {"type": "array", "items": ref[model]} if array else ref[model]
-            operation["requestBody"] = {"content": {"application/json": {"schema": schema}}}
-        if route.auth:
-            operation["security"] = [{"bearer": []}]
-        paths.setdefault(path, {})[route.method.lower()] = operation
-    document = {
+    if reply.schema is not None:
+        response["content"] = _content(reply.media_type, reply.schema, refs, "serialization")
+    return response
+
+
+def _operation(route: Route, refs: dict[tuple[Any, JsonSchemaMode], Any]) -> dict[str, Any]:
+    operation: dict[str, Any] = {"operationId": route.name, "tags": [TAGS[route.name.split(".")[0]]]}
+    if route.summary:
+        operation["summary"] = route.summary
+    if route.description:
+        operation["description"] = route.description
+    parameters = [
+        {"name": p.name, "in": "path", "required": True, "description": p.description, "schema": dict(p.schema)}
+        for p in route.params
+    ] + [
+        {"name": p.name, "in": "query", "required": p.required, "description": p.description, "schema": dict(p.schema)}
+        for p in route.query
+    ]
+    if parameters:
+        operation["parameters"] = parameters
+    if route.body is not None:
+        body: dict[str, Any] = {"required": route.body.required, "content": {}}
+        if route.body.description:
+            body["description"] = route.body.description
+        for media_type, schema in route.body.content.items():
+            body["content"].update(_content(media_type, schema, refs, "validation"))
+        operation["requestBody"] = body
+    operation["responses"] = {str(status): _response(reply, refs) for status, reply in route.responses.items()}
+    operation["security"] = SECURITY[route.auth]
+    return operation
+
+
+def build_document(routes: Sequence[Route]) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of `routes`, as a JSON-ready dict."""
+    inputs = {key: None for route in routes for key in _schemas(route)}  # ordered, without repeats
+    generator = GenerateJsonSchema(by_alias=True, ref_template=REF_TEMPLATE)
+    refs, definitions = generator.generate_definitions(
+        [(schema, mode, TypeAdapter(schema).core_schema) for schema, mode in inputs]
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        paths.setdefault(route.template, {})[route.method.lower()] = _operation(route, refs)
+    return {
         "openapi": "3.1.0",
-        "info": {"title": "together-eval-emulator", "version": __version__},
-        "paths": paths,
-        "components": {
-            "schemas": definitions.get("$defs", {}),
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "info": {
+            "title": "together-eval-emulator",
+            "version": __version__,
+            "description": "A local, deterministic emulator of Together AI's evaluation API "
+            "(`/v1/evaluation*`, `/v1/files*`, `/v3/whoami`), its upload URLs and its control plane "
+            "(`/_emulator/*`). Generated from the emulator's route table.",
         },
+        "paths": paths,
+        "components": {"schemas": _json_schema_bounds(definitions), "securitySchemes": SECURITY_SCHEMES},
     }
-    return json.dumps(document).encode()
+
+
+@lru_cache(maxsize=4)
+def openapi_document(routes: tuple[Route, ...]) -> bytes:
+    """The document's bytes; built once per route table (routes compare by identity)."""
+    return json.dumps(build_document(routes)).encode()
+
+
+def serve_document(call: Call) -> ApiResponse:
+    return ApiResponse(body=openapi_document(tuple(call.emulator.routes)))
+
+
+OPENAPI_ROUTE = Route(
+    "GET",
+    OPENAPI_PATH,
+    serve_document,
+    "openapi",
+    summary="This document",
+    auth="none",
+    ok={200: Reply("The OpenAPI 3.1 document of every route.", dict[str, Any])},
+)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Mapping
+from dataclasses import KW_ONLY, dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from starlette.routing import compile_path
@@ -34,7 +35,7 @@ class Call:
 
     @property
     def tenant(self) -> Tenant:
-        assert self._tenant is not None, "route declared auth=False"
+        assert self._tenant is not None, "the route does not take an API key"
         return self._tenant
 
     def json(self) -> Any:
@@ -59,19 +60,104 @@ class Call:
 
 
 Handler = Callable[[Call], ApiResponse]
+Auth = Literal["api_key", "admin", "none"]
+# What a body holds, for the OpenAPI document: a pydantic model or any type pydantic can describe
+# (`list[FaultRule]`, `A | B`); None for bytes of any shape.
+Schema = Any
+
+PATH_PARAMETER = re.compile(r"\{(\w+)(?::\w+)?\}")
+AUTH_ERRORS = {
+    "api_key": "No API key (`Authorization: Bearer <key>`), or a key this emulator does not know.",
+    "admin": "The admin token is missing or wrong; only when the emulator has one (`--admin-token`).",
+}
+
+
+class AdminUnauthorized(ApiError):
+    status_code = 401
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This emulator's control plane requires its admin token: send 'Authorization: Bearer "
+            "<token>' or 'X-Emulator-Token: <token>' (the value of --admin-token or "
+            "TOGETHER_EMULATOR_ADMIN_TOKEN).",
+            code="invalid_admin_token",
+        )
 
 
 @dataclass(frozen=True)
+class Param:
+    """A path or query parameter: its name, what it means and its JSON schema."""
+
+    name: str
+    description: str
+    schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "string"})
+    required: bool = False  # query parameters; a path parameter is always required
+
+
+@dataclass(frozen=True)
+class Body:
+    """What a route reads from the request body: a schema per media type it accepts."""
+
+    content: Mapping[str, Schema]
+    required: bool = True
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One response a route gives: its meaning, its body's schema (None: no body) and headers."""
+
+    description: str
+    schema: Schema = None
+    media_type: str = "application/json"
+    headers: Mapping[str, str] = field(default_factory=dict)  # name -> meaning
+
+
+def json_body(schema: Schema, *, required: bool = True, description: str = "") -> Body:
+    return Body({"application/json": schema}, required, description)
+
+
+@dataclass(frozen=True, eq=False)
 class Route:
+    """One operation: how it is matched and run, and everything the OpenAPI document says of it.
+
+    `ok` holds the success answers (200, 201, 302), `errors` every error status the route itself
+    answers with its meaning (the body is always the real error shape); the 401 of its `auth` is added
+    here, so `responses` is the whole list. Fault rules installed by a test can answer anything."""
+
     method: str
     path: str
     handler: Handler
     name: str
-    auth: bool = True
-    regex: re.Pattern[str] = field(init=False, compare=False, repr=False)
+    _: KW_ONLY
+    summary: str = ""
+    description: str = ""
+    auth: Auth = "api_key"
+    params: tuple[Param, ...] = ()  # path parameters, one per `{name}` of the path
+    query: tuple[Param, ...] = ()
+    body: Body | None = None
+    ok: Mapping[int, Reply] = field(default_factory=lambda: {200: Reply("OK")})
+    errors: Mapping[int, str] = field(default_factory=dict)
+    regex: re.Pattern[str] = field(init=False, repr=False)
+    responses: Mapping[int, Reply] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "regex", compile_path(self.path)[0])
+        in_path = PATH_PARAMETER.findall(self.path)
+        if sorted(in_path) != sorted(param.name for param in self.params):
+            raise ValueError(f"route {self.name}: path parameters {in_path} are not the ones declared")
+        if any(status >= 400 for status in self.ok) or any(status < 400 for status in self.errors):
+            raise ValueError(f"route {self.name}: success statuses go in `ok`, error statuses in `errors`")
+        errors = dict(self.errors)
+        if self.auth != "none":
+            errors.setdefault(401, AUTH_ERRORS[self.auth])
+        replies = {**self.ok, **{status: Reply(text, ErrorBody) for status, text in errors.items()}}
+        object.__setattr__(self, "responses", dict(sorted(replies.items())))
+
+    @property
+    def template(self) -> str:
+        """The path as OpenAPI writes it: `{part:int}` becomes `{part}`."""
+        return PATH_PARAMETER.sub(r"{\1}", self.path)
 
 
 def json_response(model: BaseModel, status_code: int = 200, headers: dict[str, str] | None = None) -> ApiResponse:
@@ -122,17 +208,29 @@ def resolve(routes: list[Route], request: ApiRequest) -> tuple[Route, dict[str, 
     raise NotFound(hint or f"No route for '{request.path}': the emulator does not serve this path (not emulated).")
 
 
+def check_admin_token(token: str | None, request: ApiRequest) -> None:
+    """The control plane's guard: with an admin token configured, the request must carry it."""
+    if not token:
+        return
+    auth = request.header("authorization") or ""
+    given = request.header("x-emulator-token") or (auth[7:].strip() if auth[:7].lower() == "bearer " else "")
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        raise AdminUnauthorized()
+
+
 def dispatch(emulator: Emulator, routes: list[Route], request: ApiRequest) -> tuple[ApiResponse, Call | None]:
     """Route, authenticate and run one request; every error becomes the real error shape."""
     call = None
     try:
         route, params = resolve(routes, request)
         call = Call(emulator, request, params, route)
-        if route.auth:
+        if route.auth == "api_key":
             key = request.api_key
             if key is None:
                 raise Unauthorized()
             call._tenant = emulator.state.tenant(key)
+        elif route.auth == "admin":
+            check_admin_token(emulator.config.admin_token, request)
         return route.handler(call), call
     except ApiError as error:
         return error_response(error), call

@@ -6,9 +6,11 @@ themselves; `views.py` turns state into these models.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictStr
+from pydantic.config import JsonDict
+from pydantic.json_schema import SkipJsonSchema
 
 from ..engine._parameters import (  # noqa: F401
     PARAMETER_MODELS,
@@ -26,6 +28,7 @@ from ..engine._parameters import (  # noqa: F401
     Status,
     _Params,
 )
+from ..engine._scenarios import Outcome, Progression
 
 # ---------------------------------------------------------------- errors (§9.1, D10)
 
@@ -41,11 +44,28 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-class EvaluationCreateRequest(BaseModel):
-    """POST /v1/evaluation. `parameters` is picked by `type` (the union is not tagged)."""
+class ClassifyCreateRequest(BaseModel):
+    type: Literal["classify"]
+    parameters: ClassifyParameters
 
-    type: EvalType
-    parameters: ClassifyParameters | ScoreParameters | CompareParameters
+
+class ScoreCreateRequest(BaseModel):
+    type: Literal["score"]
+    parameters: ScoreParameters
+
+
+class CompareCreateRequest(BaseModel):
+    type: Literal["compare"]
+    parameters: CompareParameters
+
+
+class EvaluationCreateRequest(
+    RootModel[Annotated[ClassifyCreateRequest | ScoreCreateRequest | CompareCreateRequest, Field(discriminator="type")]]
+):
+    """A create of the real contract: `type` picks the shape of `parameters`."""
+
+    # The OpenAPI document's view: the engine validates a create itself (`engine._validation`),
+    # to report problems in the order the real API does.
 
 
 class EvaluationCreateResponse(BaseModel):
@@ -84,7 +104,7 @@ class ModelListResponse(BaseModel):
 
 
 class EvaluationUpdateRequest(BaseModel):
-    """POST /v1/evaluation/{id}/update: the test hook of decision D4."""
+    """POST /v1/evaluation/{id}/update: a test hook that sets a job's status, results or error."""
 
     model_config = ConfigDict(strict=True, extra="ignore")
 
@@ -127,21 +147,56 @@ class FileListResponse(BaseModel):
     data: list[FileObject]
 
 
+class EmptyObject(BaseModel):
+    """`{}`: the answer of a multipart abort."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class FileDeleteResponse(BaseModel):
     id: str
     object: Literal["file"] = "file"
     deleted: bool = True
 
 
+def _form_schema(schema: JsonDict) -> None:
+    """A form field is never null: in the JSON schema, an optional one is just left out."""
+    properties = schema.get("properties", {})
+    assert isinstance(properties, dict)
+    for field_schema in properties.values():
+        if isinstance(field_schema, dict) and "default" in field_schema and field_schema["default"] is None:
+            del field_schema["default"]
+
+
 class UploadRequestForm(BaseModel):
     """Step 1 of an upload (form-urlencoded from 1.5.x, multipart text parts from 3.x)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_form_schema)
 
     purpose: FilePurpose
     file_name: str = Field(min_length=1)
     file_type: FileType = "jsonl"
-    checksum: str | None = None
+    checksum: str | SkipJsonSchema[None] = None  # a form field is never null
+
+
+class UploadRequestMultipart(UploadRequestForm):
+    """Step 1 of an upload as multipart/form-data: the same fields, and the bytes may come along
+    (then the file is stored at once and the answer is the file, not a redirect)."""
+
+    file: bytes | SkipJsonSchema[None] = None
+
+
+class DirectUploadForm(BaseModel):
+    """POST /v1/files/upload: the file's bytes in the part `file`; its name and type default to the
+    part's filename and its extension."""
+
+    model_config = ConfigDict(json_schema_extra=_form_schema)
+
+    file: bytes
+    purpose: FilePurpose
+    file_name: str | SkipJsonSchema[None] = Field(None, min_length=1)
+    file_type: FileType | SkipJsonSchema[None] = None
+    checksum: str | SkipJsonSchema[None] = None
 
 
 class MultipartInitiateRequest(BaseModel):
@@ -231,3 +286,41 @@ class ClockAdvanceRequest(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
     version: str
+
+
+class SeedState(BaseModel):
+    seed: int
+
+
+class RemovedRules(BaseModel):
+    """What a DELETE that empties a book of rules removed: their ids."""
+
+    removed: list[str]
+
+
+class StateImported(BaseModel):
+    imported: Literal[True]
+    tenants: int
+    jobs: int
+
+
+class TimelineEntry(BaseModel):
+    status: Status
+    reached: bool
+    at: str | None  # when the phase is (or was) entered; None while it waits on reads or the control plane
+    after_reads: int | None
+
+
+class JobSummary(BaseModel):
+    """A job as the control plane shows it (reading it there is not a client read)."""
+
+    workflow_id: str
+    tenant: str
+    type: EvalType
+    status: Status
+    reads: int
+    progression: Progression
+    outcome: Outcome
+    source: dict[str, str]
+    timeline: list[TimelineEntry]
+    results: dict[str, Any] | None
