@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from together_eval_emulator import EmulatorController
-from together_eval_emulator.http._control import CONTROL_ROUTES
+from together_eval_emulator.http._routes import CONTROL_ROUTES
 
 REPO = Path(__file__).resolve().parents[2]
 GUIDE = REPO / "docs" / "python-api.md"
