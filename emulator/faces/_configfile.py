@@ -1,12 +1,19 @@
-"""`serve --config FILE`: a TOML or JSON file whose keys are `EmulatorConfig` fields, settings and
-tables alike (`seed`, `clock`, `[defaults]`, `[types.score]`, `[[scenarios]]`, `[[faults]]`,
-`[[tenants]]`, `[[files]]`). A file's `path` is read relative to the config file, at load."""
+"""`serve --config FILE`: a TOML or JSON file whose keys are the server's settings fields, settings
+and tables alike (`seed`, `clock`, `port`, `[defaults]`, `[types.score]`, `[[scenarios]]`,
+`[[faults]]`, `[[tenants]]`, `[[files]]`), read as a pydantic-settings source below the environment
+and the command line. A file's `path` is read relative to the config file, at load."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 from typing import Any
+
+from pydantic import ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import PydanticBaseSettingsSource
+
+from ..engine._first_error import first_error
 
 try:
     import tomllib
@@ -48,3 +55,26 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
             seed["content"] = content
             del seed["path"]
     return values
+
+
+class ConfigFileSource(PydanticBaseSettingsSource):
+    """The values of the file named by the `config` field, which a stronger source gave (the
+    command line or `TOGETHER_EMULATOR_CONFIG`); nothing when none did. Mistakes in the file are
+    reported as the file's: `ConfigFileError` naming the field and the file."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # the whole file is read at once, in __call__
+
+    def __call__(self) -> dict[str, Any]:
+        path = self.current_state.get("config")
+        if not path:
+            return {}
+        values = load_config_file(path)
+        if "config" in values:
+            raise ConfigFileError(f"config file '{path}': 'config' names the config file; it cannot be set in one")
+        try:
+            self.settings_cls.model_validate(values)
+        except ValidationError as exc:
+            first = first_error(exc)
+            raise ConfigFileError(f"invalid setting {first.field} (config file {path}): {first.message}") from None
+        return values
