@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
 from .._version import __version__
-from ..engine._config import ENV_PREFIX, env_var
+from ..engine._config import ENV_PREFIX, SettingsEnvironment, env_var
 from ..engine._first_error import first_error
 from ._configfile import ConfigFileError
 from ._settings import OPTION_FIELDS, ServerSettings, option_of
@@ -73,11 +73,17 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _invalid(exc: ValidationError, given: dict[str, object]) -> str:
-    """The one-line message of a bad option or variable, naming where the value came from."""
+    """The one-line message of a bad setting, naming where it came from: the strongest source that
+    gave it (an option, then a variable, else the config file)."""
     first = first_error(exc)
     name = first.field.split(".")[0]
-    origin = option_of(name) if name in given else env_var(name)
-    return f"invalid setting {first.field}={first.value!r} ({origin}): {first.message}"
+    if name in given:
+        return f"invalid setting {first.field}={first.value!r} ({option_of(name)}): {first.message}"
+    environment = SettingsEnvironment(ServerSettings)()
+    if name in environment:
+        return f"invalid setting {first.field}={first.value!r} ({env_var(name)}): {first.message}"
+    path = given.get("config") or environment.get("config")
+    return f"invalid setting {first.field} (config file {path}): {first.message}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,11 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import PydanticBaseSettingsSource
-
-from ..engine._first_error import first_error
 
 try:
     import tomllib
@@ -59,8 +56,8 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
 
 class ConfigFileSource(PydanticBaseSettingsSource):
     """The values of the file named by the `config` field, which a stronger source gave (the
-    command line or `TOGETHER_EMULATOR_CONFIG`); nothing when none did. Mistakes in the file are
-    reported as the file's: `ConfigFileError` naming the field and the file."""
+    command line or `TOGETHER_EMULATOR_CONFIG`); nothing when none did. The model validates them
+    with the other sources' values."""
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         return None, field_name, False  # the whole file is read at once, in __call__
@@ -72,9 +69,4 @@ class ConfigFileSource(PydanticBaseSettingsSource):
         values = load_config_file(path)
         if "config" in values:
             raise ConfigFileError(f"config file '{path}': 'config' names the config file; it cannot be set in one")
-        try:
-            self.settings_cls.model_validate(values)
-        except ValidationError as exc:
-            first = first_error(exc)
-            raise ConfigFileError(f"invalid setting {first.field} (config file {path}): {first.message}") from None
         return values
