@@ -1,7 +1,8 @@
 """Settings of the emulator fixtures: the marker, command-line options and ini keys.
 
 `FixtureSettings` is the engine's settings model plus the fixture's own options, and every option
-is generated from its fields. From weakest to strongest: test defaults (manual clock, seed 0) <
+is generated from its fields. pytest reads the sources; the model parses and validates what they
+give, as it does for `serve`. From weakest to strongest: test defaults (manual clock, seed 0) <
 ini `together_emulator_<name>` < command line `--together-emulator-<name>` <
 `@pytest.mark.together_emulator(<name>=...)` on the module, then the class, then the test (the
 closest marker wins). The ini and command line take settings (scalars and comma-separated lists);
@@ -15,9 +16,8 @@ from typing import Any, Literal
 
 import pytest
 from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
-from ..engine._config import EmulatorSettings, setting_names
+from ..engine._config import EmulatorConfig, setting_names
 from ..engine._first_error import first_error
 from ..faces._controller import DEFAULT_API_KEY
 from ..faces._mock import DEFAULT_BASE_URL, TEST_DEFAULTS
@@ -26,8 +26,11 @@ MARKER = "together_emulator"
 DOCS = "see 'Testing with pytest' in the README"
 
 
-class FixtureSettings(EmulatorSettings):
-    """What one test's fixture builds: the emulator's settings and the fixture's own options."""
+class FixtureSettings(EmulatorConfig):
+    """What one test's fixture builds: the emulator's settings and the fixture's own options.
+
+    A plain model, not a pydantic-settings one: it reads no source itself (pytest does), and
+    building a `BaseSettings` costs about a millisecond per test."""
 
     api_key: str = Field(
         DEFAULT_API_KEY, min_length=1, description="API key put in TOGETHER_API_KEY (also the tenant)."
@@ -42,17 +45,6 @@ class FixtureSettings(EmulatorSettings):
         False,
         description="time.sleep / asyncio.sleep in the test's thread advance the emulator clock instead of waiting.",
     )
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings,)  # pytest gives every value (ini, command line, markers); no environment
 
 
 COMMAND_LINE_FIELDS = setting_names(FixtureSettings)  # ini keys and --together-emulator-<name> options

@@ -162,6 +162,13 @@ class EmulatorConfig(BaseModel):
         given = {name: value for name, value in overrides.items() if value is not None}
         return cls.model_validate({**(file or {}), **variables, **given})
 
+    def emulator_config(self) -> EmulatorConfig:
+        """These settings as the plain `EmulatorConfig` an `Emulator` takes: the engine's fields of a
+        face's settings model (which adds the face's own fields), or this config itself."""
+        if type(self) is EmulatorConfig:
+            return self
+        return EmulatorConfig.model_validate({name: getattr(self, name) for name in EmulatorConfig.model_fields})
+
 
 def is_setting(field: FieldInfo) -> bool:
     """Whether a field holds one value a command line can give: a scalar, or a list of strings
@@ -223,7 +230,3 @@ class EmulatorSettings(EmulatorConfig, BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return init_settings, SettingsEnvironment(settings_cls)
-
-    def emulator_config(self) -> EmulatorConfig:
-        """The engine's part of these settings, as the plain `EmulatorConfig` an `Emulator` takes."""
-        return EmulatorConfig.model_validate({name: getattr(self, name) for name in EmulatorConfig.model_fields})
