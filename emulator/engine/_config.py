@@ -1,7 +1,8 @@
 """Emulator settings, declared once: `EmulatorConfig` holds every field of the engine (type, default,
-meaning, parsing), and `EmulatorSettings` reads them with pydantic-settings. The faces extend it:
-`serve` adds its own fields and the config file (`faces/_settings.py`), the pytest plugin its
-fixture options (`pytest_plugin/_options.py`); each face's options are generated from the fields."""
+meaning, parsing) and `EmulatorSettings` reads them with pydantic-settings. The faces extend them
+with their own fields: `serve` (`faces/_settings.py`: options, environment, config file) and the
+pytest plugin (`pytest_plugin/_options.py`: ini, options, marker); their options are generated
+from the fields (`setting_names`)."""
 
 from __future__ import annotations
 
@@ -214,10 +215,17 @@ class SettingsEnvironment(EnvSettingsSource):
 class EmulatorSettings(EmulatorConfig, BaseSettings):
     """`EmulatorConfig` read by pydantic-settings, strongest first: the values given to the
     constructor (a command line), then `TOGETHER_EMULATOR_<FIELD>` variables, then the defaults.
-    The faces subclass it to add their own fields and sources."""
+    Subclasses add their own fields and sources. Building one (`model_validate` too) reads its
+    sources: to validate plain values, use `EmulatorConfig`."""
 
+    # defer_build: the validator is built on first use, not at import (only `serve` builds one).
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_ignore_empty=True, extra="forbid", frozen=True, validate_default=True
+        env_prefix=ENV_PREFIX,
+        env_ignore_empty=True,
+        extra="forbid",
+        frozen=True,
+        validate_default=True,
+        defer_build=True,
     )
 
     @classmethod
