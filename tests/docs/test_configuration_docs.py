@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from docs_support import PAGE, all_fields, page_table, settings_table
+from settings_table_support import PAGE, all_fields, page_table, settings_table
 
 
 def test_the_settings_table_is_generated_from_the_code() -> None:
     assert page_table(PAGE.read_text()) == settings_table(), (
-        "docs/configuration.md is out of date: run `python -m tests.docs.docs_support`"
+        "docs/configuration.md is out of date: run `python -m tests.docs.settings_table_support`"
     )
 
 
