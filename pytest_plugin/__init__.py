@@ -62,7 +62,7 @@ def together_emulator(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
     """
     settings = _options.for_test(request.node, request.config.stash[_DEFAULTS])
     mock = EmulatorMock(
-        Emulator(settings.config),
+        Emulator(settings.emulator_config()),
         base_url=settings.base_url,
         other_hosts=settings.other_hosts,
         api_key=settings.api_key,
@@ -96,7 +96,7 @@ def together_emulator_server(
     """
     settings = _options.for_test(request.node, request.config.stash[_DEFAULTS])
     server = _together_emulator_live_server
-    server.emulator.reconfigure(settings.config)
+    server.emulator.reconfigure(settings.emulator_config())
     controller = EmulatorController(server.emulator, server.url, api_key=settings.api_key)
     _prepare(monkeypatch, controller, settings)
     return controller

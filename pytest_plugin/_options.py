@@ -1,131 +1,102 @@
 """Settings of the emulator fixtures: the marker, command-line options and ini keys.
 
-Every `EmulatorConfig` field with a plain value (seed, clock, durations, column_use_rule, ...)
-plus the fixture options below can be set, from weakest to strongest:
-test defaults (manual clock, seed 0) < ini `together_emulator_<name>` < command line
-`--together-emulator-<name>` < `@pytest.mark.together_emulator(<name>=...)` on the module,
-then the class, then the test (the closest marker wins).
+`FixtureSettings` is the engine's settings model plus the fixture's own options, and every option
+is generated from its fields. pytest reads the sources; the model parses and validates what they
+give, as it does for `serve`. From weakest to strongest: test defaults (manual clock, seed 0) <
+ini `together_emulator_<name>` < command line `--together-emulator-<name>` <
+`@pytest.mark.together_emulator(<name>=...)` on the module, then the class, then the test (the
+closest marker wins). The ini and command line take settings (scalars and comma-separated lists);
+the marker takes every field, tables (`scenarios`, `faults`, ...) included. No environment
+variable is read: a test run does not depend on the shell it starts in.
 """
 
 from __future__ import annotations
 
-import types
-import typing
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import pytest
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
-from ..engine._config import EmulatorConfig
+from ..engine._config import EmulatorConfig, setting_names
+from ..engine._first_error import first_error
 from ..faces._controller import DEFAULT_API_KEY
 from ..faces._mock import DEFAULT_BASE_URL, TEST_DEFAULTS
 
 MARKER = "together_emulator"
 DOCS = "see 'Testing with pytest' in the README"
 
-# Options of the fixtures themselves (not of the emulator): name -> (default, help).
-FIXTURE_OPTIONS: dict[str, tuple[Any, str]] = {
-    "api_key": (DEFAULT_API_KEY, "API key put in TOGETHER_API_KEY (it is also the tenant)."),
-    "base_url": (DEFAULT_BASE_URL, "Root URL the in-process emulator answers on (no socket is opened)."),
-    "other_hosts": ("fail", "In-process: requests to other hosts 'fail' or 'pass_through' to the network."),
-    "advance_on_sleep": (
+
+class FixtureSettings(EmulatorConfig):
+    """What one test's fixture builds: the emulator's settings and the fixture's own options.
+
+    A plain model, not a pydantic-settings one: it reads no source itself (pytest does), and
+    building a `BaseSettings` costs about a millisecond per test."""
+
+    api_key: str = Field(
+        DEFAULT_API_KEY, min_length=1, description="API key put in TOGETHER_API_KEY (also the tenant)."
+    )
+    base_url: str = Field(
+        DEFAULT_BASE_URL, min_length=1, description="Root URL the in-process emulator answers on (no socket is opened)."
+    )
+    other_hosts: Literal["fail", "pass_through"] = Field(
+        "fail", description="In-process: requests to other hosts 'fail', or 'pass_through' to the network."
+    )
+    advance_on_sleep: bool = Field(
         False,
-        "time.sleep / asyncio.sleep in the test's thread advance the emulator clock instead of waiting.",
-    ),
-}
+        description="time.sleep / asyncio.sleep in the test's thread advance the emulator clock instead of waiting.",
+    )
 
 
-def _simple(annotation: Any) -> bool:
-    """Whether a config field can be written on a command line (scalars and lists of strings)."""
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        return all(_simple(arg) for arg in typing.get_args(annotation) if arg is not type(None))
-    if origin is list:
-        return typing.get_args(annotation) == (str,)
-    return origin is Literal or annotation in (int, float, str, bool)
+COMMAND_LINE_FIELDS = setting_names(FixtureSettings)  # ini keys and --together-emulator-<name> options
+MARKER_FIELDS = list(FixtureSettings.model_fields)
 
 
-CONFIG_OPTIONS = [name for name, field in EmulatorConfig.model_fields.items() if _simple(field.annotation)]
-ALL_OPTIONS = CONFIG_OPTIONS + list(FIXTURE_OPTIONS)
+def ini_key(name: str) -> str:
+    return f"together_emulator_{name}"
 
 
-@dataclass(frozen=True)
-class FixtureSettings:
-    """What one test's fixture builds: the emulator config and the fixture options."""
+def option_of(name: str) -> str:
+    return f"--together-emulator-{name.replace('_', '-')}"
 
-    config: EmulatorConfig
-    api_key: str
-    base_url: str
-    other_hosts: Literal["fail", "pass_through"]
-    advance_on_sleep: bool
+
+def _default(name: str) -> Any:
+    return TEST_DEFAULTS.get(name, FixtureSettings.model_fields[name].get_default(call_default_factory=True))
+
+
+def _shown(name: str) -> str:
+    default = _default(name)
+    return "[...]" if isinstance(default, list) and default else repr(default)
 
 
 def add_options(parser: pytest.Parser) -> None:
-    """Register `--together-emulator-<name>` and ini `together_emulator_<name>` for every option."""
+    """Register `--together-emulator-<name>` and ini `together_emulator_<name>` for every setting."""
     group = parser.getgroup("together-emulator", "together evaluation emulator (session defaults)")
-    for name in ALL_OPTIONS:
-        if name in FIXTURE_OPTIONS:
-            default, text = FIXTURE_OPTIONS[name]
-        else:
-            field = EmulatorConfig.model_fields[name]
-            default = TEST_DEFAULTS.get(name, field.get_default(call_default_factory=True))
-            text = field.description or name
-        text = f"{text} (default {default!r})"
-        group.addoption(
-            f"--together-emulator-{name.replace('_', '-')}",
-            dest=f"together_emulator_{name}",
-            default=None,
-            metavar=name.upper(),
-            help=text,
-        )
-        parser.addini(f"together_emulator_{name}", help=text, default=None)
-
-
-def _coerce(name: str, value: Any) -> Any:
-    """Strings from the command line or an ini file, in the shape pydantic validates."""
-    if isinstance(value, str) and name == "model_allowlist":
-        return [item.strip() for item in value.split(",") if item.strip()]
-    if isinstance(value, str) and name == "advance_on_sleep":
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return value
+    for name in COMMAND_LINE_FIELDS:
+        text = f"{(FixtureSettings.model_fields[name].description or name).rstrip('.')} (default {_shown(name)})"
+        group.addoption(option_of(name), dest=ini_key(name), default=None, metavar=name.upper(), help=text)
+        parser.addini(ini_key(name), help=text, default=None)
 
 
 def session_defaults(config: pytest.Config) -> dict[str, Any]:
     """Test defaults overlaid with ini settings, then command-line options; checked once."""
-    values: dict[str, Any] = {**TEST_DEFAULTS, **{k: v for k, (v, _) in FIXTURE_OPTIONS.items()}}
-    for name in ALL_OPTIONS:
-        ini = config.getini(f"together_emulator_{name}")
+    values: dict[str, Any] = dict(TEST_DEFAULTS)
+    origin: dict[str, str] = {}
+    for name in COMMAND_LINE_FIELDS:
+        ini = config.getini(ini_key(name))
         if ini not in (None, "", []):
-            values[name] = _coerce(name, ini)
-        option = config.getoption(f"together_emulator_{name}", None)
+            values[name], origin[name] = ini, f"ini {ini_key(name)}"
+        option = config.getoption(ini_key(name), None)
         if option is not None:
-            values[name] = _coerce(name, option)
+            values[name], origin[name] = option, option_of(name)
     try:
-        build(values)
-    except ValueError as exc:
-        raise pytest.UsageError(f"together emulator: {exc} (from the command line or ini file)") from None
-    return values
-
-
-def build(values: dict[str, Any]) -> FixtureSettings:
-    """Validate merged values into `FixtureSettings`; a bad value raises ValueError naming it."""
-    fixture = {name: values[name] for name in FIXTURE_OPTIONS}
-    if fixture["other_hosts"] not in ("fail", "pass_through"):
-        raise ValueError(f"other_hosts must be 'fail' or 'pass_through', got {fixture['other_hosts']!r}")
-    try:
-        config = EmulatorConfig(**{k: v for k, v in values.items() if k not in FIXTURE_OPTIONS})
+        FixtureSettings(**values)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        name = ".".join(str(part) for part in first["loc"])
-        raise ValueError(f"invalid setting {name}={first.get('input')!r}: {first['msg']}") from None
-    return FixtureSettings(
-        config=config,
-        api_key=str(fixture["api_key"]),
-        base_url=str(fixture["base_url"]),
-        other_hosts=fixture["other_hosts"],
-        advance_on_sleep=bool(fixture["advance_on_sleep"]),
-    )
+        first = first_error(exc)
+        where = origin.get(first.field.split(".")[0], "the test defaults")
+        raise pytest.UsageError(
+            f"together emulator: invalid setting {first.field}={first.value!r}: {first.message} (from {where})"
+        ) from None
+    return values
 
 
 def for_test(node: pytest.Item, defaults: dict[str, Any]) -> FixtureSettings:
@@ -136,26 +107,25 @@ def for_test(node: pytest.Item, defaults: dict[str, Any]) -> FixtureSettings:
             pytest.fail(
                 f"@pytest.mark.{MARKER} takes keyword arguments only, got {mark.args!r} ({DOCS}).", pytrace=False
             )
-        unknown = sorted(set(mark.kwargs) - set(ALL_OPTIONS))
+        unknown = sorted(set(mark.kwargs) - set(MARKER_FIELDS))
         if unknown:
             pytest.fail(
                 f"@pytest.mark.{MARKER} got unknown option(s) {unknown}. "
-                f"Valid options: {', '.join(ALL_OPTIONS)} ({DOCS}).",
+                f"Valid options: {', '.join(MARKER_FIELDS)} ({DOCS}).",
                 pytrace=False,
             )
         values.update(mark.kwargs)
     try:
-        return build(values)
-    except ValueError as exc:
-        problem = str(exc)
+        return FixtureSettings(**values)
+    except ValidationError as exc:
+        first = first_error(exc)
+        problem = f"invalid setting {first.field}={first.value!r}: {first.message}"
     pytest.fail(f"@pytest.mark.{MARKER}: {problem} ({DOCS}).", pytrace=False)
 
 
 def marker_signature() -> str:
     """The marker's full signature, for `pytest --markers`."""
-    shown = {name: field.get_default(call_default_factory=True) for name, field in EmulatorConfig.model_fields.items()}
-    shown.update({**TEST_DEFAULTS, **{k: v for k, (v, _) in FIXTURE_OPTIONS.items()}})
-    parts = [f"{name}=[...]" if isinstance(shown[name], list) else f"{name}={shown[name]!r}" for name in ALL_OPTIONS]
+    parts = [f"{name}={_shown(name)}" for name in MARKER_FIELDS]
     return (
         f"{MARKER}(*, {', '.join(parts)}): settings of the together_emulator and "
         "together_emulator_server fixtures for this test (closest marker wins)."

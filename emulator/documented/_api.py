@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 from ..engine import _builtin_datasets as builtin_datasets
 from ..engine._clock import format_micros
 from ..engine._errors import InvalidRequest
+from ..engine._first_error import first_error
 from ..engine._lifecycle import TERMINAL
 from ..engine._results import DEFAULT_OUTCOME, Judge, sorted_results, summarize
 from ..engine._validation import dotted, json_type
@@ -254,13 +255,13 @@ def _check_judge(judge: dict[str, Any] | None) -> None:
 
 def _parameters_error(exc: ValidationError) -> InvalidRequest:
     """The first problem in `parameters`, named by its path in the input (union member tags removed)."""
-    first = exc.errors()[0]
-    path = [part for part in first["loc"] if isinstance(part, int) or part in DocumentedParameters.model_fields]
+    first = first_error(exc)
+    path = [part for part in first.loc if isinstance(part, int) or part in DocumentedParameters.model_fields]
     name = dotted(["parameters", *path])
-    if first["type"] in ("int_type", "float_type"):
+    if first.kind in ("int_type", "float_type"):
         expected = "an integer" if path[-1] == "max_tokens" else "a number"
-        return InvalidRequest(f"Field '{name}' must be {expected}, got {json_type(first['input'])}.", param=name)
-    return InvalidRequest(f"Invalid field '{name}': {first['msg']}.", param=name)
+        return InvalidRequest(f"Field '{name}' must be {expected}, got {json_type(first.value)}.", param=name)
+    return InvalidRequest(f"Invalid field '{name}': {first.message}.", param=name)
 
 
 def real_body(request: ConvenienceRequest) -> dict[str, Any]:

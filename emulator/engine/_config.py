@@ -1,19 +1,27 @@
-"""Emulator settings: one pydantic model, read from a config file, environment variables and CLI
-options (`configfile.py` reads the file; `cli.py` layers the rest)."""
+"""Emulator settings, declared once: `EmulatorConfig` holds every field of the engine (type, default,
+meaning, parsing) and `EmulatorSettings` reads them with pydantic-settings. The faces extend them
+with their own fields: `serve` (`faces/_settings.py`: options, environment, config file) and the
+pytest plugin (`pytest_plugin/_options.py`: ini, options, marker); their options are generated
+from the fields (`setting_names`)."""
 
 from __future__ import annotations
 
 import os
-from typing import Any, Literal
+import types
+import typing
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from ._faults import FaultRule
 from ._scenarios import EvalType, ProgressionMode, Scenario, ScenarioEntry
 
 ENV_PREFIX = "TOGETHER_EMULATOR_"
 
-# The 2026 serverless allowlist for evaluations (spec §12.1).
+# The 2026 serverless allowlist for evaluations.
 SERVERLESS_ALLOWLIST = [
     "LiquidAI/LFM2-24B-A2B",
     "MiniMaxAI/MiniMax-M2.7",
@@ -40,10 +48,23 @@ SERVERLESS_ALLOWLIST = [
 ]
 
 
+def _comma_separated(value: object) -> object:
+    """A list written as one string (an environment variable, a command-line or ini value):
+    `"a, b,c"` -> `["a", "b", "c"]`. Lists pass through."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+# A list of strings that one string can also give, comma-separated. `NoDecode` keeps pydantic-settings
+# from reading an environment variable as JSON: the validator above parses it, for every source.
+CommaSeparated = Annotated[list[str], NoDecode, BeforeValidator(_comma_separated)]
+
+
 class TenantConfig(BaseModel):
     """A known API key, optionally named (rules match `tenant` on the key or the name)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     key: str = Field(min_length=1)
     name: str | None = None
@@ -52,37 +73,38 @@ class TenantConfig(BaseModel):
 class SeedFile(BaseModel):
     """A file present at start (and after every reset) in a tenant: give `content`, `rows` or `path`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     tenant: str = Field(min_length=1, description="API key that owns the file.")
-    filename: str | None = None
+    filename: str | None = Field(None, description="Default: the name of `path`, else `dataset.jsonl`.")
     id: str | None = Field(None, pattern=r"^file-[0-9a-f-]{36}$", description="Fixed id; seeded when absent.")
     purpose: Literal["eval", "eval-sample", "eval-output", "eval-summary", "fine-tune", "batch-api"] = "eval"
     content: str | None = None
     rows: list[dict[str, Any]] | None = None
     path: str | None = None  # relative to the config file (or to the working directory)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _default_filename(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("filename") is None:
+            path = data.get("path")
+            return {**data, "filename": os.path.basename(path) if isinstance(path, str) else "dataset.jsonl"}
+        return data
+
     @model_validator(mode="after")
     def _one_source(self) -> SeedFile:
         given = [name for name in ("content", "rows", "path") if getattr(self, name) is not None]
         if len(given) != 1:
             raise ValueError(f"give exactly one of 'content', 'rows' or 'path' (got {given or 'none'})")
-        if self.filename is None:
-            self.filename = os.path.basename(self.path) if self.path else "dataset.jsonl"
         return self
 
 
-# Fields that hold tables, not scalars: no environment variable or CLI option reads them.
-COMPOSITE_FIELDS = frozenset(
-    {"model_allowlist", "model_lists", "defaults", "types", "scenarios", "faults", "tenants", "files"}
-)
-
-
 class EmulatorConfig(BaseModel):
-    """Everything that shapes an emulator's behaviour. Each field is also an environment
-    variable: `TOGETHER_EMULATOR_<FIELD>` (e.g. `TOGETHER_EMULATOR_SEED=7`)."""
+    """Everything that shapes an emulator's behaviour. Immutable: derive another with
+    `config.model_copy(update={...})`. Settings (scalars, lists of strings) are also read from
+    `TOGETHER_EMULATOR_<FIELD>` variables and options; tables come from a config file or Python."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     seed: int = Field(0, description="Seed of ids, verdicts and generated text.")
     clock: Literal["real", "manual"] = Field(
@@ -91,8 +113,8 @@ class EmulatorConfig(BaseModel):
     time_scale: float = Field(1.0, gt=0, description="Speed of the real clock (60 = a minute per second).")
     start_time: str | None = Field(
         None,
-        description="Where the clock starts (RFC 3339 or epoch seconds). "
-        "Default: 2026-01-01T00:00:00Z for a manual clock, now for a real one.",
+        description="Where the clock starts (RFC 3339 or epoch seconds); unset: 2026-01-01T00:00:00Z for a "
+        "manual clock, now for a real one.",
     )
     pending_seconds: float = Field(1.0, ge=0, description="Time a job spends in `pending`.")
     queued_seconds: float = Field(2.0, ge=0, description="Time a job spends in `queued`.")
@@ -101,12 +123,13 @@ class EmulatorConfig(BaseModel):
     failure_delay_seconds: float = Field(
         1.0, ge=0, description="How long after reaching `running` a dataset problem ends the job."
     )
-    column_use_rule: bool = Field(True, description="Fail jobs whose dataset has unreferenced columns (spec D6).")
-    strict_models: bool = Field(False, description="Fail serverless models missing from the allowlist (spec D3).")
+    column_use_rule: bool = Field(True, description="Fail jobs whose dataset has unreferenced columns.")
+    strict_models: bool = Field(False, description="Fail serverless models missing from the allowlist.")
     journal_limit: int = Field(10_000, ge=0, description="Most recent requests the journal keeps (0: all).")
-    model_allowlist: list[str] = Field(
+    model_allowlist: CommaSeparated = Field(
         default_factory=lambda: list(SERVERLESS_ALLOWLIST),
-        description="Answer of GET /v1/evaluation/model-list (and the strict-models allowlist).",
+        description="Answer of GET /v1/evaluation/model-list (and the strict-models allowlist); "
+        "comma-separated where one string gives it.",
     )
     model_lists: dict[str, list[str]] = Field(
         default_factory=dict,
@@ -131,15 +154,87 @@ class EmulatorConfig(BaseModel):
 
     @classmethod
     def from_env(
-        cls, environ: dict[str, str] | None = None, *, file: dict[str, Any] | None = None, **overrides: object
+        cls, environ: Mapping[str, str] | None = None, *, file: dict[str, Any] | None = None, **overrides: object
     ) -> EmulatorConfig:
-        """Defaults, then a config file's values, then `TOGETHER_EMULATOR_*` variables, then explicit
-        overrides."""
-        environ = os.environ if environ is None else environ
-        values: dict[str, object] = dict(file or {})
-        for name in cls.model_fields:
-            raw = environ.get(ENV_PREFIX + name.upper())
-            if raw is not None and raw != "" and (name not in COMPOSITE_FIELDS or name == "model_allowlist"):
-                values[name] = raw.split(",") if name == "model_allowlist" else raw
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls.model_validate(values)
+        """The layering of `serve` from explicit inputs: defaults, then a config file's values, then
+        `environ`'s `TOGETHER_EMULATOR_*` variables (default: the process environment), then the
+        overrides that are not None."""
+        variables = SettingsEnvironment(EmulatorSettings, environ)()
+        given = {name: value for name, value in overrides.items() if value is not None}
+        return cls.model_validate({**(file or {}), **variables, **given})
+
+    def emulator_config(self) -> EmulatorConfig:
+        """These settings as the plain `EmulatorConfig` an `Emulator` takes: the engine's fields of a
+        face's settings model (which adds the face's own fields), or this config itself."""
+        if type(self) is EmulatorConfig:
+            return self
+        return EmulatorConfig.model_validate({name: getattr(self, name) for name in EmulatorConfig.model_fields})
+
+
+def is_setting(field: FieldInfo) -> bool:
+    """Whether a field holds one value a command line can give: a scalar, or a list of strings
+    (comma-separated). The other fields are tables (scenarios, faults, ...): a config file or Python."""
+    return _simple(field.annotation)
+
+
+def _simple(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return all(_simple(arg) for arg in typing.get_args(annotation) if arg is not type(None))
+    if origin is list:
+        return typing.get_args(annotation) == (str,)
+    return origin is Literal or annotation in (int, float, str, bool)
+
+
+def setting_names(model: type[BaseModel]) -> list[str]:
+    """The fields of `model` that are settings (see `is_setting`), in declaration order."""
+    return [name for name, field in model.model_fields.items() if is_setting(field)]
+
+
+def env_var(name: str) -> str:
+    """The environment variable of a settings field: `seed` -> `TOGETHER_EMULATOR_SEED`."""
+    return ENV_PREFIX + name.upper()
+
+
+class SettingsEnvironment(EnvSettingsSource):
+    """`TOGETHER_EMULATOR_<FIELD>` variables (any case; empty ones are ignored) of the settings
+    fields; tables are never read from the environment."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str] | None = None) -> None:
+        super().__init__(settings_cls)
+        if environ is not None:  # instead of the process environment (tests, embedding)
+            self.env_vars = {key.lower(): value for key, value in environ.items() if value != ""}
+        self._settings = frozenset(setting_names(settings_cls))
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        if field_name not in self._settings:
+            return None, field_name, False
+        return super().get_field_value(field, field_name)
+
+
+class EmulatorSettings(EmulatorConfig, BaseSettings):
+    """`EmulatorConfig` read by pydantic-settings, strongest first: the values given to the
+    constructor (a command line), then `TOGETHER_EMULATOR_<FIELD>` variables, then the defaults.
+    Subclasses add their own fields and sources. Building one (`model_validate` too) reads its
+    sources: to validate plain values, use `EmulatorConfig`."""
+
+    # defer_build: the validator is built on first use, not at import (only `serve` builds one).
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_ignore_empty=True,
+        extra="forbid",
+        frozen=True,
+        validate_default=True,
+        defer_build=True,
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, SettingsEnvironment(settings_cls)

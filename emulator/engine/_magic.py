@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ._errors import InvalidRequest
+from ._first_error import first_error
 from ._parameters import ClassifyParameters, CompareParameters, ScoreParameters
 from ._scenarios import Outcome, Progression, Scenario
 
@@ -109,7 +110,7 @@ def scenario_of(params: ClassifyParameters | ScoreParameters | CompareParameters
             outcome=Outcome(**outcome) if outcome else None,
         )
     except ValidationError as exc:
-        first = exc.errors()[0]
         raise InvalidRequest(
-            f"Magic judge model '{model}' ({FIELD}) combines directives that do not fit: {first['msg']}.", param=FIELD
+            f"Magic judge model '{model}' ({FIELD}) combines directives that do not fit: {first_error(exc).message}.",
+            param=FIELD,
         ) from None

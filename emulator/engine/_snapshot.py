@@ -271,7 +271,7 @@ def import_state(emulator: Emulator, snapshot: Snapshot) -> None:
         raise InvalidRequest(
             "Field 'ids' is not an id generator state; export it with GET /_emulator/state.", param="ids"
         ) from None
-    emulator.config.seed = snapshot.seed
+    emulator.config = emulator.config.model_copy(update={"seed": snapshot.seed})  # never mutate a shared config
     emulator.ids = ids
     emulator.clock = Clock(snapshot.clock.mode, start_ns=snapshot.clock.now_ns, scale=snapshot.clock.time_scale)
     emulator.state = state

@@ -1,35 +1,21 @@
-"""`together-eval-emulator serve` (also `python -m emulator serve`)."""
+"""`together-eval-emulator serve` (also `python -m together_eval_emulator serve`). Its options are
+generated from `ServerSettings`, which also reads the environment and the config file."""
 
 from __future__ import annotations
 
 import argparse
 import ipaddress
-import os
 import sys
+import typing
 
 from pydantic import ValidationError
+from pydantic.fields import FieldInfo
 
 from .._version import __version__
-from ..engine._config import ENV_PREFIX, EmulatorConfig
-from ._configfile import ConfigFileError, load_config_file
-
-# CLI option -> config field; every option also reads TOGETHER_EMULATOR_<FIELD>.
-OPTIONS = {
-    "--seed": "seed",
-    "--clock": "clock",
-    "--time-scale": "time_scale",
-    "--start-time": "start_time",
-    "--pending-seconds": "pending_seconds",
-    "--queued-seconds": "queued_seconds",
-    "--running-seconds": "running_seconds",
-    "--running-seconds-per-row": "running_seconds_per_row",
-    "--failure-delay-seconds": "failure_delay_seconds",
-    "--journal-limit": "journal_limit",
-    "--progression": "progression",
-    "--polls-per-phase": "polls_per_phase",
-    "--auth": "auth",
-    "--admin-token": "admin_token",
-}
+from ..engine._config import ENV_PREFIX, SettingsEnvironment, env_var
+from ..engine._first_error import first_error
+from ._configfile import ConfigFileError
+from ._settings import OPTION_FIELDS, ServerSettings, option_of
 
 
 def is_loopback(host: str) -> bool:
@@ -41,6 +27,26 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _metavar(name: str, field: FieldInfo) -> str:
+    annotation = field.annotation
+    if annotation is bool:
+        return "on|off"
+    if typing.get_origin(annotation) is typing.Literal:
+        return "|".join(str(choice) for choice in typing.get_args(annotation))
+    if typing.get_origin(annotation) is list:
+        return "A,B,..."
+    return name.upper()
+
+
+def _default_text(field: FieldInfo) -> str:
+    default = field.get_default(call_default_factory=True)
+    if isinstance(default, bool):
+        return "on" if default else "off"
+    if isinstance(default, list):
+        return f"a list of {len(default)}" if default else "none"
+    return "unset" if default is None else str(default)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="together-eval-emulator", description="A local, deterministic emulator of Together AI's evaluation API."
@@ -50,89 +56,65 @@ def parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         help="start the emulator server",
-        description="Start the emulator server. Every option also reads an "
-        f"environment variable, named in its help ({ENV_PREFIX}...).",
+        description="Start the emulator server. Every option also reads an environment variable, named in its "
+        f"help ({ENV_PREFIX}...); options win over variables, which win over the config file.",
     )
-    serve.add_argument(
-        "--host",
-        default=os.environ.get(ENV_PREFIX + "HOST", "127.0.0.1"),
-        help=f"interface to bind (default 127.0.0.1; env {ENV_PREFIX}HOST)",
-    )
-    serve.add_argument(
-        "--config",
-        default=os.environ.get(ENV_PREFIX + "CONFIG"),
-        help="TOML or JSON file of settings, scenarios, faults, tenants and files loaded at start "
-        f"(env {ENV_PREFIX}CONFIG); environment variables and options override its settings",
-    )
-    serve.add_argument(
-        "--port",
-        type=int,
-        default=int(os.environ.get(ENV_PREFIX + "PORT", "8000")),
-        help=f"port, 0 picks a free one (default 8000; env {ENV_PREFIX}PORT)",
-    )
-    for option, name in OPTIONS.items():
-        field = EmulatorConfig.model_fields[name]
+    for name in OPTION_FIELDS:
+        field = ServerSettings.model_fields[name]
+        text = (field.description or name).rstrip(".")
         serve.add_argument(
-            option,
+            option_of(name),
             dest=name,
             default=None,
-            help=f"{field.description} (default {field.default}; env {ENV_PREFIX}{name.upper()})",
+            metavar=_metavar(name, field),
+            help=f"{text} (default {_default_text(field)}; env {env_var(name)})",
         )
-    serve.add_argument(
-        "--column-use-rule",
-        dest="column_use_rule",
-        default=None,
-        choices=["on", "off"],
-        help=f"fail jobs with unreferenced dataset columns (default on; env {ENV_PREFIX}COLUMN_USE_RULE)",
-    )
-    serve.add_argument(
-        "--strict-models",
-        dest="strict_models",
-        default=None,
-        choices=["on", "off"],
-        help=f"fail serverless models not on the allowlist (default off; env {ENV_PREFIX}STRICT_MODELS)",
-    )
-    serve.add_argument(
-        "--log-level",
-        default=os.environ.get(ENV_PREFIX + "LOG_LEVEL", "warning"),
-        help=f"uvicorn log level (default warning; env {ENV_PREFIX}LOG_LEVEL)",
-    )
     return root
+
+
+def _invalid(exc: ValidationError, given: dict[str, object]) -> str:
+    """The one-line message of a bad setting, naming where it came from: the strongest source that
+    gave it (an option, then a variable, else the config file)."""
+    first = first_error(exc)
+    name = first.field.split(".")[0]
+    if name in given:
+        return f"invalid setting {first.field}={first.value!r} ({option_of(name)}): {first.message}"
+    environment = SettingsEnvironment(ServerSettings)()
+    if name in environment:
+        return f"invalid setting {first.field}={first.value!r} ({env_var(name)}): {first.message}"
+    path = given.get("config") or environment.get("config")
+    return f"invalid setting {first.field} (config file {path}): {first.message}"
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    overrides = {name: getattr(args, name) for name in [*OPTIONS.values(), "column_use_rule", "strict_models"]}
-    for flag in ("column_use_rule", "strict_models"):
-        if overrides[flag] is not None:
-            overrides[flag] = overrides[flag] == "on"
+    given = {name: value for name in OPTION_FIELDS if (value := getattr(args, name)) is not None}
     try:
-        file = load_config_file(args.config) if args.config else None
-        config = EmulatorConfig.from_env(file=file, **overrides)
+        settings = ServerSettings(**given)
     except ConfigFileError as exc:
         print(f"together-eval-emulator: {exc}", file=sys.stderr)
         return 2
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        origin = f" (config file {args.config})" if args.config else ""
-        print(f"together-eval-emulator: invalid setting {where}{origin}: {first['msg']}", file=sys.stderr)
+        print(f"together-eval-emulator: {_invalid(exc, given)}", file=sys.stderr)
         return 2
-    if not is_loopback(args.host) and not config.admin_token:
+    if not is_loopback(settings.host) and not settings.admin_token:
         print(
-            f"together-eval-emulator: refusing to bind {args.host}, which is not a loopback address, without an "
+            f"together-eval-emulator: refusing to bind {settings.host}, which is not a loopback address, without an "
             f"admin token: anyone who can reach it could steer the emulator through /_emulator/. Pass "
-            f"--admin-token TOKEN (or set {ENV_PREFIX}ADMIN_TOKEN), or bind 127.0.0.1.",
+            f"--admin-token TOKEN (or set {env_var('admin_token')}), or bind 127.0.0.1.",
             file=sys.stderr,
         )
         return 2
     from ..http._core import Emulator
     from ._server import EmulatorServer
 
+    host, port = settings.host, settings.port
     try:
-        server = EmulatorServer(Emulator(config), host=args.host, port=args.port, log_level=args.log_level)
+        server = EmulatorServer(
+            Emulator(settings.emulator_config()), host=host, port=port, log_level=settings.log_level
+        )
     except OSError as exc:
-        print(f"together-eval-emulator: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        print(f"together-eval-emulator: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
         return 1
     try:
         server.serve(on_ready=lambda url: print(f"listening on {url}", flush=True))

@@ -1,12 +1,16 @@
-"""`serve --config FILE`: a TOML or JSON file whose keys are `EmulatorConfig` fields, settings and
-tables alike (`seed`, `clock`, `[defaults]`, `[types.score]`, `[[scenarios]]`, `[[faults]]`,
-`[[tenants]]`, `[[files]]`). A file's `path` is read relative to the config file, at load."""
+"""`serve --config FILE`: a TOML or JSON file whose keys are the server's settings fields, settings
+and tables alike (`seed`, `clock`, `port`, `[defaults]`, `[types.score]`, `[[scenarios]]`,
+`[[faults]]`, `[[tenants]]`, `[[files]]`), read as a pydantic-settings source below the environment
+and the command line. A file's `path` is read relative to the config file, at load."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 from typing import Any
+
+from pydantic.fields import FieldInfo
+from pydantic_settings import PydanticBaseSettingsSource
 
 try:
     import tomllib
@@ -48,3 +52,21 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
             seed["content"] = content
             del seed["path"]
     return values
+
+
+class ConfigFileSource(PydanticBaseSettingsSource):
+    """The values of the file named by the `config` field, which a stronger source gave (the
+    command line or `TOGETHER_EMULATOR_CONFIG`); nothing when none did. The model validates them
+    with the other sources' values."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # the whole file is read at once, in __call__
+
+    def __call__(self) -> dict[str, Any]:
+        path = self.current_state.get("config")
+        if not path:
+            return {}
+        values = load_config_file(path)
+        if "config" in values:
+            raise ConfigFileError(f"config file '{path}': 'config' names the config file; it cannot be set in one")
+        return values

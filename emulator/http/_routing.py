@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.routing import compile_path
 
 from ..engine._errors import ApiError, InvalidRequest, MethodNotAllowed, NotFound, Unauthorized
+from ..engine._first_error import first_error
 from ._transport import ApiRequest, ApiResponse
 from ._wire import ErrorBody, ErrorDetail
 
@@ -52,10 +53,10 @@ class Call:
         try:
             return model.model_validate(data)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            name = ".".join(str(part) for part in first["loc"]) or None
+            first = first_error(exc)
+            name = first.field or None
             raise InvalidRequest(
-                f"Invalid field '{name}': {first['msg']}." if name else first["msg"], param=name
+                f"Invalid field '{name}': {first.message}." if name else first.message, param=name
             ) from None
 
 
