@@ -15,7 +15,7 @@ from typing import Any
 from ..engine._clock import NS
 from ..engine._journal import Journal, RecordedRequest
 from ..engine._lifecycle import TERMINAL
-from ..engine._store import Job, Tenant
+from ..engine._store import Job
 from ..http._core import Emulator
 from ..http._views import file_view, job_view
 from ..http._wire import EvaluationJob, FileObject
@@ -113,70 +113,66 @@ class EmulatorController:
         No sleeping: this is one clock jump. A job already terminal leaves the clock alone.
         """
         with self.emulator._lock:
-            tenant, job = self._find(job_id)
+            job = self._find(job_id)
             self._advance_to(self._terminal_ns(job))
-            self.emulator.jobs.settle(tenant, job)
             return self.emulator.jobs.status(job)
 
     def complete_all(self) -> dict[str, str]:
         """Advance the clock until every job is terminal; returns each job's final status by id."""
         with self.emulator._lock:
             found = self._all()
-            targets = [self._terminal_ns(job) for _, job in found]
+            targets = [self._terminal_ns(job) for job in found]
             if targets:
                 self._advance_to(max(targets))
-            for tenant, job in found:
-                self.emulator.jobs.settle(tenant, job)
-            return {job.workflow_id: self.emulator.jobs.status(job) for _, job in found}
+            return {job.workflow_id: self.emulator.jobs.status(job) for job in found}
 
     # ------------------------------------------------------------ jobs and files
 
-    def _all(self, tenant: str | None = None) -> list[tuple[Tenant, Job]]:
-        tenants = self.emulator.state.tenants.values()
-        found = [(t, j) for t in tenants if tenant is None or t.key == tenant for j in t.jobs.values()]
-        return sorted(found, key=lambda pair: pair[1].created_ns)
+    def _all(self, tenant: str | None = None) -> list[Job]:
+        found = [job for job in self.emulator.jobs.all() if tenant is None or job.tenant == tenant]
+        return sorted(found, key=lambda job: job.created_ns)
 
-    def _find(self, job_id: str) -> tuple[Tenant, Job]:
-        for tenant in self.emulator.state.tenants.values():
-            if job_id in tenant.jobs:
-                return tenant, tenant.jobs[job_id]
-        known = [job.workflow_id for _, job in self._all()]
-        raise LookupError(f"No evaluation job {job_id!r} in the emulator. Jobs: {known or 'none'}.")
+    def _find(self, job_id: str) -> Job:
+        job = self.emulator.store.find_job(job_id)
+        if job is None:
+            known = [job.workflow_id for job in self._all()]
+            raise LookupError(f"No evaluation job {job_id!r} in the emulator. Jobs: {known or 'none'}.")
+        return job
+
+    def _view(self, job: Job) -> EvaluationJob:
+        engine = self.emulator.engine
+        return job_view(engine, engine.tenants.resolve(job.tenant), job)
 
     def job(self, job_id: str) -> EvaluationJob:
         """A job as `GET /v1/evaluation/{id}` would answer it now (reading it is not a poll)."""
         with self.emulator._lock:
-            tenant, job = self._find(job_id)
-            self.emulator.jobs.settle(tenant, job)
-            return job_view(self.emulator, tenant, job)
+            return self._view(self._find(job_id))
 
     def jobs(self, *, tenant: str | None = None) -> list[EvaluationJob]:
         """Every job (of one API key when `tenant` is given), oldest first."""
         with self.emulator._lock:
-            found = self._all(tenant)
-            for owner, job in found:
-                self.emulator.jobs.settle(owner, job)
-            return [job_view(self.emulator, owner, job) for owner, job in found]
+            return [self._view(job) for job in self._all(tenant)]
 
     def files(self, *, tenant: str | None = None) -> list[FileObject]:
         """Every uploaded file and result file, as `GET /v1/files` shows them (the built-in
         datasets every tenant also sees are left out)."""
         with self.emulator._lock:
-            result = []
-            for owner in self.emulator.state.tenants.values():
-                if tenant is None or owner.key == tenant:
-                    self.emulator.jobs.settle_all(owner)
-                    result += [file_view(self.emulator, owner, f) for f in owner.files.values() if f.ready]
-            return result
+            engine = self.emulator.engine
+            return [
+                file_view(engine, owner, file)
+                for owner in engine.store.tenants()
+                if tenant is None or owner.key == tenant
+                for file in engine.files.owned(owner.key)
+            ]
 
     def file_content(self, file_id: str) -> bytes:
         """The bytes `GET /v1/files/{id}/content` would serve for an upload or a result file."""
         with self.emulator._lock:
-            for owner in self.emulator.state.tenants.values():
-                self.emulator.jobs.settle_all(owner)
-                file = owner.files.get(file_id)
-                if file is not None and file.ready:
-                    return self.emulator.files.content(file)
+            files = self.emulator.files
+            for owner in self.emulator.store.tenants():
+                file = files.owned_file(owner.key, file_id)
+                if file is not None:
+                    return files.content(file)
             raise LookupError(f"No uploaded or result file {file_id!r} in the emulator.")
 
     # ------------------------------------------------------------ reset and seed

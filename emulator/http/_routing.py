@@ -16,17 +16,20 @@ from ._transport import ApiRequest, ApiResponse
 from ._wire import ErrorBody, ErrorDetail
 
 if TYPE_CHECKING:
+    from ..engine._engine import Engine
     from ..engine._store import Tenant
-    from ._core import Emulator
+    from ._view_cache import ViewCache
 
 M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass
 class Call:
-    """What a handler receives: the emulator, the request, path parameters and the tenant."""
+    """What a handler receives: the engine, the cache of serialized views, the request, path
+    parameters and the tenant."""
 
-    emulator: Emulator
+    engine: Engine
+    views: ViewCache
     request: ApiRequest
     params: dict[str, str]
     route: Route
@@ -122,17 +125,19 @@ def resolve(routes: list[Route], request: ApiRequest) -> tuple[Route, dict[str, 
     raise NotFound(hint or f"No route for '{request.path}': the emulator does not serve this path (not emulated).")
 
 
-def dispatch(emulator: Emulator, routes: list[Route], request: ApiRequest) -> tuple[ApiResponse, Call | None]:
+def dispatch(
+    engine: Engine, views: ViewCache, routes: list[Route], request: ApiRequest
+) -> tuple[ApiResponse, Call | None]:
     """Route, authenticate and run one request; every error becomes the real error shape."""
     call = None
     try:
         route, params = resolve(routes, request)
-        call = Call(emulator, request, params, route)
+        call = Call(engine, views, request, params, route)
         if route.auth:
             key = request.api_key
             if key is None:
                 raise Unauthorized()
-            call._tenant = emulator.state.tenant(key)
+            call._tenant = engine.tenants.resolve(key)
         return route.handler(call), call
     except ApiError as error:
         return error_response(error), call
