@@ -79,8 +79,11 @@ def initial_state(
     if scale <= 0:
         raise ValueError(f"time scale must be > 0, got {scale}")
     if start_ns is None:
-        start_ns = wall_ns() if mode == "real" else parse_time(DEFAULT_EPOCH)
+        start_ns = wall_ns() if mode == "real" else DEFAULT_EPOCH_NS
     return ClockState(mode, scale, start_ns, wall_ns())
+
+
+DEFAULT_EPOCH_NS = parse_time(DEFAULT_EPOCH)
 
 
 class Clock:

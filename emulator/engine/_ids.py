@@ -11,6 +11,7 @@ import hashlib
 import random
 import uuid
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 
@@ -26,12 +27,18 @@ def stable_hex(text: str, length: int) -> str:
 
 def generator(seed: int) -> random.Random:
     """The id generator of a fresh emulator with `seed`."""
-    return random.Random(f"together-eval-emulator:ids:{seed}")
+    return restore_state(initial_state(seed))
 
 
 def initial_state(seed: int) -> list[Any]:
     """The state of the id generator of a fresh emulator with `seed`, as JSON-ready data."""
-    return export_state(generator(seed))
+    version, internal, gauss = _initial_state(seed)
+    return [version, list(internal), gauss]
+
+
+@lru_cache(maxsize=64)
+def _initial_state(seed: int) -> tuple[Any, ...]:
+    return random.Random(f"together-eval-emulator:ids:{seed}").getstate()  # type: ignore[no-any-return]
 
 
 def export_state(rng: random.Random) -> list[Any]:

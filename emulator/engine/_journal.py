@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from ._store import RecordedRequest, Store
+from ._store import JOURNAL_SEQ, RecordedRequest, Store
 
 __all__ = ["Journal", "RecordedRequest", "RecordedRequestList", "RecordedRequestView", "RouteName"]
 
@@ -106,9 +106,11 @@ class Journal:
 
     # ------------------------------------------------------------ recording
 
-    def record(self, entry: RecordedRequest) -> RecordedRequest:
-        """Append one answered request (numbered by the store); returns it as recorded."""
-        return self._store.append_request(entry, self.limit)
+    def record(self, entry: Callable[[int], RecordedRequest]) -> RecordedRequest:
+        """Append one answered request, given as the entry to make for its number; returns it."""
+        made = entry(self._store.increment(JOURNAL_SEQ))
+        self._store.append_request(made, self.limit)
+        return made
 
     def clear(self) -> None:
         """Forget every recorded request (the journal-only reset)."""

@@ -13,17 +13,17 @@ import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import replace
 from typing import Any, TypeVar
 
 from . import _ids as ids
 from ._clock import ClockState, initial_state
 from ._faults import FaultRule
 from ._scenarios import ScenarioBook
-from ._store import Job, PendingUpload, RecordedRequest, Store, StoredFile, Tenant
+from ._store import JOURNAL_SEQ, Job, PendingUpload, RecordedRequest, Store, StoredFile, Tenant
 
 T = TypeVar("T")
 _NO_TRANSACTION = nullcontext()
+_EMPTY_BOOK = ScenarioBook()  # never changed: changes to a book are new books
 
 
 class MemoryStore(Store):
@@ -46,15 +46,14 @@ class MemoryStore(Store):
         self._contents: dict[tuple[str, str], bytes] = {}
         self._uploads: dict[str, PendingUpload] = {}
         self._parts: dict[str, dict[int, bytes]] = {}
-        self._rng = ids.generator(0)
+        self._rng: random.Random | None = None  # made on first use: seeding costs more than a lookup
         self._clock = initial_state("manual")
         self._counters: dict[str, int] = {}
         self._windows: dict[str, dict[str, list[int]]] = {}
-        self._scenarios = ScenarioBook()
+        self._scenarios = _EMPTY_BOOK
         self._faults: tuple[FaultRule, ...] = ()
         with self._journal_lock:
             self._journal: deque[RecordedRequest] = deque()
-            self._journal_seq = 0
 
     # ------------------------------------------------------------ tenants
 
@@ -143,11 +142,16 @@ class MemoryStore(Store):
 
     # ------------------------------------------------------------ ids
 
+    def _generator(self) -> random.Random:
+        if self._rng is None:
+            self._rng = ids.generator(0)
+        return self._rng
+
     def draw(self, make: Callable[[random.Random], T]) -> T:
-        return make(self._rng)
+        return make(self._generator())
 
     def id_state(self) -> list[Any]:
-        return ids.export_state(self._rng)
+        return ids.export_state(self._generator())
 
     def set_id_state(self, state: list[Any]) -> None:
         self._rng = ids.restore_state(state)
@@ -203,15 +207,12 @@ class MemoryStore(Store):
 
     # ------------------------------------------------------------ journal
 
-    def append_request(self, entry: RecordedRequest, limit: int | None) -> RecordedRequest:
+    def append_request(self, entry: RecordedRequest, limit: int | None) -> None:
         with self._journal_lock:
-            self._journal_seq += 1
-            entry = replace(entry, seq=self._journal_seq)
             self._journal.append(entry)
             if limit:
                 while len(self._journal) > limit:
                     self._journal.popleft()
-            return entry
 
     def requests(self) -> list[RecordedRequest]:
         with self._journal_lock:
@@ -220,4 +221,4 @@ class MemoryStore(Store):
     def clear_requests(self) -> None:
         with self._journal_lock:
             self._journal.clear()
-            self._journal_seq = 0
+            self._counters[JOURNAL_SEQ] = 0

@@ -54,8 +54,10 @@ def apply(
     faults: FaultRules,
 ) -> None:
     """Fill a store (just cleared) from the settings."""
-    scenarios.load(scenario_book(config))
-    faults.load(fault_book(config))
+    if config.defaults or config.types or config.scenarios:  # a cleared store's books are empty already
+        scenarios.load(scenario_book(config))
+    if config.faults:
+        faults.load(fault_book(config))
     for tenant in config.tenants:
         tenants.name(tenant.key, tenant.name)
     for seed in config.files:

@@ -115,7 +115,7 @@ class PendingUpload:
 class RecordedRequest:
     """One request as the emulator saw it, with how it was answered (a journal entry)."""
 
-    seq: int  # 1-based position in the journal (assigned by the store)
+    seq: int  # 1-based position in the journal (`JOURNAL_SEQ`)
     method: str
     path: str
     query: dict[str, str]
@@ -153,6 +153,7 @@ class RecordedRequest:
 
 # ---------------------------------------------------------------- counter names
 
+JOURNAL_SEQ = "journal-seq"  # requests recorded since the journal was last emptied (the last `seq`)
 SCENARIO_IDS = "scenario-ids"  # entries added so far (the last `scn-<n>`)
 FAULT_IDS = "fault-ids"  # rules added so far (the last `fault-<n>`)
 
@@ -354,9 +355,9 @@ class Store(ABC):
     # ------------------------------------------------------------ the request journal
 
     @abstractmethod
-    def append_request(self, entry: RecordedRequest, limit: int | None) -> RecordedRequest:
-        """Append an entry, numbered next (its `seq` is replaced), keeping only the most recent
-        `limit` entries (all when None); returns the entry as stored."""
+    def append_request(self, entry: RecordedRequest, limit: int | None) -> None:
+        """Append an entry (numbered by `increment(JOURNAL_SEQ)`), keeping only the most recent
+        `limit` entries (all when None)."""
 
     @abstractmethod
     def requests(self) -> list[RecordedRequest]:
@@ -364,4 +365,4 @@ class Store(ABC):
 
     @abstractmethod
     def clear_requests(self) -> None:
-        """Empty the journal; numbering starts again at 1."""
+        """Empty the journal and set `JOURNAL_SEQ` back to 0 (numbering starts again at 1)."""

@@ -127,5 +127,6 @@ class Emulator:
                     )
                 )
             if recorded(request):
-                engine.journal.record(journal_entry(request, call, response, engine.clock.now_ns()))
+                now = engine.clock.now_ns()
+                engine.journal.record(lambda seq: journal_entry(seq, request, call, response, now))
             return response

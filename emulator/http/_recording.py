@@ -51,11 +51,13 @@ def _ids(call: Call | None, response: ApiResponse) -> tuple[str | None, str | No
     return job_id, file_id
 
 
-def journal_entry(request: ApiRequest, call: Call | None, response: ApiResponse, now_ns: int) -> RecordedRequest:
-    """The entry of an answered request (the store numbers it when it is appended)."""
+def journal_entry(
+    seq: int, request: ApiRequest, call: Call | None, response: ApiResponse, now_ns: int
+) -> RecordedRequest:
+    """The entry of an answered request, numbered `seq`."""
     job_id, file_id = _ids(call, response)
     return RecordedRequest(
-        seq=0,
+        seq=seq,
         method=request.method,
         path=request.path,
         query=request.query,

@@ -16,6 +16,7 @@ from together_eval_emulator.engine._memory_store import MemoryStore
 from together_eval_emulator.engine._results import Judge
 from together_eval_emulator.engine._scenarios import Outcome, Scenario, ScenarioBook, ScenarioEntry
 from together_eval_emulator.engine._store import (
+    JOURNAL_SEQ,
     Job,
     PendingUpload,
     RecordedRequest,
@@ -290,16 +291,33 @@ def test_fault_rules(store: Store) -> None:
 # ---------------------------------------------------------------- journal
 
 
-def test_journal_numbers_and_bounds_entries(store: Store) -> None:
-    stored = [store.append_request(entry(seq=99, path=f"/v1/files/{n}"), 3) for n in range(5)]
-    assert [e.seq for e in stored] == [1, 2, 3, 4, 5]
-    assert [e.path for e in store.requests()] == ["/v1/files/2", "/v1/files/3", "/v1/files/4"]
-    assert store.requests()[0] == stored[2]
+def test_journal_keeps_the_most_recent_entries(store: Store) -> None:
+    def record(path: str, limit: int | None) -> RecordedRequest:
+        made = entry(seq=store.increment(JOURNAL_SEQ), path=path)
+        store.append_request(made, limit)
+        return made
+
+    recorded = [record(f"/v1/files/{n}", 3) for n in range(5)]
+    assert [e.seq for e in recorded] == [1, 2, 3, 4, 5]
+    assert store.requests() == recorded[2:]
     store.clear_requests()
-    assert store.requests() == [] and store.append_request(entry(), None).seq == 1
-    for _ in range(4):
-        store.append_request(entry(), None)
-    assert len(store.requests()) == 5  # no limit: every entry is kept
+    assert store.requests() == [] and store.counter(JOURNAL_SEQ) == 0
+    for n in range(5):
+        record(f"/v1/files/{n}", None)  # no limit: every entry is kept
+    assert [e.seq for e in store.requests()] == [1, 2, 3, 4, 5]
+
+
+def test_journal_reads_while_another_thread_appends(store: Store) -> None:
+    def append() -> None:
+        for _ in range(2000):
+            store.append_request(entry(), 100)
+
+    writer = threading.Thread(target=append)
+    writer.start()
+    while writer.is_alive():
+        assert len(store.requests()) <= 100
+    writer.join()
+    assert len(store.requests()) == 100
 
 
 def test_every_method_of_the_interface_is_tested() -> None:
