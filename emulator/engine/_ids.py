@@ -38,7 +38,7 @@ def initial_state(seed: int) -> list[Any]:
 
 @lru_cache(maxsize=64)
 def _initial_state(seed: int) -> tuple[Any, ...]:
-    return random.Random(f"together-eval-emulator:ids:{seed}").getstate()  # type: ignore[no-any-return]
+    return random.Random(f"together-eval-emulator:ids:{seed}").getstate()
 
 
 def export_state(rng: random.Random) -> list[Any]:

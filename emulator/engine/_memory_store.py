@@ -2,8 +2,9 @@
 
 It keeps the records it is given (no copies: records are immutable) in insertion-ordered dicts,
 so every read is a dictionary lookup. The emulator's lock already serialises requests, so
-`transaction()` does nothing; only the journal has its own lock, because tests read it from
-their own thread while a live server appends to it.
+`transaction()` does nothing; what the interface promises atomic (counters, quota admissions, id
+draws) and the journal (which tests read from their own thread while a live server appends to it)
+take the store's own lock.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class MemoryStore(Store):
     """A `Store` in a few dictionaries."""
 
     def __init__(self) -> None:
-        self._journal_lock = threading.Lock()
+        self._lock = threading.Lock()
         self.clear()
 
     def transaction(self) -> AbstractContextManager[object]:
@@ -52,7 +53,7 @@ class MemoryStore(Store):
         self._windows: dict[str, dict[str, list[int]]] = {}
         self._scenarios = _EMPTY_BOOK
         self._faults: tuple[FaultRule, ...] = ()
-        with self._journal_lock:
+        with self._lock:
             self._journal: deque[RecordedRequest] = deque()
 
     # ------------------------------------------------------------ tenants
@@ -148,7 +149,8 @@ class MemoryStore(Store):
         return self._rng
 
     def draw(self, make: Callable[[random.Random], T]) -> T:
-        return make(self._generator())
+        with self._lock:
+            return make(self._generator())
 
     def id_state(self) -> list[Any]:
         return ids.export_state(self._generator())
@@ -167,8 +169,9 @@ class MemoryStore(Store):
     # ------------------------------------------------------------ counters
 
     def increment(self, name: str, by: int = 1) -> int:
-        value = self._counters[name] = self._counters.get(name, 0) + by
-        return value
+        with self._lock:
+            value = self._counters[name] = self._counters.get(name, 0) + by
+            return value
 
     def counter(self, name: str) -> int:
         return self._counters.get(name, 0)
@@ -177,13 +180,14 @@ class MemoryStore(Store):
         self._counters[name] = value
 
     def admit(self, rule_id: str, tenant: str, now_ns: int, window_ns: int, limit: int) -> int | None:
-        windows = self._windows.setdefault(rule_id, {})
-        admitted = [t for t in windows.get(tenant, []) if t > now_ns - window_ns]
-        if len(admitted) < limit:
-            windows[tenant] = admitted + [now_ns]
-            return None
-        windows[tenant] = admitted
-        return admitted[-limit]
+        with self._lock:
+            windows = self._windows.setdefault(rule_id, {})
+            admitted = [t for t in windows.get(tenant, []) if t > now_ns - window_ns]
+            if len(admitted) < limit:
+                windows[tenant] = admitted + [now_ns]
+                return None
+            windows[tenant] = admitted
+            return admitted[-limit]
 
     def quota_windows(self, rule_id: str) -> dict[str, list[int]]:
         return {tenant: list(times) for tenant, times in self._windows.get(rule_id, {}).items()}
@@ -208,17 +212,17 @@ class MemoryStore(Store):
     # ------------------------------------------------------------ journal
 
     def append_request(self, entry: RecordedRequest, limit: int | None) -> None:
-        with self._journal_lock:
+        with self._lock:
             self._journal.append(entry)
             if limit:
                 while len(self._journal) > limit:
                     self._journal.popleft()
 
     def requests(self) -> list[RecordedRequest]:
-        with self._journal_lock:
+        with self._lock:
             return list(self._journal)
 
     def clear_requests(self) -> None:
-        with self._journal_lock:
+        with self._lock:
             self._journal.clear()
             self._counters[JOURNAL_SEQ] = 0

@@ -15,7 +15,7 @@ from typing import Any
 from ..engine._clock import NS
 from ..engine._journal import Journal, RecordedRequest
 from ..engine._lifecycle import TERMINAL
-from ..engine._store import Job
+from ..engine._store import Job, Tenant
 from ..http._core import Emulator
 from ..http._views import file_view, job_view
 from ..http._wire import EvaluationJob, FileObject
@@ -141,7 +141,7 @@ class EmulatorController:
 
     def _view(self, job: Job) -> EvaluationJob:
         engine = self.emulator.engine
-        return job_view(engine, engine.tenants.resolve(job.tenant), job)
+        return job_view(engine, engine.tenants.find(job.tenant) or Tenant(job.tenant), job)
 
     def job(self, job_id: str) -> EvaluationJob:
         """A job as `GET /v1/evaluation/{id}` would answer it now (reading it is not a poll)."""

@@ -55,11 +55,11 @@ def _package_of(module: str, path: Path) -> str:
 
 def imports(known: dict[str, Path]) -> list[Import]:
     """Every import statement of every module, resolved to our modules or to a library."""
-    found = []
+    found: list[Import] = []
     for module, path in known.items():
         tree = ast.parse(path.read_text(), str(path))
         for node in ast.walk(tree):
-            targets: list[str] = []
+            targets: list[str]
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom):
@@ -72,6 +72,8 @@ def imports(known: dict[str, Path]) -> list[Import]:
                     base = node.module or ""
                 # `from package import module` imports the module; `from module import name`, the module.
                 targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names]
+            else:
+                continue
             for target in targets:
                 ours = target == PACKAGE or target.startswith(PACKAGE + ".")
                 if ours:
