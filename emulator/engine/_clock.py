@@ -32,6 +32,9 @@ def parse_time(value: str | float | int) -> int:
     return int(parsed.timestamp()) * NS + parsed.microsecond * 1000
 
 
+DEFAULT_EPOCH_NS = parse_time(DEFAULT_EPOCH)
+
+
 def format_micros(ns: int) -> str:
     """`2025-06-30T12:50:40.723521Z`: the job `created_at` / `updated_at` form."""
     seconds, rest = divmod(ns, NS)
@@ -81,9 +84,6 @@ def initial_state(
     if start_ns is None:
         start_ns = wall_ns() if mode == "real" else DEFAULT_EPOCH_NS
     return ClockState(mode, scale, start_ns, wall_ns())
-
-
-DEFAULT_EPOCH_NS = parse_time(DEFAULT_EPOCH)
 
 
 class Clock:
