@@ -16,7 +16,7 @@ Code written from them finds a home here, kept apart from the real contract:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
@@ -41,8 +41,8 @@ from ..http._wire import (
 from ._metrics import BenchmarkSummary, benchmark_summary, skill_outcome
 
 if TYPE_CHECKING:
+    from ..engine._engine import Engine
     from ..engine._store import Job
-    from ..http._core import Emulator
 
 EVALUATION_TYPES = ("classify", "score", "compare")
 CUSTOM_TYPE = "custom"  # a documented type the emulator cannot judge: a 400 that says what to use instead
@@ -309,17 +309,17 @@ def real_body(request: ConvenienceRequest) -> dict[str, Any]:
     return {"type": request.evaluation_type, "parameters": parameters}
 
 
-def apply_model_skill(emu: Emulator, job: Job, request: ConvenienceRequest) -> None:
-    """Let the model's seeded skill set the verdict distribution, unless something else (a scenario)
-    already chose a non-default outcome for the job."""
+def apply_model_skill(job: Job, request: ConvenienceRequest) -> Job:
+    """The job with the model's seeded skill setting its verdict distribution, unless something
+    else (a scenario) already chose a non-default outcome for it."""
     if job.results is None or job.dataset is None or job.judge.outcome != DEFAULT_OUTCOME:
-        return
+        return job
     outcome = skill_outcome(
         request.evaluation_type, job.judge.seed, request.model, request.dataset, request.baseline_model
     )
-    job.judge = Judge(job.type, job.judge.params, job.judge.seed, outcome)
-    results, _ = summarize(job.judge, job.dataset)
-    job.results = sorted_results({**results, "result_file_id": job.result_file_id})
+    judge = Judge(job.type, job.judge.params, job.judge.seed, outcome)
+    results, _ = summarize(judge, job.dataset)
+    return replace(job, judge=judge, results=sorted_results({**results, "result_file_id": job.result_file_id}))
 
 
 # ---------------------------------------------------------------- wire shapes
@@ -376,10 +376,9 @@ class DocumentedStatusResponse(_DocumentedFields, EvaluationStatusResponse):
 def create(call: Call, body: dict[str, Any]) -> ApiResponse:
     """`POST /v1/evaluation` with a documented body: a real job plus the documented answer."""
     request = parse_request(body)
-    emu = call.emulator
-    job = emu.jobs.create(call.tenant, real_body(request))
-    apply_model_skill(emu, job, request)
-    job.convenience = request
+    engine = call.engine
+    job = replace(apply_model_skill(engine.jobs.create(call.tenant, real_body(request)), request), convenience=request)
+    engine.store.put_job(job)
     return json_response(
         DocumentedCreateResponse(
             workflow_id=job.workflow_id,
@@ -392,10 +391,10 @@ def create(call: Call, body: dict[str, Any]) -> ApiResponse:
     )
 
 
-def _documented_fields(emu: Emulator, job: Job) -> dict[str, Any]:
+def _documented_fields(engine: Engine, job: Job) -> dict[str, Any]:
     request = job.convenience
     assert request is not None
-    reached = emu.jobs.phases_reached(job)
+    reached = engine.jobs.phases_reached(job)
     status = reached[-1].status
     summary = benchmark_summary(job) if status == "completed" else None
     metrics = None
@@ -409,7 +408,7 @@ def _documented_fields(emu: Emulator, job: Job) -> dict[str, Any]:
                 name: CategoryMetrics(accuracy=c.accuracy, count=c.count) for name, c in summary.categories.items()
             },
         )
-    results = emu.jobs.results(job) or {}
+    results = engine.jobs.results(job) or {}
     return {
         "id": job.workflow_id,
         "model": request.model,
@@ -417,32 +416,32 @@ def _documented_fields(emu: Emulator, job: Job) -> dict[str, Any]:
         "dataset": request.dataset,
         "score": summary.score if summary else None,
         "metrics": metrics,
-        "completed_at": format_micros(job.created_ns + reached[-1].offset_ns) if status in TERMINAL else None,
+        "completed_at": format_micros(job.created_ns + (reached[-1].offset_ns or 0)) if status in TERMINAL else None,
         "error": results.get("error") if status in ("error", "user_error") else None,
     }
 
 
-def documented_job_view(emu: Emulator, job: Job, view: EvaluationJob) -> DocumentedEvaluationJob:
-    return DocumentedEvaluationJob(**dict(view), **_documented_fields(emu, job))
+def documented_job_view(engine: Engine, job: Job, view: EvaluationJob) -> DocumentedEvaluationJob:
+    return DocumentedEvaluationJob(**dict(view), **_documented_fields(engine, job))
 
 
-def documented_status_view(emu: Emulator, job: Job, view: EvaluationStatusResponse) -> DocumentedStatusResponse:
+def documented_status_view(engine: Engine, job: Job, view: EvaluationStatusResponse) -> DocumentedStatusResponse:
     """Adds `progress` (0..100, linear in time from creation to the planned end) and
     `estimated_completion` (the planned end; null when no clock time ends the job: a scenario
     that stalls, or moves on reads or control calls)."""
     status = view.status
-    end_ns = emu.jobs.terminal_ns(job)
+    end_ns = engine.jobs.terminal_ns(job)
     if status in TERMINAL:
         progress = 100
     elif end_ns is None:
         progress = 0
     else:
         total = end_ns - job.created_ns
-        elapsed = emu.clock.now_ns() - job.created_ns
+        elapsed = engine.clock.now_ns() - job.created_ns
         progress = min(99, max(0, 100 * elapsed // total)) if total > 0 else 0
     return DocumentedStatusResponse(
         **dict(view),
-        **_documented_fields(emu, job),
+        **_documented_fields(engine, job),
         progress=progress,
         estimated_completion=format_micros(end_ns) if end_ns is not None else None,
     )

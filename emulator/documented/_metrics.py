@@ -24,8 +24,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from ..engine._datasets import Dataset
-from ..engine._results import DEFAULT_OUTCOME, Judge, Outcome, RowVerdict, canonical, result_row
+from ..engine._datasets import Dataset, canonical
+from ..engine._results import DEFAULT_OUTCOME, Judge, Outcome, RowVerdict, result_row
 from ..http._wire import ClassifyParameters, ScoreParameters
 
 if TYPE_CHECKING:

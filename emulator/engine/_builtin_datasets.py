@@ -131,11 +131,8 @@ def _parsed(name: str) -> Dataset:
     return parse_dataset(_content(name), "jsonl", f"{name}.jsonl")
 
 
-def stored_file(name: str, tenant_key: str, *, parsed: bool = False) -> StoredFile | None:
-    """A built-in dataset as one tenant's file (a fresh object over the shared cached data), or None.
-
-    `parsed=True` attaches the parsed rows too, for a job that reads the file.
-    """
+def stored_file(name: str, tenant_key: str) -> StoredFile | None:
+    """A built-in dataset as one tenant's file (a fresh record; the bytes and rows are shared), or None."""
     builtin = get(name)
     if builtin is None:
         return None
@@ -146,8 +143,7 @@ def stored_file(name: str, tenant_key: str, *, parsed: bool = False) -> StoredFi
         purpose="eval",
         file_type="jsonl",
         created_ns=BUILTIN_CREATED_AT * NS,
-        content=builtin.content(),
-        dataset=builtin.dataset() if parsed else None,
+        size=len(builtin.content()),
     )
 
 

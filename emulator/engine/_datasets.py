@@ -32,6 +32,14 @@ class DatasetError(Exception):
     """The file cannot serve as an evaluation dataset; the message says why and how to fix it."""
 
 
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode
+
+
+def canonical(value: Any) -> str:
+    """Key-order independent JSON: the form a row or a configuration is hashed in."""
+    return _canonical(value)
+
+
 @dataclass(frozen=True)
 class Dataset:
     columns: tuple[str, ...]
@@ -48,8 +56,6 @@ class Dataset:
         """The bytes each row's verdict is hashed from: its JSONL line as uploaded, or canonical JSON."""
         if self.lines is not None:
             return tuple(line.encode() for line in self.lines)
-        from ._results import canonical
-
         return tuple(canonical(row).encode() for row in self.rows)
 
 

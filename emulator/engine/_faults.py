@@ -1,50 +1,24 @@
-"""Faults on the API itself: rules matched on the request, triggered by count, seeded probability
-or quota, answered with an error, added latency, a hang, a dropped connection or a broken body.
+"""Fault rules on the API itself, as data: which requests a rule matches, what triggers it (count,
+seeded probability, quota) and what it does (an error, added latency, a hang, a dropped connection
+or a broken body).
 
-The core decides (`intercept`, called from `Emulator.handle`); what needs a socket travels on
-`ApiResponse.fault` as an `AppliedFault`, which each face plays: the Starlette face on the real
-connection (`fault_responses.py`), the in-process faces by raising the httpx exception a real
-network would have produced (`httpx_effect`, `raise_for_fault`, `araise_for_fault`).
+The rules and their counters live in the store (`_rulebooks.FaultRules` adds, removes and triggers
+them). Turning a request into `RequestFacts` and a fired rule into a response is the HTTP layer's
+job (`http/_fault_intercept.py`); what needs a socket is played by each face.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import hashlib
-import json
-import math
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from ..http._routing import Call, Route, error_response, resolve
-from ..http._transport import ApiRequest, ApiResponse
-from ._errors import ApiError
 from ._scenarios import lookup
 
-if TYPE_CHECKING:
-    from ..http._core import Emulator
-
 FaultKind = Literal["error", "latency", "hang", "drop", "truncate", "malformed"]
-DEFAULT_HANG_SECONDS = 300.0
-
-# Emulator defaults per status; the real service's wording for these is not public.
-ERROR_DEFAULTS: dict[int, tuple[str, str]] = {
-    400: ("invalid_request_error", "The request was rejected."),
-    401: ("invalid_request_error", "Invalid API key provided."),
-    403: ("invalid_request_error", "You do not have access to this resource."),
-    404: ("invalid_request_error", "The requested resource was not found."),
-    408: ("invalid_request_error", "The request timed out."),
-    409: ("invalid_request_error", "The request conflicts with the current state of the resource."),
-    422: ("invalid_request_error", "The request could not be processed."),
-    429: ("rate_limit_exceeded", "Rate limit exceeded. Please slow down and retry later."),
-    500: ("server_error", "The server had an error while processing your request."),
-    502: ("server_error", "Bad gateway."),
-    503: ("server_error", "The server is overloaded or not ready yet."),
-    504: ("server_error", "The server timed out while processing your request."),
-}
 
 
 class _Data(BaseModel):
@@ -164,60 +138,16 @@ class FaultRule(_Data):
 
 
 @dataclass(frozen=True)
-class AppliedFault:
-    """The transport-neutral part of a fault, carried on `ApiResponse.fault`."""
-
-    rule_id: str
-    kind: str
-    latency: float = 0.0  # wait this long before answering
-    hang_seconds: float | None = None  # never answer (close after this long)
-    drop: str | None = None  # "response" or "connect": close without answering
-    truncate: bool = False  # send headers and part of the body, then close
-
-    @property
-    def transport(self) -> bool:
-        """True when the face must do something beyond sending the response as is."""
-        return bool(self.latency or self.hang_seconds is not None or self.drop or self.truncate)
-
-
-@dataclass(frozen=True)
 class RequestFacts:
+    """What a fault rule can look at in a request (the HTTP layer reads them off the request)."""
+
     method: str
     path: str
-    route: str | None
-    params: dict[str, str]
+    route: str | None  # the matched route's name, None when no route matches
+    params: dict[str, str]  # path parameters of the matched route
     tenant_key: str | None
     tenant_name: str | None
-    body: Any
-    resolved: Route | None = None
-
-    @classmethod
-    def of(cls, emulator: Emulator, request: ApiRequest) -> RequestFacts:
-        route: Route | None
-        try:
-            route, params = resolve(emulator.routes, request)
-        except ApiError:
-            route, params = None, {}
-        key = request.api_key
-        tenant = emulator.state.tenants.get(key) if key else None
-        try:
-            body: Any = json.loads(request.body) if request.body.strip() else dict(request.query)
-        except (ValueError, UnicodeDecodeError):
-            body = None
-        return cls(
-            request.method.upper(),
-            request.path,
-            route.name if route else None,
-            params,
-            key,
-            tenant.name if tenant else None,
-            body,
-            route,
-        )
-
-    def call(self, emulator: Emulator, request: ApiRequest) -> Call | None:
-        """What the journal sees of a request a fault answered without running it."""
-        return Call(emulator, request, self.params, self.resolved) if self.resolved else None
+    body: Any  # the JSON body, else the query as a dict, else None
 
     @property
     def control(self) -> bool:
@@ -225,7 +155,8 @@ class RequestFacts:
         return self.path.startswith("/_emulator/") and not (self.route or "").startswith("upload.")
 
 
-def _matches(match: FaultMatch, facts: RequestFacts) -> bool:
+def matches(match: FaultMatch, facts: RequestFacts) -> bool:
+    """Whether every field the rule gives matches the request."""
     return all(
         [
             match.route is None or (facts.route is not None and fnmatch.fnmatchcase(facts.route, match.route)),
@@ -240,125 +171,15 @@ def _matches(match: FaultMatch, facts: RequestFacts) -> bool:
     )
 
 
-def _uniform(seed: int, rule_id: str, draw: int) -> float:
+def uniform(seed: int, rule_id: str, draw: int) -> float:
+    """The seeded draw in [0, 1) that decides whether a rule with a probability fires on its `draw`-th match."""
     digest = hashlib.blake2b(f"{seed}\x1f{rule_id}\x1f{draw}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64
 
 
 class FaultBook(_Data):
-    """The fault rules in force, in order; the first rule that fires wins."""
+    """The fault rules in force, in order (the first rule that fires wins), as listed and exported:
+    each rule with its counters, and the number the next added rule gets."""
 
     rules: list[FaultRule] = Field(default_factory=list)
     next_id: int = 1
-
-    def add(self, rule: FaultRule) -> FaultRule:
-        rule = rule.model_copy(update={"id": f"fault-{self.next_id}", "seen": 0, "fired": 0, "window": {}})
-        self.next_id += 1
-        self.rules.append(rule)
-        return rule
-
-    def remove(self, rule_id: str) -> FaultRule | None:
-        for index, rule in enumerate(self.rules):
-            if rule.id == rule_id:
-                return self.rules.pop(index)
-        return None
-
-    def trigger(self, facts: RequestFacts, now_ns: int, seed: int) -> tuple[FaultRule, float | None] | None:
-        """The rule that fires for this request and, for a quota, the honest wait in seconds."""
-        for rule in self.rules:
-            if not _matches(rule.match, facts):
-                continue
-            rule.seen += 1
-            if rule.seen <= rule.after or (rule.times is not None and rule.fired >= rule.times):
-                continue
-            if rule.probability < 1 and _uniform(seed, rule.id or "", rule.seen) >= rule.probability:
-                continue
-            wait = None
-            if rule.quota is not None:
-                wait = self._over_quota(rule, rule.quota, facts.tenant_key or "", now_ns)
-                if wait is None:
-                    continue
-            rule.fired += 1
-            return rule, wait
-        return None
-
-    @staticmethod
-    def _over_quota(rule: FaultRule, quota: Quota, tenant: str, now_ns: int) -> float | None:
-        """Seconds until the tenant may send again, or None (the request is admitted and counted)."""
-        window_ns = int(quota.window_seconds * 1e9)
-        admitted = [t for t in rule.window.get(tenant, []) if t > now_ns - window_ns]
-        if len(admitted) < quota.limit:
-            rule.window[tenant] = admitted + [now_ns]
-            return None
-        rule.window[tenant] = admitted
-        return (admitted[-quota.limit] + window_ns - now_ns) / 1e9
-
-
-# ---------------------------------------------------------------- the core's side
-
-
-def intercept(
-    emulator: Emulator, request: ApiRequest, run: Callable[[], tuple[ApiResponse, Call | None]]
-) -> tuple[ApiResponse, Call | None]:
-    """Run `request` through the fault rules: `run()` dispatches it for real."""
-    book = emulator.state.faults
-    if not book.rules:
-        return run()
-    facts = RequestFacts.of(emulator, request)
-    if facts.control:
-        return run()
-    fired = book.trigger(facts, emulator.clock.now_ns(), emulator.config.seed)
-    if fired is None:
-        return run()
-    rule, wait = fired
-    action = rule.action
-    rule_id = rule.id or "fault"
-    if action.kind == "error":
-        call = run()[1] if rule.process else facts.call(emulator, request)
-        response = error_response(_error(rule_id, action, rule.quota, wait))
-        response.fault = AppliedFault(rule_id, "error")
-        return response, call
-    if action.kind in ("hang", "drop"):
-        response, call = run() if rule.process else (ApiResponse(body=b""), facts.call(emulator, request))
-        response.fault = AppliedFault(
-            rule_id,
-            action.kind,
-            hang_seconds=(action.seconds or DEFAULT_HANG_SECONDS) if action.kind == "hang" else None,
-            drop=(action.stage or "response") if action.kind == "drop" else None,
-        )
-        return response, call
-    response, call = run()
-    if action.kind == "malformed":
-        response.body = response.body[: len(response.body) // 2] or b"{"
-    latency = action.seconds if action.kind == "latency" and action.seconds else 0.0
-    response.fault = AppliedFault(rule_id, action.kind, latency=latency, truncate=action.kind == "truncate")
-    return response, call
-
-
-def _error(rule_id: str, action: FaultAction, quota: Quota | None, wait: float | None) -> ApiError:
-    status = action.status or 500
-    error_type, message = ERROR_DEFAULTS.get(
-        status, ("server_error" if status >= 500 else "invalid_request_error", f"Emulated HTTP {status}.")
-    )
-    if quota is not None and wait is not None and action.message is None:
-        message = (
-            f"Rate limit exceeded: at most {quota.limit} requests per {quota.window_seconds:g} s for this "
-            f"API key. Retry after {wait:.3f} s."
-        )
-    headers: dict[str, str] = {}
-    retry_after = wait if wait is not None else action.retry_after
-    if retry_after is not None:
-        headers["retry-after"] = str(max(1, math.ceil(retry_after)))
-        headers["retry-after-ms"] = str(max(1, math.ceil(retry_after * 1000)))
-    if action.should_retry is not None:
-        headers["x-should-retry"] = "true" if action.should_retry else "false"
-    headers.update({name.lower(): value for name, value in action.headers.items()})
-    error = ApiError(
-        f"{action.message or message} (emulated fault '{rule_id}')",
-        param=action.param,
-        code=action.code,
-        headers=headers,
-    )
-    error.status_code = status
-    error.error_type = action.type or error_type
-    return error

@@ -1,19 +1,28 @@
-"""Files: the three-step upload, direct and multipart uploads, list, retrieve, download, delete (§8)."""
+"""Files: the three-step upload, direct and multipart uploads, list, retrieve, download, delete (§8).
+
+A tenant sees three kinds of file: the built-in datasets (shared, read-only), the files it
+uploaded (metadata and bytes in the store), and the result file of each of its jobs that has
+completed. Result files are never stored: each is derived from its job and the clock when read,
+so it exists from the instant the job completes, whoever looked or not.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import heapq
+from collections.abc import Iterable
+from dataclasses import replace
 
 from ..documented._metrics import benchmark_result_file
 from . import _builtin_datasets as builtin_datasets
+from . import _ids as ids
+from . import _lifecycle as lifecycle
+from ._clock import Clock
+from ._datasets import Dataset, parse_dataset
 from ._errors import InvalidRequest, NotFound
 from ._results import result_file
-from ._store import PendingUpload, StoredFile, Tenant
+from ._store import Job, PendingUpload, Store, StoredFile
 
-if TYPE_CHECKING:
-    from ..http._core import Emulator
-
-UPLOAD_PREFIX = "/_emulator/uploads/"
+CACHE_LIMIT = 4096  # entries of each derived-value cache below; cleared when full
 
 
 def file_type_of(filename: str, given: str | None) -> str:
@@ -23,121 +32,240 @@ def file_type_of(filename: str, given: str | None) -> str:
     return suffix if suffix in ("jsonl", "csv", "parquet") else "jsonl"
 
 
+def completed_ns(job: Job, now_ns: int) -> int | None:
+    """The instant a job completed, when it has by `now_ns` (a job forced on after completing
+    keeps the instant it first completed), else None."""
+    for phase in lifecycle.reached(job.phases, now_ns - job.created_ns):
+        if phase.status == "completed":
+            return job.created_ns + (phase.offset_ns or 0)
+    return None
+
+
+def _not_found(file_id: str) -> NotFound:
+    return NotFound(f"File '{file_id}' not found.")
+
+
+def _upload_not_found() -> NotFound:
+    return NotFound("Unknown or expired upload URL. Ask POST /v1/files for a new one.")
+
+
 class Files:
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+        # Derived values, each kept with what it was derived from (compared by identity, so a
+        # change to the bytes or the job gives a miss, never a stale value).
+        self._parsed: dict[tuple[str, str], tuple[bytes, Dataset]] = {}
+        self._sizes: dict[tuple[str, str], tuple[object, object, object, int]] = {}
 
     # ------------------------------------------------------------ creation
 
     def new(
-        self, tenant: Tenant, *, filename: str, purpose: str, file_type: str, content: bytes | None = None
+        self, tenant: str, *, filename: str, purpose: str, file_type: str, content: bytes | None = None
     ) -> StoredFile:
-        emu = self.emulator
+        """A new file of `tenant` with a fresh id, with its bytes or awaiting them."""
         file = StoredFile(
-            id=emu.ids.file_id(),
-            tenant=tenant.key,
+            id=self.store.draw(ids.file_id),
+            tenant=tenant,
             filename=filename,
             purpose=purpose,
             file_type=file_type,
-            created_ns=emu.clock.now_ns(),
-            content=content,
+            created_ns=self.clock.now_ns(),
+            size=len(content) if content is not None else None,
         )
-        tenant.files[file.id] = file
+        self.store.put_file(file)
+        if content is not None:
+            self.store.put_content(tenant, file.id, content)
         return file
 
-    def request_upload(self, tenant: Tenant, *, filename: str, purpose: str, file_type: str) -> tuple[StoredFile, str]:
-        """Step 1: a file awaiting its bytes, and the token of its upload URL."""
+    def put(self, file: StoredFile, content: bytes) -> StoredFile:
+        """Store a file with a given id and its bytes (the files of the settings)."""
+        file = replace(file, size=len(content))
+        self.store.put_file(file)
+        self.store.put_content(file.tenant, file.id, content)
+        return file
+
+    def request_upload(
+        self, tenant: str, *, filename: str, purpose: str, file_type: str, multipart: bool = False
+    ) -> tuple[StoredFile, str]:
+        """Step 1: a file awaiting its bytes, and the token of its upload URL (or multipart upload)."""
         file = self.new(tenant, filename=filename, purpose=purpose, file_type=file_type)
-        token = self.emulator.ids.token()
-        self.emulator.state.uploads[token] = PendingUpload(tenant=tenant.key, file_id=file.id)
+        token = self.store.draw(ids.token)
+        self.store.put_upload(token, PendingUpload(tenant=tenant, file_id=file.id, multipart=multipart))
         return file, token
 
     def receive(self, token: str, content: bytes, part: int | None = None) -> None:
         """Step 2: the PUT of the bytes (or of one part) to the upload URL."""
-        upload = self.emulator.state.uploads.get(token)
+        upload = self.store.get_upload(token)
         if upload is None or (part is not None) != upload.multipart:
-            raise NotFound("Unknown or expired upload URL. Ask POST /v1/files for a new one.")
+            raise _upload_not_found()
         if part is not None:
-            upload.parts[part] = content
+            self.store.put_upload_part(token, part, content)
             return
-        file = self.emulator.state.tenant(upload.tenant).files.get(upload.file_id)
+        file = self.store.get_file(upload.tenant, upload.file_id)
         if file is None:
-            raise NotFound("Unknown or expired upload URL. Ask POST /v1/files for a new one.")
-        file.content = content
-        file.dataset = None
+            raise _upload_not_found()
+        self.put(file, content)
 
-    def complete_multipart(self, tenant: Tenant, token: str, file_id: str, part_numbers: list[int]) -> StoredFile:
-        upload = self.emulator.state.uploads.get(token)
-        if upload is None or not upload.multipart or upload.tenant != tenant.key or upload.file_id != file_id:
+    def complete_multipart(self, tenant: str, token: str, file_id: str, part_numbers: list[int]) -> StoredFile:
+        upload = self.store.get_upload(token)
+        if upload is None or not upload.multipart or upload.tenant != tenant or upload.file_id != file_id:
             raise NotFound(f"Multipart upload '{token}' for file '{file_id}' not found.", param="upload_id")
-        missing = [n for n in part_numbers if n not in upload.parts]
+        parts = self.store.upload_parts(token)
+        missing = [n for n in part_numbers if n not in parts]
         if missing:
             raise InvalidRequest(
                 f"Parts {missing} were never uploaded; PUT each part before completing.", param="parts"
             )
-        file = self._get(tenant, file_id, ready=False)
-        file.content = b"".join(upload.parts[n] for n in sorted(part_numbers))
-        del self.emulator.state.uploads[token]
+        file = self._stored(tenant, file_id, ready=False)
+        file = self.put(file, b"".join(parts[n] for n in sorted(part_numbers)))
+        self.store.delete_upload(token)
         return file
 
-    def abort_multipart(self, tenant: Tenant, token: str, file_id: str) -> None:
-        upload = self.emulator.state.uploads.get(token)
-        if upload is None or upload.tenant != tenant.key or upload.file_id != file_id:
+    def abort_multipart(self, tenant: str, token: str, file_id: str) -> None:
+        upload = self.store.get_upload(token)
+        if upload is None or upload.tenant != tenant or upload.file_id != file_id:
             raise NotFound(f"Multipart upload '{token}' for file '{file_id}' not found.", param="upload_id")
-        del self.emulator.state.uploads[token]
-        tenant.files.pop(file_id, None)
+        self.store.delete_upload(token)
+        self.store.delete_file(tenant, file_id)
+
+    # ------------------------------------------------------------ result files (derived)
+
+    def result_file(self, job: Job, now_ns: int | None = None) -> StoredFile | None:
+        """The result file of a job that has completed by now (and was not deleted), else None."""
+        if job.result_file_id is None or job.result_file_deleted or job.dataset is None:
+            return None
+        done_ns = completed_ns(job, self.clock.now_ns() if now_ns is None else now_ns)
+        if done_ns is None:
+            return None
+        return StoredFile(
+            id=job.result_file_id,
+            tenant=job.tenant,
+            filename=f"{job.workflow_id}-results.jsonl",
+            purpose="eval-output",
+            file_type="jsonl",
+            created_ns=done_ns,
+            source_job=job.workflow_id,
+        )
+
+    def _result_files(self, tenant: str) -> list[StoredFile]:
+        now = self.clock.now_ns()
+        found = [file for job in self.store.jobs(tenant) if (file := self.result_file(job, now)) is not None]
+        return sorted(found, key=lambda file: (file.created_ns, file.id))
 
     # ------------------------------------------------------------ reading
 
-    def find(self, tenant: Tenant, file_id: str) -> StoredFile | None:
-        file = tenant.files.get(file_id)
-        if file is None:  # a built-in dataset, with its rows parsed (once per process)
-            return builtin_datasets.stored_file(file_id, tenant.key, parsed=True)
-        return file if file.ready else None
-
-    def _get(self, tenant: Tenant, file_id: str, *, ready: bool = True) -> StoredFile:
-        file = tenant.files.get(file_id)
+    def _stored(self, tenant: str, file_id: str, *, ready: bool = True) -> StoredFile:
+        file = self.store.get_file(tenant, file_id)
         if file is None or (ready and not file.ready):
-            raise NotFound(f"File '{file_id}' not found.")
+            raise _not_found(file_id)
         return file
 
-    def get(self, tenant: Tenant, file_id: str) -> StoredFile:
-        self.emulator.jobs.settle_all(tenant)
-        if file_id not in tenant.files and (builtin := builtin_datasets.stored_file(file_id, tenant.key)):
-            return builtin
-        return self._get(tenant, file_id)
+    def owned_file(self, tenant: str, file_id: str) -> StoredFile | None:
+        """One of the tenant's own files: an upload with its bytes, or a result file (by now)."""
+        file = self.store.get_file(tenant, file_id)
+        if file is not None:
+            return file if file.ready else None
+        job = self.store.job_for_result_file(tenant, file_id)
+        return self.result_file(job) if job is not None else None
 
-    def get_pending(self, tenant: Tenant, file_id: str) -> StoredFile:
-        return self._get(tenant, file_id, ready=False)
+    def find(self, tenant: str, file_id: str) -> StoredFile | None:
+        """A file the tenant can read (its own, or a built-in dataset); None when there is no such
+        file (yet). Built-in names never collide with `file-...` ids."""
+        return self.owned_file(tenant, file_id) or builtin_datasets.stored_file(file_id, tenant)
 
-    def list(self, tenant: Tenant) -> list[StoredFile]:
-        self.emulator.jobs.settle_all(tenant)
-        # Built-in datasets first (their created_at predates every upload), then the tenant's own, oldest first.
-        return builtin_datasets.stored_files(tenant.key) + [file for file in tenant.files.values() if file.ready]
+    def get(self, tenant: str, file_id: str) -> StoredFile:
+        """A file as `GET /v1/files/{id}` finds it, or a 404."""
+        file = self.find(tenant, file_id)
+        if file is None:
+            raise _not_found(file_id)
+        return file
+
+    def get_pending(self, tenant: str, file_id: str) -> StoredFile:
+        """An uploaded file, with its bytes or still awaiting them."""
+        return self._stored(tenant, file_id, ready=False)
+
+    def owned(self, tenant: str, *, pending: bool = False) -> list[StoredFile]:
+        """The tenant's own files (no built-ins): uploads in the order they were made, and result
+        files merged in by `created_at` (the instant the job completed).
+
+        The order is a function of the state and the clock alone: at equal `created_at`, uploads
+        come before result files, and result files are ordered by id. `pending=True` keeps the
+        uploads still awaiting their bytes (state export)."""
+        uploads: Iterable[StoredFile] = self.store.files(tenant)
+        if not pending:
+            uploads = [file for file in uploads if file.ready]
+        return list(heapq.merge(uploads, self._result_files(tenant), key=lambda file: file.created_ns))
+
+    def list(self, tenant: str) -> list[StoredFile]:
+        """`GET /v1/files`: the built-in datasets first (their created_at predates every upload),
+        then the tenant's own files (`owned`)."""
+        return builtin_datasets.stored_files(tenant) + self.owned(tenant)
 
     def content(self, file: StoredFile) -> bytes:
         """The file's bytes; a result file is generated from its job (a pure function of it)."""
-        if file.content is not None:
-            return file.content
-        job = self.emulator.state.tenant(file.tenant).jobs[file.source_job or ""]
-        assert job.dataset is not None
-        if job.convenience is not None:  # documented-API jobs add their benchmark columns
-            data = benchmark_result_file(job)
-        else:
-            data = result_file(job.judge, job.dataset)
-        file.size = len(data)
+        if file.source_job is not None:
+            return self._generate(self._job_of(file))
+        builtin = builtin_datasets.get(file.id)  # built-in names never collide with `file-...` ids
+        if builtin is not None:
+            return builtin.content()
+        data = self.store.get_content(file.tenant, file.id)
+        if data is None:
+            raise _not_found(file.id)
         return data
 
-    def size(self, file: StoredFile) -> int:
-        if file.content is not None:
-            return len(file.content)
-        if file.size is None:
-            self.content(file)
-        return file.size or 0
+    def _job_of(self, file: StoredFile) -> Job:
+        job = self.store.get_job(file.tenant, file.source_job or "")
+        if job is None:
+            raise _not_found(file.id)
+        return job
 
-    def delete(self, tenant: Tenant, file_id: str) -> StoredFile:
-        if file_id not in tenant.files and builtin_datasets.get(file_id) is not None:
+    @staticmethod
+    def _generate(job: Job) -> bytes:
+        assert job.dataset is not None  # result files exist only for jobs with a dataset
+        if job.convenience is not None:  # documented-API jobs add their benchmark columns
+            return benchmark_result_file(job)
+        return result_file(job.judge, job.dataset)
+
+    def dataset(self, file: StoredFile) -> Dataset:
+        """The parsed rows of a file, parsed once per content; raises DatasetError."""
+        builtin = builtin_datasets.get(file.id)
+        if builtin is not None:
+            return builtin.dataset()
+        content = self.content(file)
+        key = (file.tenant, file.id)
+        cached = self._parsed.get(key)
+        if cached is not None and cached[0] is content:
+            return cached[1]
+        dataset = parse_dataset(content, file.file_type, file.filename)
+        if len(self._parsed) >= CACHE_LIMIT:
+            self._parsed.clear()
+        self._parsed[key] = (content, dataset)
+        return dataset
+
+    def size(self, file: StoredFile) -> int:
+        """The file's `bytes`. A result file's is measured on its generated content, once for each
+        (judge, dataset, documented request) its job has had: what the content derives from."""
+        if file.size is not None:
+            return file.size
+        job = self._job_of(file)
+        key = (file.tenant, file.id)
+        cached = self._sizes.get(key)
+        if cached is not None and cached[0] is job.judge and cached[1] is job.dataset and cached[2] is job.convenience:
+            return cached[3]
+        size = len(self._generate(job))
+        if len(self._sizes) >= CACHE_LIMIT:
+            self._sizes.clear()
+        self._sizes[key] = (job.judge, job.dataset, job.convenience, size)
+        return size
+
+    def delete(self, tenant: str, file_id: str) -> StoredFile:
+        """Delete an upload or a result file (a result file stays deleted: its job remembers it)."""
+        if self.store.get_file(tenant, file_id) is None and builtin_datasets.get(file_id) is not None:
             raise builtin_datasets.read_only_error(file_id)
         file = self.get(tenant, file_id)
-        del tenant.files[file_id]
+        if file.source_job is not None:
+            self.store.put_job(replace(self._job_of(file), result_file_deleted=True))
+        else:
+            self.store.delete_file(tenant, file_id)
         return file

@@ -1,10 +1,18 @@
-"""Seeded identifiers (spec D9): same seed and same requests give the same ids."""
+"""Seeded identifiers (spec D9): same seed and same requests give the same ids.
+
+Ids are drawn, in request order, from one random generator seeded from the emulator seed. The
+generator's state lives in the store (`Store.draw`), so draws stay in sequence across processes
+sharing a store; the functions here say how a seed starts it and what one draw makes of it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import random
 import uuid
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
 
 
 def derived_uuid4(*parts: object) -> str:
@@ -17,30 +25,47 @@ def stable_hex(text: str, length: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
-class IdGenerator:
-    """Draws ids from a generator derived from the seed, in request order."""
+def generator(seed: int) -> random.Random:
+    """The id generator of a fresh emulator with `seed`."""
+    return restore_state(initial_state(seed))
 
-    def __init__(self, seed: int) -> None:
-        self._rng = random.Random(f"together-eval-emulator:ids:{seed}")
 
-    def workflow_id(self, created_s: int, taken: set[str]) -> str:
-        while True:
-            candidate = f"eval-{self._rng.getrandbits(16):04x}-{created_s}"
-            if candidate not in taken:
-                return candidate
+def initial_state(seed: int) -> list[Any]:
+    """The state of the id generator of a fresh emulator with `seed`, as JSON-ready data."""
+    version, internal, gauss = _initial_state(seed)
+    return [version, list(internal), gauss]
 
-    def file_id(self) -> str:
-        return f"file-{uuid.UUID(int=self._rng.getrandbits(128), version=4)}"
 
-    def token(self) -> str:
-        return f"{self._rng.getrandbits(128):032x}"
+@lru_cache(maxsize=64)
+def _initial_state(seed: int) -> tuple[Any, ...]:
+    return random.Random(f"together-eval-emulator:ids:{seed}").getstate()
 
-    def export(self) -> list[object]:
-        """The generator's state as JSON-ready data (state export)."""
-        version, internal, gauss = self._rng.getstate()
-        return [version, list(internal), gauss]
 
-    def restore(self, data: list[object]) -> None:
-        """Undo `export`; raises ValueError or TypeError on data that is not a generator state."""
-        version, internal, gauss = data
-        self._rng.setstate((version, tuple(internal), gauss))  # type: ignore[arg-type]
+def export_state(rng: random.Random) -> list[Any]:
+    """A generator's state as JSON-ready data (state export)."""
+    version, internal, gauss = rng.getstate()
+    return [version, list(internal), gauss]
+
+
+def restore_state(data: list[Any]) -> random.Random:
+    """A generator in the state `export_state` gave; raises ValueError or TypeError on anything else."""
+    version, internal, gauss = data
+    rng = random.Random()
+    rng.setstate((version, tuple(internal), gauss))
+    return rng
+
+
+# What one draw makes: pure functions of the generator, handed to `Store.draw`.
+
+
+def workflow_id(created_s: int) -> Callable[[random.Random], str]:
+    """The draw of a job id, `eval-xxxx-<created seconds>` (callers draw again while it is taken)."""
+    return lambda rng: f"eval-{rng.getrandbits(16):04x}-{created_s}"
+
+
+def file_id(rng: random.Random) -> str:
+    return f"file-{uuid.UUID(int=rng.getrandbits(128), version=4)}"
+
+
+def token(rng: random.Random) -> str:
+    return f"{rng.getrandbits(128):032x}"

@@ -1,26 +1,37 @@
 """Evaluation jobs: create, read on the clock, list, the update hook (spec §3, §4, D2–D5), and the
-control plane's moves (advance one job, force a status, attach a scenario to one job)."""
+control plane's moves (advance one job, force a status, attach a scenario to one job).
+
+A job's status is derived when it is read, from its phases and the clock (and, under
+`after_polls`, its read counter): nothing moves a job in the background, and nothing has to be
+called for a completed job's results or result file to appear.
+"""
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import Any
 
+from . import _ids as ids
 from . import _lifecycle as lifecycle
 from . import _magic as magic
 from . import _preflight as preflight
-from ._clock import NS
-from ._datasets import DatasetError
+from ._clock import NS, Clock
+from ._config import EmulatorConfig
+from ._datasets import Dataset, DatasetError, canonical
 from ._errors import Conflict, InvalidRequest, NotFound
+from ._files import Files
 from ._ids import derived_uuid4
 from ._lifecycle import TERMINAL, Phase
-from ._results import Judge, canonical, is_job_failure, sorted_results, summarize
+from ._parameters import ClassifyParameters, CompareParameters, ScoreParameters
+from ._results import Judge, is_job_failure, sorted_results, summarize
+from ._rulebooks import ScenarioRules
 from ._scenarios import CreateContext, Outcome, Progression, Scenario, verdict_weights
-from ._store import Job, StoredFile, Tenant
+from ._store import Job, Store, StoredFile, Tenant, reads_counter
 from ._validation import validate_create
 
-if TYPE_CHECKING:
-    from ..http._core import Emulator
+Params = ClassifyParameters | ScoreParameters | CompareParameters
 
 TOO_MANY_FAILURES = (
     "{failed} of {total} rows failed generation or judging, more than 30%. "
@@ -49,128 +60,159 @@ DEFAULT_ERRORS = {
 }
 
 
-def settings_scenario(emulator: Emulator) -> Scenario:
+def settings_scenario(config: EmulatorConfig) -> Scenario:
     """The bottom level of scenario resolution: what the server settings say."""
-    config = emulator.config
     polls = config.polls_per_phase if config.progression == "after_polls" else None
     return Scenario(progression=Progression(mode=config.progression, polls=polls), outcome=Outcome())
 
 
+def _rows(dataset: Dataset | None) -> int:
+    return len(dataset.rows) if dataset else 0
+
+
+def path_of(outcome: Outcome, problem: str | None, failed_rows: int, rows: int) -> tuple[list[str], str | None]:
+    """The statuses a job goes through from pending, given its outcome and its dataset, and the
+    `results.error` it ends with (None when it completes or stalls)."""
+    path = lifecycle.statuses(outcome)
+    if problem is not None and "running" in path:  # dataset checks happen on reaching running
+        return path[: path.index("running") + 1] + ["user_error"], problem
+    if outcome.kind == "completed" and is_job_failure(failed_rows, rows):
+        return path[:-1] + ["error"], TOO_MANY_FAILURES.format(failed=failed_rows, total=rows)
+    if outcome.kind in DEFAULT_ERRORS:
+        return path, outcome.message or DEFAULT_ERRORS[outcome.kind]
+    return path, None
+
+
 class Jobs:
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
+    """The jobs of every tenant. Each change is a new `Job` record handed to the store."""
+
+    def __init__(
+        self, store: Store, clock: Clock, files: Files, scenarios: ScenarioRules, config: EmulatorConfig
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.files = files
+        self.scenarios = scenarios
+        self.config = config
 
     # ------------------------------------------------------------ create
 
     def create(self, tenant: Tenant, body: Any) -> Job:
-        emu = self.emulator
         eval_type, params = validate_create(body)
         magic_scenario = magic.scenario_of(params)
-        now = emu.clock.now_ns()
-        workflow_id = emu.ids.workflow_id(now // NS, emu.state.workflow_ids)
-        emu.state.workflow_ids.add(workflow_id)
+        now = self.clock.now_ns()
+        workflow_id = self._new_id(now // NS)
         file_id = params.input_data_file_path
-        file = emu.files.find(tenant, file_id)
+        file = self.files.find(tenant.key, file_id)
         context = CreateContext(
             tenant.key, tenant.name, eval_type, body["parameters"], file_id, file.filename if file else None
         )
-        chosen = emu.state.scenarios.resolve(context, magic=magic_scenario, base=settings_scenario(emu))
+        chosen = self.scenarios.resolve(context, magic=magic_scenario, base=settings_scenario(self.config))
         echoed = body["parameters"]
         echoed = shared("parameters\x1f" + canonical(echoed), lambda: echoed)
+        dataset, problem = self._load(params, file, magic_model=magic_scenario is not None)
+        result_file_id = None
+        if dataset is not None and problem is None:
+            result_file_id = "file-" + derived_uuid4(self.config.seed, tenant.key, workflow_id, "result")
+        judge, results, failed_rows = self._verdicts(
+            eval_type, params, chosen.outcome, dataset, problem, result_file_id
+        )
+        path, error = path_of(chosen.outcome, problem, failed_rows, _rows(dataset))
         job = Job(
             workflow_id=workflow_id,
             tenant=tenant.key,
             type=eval_type,
             parameters=echoed,
-            judge=self.judge(eval_type, params, chosen.outcome),
+            judge=judge,
             created_ns=now,
-            phases=[],
-            dataset=None,
+            phases=lifecycle.plan(chosen.progression, path, self.config, rows=_rows(dataset)),
+            dataset=dataset,
+            results=results,
+            error=error,
+            result_file_id=result_file_id,
             progression=chosen.progression,
             outcome=chosen.outcome,
             source=chosen.source,
+            problem=problem,
+            failed_rows=failed_rows,
         )
-        self._load(job, file, magic_scenario is not None)
-        self._judge(job)
-        path, job.error = self.route(job)
-        job.phases = lifecycle.plan(job.progression, path, emu.config, rows=self._rows(job))
-        tenant.jobs[workflow_id] = job
+        self.store.put_job(job)
         return job
 
-    def _load(self, job: Job, file: StoredFile | None, magic_model: bool) -> None:
-        emu, params = self.emulator, job.judge.params
+    def _new_id(self, created_s: int) -> str:
+        draw = ids.workflow_id(created_s)
+        while True:
+            candidate = self.store.draw(draw)
+            if self.store.find_job(candidate) is None:
+                return candidate
+
+    def _load(self, params: Params, file: StoredFile | None, *, magic_model: bool) -> tuple[Dataset | None, str | None]:
+        """The job's parsed dataset and its first dataset problem (each None when there is none)."""
+        if file is None:
+            return None, preflight.unknown_file_message(params.input_data_file_path)
         # A magic judge model is never checked against the strict-models allowlist.
-        config = emu.config.model_copy(update={"strict_models": False}) if magic_model else emu.config
+        config = self.config.model_copy(update={"strict_models": False}) if magic_model else self.config
         try:
-            job.dataset = preflight.load(file, params.input_data_file_path, emu.files.content(file) if file else None)
-            job.problem = preflight.check(
-                params, job.dataset, file.filename if file else params.input_data_file_path, config
-            )
+            dataset = self.files.dataset(file)
         except DatasetError as exc:
-            job.problem = str(exc)
-        if job.dataset is not None and job.problem is None:
-            job.result_file_id = "file-" + derived_uuid4(emu.config.seed, job.tenant, job.workflow_id, "result")
+            return None, str(exc)
+        return dataset, preflight.check(params, dataset, file.filename, config)
 
     def judge(self, eval_type: str, params: Any, outcome: Outcome) -> Judge:
         """The judge of a job configuration under an outcome, shared by identical jobs."""
         weights = verdict_weights(outcome, params)
-        seed = self.emulator.config.seed
+        seed = self.config.seed
         key = f"{seed}\x1f{eval_type}\x1f{params!r}\x1f{weights!r}"
-        return shared("judge\x1f" + key, lambda: Judge(eval_type, params, seed, weights, cache_key=key))
+        return shared("judge\x1f" + key, lambda: Judge(eval_type, params, seed, weights, cache_key=key))  # type: ignore[no-any-return]
 
-    def _judge(self, job: Job) -> None:
-        """Verdicts and aggregates under the job's outcome (a pure function of seed, config, rows)."""
-        job.judge = self.judge(job.type, job.judge.params, job.outcome)
-        if job.dataset is not None and job.problem is None:
-            judge, dataset = job.judge, job.dataset
-            results, job.failed_rows = shared(
-                f"summary\x1f{judge.cache_key}\x1f{dataset.fingerprint}", lambda: summarize(judge, dataset)
-            )
-            # Stored as served (sorted, with result_file_id) so `results()` returns it as is.
-            job.results = sorted_results({**results, "result_file_id": job.result_file_id})
-
-    @staticmethod
-    def _rows(job: Job) -> int:
-        return len(job.dataset.rows) if job.dataset else 0
-
-    def route(self, job: Job) -> tuple[list[str], str | None]:
-        """The statuses the job goes through from pending, given its outcome and its dataset, and
-        the `results.error` it ends with (None when it completes or stalls)."""
-        path = lifecycle.statuses(job.outcome)
-        if job.problem is not None and "running" in path:  # dataset checks happen on reaching running
-            return path[: path.index("running") + 1] + ["user_error"], job.problem
-        if job.outcome.kind == "completed" and is_job_failure(job.failed_rows, self._rows(job)):
-            return path[:-1] + ["error"], TOO_MANY_FAILURES.format(failed=job.failed_rows, total=self._rows(job))
-        if job.outcome.kind in DEFAULT_ERRORS:
-            return path, job.outcome.message or DEFAULT_ERRORS[job.outcome.kind]
-        return path, None
+    def _verdicts(
+        self,
+        eval_type: str,
+        params: Any,
+        outcome: Outcome,
+        dataset: Dataset | None,
+        problem: str | None,
+        result_file_id: str | None,
+    ) -> tuple[Judge, dict[str, Any] | None, int]:
+        """Judge, results (as served: sorted, with result_file_id) and failed rows under an outcome:
+        a pure function of seed, configuration and rows."""
+        judge = self.judge(eval_type, params, outcome)
+        if dataset is None or problem is not None:
+            return judge, None, 0
+        results, failed_rows = shared(
+            f"summary\x1f{judge.cache_key}\x1f{dataset.fingerprint}", lambda: summarize(judge, dataset)
+        )
+        return judge, sorted_results({**results, "result_file_id": result_file_id}), failed_rows
 
     # ------------------------------------------------------------ read
 
     def _find(self, tenant: Tenant, workflow_id: str) -> Job:
-        job = tenant.jobs.get(workflow_id)
+        job = self.store.get_job(tenant.key, workflow_id)
         if job is None:
             raise NotFound(f"Evaluation job '{workflow_id}' not found.")
         return job
 
     def get(self, tenant: Tenant, workflow_id: str) -> Job:
         """A client's read of one job (retrieve or status): counts toward `after_polls`."""
-        job = self._find(tenant, workflow_id)
-        self._read(job)
-        self.settle(tenant, job)
-        return job
+        return self._read(self._find(tenant, workflow_id))
 
     def _elapsed(self, job: Job) -> int:
-        return self.emulator.clock.now_ns() - job.created_ns
+        return self.clock.now_ns() - job.created_ns
 
-    def _read(self, job: Job, commit: bool = True) -> list[Phase]:
-        phases = lifecycle.on_read(job.phases, self._elapsed(job), job.reads + 1)
-        if commit:
-            job.reads += 1
-            job.phases = phases
-        return phases
+    def _read(self, job: Job) -> Job:
+        """Count one client read of the job; returns the job as read (a read may enter a phase)."""
+        reads = self.store.increment(reads_counter(job.workflow_id))
+        phases = lifecycle.on_read(job.phases, self._elapsed(job), reads)
+        if phases is not job.phases:
+            job = replace(job, phases=phases)
+            self.store.put_job(job)
+        return job
 
-    def phases_reached(self, job: Job) -> list[Phase]:
+    def reads(self, job: Job) -> int:
+        """Client reads of the job so far."""
+        return self.store.counter(reads_counter(job.workflow_id))
+
+    def phases_reached(self, job: Job) -> tuple[Phase, ...]:
         return lifecycle.reached(job.phases, self._elapsed(job))
 
     def status(self, job: Job) -> str:
@@ -192,12 +234,11 @@ class Jobs:
         """Newest first, filtered on the exact status, at most `limit` (D2). Each job listed counts
         as one read of it (`after_polls`); jobs the filter leaves out do not."""
         found = []
-        for job in reversed(tenant.jobs.values()):
-            seen = lifecycle.reached(self._read(job, commit=False), self._elapsed(job))[-1].status
-            if status is None or seen == status:
-                self._read(job)
-                self.settle(tenant, job)
-                found.append(job)
+        for job in reversed(self.store.jobs(tenant.key)):
+            elapsed = self._elapsed(job)
+            would_be = lifecycle.on_read(job.phases, elapsed, self.reads(job) + 1)
+            if status is None or lifecycle.reached(would_be, elapsed)[-1].status == status:
+                found.append(self._read(job))
                 if len(found) == limit:
                     break
         return found
@@ -210,88 +251,81 @@ class Jobs:
             return None
         return job.created_ns + last.offset_ns
 
-    def settle(self, tenant: Tenant, job: Job) -> None:
-        """Register the result file of a job that has completed by now (D8)."""
-        if job.result_file_registered or not job.result_file_id or self.status(job) != "completed":
-            return
-        job.result_file_registered = True
-        completed_ns = job.created_ns + (self.phases_reached(job)[-1].offset_ns or 0)
-        tenant.files[job.result_file_id] = StoredFile(
-            id=job.result_file_id,
-            tenant=tenant.key,
-            filename=f"{job.workflow_id}-results.jsonl",
-            purpose="eval-output",
-            file_type="jsonl",
-            created_ns=completed_ns,
-            source_job=job.workflow_id,
-        )
+    # ------------------------------------------------------------ the control plane's view
 
-    def settle_all(self, tenant: Tenant) -> None:
-        for job in tenant.jobs.values():
-            self.settle(tenant, job)
+    def locate(self, workflow_id: str) -> Job:
+        """A job by id in whichever tenant owns it (the control plane has no tenant)."""
+        job = self.store.find_job(workflow_id)
+        if job is None:
+            raise NotFound(f"Evaluation job '{workflow_id}' not found.", param="id")
+        return job
+
+    def all(self) -> builtins.list[Job]:
+        """Every job, tenant by tenant (in the order tenants appeared), each tenant's oldest first."""
+        return [job for tenant in self.store.tenants() for job in self.store.jobs(tenant.key)]
 
     # ------------------------------------------------------------ moving a job
 
-    def locate(self, workflow_id: str) -> tuple[Tenant, Job]:
-        """A job by id in whichever tenant owns it (the control plane has no tenant)."""
-        for tenant in self.emulator.state.tenants.values():
-            if workflow_id in tenant.jobs:
-                return tenant, tenant.jobs[workflow_id]
-        raise NotFound(f"Evaluation job '{workflow_id}' not found.", param="id")
-
-    def _put(self, job: Job, status: str) -> None:
-        """Enter `status` now; then go on along the job's path under its progression."""
+    def _put(self, job: Job, status: str) -> Job:
+        """The job entering `status` now, then going on along its path under its progression."""
         kept = self.phases_reached(job)
         now = self._elapsed(job)
-        job.revision += 1  # phases change outside the clock: cached views are stale
+        error = job.error
         if status in TERMINAL:
-            job.phases = kept + [Phase(status, now)]
+            phases = kept + (Phase(status, now),)
         else:
-            path, error = self.route(job)
-            job.error = job.error or error
+            path, planned_error = path_of(job.outcome, job.problem, job.failed_rows, _rows(job.dataset))
+            error = error or planned_error
             rest = lifecycle.remainder(path, status)
-            job.phases = kept + lifecycle.plan(
-                job.progression, rest, self.emulator.config, rows=self._rows(job), at_ns=now, reads=job.reads
+            phases = kept + lifecycle.plan(
+                job.progression, rest, self.config, rows=_rows(job.dataset), at_ns=now, reads=self.reads(job)
             )
-        if status == "completed" and job.results is None:
-            job.results = {}
+        results = {} if status == "completed" and job.results is None else job.results
+        return replace(job, phases=phases, error=error, results=results)
 
     def advance(self, workflow_id: str, steps: int = 1) -> Job:
-        """Move a job on by `steps` phases now, whatever its progression."""
-        tenant, job = self.locate(workflow_id)
+        """Move a job on by `steps` phases now, whatever its progression. The steps it could take
+        are kept when it runs out of phases (and the 409 says where it stopped)."""
+        job = self.locate(workflow_id)
         for _ in range(steps):
             kept = self.phases_reached(job)
             if len(kept) >= len(job.phases):
+                self.store.put_job(job)
                 raise Conflict(
                     f"Job '{workflow_id}' is '{kept[-1].status}' and has no further phase to advance to. "
                     "Force a status instead (POST /_emulator/jobs/{id}/status).",
                     param="steps",
                 )
-            self._enter_next(job, len(kept))
-        self.settle(tenant, job)
+            job = self._enter_next(job, len(kept))
+        self.store.put_job(job)
         return job
 
-    def _enter_next(self, job: Job, index: int) -> None:
-        job.revision += 1
+    def _enter_next(self, job: Job, index: int) -> Job:
         rest = [phase.status for phase in job.phases[index:]]
-        job.phases = job.phases[:index] + lifecycle.plan(
-            job.progression, rest, self.emulator.config, rows=self._rows(job), at_ns=self._elapsed(job), reads=job.reads
+        phases = job.phases[:index] + lifecycle.plan(
+            job.progression,
+            rest,
+            self.config,
+            rows=_rows(job.dataset),
+            at_ns=self._elapsed(job),
+            reads=self.reads(job),
         )
+        return replace(job, phases=phases)
 
     def force(self, workflow_id: str, status: str, message: str | None = None) -> Job:
         """Put a job in `status` now (a terminal status ends it; another one resumes its path)."""
-        tenant, job = self.locate(workflow_id)
+        job = self.locate(workflow_id)
         if status in ("error", "user_error"):
-            job.error = message or job.error or DEFAULT_ERRORS[status]
+            job = replace(job, error=message or job.error or DEFAULT_ERRORS[status])
         elif message is not None:
             raise InvalidRequest("Field 'message' only applies to status 'error' or 'user_error'.", param="message")
-        self._put(job, status)
-        self.settle(tenant, job)
+        job = self._put(job, status)
+        self.store.put_job(job)
         return job
 
     def attach(self, workflow_id: str, scenario: Scenario) -> Job:
         """Give one existing job a progression and/or outcome; it goes on from its current phase."""
-        tenant, job = self.locate(workflow_id)
+        job = self.locate(workflow_id)
         current = self.status(job)
         if current in TERMINAL:
             raise Conflict(
@@ -299,26 +333,31 @@ class Jobs:
                 "or force a status (POST /_emulator/jobs/{id}/status).",
                 param="id",
             )
-        job.revision += 1
+        source = dict(job.source)
         if scenario.progression is not None:
-            job.progression, job.source["progression"] = scenario.progression, "job"
+            job = replace(job, progression=scenario.progression)
+            source["progression"] = "job"
         if scenario.outcome is not None:
-            job.outcome, job.source["outcome"] = scenario.outcome, "job"
-            self._judge(job)
+            judge, results, failed_rows = self._verdicts(
+                job.type, job.judge.params, scenario.outcome, job.dataset, job.problem, job.result_file_id
+            )
+            job = replace(job, outcome=scenario.outcome, judge=judge, failed_rows=failed_rows)
+            if results is not None:
+                job = replace(job, results=results)
+            source["outcome"] = "job"
         kept = self.phases_reached(job)
-        path, job.error = self.route(job)
+        path, error = path_of(job.outcome, job.problem, job.failed_rows, _rows(job.dataset))
         rest = lifecycle.remainder(path, current)
-        job.phases = (
-            kept
-            + lifecycle.plan(
-                job.progression,
-                rest,
-                self.emulator.config,
-                rows=self._rows(job),
-                at_ns=self._elapsed(job),
-                reads=job.reads,
-            )[1:]
+        planned = lifecycle.plan(
+            job.progression,
+            rest,
+            self.config,
+            rows=_rows(job.dataset),
+            at_ns=self._elapsed(job),
+            reads=self.reads(job),
         )
+        job = replace(job, source=source, error=error, phases=kept + planned[1:])
+        self.store.put_job(job)
         return job
 
     # ------------------------------------------------------------ update hook (D4)
@@ -326,17 +365,19 @@ class Jobs:
     def update(
         self, tenant: Tenant, workflow_id: str, *, status: str | None, results: dict[str, Any] | None, error: str | None
     ) -> Job:
+        """Set a job's results, error and/or status as its owner reports them. Nothing changes on a 400."""
         job = self._find(tenant, workflow_id)
-        job.revision += 1
         if results is not None:
-            job.results = sorted_results(dict(results))
-            job.result_file_id = results.get("result_file_id", job.result_file_id)
+            job = replace(
+                job,
+                results=sorted_results(dict(results)),
+                result_file_id=results.get("result_file_id", job.result_file_id),
+            )
         if error is not None:
-            job.error = error
-        if status is None:
-            return job
-        if status in ("error", "user_error") and error is None and job.error is None:
-            raise InvalidRequest(f"Field 'error' is required to set status '{status}'.", param="error")
-        self._put(job, status)
-        self.settle(tenant, job)
+            job = replace(job, error=error)
+        if status is not None:
+            if status in ("error", "user_error") and job.error is None:
+                raise InvalidRequest(f"Field 'error' is required to set status '{status}'.", param="error")
+            job = self._put(job, status)
+        self.store.put_job(job)
         return job

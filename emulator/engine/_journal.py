@@ -1,71 +1,38 @@
-"""The request journal: every API request the core answered, and assertions over it.
+"""The request journal: every API request the emulator answered, and assertions over it.
 
-`Emulator.handle` records each request once, whatever face it came through (server or respx),
-so a test can ask what its code sent: `journal.assert_called("evaluation.create", times=1)`.
-Control-plane requests (`/_emulator/...`, except the upload URLs) are not recorded, so reading
-the journal over HTTP does not change it.
+The HTTP layer records each request once, whatever face it came through (server or respx), so a
+test can ask what its code sent: `journal.assert_called("evaluation.create", times=1)`. Entries
+live in the store (`Store.append_request`); this module reads them. Control-plane requests
+(`/_emulator/...`, except the upload URLs) are not recorded, so reading the journal over HTTP does
+not change it.
 """
 
 from __future__ import annotations
 
-import json
-import threading
-from collections import deque
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from ..http._transport import ApiRequest, ApiResponse
-from ._clock import format_micros
-from ._files import UPLOAD_PREFIX
+from ._store import JOURNAL_SEQ, RecordedRequest, Store
 
-if TYPE_CHECKING:
-    from ..http._routing import Call, Route
+__all__ = ["Journal", "RecordedRequest", "RecordedRequestList", "RecordedRequestView", "RouteName"]
 
 POLL_ROUTES = ("evaluation.retrieve", "evaluation.status")
 DOCS = "see 'Asserting on the journal' in the README"
 
 
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One request as the emulator saw it, with how it was answered."""
-
-    seq: int  # 1-based position in the journal
-    method: str
-    path: str
-    query: dict[str, str]
-    body: bytes
-    tenant: str | None  # the bearer key, None when absent
-    route: str | None  # matched route name (e.g. "evaluation.create"), None for a 404/405
-    route_path: str | None  # matched route template (e.g. "/v1/evaluation/{id}")
-    job_id: str | None
-    file_id: str | None
-    status_code: int
-    time_ns: int  # emulator clock when answered
+class RouteName(Protocol):
+    """What the journal knows of a route: its name, method and path template."""
 
     @property
-    def time(self) -> str:
-        """Emulator time as RFC 3339 (the `created_at` form)."""
-        return format_micros(self.time_ns)
+    def name(self) -> str: ...
 
-    def json(self) -> Any:
-        """The body parsed as JSON, or None when it is empty or not JSON."""
-        try:
-            return json.loads(self.body) if self.body.strip() else None
-        except (ValueError, UnicodeDecodeError):
-            return None
+    @property
+    def method(self) -> str: ...
 
-    def describe(self) -> str:
-        """One line for failure messages: `#3 POST /v1/evaluation -> 200 [evaluation.create] body={...}`."""
-        query = "?" + "&".join(f"{k}={v}" for k, v in self.query.items()) if self.query else ""
-        line = f"#{self.seq} {self.method} {self.path}{query} -> {self.status_code} [{self.route or 'no route'}]"
-        body = self.json()
-        if body is not None:
-            text = json.dumps(body, sort_keys=True)
-            line += f" body={text if len(text) <= 300 else text[:297] + '...'}"
-        return line
+    @property
+    def path(self) -> str: ...
 
 
 class RecordedRequestView(BaseModel):
@@ -107,42 +74,6 @@ class RecordedRequestList(BaseModel):
     data: list[RecordedRequestView]
 
 
-# Routes whose response names what they created (read only for those: a list body can be large).
-CREATING_ROUTES = frozenset(
-    {
-        "evaluation.create",
-        "files.upload",
-        "files.direct_upload",
-        "files.multipart.initiate",
-        "files.multipart.complete",
-        "files.preprocess",
-    }
-)
-
-
-def _ids(call: Call | None, response: ApiResponse) -> tuple[str | None, str | None]:
-    """(job id, file id) a request concerns: from its path, else from what it created."""
-    name = call.route.name if call else ""
-    job_id = file_id = None
-    if call and "id" in call.params:
-        if name.startswith("evaluation"):
-            job_id = call.params["id"]
-        elif name.startswith("files"):
-            file_id = call.params["id"]
-    if name in CREATING_ROUTES and response.status_code < 400 and (job_id or file_id) is None:
-        file_id = response.headers.get("x-together-file-id")
-        if response.media_type == "application/json" and response.body[:1] == b"{":
-            try:
-                created = json.loads(response.body)
-            except ValueError:
-                created = {}
-            if name.startswith("evaluation"):
-                job_id = created.get("workflow_id")
-            elif name.startswith("files"):
-                file_id = file_id or created.get("file_id") or created.get("id")
-    return job_id, file_id
-
-
 def _subset_mismatch(expected: Any, actual: Any, where: str = "body") -> str | None:
     """Where `actual` fails to contain `expected` (dicts match as subsets, all else by equality)."""
     if isinstance(expected, dict):
@@ -159,65 +90,44 @@ def _subset_mismatch(expected: Any, actual: Any, where: str = "body") -> str | N
 
 
 class Journal:
-    """Thread-safe, append-only list of `RecordedRequest`s, with filters and assertions.
+    """The recorded requests of a store, with filters and assertions.
 
     Routes are named by route name (`"evaluation.create"`), by method and template
     (`"POST /v1/evaluation"`, `"GET /v1/evaluation/{id}/status"`) or by method and concrete path
     (`"GET /v1/evaluation/eval-1a2b-1767225600"`).
     """
 
-    def __init__(self, routes: Callable[[], list[Route]], limit: int | None = None) -> None:
-        self._routes = routes
-        # The most recent `limit` requests (all when None): a long-running server stays bounded.
-        self._entries: deque[RecordedRequest] = deque(maxlen=limit or None)
-        self._recorded = 0
-        self._lock = threading.Lock()
+    def __init__(
+        self, store: Store, routes: Callable[[], Sequence[RouteName]] = tuple, limit: int | None = None
+    ) -> None:
+        self._store = store
+        self._routes = routes  # the known routes, to check the names given to `filter`
+        self.limit = limit or None  # the most recent `limit` requests are kept (all when None)
 
     # ------------------------------------------------------------ recording
 
-    def record(self, request: ApiRequest, call: Call | None, response: ApiResponse, now_ns: int) -> None:
-        """Append one answered request (control-plane requests are skipped)."""
-        if request.path.startswith("/_emulator/") and not request.path.startswith(UPLOAD_PREFIX):
-            return
-        job_id, file_id = _ids(call, response)
-        with self._lock:
-            self._recorded += 1
-            self._entries.append(
-                RecordedRequest(
-                    seq=self._recorded,
-                    method=request.method,
-                    path=request.path,
-                    query=request.query,
-                    body=request.body,
-                    tenant=request.api_key,
-                    route=call.route.name if call else None,
-                    route_path=call.route.path if call else None,
-                    job_id=job_id,
-                    file_id=file_id,
-                    status_code=response.status_code,
-                    time_ns=now_ns,
-                )
-            )
+    def record(self, entry: Callable[[int], RecordedRequest]) -> RecordedRequest:
+        """Append one answered request, given as the entry to make for its number; returns it."""
+        made = entry(self._store.increment(JOURNAL_SEQ))
+        self._store.append_request(made, self.limit)
+        return made
 
     def clear(self) -> None:
         """Forget every recorded request (the journal-only reset)."""
-        with self._lock:
-            self._entries.clear()
-            self._recorded = 0
+        self._store.clear_requests()
 
     # ------------------------------------------------------------ reading
 
     @property
     def entries(self) -> list[RecordedRequest]:
         """A snapshot of every recorded request, oldest first."""
-        with self._lock:
-            return list(self._entries)
+        return self._store.requests()
 
     def __iter__(self) -> Iterator[RecordedRequest]:
         return iter(self.entries)
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self.entries)
 
     def __getitem__(self, index: int) -> RecordedRequest:
         return self.entries[index]

@@ -60,7 +60,7 @@ def remainder(path: list[str], status: str) -> list[str]:
 
 def plan(
     progression: Progression, path: list[str], config: EmulatorConfig, *, rows: int, at_ns: int = 0, reads: int = 0
-) -> list[Phase]:
+) -> tuple[Phase, ...]:
     """Phases for `path`, the first entered at `at_ns` when the job had `reads` reads.
 
     Under `durations` each phase lasts its duration (running grows with the row count); a phase
@@ -80,7 +80,7 @@ def plan(
         else:
             offset += _duration(progression, config, before, status, rows)
             phases.append(Phase(status, offset))
-    return phases
+    return tuple(phases)
 
 
 def _duration(progression: Progression, config: EmulatorConfig, status: str, following: str, rows: int) -> int:
@@ -99,25 +99,28 @@ def _duration(progression: Progression, config: EmulatorConfig, status: str, fol
     )
 
 
-def reached(phases: list[Phase], elapsed_ns: int) -> list[Phase]:
+def reached(phases: tuple[Phase, ...], elapsed_ns: int) -> tuple[Phase, ...]:
     """The phases already entered after `elapsed_ns` (always at least the first)."""
-    done = []
+    count = 0
     for phase in phases:
         if phase.offset_ns is None or phase.offset_ns > elapsed_ns:
             break
-        done.append(phase)
-    return done or phases[:1]
+        count += 1
+    return phases[: count or 1]
 
 
-def on_read(phases: list[Phase], elapsed_ns: int, reads: int) -> list[Phase]:
-    """The phases after a read that brought the job's read count to `reads`."""
-    updated = list(phases)
-    for index, phase in enumerate(updated):
+def on_read(phases: tuple[Phase, ...], elapsed_ns: int, reads: int) -> tuple[Phase, ...]:
+    """The phases after a read that brought the job's read count to `reads` (the same tuple when
+    the read enters no phase)."""
+    updated: list[Phase] | None = None
+    for index, phase in enumerate(phases):
         if phase.offset_ns is not None:
             if phase.offset_ns > elapsed_ns:
                 break
             continue
         if phase.after_reads is None or phase.after_reads > reads:
             break
+        if updated is None:
+            updated = list(phases)
         updated[index] = replace(phase, offset_ns=elapsed_ns, after_reads=None)
-    return updated
+    return phases if updated is None else tuple(updated)

@@ -4,9 +4,8 @@ job's `user_error` message, naming the file, column or template and the fix."""
 from __future__ import annotations
 
 from ._config import EmulatorConfig
-from ._datasets import Dataset, DatasetError, parse_dataset
+from ._datasets import Dataset
 from ._parameters import ClassifyParameters, CompareParameters, JudgeConfig, ModelRequest, ScoreParameters
-from ._store import StoredFile
 from ._templates import TemplateProblem, referenced_columns
 
 RECOGNIZED_COLUMNS = frozenset({"image_data_urls"})
@@ -21,15 +20,6 @@ def unknown_file_message(file_id: str) -> str:
         f"Input file '{file_id}' was not found. Upload the dataset with purpose 'eval' and pass its id "
         "(file-...) as parameters.input_data_file_path."
     )
-
-
-def load(file: StoredFile | None, file_id: str, content: bytes | None) -> Dataset:
-    """The parsed dataset of `file`, cached on the file object; raises DatasetError."""
-    if file is None or content is None:
-        raise DatasetError(unknown_file_message(file_id))
-    if file.dataset is None:
-        file.dataset = parse_dataset(content, file.file_type, file.filename)
-    return file.dataset
 
 
 def templates(params: Params) -> list[tuple[str, str]]:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._datasets import Dataset, paused_gc
+from ._datasets import Dataset, canonical, paused_gc
 from ._parameters import ClassifyParameters, CompareParameters, ModelRequest, ScoreParameters
 from ._templates import render
 from ._textgen import sentences
@@ -44,14 +44,8 @@ DEFAULT_OUTCOME = Outcome()
 
 _words = struct.Struct(">8Q").unpack  # a 64-byte digest as eight 64-bit words
 _UNIT = 2.0**-64
-_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode
 _row_json = json.JSONEncoder(ensure_ascii=False).encode
 _OTHER = {"A": "B", "B": "A"}
-
-
-def canonical(value: Any) -> str:
-    """Key-order independent JSON: the form a row or a configuration is hashed in."""
-    return _canonical(value)
 
 
 def plain_number(value: float) -> float | int:

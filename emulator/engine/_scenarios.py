@@ -262,43 +262,22 @@ class Resolved:
 
 
 class ScenarioBook(_Data):
-    """Every attached scenario except per-job ones (those live on the job)."""
+    """Every attached scenario except per-job ones (those live on the job), as listed and exported:
+    the entries with their use counts, and the number the next added entry gets. The store keeps
+    it (`_rulebooks.ScenarioRules` changes it)."""
 
     default: Scenario = Field(default_factory=Scenario)
     types: dict[EvalType, Scenario] = Field(default_factory=dict)
     entries: list[ScenarioEntry] = Field(default_factory=list)
     next_id: int = 1
 
-    def add(self, entry: ScenarioEntry) -> ScenarioEntry:
-        entry = entry.model_copy(update={"id": f"scn-{self.next_id}", "used": 0})
-        self.next_id += 1
-        self.entries.append(entry)
-        return entry
 
-    def remove(self, entry_id: str) -> ScenarioEntry | None:
-        for index, entry in enumerate(self.entries):
-            if entry.id == entry_id:
-                return self.entries.pop(index)
-        return None
-
-    def resolve(self, ctx: CreateContext, *, magic: Scenario | None, base: Scenario) -> Resolved:
-        """The scenario of a new job; consumes one use of the "next N" entry that applies."""
-        levels: list[tuple[str, Scenario]] = []
-        if magic is not None:
-            levels.append(("magic", magic))
-        limited = next((e for e in self.entries if e.times is not None and e.match.matches(ctx)), None)
-        if limited is not None:
-            levels.append((f"scenario:{limited.id}", limited))
-            limited.used += 1
-            if limited.used >= (limited.times or 0):
-                self.entries = [e for e in self.entries if e is not limited]
-        levels += [(f"scenario:{e.id}", e) for e in self.entries if e.times is None and e.match.matches(ctx)]
-        if ctx.type in self.types:
-            levels.append((f"type:{ctx.type}", self.types[ctx.type]))  # type: ignore[index]
-        levels += [("default", self.default), ("settings", base)]
-        resolved = Resolved(Progression(), Outcome())
-        for name in ("progression", "outcome"):
-            source, value = next((src, getattr(s, name)) for src, s in levels if getattr(s, name) is not None)
-            setattr(resolved, name, value)
-            resolved.source[name] = source
-        return resolved
+def resolve_levels(levels: list[tuple[str, Scenario]]) -> Resolved:
+    """Field by field, the first level (highest precedence first) that sets it; the last level
+    must set both fields."""
+    resolved = Resolved(Progression(), Outcome())
+    for name in ("progression", "outcome"):
+        source, value = next((src, getattr(s, name)) for src, s in levels if getattr(s, name) is not None)
+        setattr(resolved, name, value)
+        resolved.source[name] = source
+    return resolved

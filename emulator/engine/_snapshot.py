@@ -3,28 +3,35 @@ their jobs and files, pending uploads, scenarios and fault rules (not the reques
 
 Importing a snapshot taken with the same emulator version gives back an emulator that answers
 every later request exactly as the exported one would have.
+
+Result files are derived from their jobs, never stored; a snapshot still lists the result file of
+each job completed at export time (as version 1 always has, so older emulators read it), and marks
+such a job `result_file_registered`. On import, listed result files are derived again, and a
+registered job whose result file is not listed had it deleted.
 """
 
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from . import _ids as ids
 from ._clock import Clock
 from ._datasets import Dataset
 from ._errors import InvalidRequest
 from ._faults import FaultBook
+from ._files import Files, completed_ns
+from ._jobs import Jobs
 from ._lifecycle import Phase
 from ._parameters import EvalType, Status
 from ._results import Judge
+from ._rulebooks import FaultRules, ScenarioRules
 from ._scenarios import Outcome, Progression, ScenarioBook, verdict_weights
-from ._store import Job, PendingUpload, State, StoredFile, Tenant
+from ._store import Job, PendingUpload, Store, StoredFile, Tenant, reads_counter
 from ._validation import validate_create
-
-if TYPE_CHECKING:
-    from ..http._core import Emulator
 
 VERSION = 1
 
@@ -120,17 +127,14 @@ def _unb64(text: str, where: str) -> bytes:
         raise InvalidRequest(f"Field '{where}' is not valid base64.", param=where) from None
 
 
-def _job_data(job: Job) -> JobData:
+def _job_data(job: Job, *, reads: int, completed: bool) -> JobData:
     return JobData(
         workflow_id=job.workflow_id,
         type=job.type,
-        parameters=job.parameters,  # type: ignore[arg-type]
+        parameters=job.parameters,
         seed=job.judge.seed,
         created_ns=job.created_ns,
-        phases=[
-            PhaseData(status=p.status, offset_ns=p.offset_ns, after_reads=p.after_reads)  # type: ignore[arg-type]
-            for p in job.phases
-        ],
+        phases=[PhaseData(status=p.status, offset_ns=p.offset_ns, after_reads=p.after_reads) for p in job.phases],
         dataset=DatasetData(
             columns=list(job.dataset.columns),
             rows=list(job.dataset.rows),
@@ -141,60 +145,72 @@ def _job_data(job: Job) -> JobData:
         results=job.results,
         error=job.error,
         result_file_id=job.result_file_id,
-        result_file_registered=job.result_file_registered,
+        result_file_registered=completed and job.result_file_id is not None,
         progression=job.progression,
         outcome=job.outcome,
         source=job.source,
         problem=job.problem,
         failed_rows=job.failed_rows,
-        reads=job.reads,
+        reads=reads,
     )
 
 
-def export_state(emulator: Emulator) -> Snapshot:
-    state = emulator.state
-    return Snapshot(
-        seed=emulator.config.seed,
-        clock=ClockData(now_ns=emulator.clock.now_ns(), mode=emulator.clock.mode, time_scale=emulator.clock.scale),
-        ids=emulator.ids.export(),
-        tenants=[
+def _file_data(file: StoredFile, content: bytes | None) -> FileData:
+    return FileData(
+        id=file.id,
+        filename=file.filename,
+        purpose=file.purpose,
+        file_type=file.file_type,
+        created_ns=file.created_ns,
+        content_b64=_b64(content),
+        source_job=file.source_job,
+    )
+
+
+def export_state(
+    store: Store, *, seed: int, clock: Clock, jobs: Jobs, files: Files, scenarios: ScenarioRules, faults: FaultRules
+) -> Snapshot:
+    """The whole state, as of now."""
+    now = clock.now_ns()
+    tenants = []
+    for tenant in store.tenants():
+        owned = files.owned(tenant.key, pending=True)
+        tenant_jobs = store.jobs(tenant.key)
+        tenants.append(
             TenantData(
-                key=t.key,
-                name=t.name,
-                files=[
-                    FileData(
-                        id=f.id,
-                        filename=f.filename,
-                        purpose=f.purpose,
-                        file_type=f.file_type,
-                        created_ns=f.created_ns,
-                        content_b64=_b64(f.content),
-                        source_job=f.source_job,
-                    )
-                    for f in t.files.values()
+                key=tenant.key,
+                name=tenant.name,
+                files=[_file_data(f, None if f.source_job else store.get_content(tenant.key, f.id)) for f in owned],
+                jobs=[
+                    _job_data(job, reads=jobs.reads(job), completed=completed_ns(job, now) is not None)
+                    for job in tenant_jobs
                 ],
-                jobs=[_job_data(job) for job in t.jobs.values()],
             )
-            for t in state.tenants.values()
-        ],
+        )
+    known = store.known_keys()
+    return Snapshot(
+        seed=seed,
+        clock=ClockData(now_ns=now, mode=clock.mode, time_scale=clock.scale),
+        ids=store.id_state(),
+        tenants=tenants,
         uploads=[
             UploadData(
                 token=token,
                 tenant=u.tenant,
                 file_id=u.file_id,
                 multipart=u.multipart,
-                parts={n: _b64(p) or "" for n, p in u.parts.items()},
+                parts={n: _b64(p) or "" for n, p in store.upload_parts(token).items()},
             )
-            for token, u in state.uploads.items()
+            for token, u in store.uploads()
         ],
-        workflow_ids=sorted(state.workflow_ids),
-        scenarios=state.scenarios.model_copy(deep=True),
-        faults=state.faults.model_copy(deep=True),
-        known_keys=sorted(state.known_keys) if state.known_keys is not None else None,
+        workflow_ids=sorted(job.workflow_id for tenant in store.tenants() for job in store.jobs(tenant.key)),
+        scenarios=scenarios.book(),
+        faults=faults.book(),
+        known_keys=sorted(known) if known is not None else None,
     )
 
 
-def _job(data: JobData, where: str) -> Job:
+def _job(data: JobData, tenant: str, where: str, *, deleted: bool) -> Job:
     try:
         eval_type, params = validate_create({"type": data.type, "parameters": data.parameters})
     except InvalidRequest as exc:
@@ -210,68 +226,98 @@ def _job(data: JobData, where: str) -> Job:
     )
     return Job(
         workflow_id=data.workflow_id,
-        tenant="",
+        tenant=tenant,
         type=eval_type,
         parameters=data.parameters,
         judge=Judge(eval_type, params, data.seed, verdict_weights(data.outcome, params)),
         created_ns=data.created_ns,
-        phases=[Phase(p.status, p.offset_ns, p.after_reads) for p in data.phases],
+        phases=tuple(Phase(p.status, p.offset_ns, p.after_reads) for p in data.phases),
         dataset=dataset,
         results=data.results,
         error=data.error,
         result_file_id=data.result_file_id,
-        result_file_registered=data.result_file_registered,
+        result_file_deleted=deleted,
         progression=data.progression,
         outcome=data.outcome,
         source=dict(data.source),
         problem=data.problem,
         failed_rows=data.failed_rows,
-        reads=data.reads,
     )
 
 
-def import_state(emulator: Emulator, snapshot: Snapshot) -> None:
-    """Replace the emulator's whole state with `snapshot` (validated first: nothing changes on error)."""
-    state = State(
-        workflow_ids=set(snapshot.workflow_ids),
-        scenarios=snapshot.scenarios.model_copy(deep=True),
-        faults=snapshot.faults.model_copy(deep=True),
-    )
+@dataclass
+class _Contents:
+    """Everything a snapshot puts in the store, built (and so validated) before the store is touched."""
+
+    tenants: list[Tenant] = field(default_factory=list)
+    files: list[tuple[StoredFile, bytes | None]] = field(default_factory=list)
+    jobs: list[tuple[Job, int]] = field(default_factory=list)  # with the job's reads
+    uploads: list[tuple[str, PendingUpload, dict[int, bytes]]] = field(default_factory=list)
+
+
+def _contents(snapshot: Snapshot) -> _Contents:
+    contents = _Contents()
     for t_index, data in enumerate(snapshot.tenants):
-        tenant = state.tenants[data.key] = Tenant(data.key, name=data.name)
+        contents.tenants.append(Tenant(data.key, name=data.name))
+        listed = set()
         for f_index, f in enumerate(data.files):
-            tenant.files[f.id] = StoredFile(
+            listed.add(f.id)
+            if f.source_job is not None:  # a result file: derived again from its job
+                continue
+            content = (
+                _unb64(f.content_b64, f"tenants.{t_index}.files.{f_index}.content_b64")
+                if f.content_b64 is not None
+                else None
+            )
+            stored = StoredFile(
                 id=f.id,
                 tenant=data.key,
                 filename=f.filename,
                 purpose=f.purpose,
                 file_type=f.file_type,
                 created_ns=f.created_ns,
-                source_job=f.source_job,
-                content=_unb64(f.content_b64, f"tenants.{t_index}.files.{f_index}.content_b64")
-                if f.content_b64 is not None
-                else None,
+                size=len(content) if content is not None else None,
             )
+            contents.files.append((stored, content))
         for j_index, job_data in enumerate(data.jobs):
-            job = _job(job_data, f"tenants.{t_index}.jobs.{j_index}")
-            job.tenant = data.key
-            tenant.jobs[job.workflow_id] = job
+            deleted = job_data.result_file_registered and job_data.result_file_id not in listed
+            job = _job(job_data, data.key, f"tenants.{t_index}.jobs.{j_index}", deleted=deleted)
+            contents.jobs.append((job, job_data.reads))
     for u_index, upload in enumerate(snapshot.uploads):
-        state.uploads[upload.token] = PendingUpload(
-            tenant=upload.tenant,
-            file_id=upload.file_id,
-            multipart=upload.multipart,
-            parts={n: _unb64(p, f"uploads.{u_index}.parts.{n}") for n, p in upload.parts.items()},
-        )
-    state.known_keys = set(snapshot.known_keys) if snapshot.known_keys is not None else None
-    ids = type(emulator.ids)(snapshot.seed)
+        parts = {n: _unb64(p, f"uploads.{u_index}.parts.{n}") for n, p in upload.parts.items()}
+        record = PendingUpload(tenant=upload.tenant, file_id=upload.file_id, multipart=upload.multipart)
+        contents.uploads.append((upload.token, record, parts))
+    return contents
+
+
+def import_state(
+    store: Store, snapshot: Snapshot, *, clock: Clock, scenarios: ScenarioRules, faults: FaultRules
+) -> None:
+    """Replace the store's whole state with `snapshot`, validated first: nothing changes on error.
+    The caller takes `snapshot.seed` as its seed (a new settings object: settings never change)."""
+    contents = _contents(snapshot)
     try:
-        ids.restore(snapshot.ids)
+        ids.restore_state(snapshot.ids)
     except (TypeError, ValueError):
         raise InvalidRequest(
             "Field 'ids' is not an id generator state; export it with GET /_emulator/state.", param="ids"
         ) from None
-    emulator.config = emulator.config.model_copy(update={"seed": snapshot.seed})  # never mutate a shared config
-    emulator.ids = ids
-    emulator.clock = Clock(snapshot.clock.mode, start_ns=snapshot.clock.now_ns, scale=snapshot.clock.time_scale)
-    emulator.state = state
+    store.clear()
+    store.set_id_state(snapshot.ids)
+    clock.start(snapshot.clock.mode, start_ns=snapshot.clock.now_ns, scale=snapshot.clock.time_scale)
+    for tenant in contents.tenants:
+        store.put_tenant(tenant)
+    for file, content in contents.files:
+        store.put_file(file)
+        if content is not None:
+            store.put_content(file.tenant, file.id, content)
+    for job, reads in contents.jobs:
+        store.put_job(job)
+        store.set_counter(reads_counter(job.workflow_id), reads)
+    for token, upload, parts in contents.uploads:
+        store.put_upload(token, upload)
+        for number, part in parts.items():
+            store.put_upload_part(token, number, part)
+    store.set_known_keys(frozenset(snapshot.known_keys) if snapshot.known_keys is not None else None)
+    scenarios.load(snapshot.scenarios)
+    faults.load(snapshot.faults)

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from . import _ids as ids
+from ._clock import Clock
 from ._config import EmulatorConfig, SeedFile
 from ._faults import FaultBook
-from ._files import file_type_of
+from ._files import Files, file_type_of
+from ._rulebooks import FaultRules, ScenarioRules
 from ._scenarios import Scenario, ScenarioBook
-from ._store import StoredFile
-
-if TYPE_CHECKING:
-    from ..http._core import Emulator
+from ._store import Store, StoredFile
+from ._tenants import Tenants
 
 
 def seed_content(file: SeedFile) -> bytes:
@@ -27,37 +27,52 @@ def seed_content(file: SeedFile) -> bytes:
 
 
 def scenario_book(config: EmulatorConfig) -> ScenarioBook:
-    book = ScenarioBook(default=config.defaults or Scenario(), types=dict(config.types))
-    for entry in config.scenarios:
-        book.add(entry)
-    return book
+    """The scenarios of the settings, entries numbered from `scn-1`."""
+    entries = [entry.model_copy(update={"id": f"scn-{n}", "used": 0}) for n, entry in enumerate(config.scenarios, 1)]
+    return ScenarioBook(
+        default=config.defaults or Scenario(), types=dict(config.types), entries=entries, next_id=len(entries) + 1
+    )
 
 
 def fault_book(config: EmulatorConfig) -> FaultBook:
-    book = FaultBook()
-    for rule in config.faults:
-        book.add(rule)
-    return book
+    """The fault rules of the settings, numbered from `fault-1`."""
+    rules = [
+        rule.model_copy(update={"id": f"fault-{n}", "seen": 0, "fired": 0, "window": {}})
+        for n, rule in enumerate(config.faults, 1)
+    ]
+    return FaultBook(rules=rules, next_id=len(rules) + 1)
 
 
-def apply(emulator: Emulator) -> None:
-    """Fill `emulator.state` (just rebuilt) from the settings."""
-    config, state = emulator.config, emulator.state
-    state.scenarios = scenario_book(config)
-    state.faults = fault_book(config)
+def apply(
+    config: EmulatorConfig,
+    *,
+    store: Store,
+    clock: Clock,
+    tenants: Tenants,
+    files: Files,
+    scenarios: ScenarioRules,
+    faults: FaultRules,
+) -> None:
+    """Fill a store (just cleared) from the settings."""
+    if config.defaults or config.types or config.scenarios:  # a cleared store's books are empty already
+        scenarios.load(scenario_book(config))
+    if config.faults:
+        faults.load(fault_book(config))
     for tenant in config.tenants:
-        state.tenant(tenant.key).name = tenant.name
+        tenants.name(tenant.key, tenant.name)
     for seed in config.files:
         filename = seed.filename or "dataset.jsonl"
-        file = StoredFile(
-            id=seed.id or emulator.ids.file_id(),
+        tenants.resolve(seed.tenant)
+        record = StoredFile(
+            id=seed.id or store.draw(ids.file_id),
             tenant=seed.tenant,
             filename=filename,
             purpose=seed.purpose,
             file_type=file_type_of(filename, None),
-            created_ns=emulator.clock.now_ns(),
-            content=seed_content(seed),
+            created_ns=clock.now_ns(),
         )
-        state.tenant(seed.tenant).files[file.id] = file
+        files.put(record, seed_content(seed))
     if config.auth == "known":
-        state.known_keys = {tenant.key for tenant in config.tenants} | {seed.tenant for seed in config.files}
+        store.set_known_keys(
+            frozenset({tenant.key for tenant in config.tenants} | {seed.tenant for seed in config.files})
+        )

@@ -1,79 +1,45 @@
-"""Emulator state: tenants, their jobs and files. Plain objects; no wire shapes here."""
+"""The store boundary: the records of the emulator's state, and `Store`, the one interface every
+piece of mutable state goes through.
+
+Records are immutable values (frozen dataclasses, never changed in place): a service reads a record,
+builds the changed one with `dataclasses.replace` and hands it back with a `put_*` call. Counters are
+incremented by the store and the new value returned, so a store shared by processes can make each
+increment atomic. Whatever depends on time (a job's status, its result file) is not stored: the
+services derive it from these records and the clock when it is read.
+
+`MemoryStore` (`_memory_store.py`) is the default. A persistent or shared store implements `Store`
+and is handed to `Engine(config, store=...)`; no service or handler changes.
+"""
 
 from __future__ import annotations
 
+import json
+import random
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
+from ._clock import ClockState, format_micros
 from ._datasets import Dataset
-from ._errors import Unauthorized
-from ._faults import FaultBook
+from ._faults import FaultRule
 from ._ids import stable_hex
 from ._lifecycle import Phase
 from ._results import Judge
 from ._scenarios import Outcome, Progression, ScenarioBook
 
-if TYPE_CHECKING:
-    from ..documented._api import ConvenienceRequest
+T = TypeVar("T")
+
+# ---------------------------------------------------------------- records
 
 
-@dataclass
-class StoredFile:
-    id: str
-    tenant: str
-    filename: str
-    purpose: str
-    file_type: str
-    created_ns: int
-    content: bytes | None = None  # None until the bytes arrive (or generated, for result files)
-    source_job: str | None = None  # result files are generated from their job on demand
-    size: int | None = None
-    dataset: Dataset | None = None  # parsed once, shared by every job that reads the file
-
-    @property
-    def ready(self) -> bool:
-        return self.content is not None or self.source_job is not None
-
-
-@dataclass
-class Job:
-    workflow_id: str
-    tenant: str
-    type: str
-    parameters: dict[str, Any]  # as submitted, echoed back on retrieve
-    judge: Judge
-    created_ns: int
-    phases: list[Phase]
-    dataset: Dataset | None
-    results: dict[str, Any] | None = None  # completed results, without result_file_id
-    error: str | None = None  # results.error of a failed job
-    result_file_id: str | None = None
-    result_file_registered: bool = False
-    progression: Progression = field(default_factory=Progression)
-    outcome: Outcome = field(default_factory=Outcome)
-    source: dict[str, str] = field(default_factory=dict)  # which scenario level set each field
-    problem: str | None = None  # the dataset problem that ends the job in user_error at running
-    failed_rows: int = 0
-    reads: int = 0  # GET /v1/evaluation/{id}, /status and list appearances (after_polls)
-    revision: int = 0  # bumped whenever phases or results change outside the clock (update hook)
-    views: dict[tuple[str, int, int], bytes] = field(default_factory=dict)  # serialized views, see views.py
-    # Set only for jobs made through the documented convenience API (emulator/convenience.py).
-    convenience: ConvenienceRequest | None = None
-
-    @property
-    def terminal_phase(self) -> Phase:
-        """The last planned phase (it may be a stall, or not yet have an offset: see lifecycle.py)."""
-        return self.phases[-1]
-
-
-@dataclass
+@dataclass(frozen=True)
 class Tenant:
-    """Everything one API key owns."""
+    """One API key (and its name from the settings, if any); its jobs and files are stored apart."""
 
     key: str
     name: str | None = None
-    jobs: dict[str, Job] = field(default_factory=dict)
-    files: dict[str, StoredFile] = field(default_factory=dict)
 
     @property
     def owner_id(self) -> str:
@@ -88,29 +54,315 @@ class Tenant:
         return f"proj_{stable_hex(f'project:{self.key}', 24)}"
 
 
-@dataclass
+@dataclass(frozen=True)
+class StoredFile:
+    """A file's metadata. Its bytes are stored apart (`Store.get_content`); a result file has none:
+    it is derived from its job (`source_job`) when read, and never stored."""
+
+    id: str
+    tenant: str
+    filename: str
+    purpose: str
+    file_type: str
+    created_ns: int
+    size: int | None = None  # bytes stored; None until they arrive (and for result files)
+    source_job: str | None = None  # result files: the job they are generated from
+
+    @property
+    def ready(self) -> bool:
+        return self.size is not None or self.source_job is not None
+
+
+@dataclass(frozen=True)
+class Job:
+    """An evaluation job as created, and as changed by the control plane or the update hook.
+
+    Its status is not here: it follows from `phases`, `created_ns` and the clock (and, for
+    `after_polls`, from the job's read counter, `reads_counter`)."""
+
+    workflow_id: str
+    tenant: str
+    type: str
+    parameters: dict[str, Any]  # as submitted, echoed back on retrieve
+    judge: Judge
+    created_ns: int
+    phases: tuple[Phase, ...]
+    dataset: Dataset | None
+    results: dict[str, Any] | None = None  # completed results, as served (sorted, with result_file_id)
+    error: str | None = None  # results.error of a failed job
+    result_file_id: str | None = None
+    result_file_deleted: bool = False  # DELETE /v1/files/{id} of its result file
+    progression: Progression = field(default_factory=Progression)
+    outcome: Outcome = field(default_factory=Outcome)
+    source: dict[str, str] = field(default_factory=dict)  # which scenario level set each field
+    problem: str | None = None  # the dataset problem that ends the job in user_error at running
+    failed_rows: int = 0
+    # The request of a job made through the documented API add-on (its `ConvenienceRequest`), None
+    # for every real-contract job. Typed loosely: the engine never names the add-on's types.
+    convenience: Any = None
+
+
+@dataclass(frozen=True)
 class PendingUpload:
+    """An upload URL handed out and not yet completed; multipart parts are stored apart."""
+
     tenant: str
     file_id: str
-    parts: dict[int, bytes] = field(default_factory=dict)
     multipart: bool = False
 
 
-@dataclass
-class State:
-    """The whole store; `reset` replaces it with a new one."""
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the emulator saw it, with how it was answered (a journal entry)."""
 
-    tenants: dict[str, Tenant] = field(default_factory=dict)
-    uploads: dict[str, PendingUpload] = field(default_factory=dict)  # token -> upload
-    workflow_ids: set[str] = field(default_factory=set)
-    scenarios: ScenarioBook = field(default_factory=ScenarioBook)
-    faults: FaultBook = field(default_factory=FaultBook)
-    known_keys: set[str] | None = None  # None: any key is a tenant (auth "any")
+    seq: int  # 1-based position in the journal (`JOURNAL_SEQ`)
+    method: str
+    path: str
+    query: dict[str, str]
+    body: bytes
+    tenant: str | None  # the bearer key, None when absent
+    route: str | None  # matched route name (e.g. "evaluation.create"), None for a 404/405
+    route_path: str | None  # matched route template (e.g. "/v1/evaluation/{id}")
+    job_id: str | None
+    file_id: str | None
+    status_code: int
+    time_ns: int  # emulator clock when answered
 
-    def tenant(self, key: str) -> Tenant:
-        tenant = self.tenants.get(key)
-        if tenant is None:
-            if self.known_keys is not None and key not in self.known_keys:
-                raise Unauthorized()
-            tenant = self.tenants[key] = Tenant(key)
-        return tenant
+    @property
+    def time(self) -> str:
+        """Emulator time as RFC 3339 (the `created_at` form)."""
+        return format_micros(self.time_ns)
+
+    def json(self) -> Any:
+        """The body parsed as JSON, or None when it is empty or not JSON."""
+        try:
+            return json.loads(self.body) if self.body.strip() else None
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+    def describe(self) -> str:
+        """One line for failure messages: `#3 POST /v1/evaluation -> 200 [evaluation.create] body={...}`."""
+        query = "?" + "&".join(f"{k}={v}" for k, v in self.query.items()) if self.query else ""
+        line = f"#{self.seq} {self.method} {self.path}{query} -> {self.status_code} [{self.route or 'no route'}]"
+        body = self.json()
+        if body is not None:
+            text = json.dumps(body, sort_keys=True)
+            line += f" body={text if len(text) <= 300 else text[:297] + '...'}"
+        return line
+
+
+# ---------------------------------------------------------------- counter names
+
+JOURNAL_SEQ = "journal-seq"  # requests recorded since the journal was last emptied (the last `seq`)
+SCENARIO_IDS = "scenario-ids"  # entries added so far (the last `scn-<n>`)
+FAULT_IDS = "fault-ids"  # rules added so far (the last `fault-<n>`)
+
+
+def reads_counter(workflow_id: str) -> str:
+    """Client reads of a job (retrieve, status, list appearances): what `after_polls` counts."""
+    return f"reads:{workflow_id}"
+
+
+def scenario_used_counter(entry_id: str) -> str:
+    """Creates a "next N" scenario entry has applied to."""
+    return f"scenario-used:{entry_id}"
+
+
+def fault_seen_counter(rule_id: str) -> str:
+    """Requests a fault rule has matched."""
+    return f"fault-seen:{rule_id}"
+
+
+def fault_fired_counter(rule_id: str) -> str:
+    """Times a fault rule has fired."""
+    return f"fault-fired:{rule_id}"
+
+
+# ---------------------------------------------------------------- the interface
+
+
+class Store(ABC):
+    """Every piece of the emulator's mutable state.
+
+    Rules for implementations: records go in and come out as values (a store may hand back the
+    object it was given, or a copy); `put_*` inserts or replaces; listings keep insertion order;
+    `increment` and `admit` are atomic; `clear` gives back the state of a new store. Calls are
+    made inside `transaction()` for one request; a store shared by processes makes that a
+    transaction (SQLite) or a lock (Redis) so one request's reads and writes are not interleaved
+    with another's.
+    """
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[object]:
+        """The scope of one request (or one control call)."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Forget everything: back to the state of a new store."""
+
+    # ------------------------------------------------------------ tenants
+
+    @abstractmethod
+    def get_tenant(self, key: str) -> Tenant | None: ...
+
+    @abstractmethod
+    def put_tenant(self, tenant: Tenant) -> None: ...
+
+    @abstractmethod
+    def tenants(self) -> list[Tenant]:
+        """Every tenant, in the order first stored."""
+
+    @abstractmethod
+    def known_keys(self) -> frozenset[str] | None:
+        """The only API keys that may become tenants, or None when any key may (auth "any")."""
+
+    @abstractmethod
+    def set_known_keys(self, keys: frozenset[str] | None) -> None: ...
+
+    # ------------------------------------------------------------ jobs
+
+    @abstractmethod
+    def get_job(self, tenant: str, workflow_id: str) -> Job | None:
+        """One tenant's job (another tenant's job is None)."""
+
+    @abstractmethod
+    def find_job(self, workflow_id: str) -> Job | None:
+        """A job by id, whichever tenant owns it (ids are unique across tenants)."""
+
+    @abstractmethod
+    def put_job(self, job: Job) -> None: ...
+
+    @abstractmethod
+    def jobs(self, tenant: str) -> list[Job]:
+        """A tenant's jobs, oldest first (in the order first stored)."""
+
+    @abstractmethod
+    def job_for_result_file(self, tenant: str, file_id: str) -> Job | None:
+        """The tenant's job whose `result_file_id` is `file_id`, if any."""
+
+    # ------------------------------------------------------------ files and their bytes
+
+    @abstractmethod
+    def get_file(self, tenant: str, file_id: str) -> StoredFile | None: ...
+
+    @abstractmethod
+    def put_file(self, file: StoredFile) -> None: ...
+
+    @abstractmethod
+    def delete_file(self, tenant: str, file_id: str) -> None:
+        """Forget a file's metadata and its bytes (nothing happens for an unknown file)."""
+
+    @abstractmethod
+    def files(self, tenant: str) -> list[StoredFile]:
+        """A tenant's files, ready or not, in the order first stored."""
+
+    @abstractmethod
+    def get_content(self, tenant: str, file_id: str) -> bytes | None: ...
+
+    @abstractmethod
+    def put_content(self, tenant: str, file_id: str, content: bytes) -> None: ...
+
+    # ------------------------------------------------------------ pending uploads
+
+    @abstractmethod
+    def get_upload(self, token: str) -> PendingUpload | None: ...
+
+    @abstractmethod
+    def put_upload(self, token: str, upload: PendingUpload) -> None: ...
+
+    @abstractmethod
+    def delete_upload(self, token: str) -> None:
+        """Forget an upload and its parts."""
+
+    @abstractmethod
+    def uploads(self) -> list[tuple[str, PendingUpload]]:
+        """Every pending upload with its token, in the order first stored."""
+
+    @abstractmethod
+    def put_upload_part(self, token: str, number: int, content: bytes) -> None: ...
+
+    @abstractmethod
+    def upload_parts(self, token: str) -> dict[int, bytes]:
+        """The parts received so far, by part number."""
+
+    # ------------------------------------------------------------ the id generator
+
+    @abstractmethod
+    def draw(self, make: Callable[[random.Random], T]) -> T:
+        """Apply one draw (`_ids.file_id`, ...) to the id generator and keep its new state; returns
+        what the draw made. Atomic: concurrent draws never see the same state."""
+
+    @abstractmethod
+    def id_state(self) -> list[Any]:
+        """The generator's state as JSON-ready data (`_ids.export_state`)."""
+
+    @abstractmethod
+    def set_id_state(self, state: list[Any]) -> None:
+        """Put the generator in a state `_ids.initial_state` or `id_state` gave."""
+
+    # ------------------------------------------------------------ the clock
+
+    @abstractmethod
+    def clock_state(self) -> ClockState: ...
+
+    @abstractmethod
+    def set_clock_state(self, state: ClockState) -> None: ...
+
+    # ------------------------------------------------------------ counters
+
+    @abstractmethod
+    def increment(self, name: str, by: int = 1) -> int:
+        """Add `by` to a counter (0 when new) and return its new value. Atomic."""
+
+    @abstractmethod
+    def counter(self, name: str) -> int:
+        """A counter's value (0 when never incremented)."""
+
+    @abstractmethod
+    def set_counter(self, name: str, value: int) -> None: ...
+
+    @abstractmethod
+    def admit(self, rule_id: str, tenant: str, now_ns: int, window_ns: int, limit: int) -> int | None:
+        """A quota's sliding window: admit one request of `tenant` at `now_ns` when fewer than `limit`
+        were admitted in the window ending now (and return None), else return the admission
+        instant that must leave the window before the next one is admitted. Atomic."""
+
+    @abstractmethod
+    def quota_windows(self, rule_id: str) -> dict[str, list[int]]:
+        """The admission instants still kept for a rule's quota, by tenant."""
+
+    @abstractmethod
+    def set_quota_windows(self, rule_id: str, windows: dict[str, list[int]]) -> None: ...
+
+    # ------------------------------------------------------------ scenario and fault books
+
+    @abstractmethod
+    def scenario_book(self) -> ScenarioBook:
+        """The attached scenarios. The book's counters (`next_id`, each entry's `used`) are kept in
+        counters (`SCENARIO_IDS`, `scenario_used_counter`), not in the stored book."""
+
+    @abstractmethod
+    def put_scenario_book(self, book: ScenarioBook) -> None: ...
+
+    @abstractmethod
+    def fault_rules(self) -> Sequence[FaultRule]:
+        """The fault rules in force, in order. Their counters (`seen`, `fired`, `window`) are kept in
+        counters and quota windows, not in the stored rules."""
+
+    @abstractmethod
+    def put_fault_rules(self, rules: Sequence[FaultRule]) -> None: ...
+
+    # ------------------------------------------------------------ the request journal
+
+    @abstractmethod
+    def append_request(self, entry: RecordedRequest, limit: int | None) -> None:
+        """Append an entry (numbered by `increment(JOURNAL_SEQ)`), keeping only the most recent
+        `limit` entries (all when None)."""
+
+    @abstractmethod
+    def requests(self) -> list[RecordedRequest]:
+        """The journal, oldest first. Safe to call from another thread while requests are served."""
+
+    @abstractmethod
+    def clear_requests(self) -> None:
+        """Empty the journal and set `JOURNAL_SEQ` back to 0 (numbering starts again at 1)."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from ..documented import _api as convenience
 from ..engine._errors import InvalidRequest
-from ..engine._files import UPLOAD_PREFIX, file_type_of
+from ..engine._files import file_type_of
 from ..engine._ids import stable_hex
 from ._forms import parse_form
+from ._recording import UPLOAD_PREFIX
 from ._routing import Call, json_response
 from ._transport import ApiResponse
 from ._views import file_view, job_json, status_json
@@ -41,7 +42,7 @@ def create_evaluation(call: Call) -> ApiResponse:
     body = call.json()
     if convenience.is_documented(body):  # {model, evaluation_type, dataset}: the documented layer
         return convenience.create(call, body)
-    job = call.emulator.jobs.create(call.tenant, body)
+    job = call.engine.jobs.create(call.tenant, body)
     return json_response(EvaluationCreateResponse(workflow_id=job.workflow_id))
 
 
@@ -54,32 +55,32 @@ def list_evaluations(call: Call) -> ApiResponse:
             raise InvalidRequest(f"Query parameter 'limit' must be an integer >= 1, got '{raw_limit}'.", param="limit")
         limit = min(int(raw_limit), MAX_LIST_LIMIT)
     status = query.get("status") or None
-    jobs = call.emulator.jobs.list(call.tenant, status=status, limit=limit) if status in (None, *STATUSES) else []
-    body = b"[" + b",".join(job_json(call.emulator, call.tenant, job) for job in jobs) + b"]"
+    jobs = call.engine.jobs.list(call.tenant, status=status, limit=limit) if status in (None, *STATUSES) else []
+    body = b"[" + b",".join(job_json(call.engine, call.views, call.tenant, job) for job in jobs) + b"]"
     return ApiResponse(body=body)
 
 
 def get_evaluation(call: Call) -> ApiResponse:
-    job = call.emulator.jobs.get(call.tenant, call.params["id"])
-    return ApiResponse(body=job_json(call.emulator, call.tenant, job))
+    job = call.engine.jobs.get(call.tenant, call.params["id"])
+    return ApiResponse(body=job_json(call.engine, call.views, call.tenant, job))
 
 
 def get_evaluation_status(call: Call) -> ApiResponse:
-    job = call.emulator.jobs.get(call.tenant, call.params["id"])
-    return ApiResponse(body=status_json(call.emulator, job))
+    job = call.engine.jobs.get(call.tenant, call.params["id"])
+    return ApiResponse(body=status_json(call.engine, call.views, job))
 
 
 def update_evaluation(call: Call) -> ApiResponse:
     body = call.model(EvaluationUpdateRequest)
-    job = call.emulator.jobs.update(
+    job = call.engine.jobs.update(
         call.tenant, call.params["id"], status=body.status, results=body.results, error=body.error
     )
-    return json_response(EvaluationUpdateResponse(workflow_id=job.workflow_id, status=call.emulator.jobs.status(job)))  # type: ignore[arg-type]
+    return json_response(EvaluationUpdateResponse(workflow_id=job.workflow_id, status=call.engine.jobs.status(job)))
 
 
 def model_list(call: Call) -> ApiResponse:
     source = call.request.query.get("model_source") or "all"
-    config = call.emulator.config
+    config = call.engine.config
     models = config.model_allowlist if source in ("all", "serverless") else config.model_lists.get(source, [])
     return json_response(ModelListResponse(model_list=list(models)))
 
@@ -90,18 +91,18 @@ def model_list(call: Call) -> ApiResponse:
 def request_upload(call: Call) -> ApiResponse:
     fields, parts = parse_form(call.request.header("content-type"), call.request.body)
     form = call.model(UploadRequestForm, fields)
-    files = call.emulator.files
+    files = call.engine.files
     if "file" in parts:  # a client that sends the bytes right away
         file = files.new(
-            call.tenant,
+            call.tenant.key,
             filename=form.file_name,
             purpose=form.purpose,
             file_type=form.file_type,
             content=parts["file"].content,
         )
-        return json_response(file_view(call.emulator, call.tenant, file))
+        return json_response(file_view(call.engine, call.tenant, file))
     file, token = files.request_upload(
-        call.tenant, filename=form.file_name, purpose=form.purpose, file_type=form.file_type
+        call.tenant.key, filename=form.file_name, purpose=form.purpose, file_type=form.file_type
     )
     return ApiResponse(
         status_code=302,
@@ -118,39 +119,37 @@ def direct_upload(call: Call) -> ApiResponse:
     fields.setdefault("file_name", part.filename)
     fields.setdefault("file_type", file_type_of(fields["file_name"], None))
     form = call.model(UploadRequestForm, fields)
-    file = call.emulator.files.new(
-        call.tenant, filename=form.file_name, purpose=form.purpose, file_type=form.file_type, content=part.content
+    file = call.engine.files.new(
+        call.tenant.key, filename=form.file_name, purpose=form.purpose, file_type=form.file_type, content=part.content
     )
-    return json_response(file_view(call.emulator, call.tenant, file))
+    return json_response(file_view(call.engine, call.tenant, file))
 
 
 def receive_upload(call: Call) -> ApiResponse:
-    call.emulator.files.receive(call.params["token"], call.request.body)
+    call.engine.files.receive(call.params["token"], call.request.body)
     return ApiResponse(body=b"", media_type=None)
 
 
 def receive_part(call: Call) -> ApiResponse:
     content = call.request.body
-    call.emulator.files.receive(call.params["token"], content, part=int(call.params["part"]))
+    call.engine.files.receive(call.params["token"], content, part=int(call.params["part"]))
     return ApiResponse(
         body=b"", media_type=None, headers={"etag": f'"{stable_hex(repr(len(content)) + content[:64].hex(), 32)}"'}
     )
 
 
 def preprocess(call: Call) -> ApiResponse:
-    file = call.emulator.files.get_pending(call.tenant, call.params["id"])
+    file = call.engine.files.get_pending(call.tenant.key, call.params["id"])
     if not file.ready:
         raise InvalidRequest(f"File '{file.id}' has no content yet: PUT its bytes to the upload URL first.", param="id")
-    return json_response(file_view(call.emulator, call.tenant, file))
+    return json_response(file_view(call.engine, call.tenant, file))
 
 
 def initiate_multipart(call: Call) -> ApiResponse:
     body = call.model(MultipartInitiateRequest)
-    files = call.emulator.files
-    file, token = files.request_upload(
-        call.tenant, filename=body.file_name, purpose=body.purpose, file_type=body.file_type
+    file, token = call.engine.files.request_upload(
+        call.tenant.key, filename=body.file_name, purpose=body.purpose, file_type=body.file_type, multipart=True
     )
-    call.emulator.state.uploads[token].multipart = True
     base = f"{call.request.base_url}{UPLOAD_PREFIX}{token}/parts/"
     parts = [UploadPart(PartNumber=n, URL=f"{base}{n}") for n in range(1, body.num_parts + 1)]
     return json_response(MultipartInitiateResponse(upload_id=token, file_id=file.id, parts=parts))
@@ -158,36 +157,36 @@ def initiate_multipart(call: Call) -> ApiResponse:
 
 def complete_multipart(call: Call) -> ApiResponse:
     body = call.model(MultipartCompleteRequest)
-    file = call.emulator.files.complete_multipart(
-        call.tenant, body.upload_id, body.file_id, [part.part_number for part in body.parts]
+    file = call.engine.files.complete_multipart(
+        call.tenant.key, body.upload_id, body.file_id, [part.part_number for part in body.parts]
     )
-    return json_response(file_view(call.emulator, call.tenant, file))
+    return json_response(file_view(call.engine, call.tenant, file))
 
 
 def abort_multipart(call: Call) -> ApiResponse:
     body = call.model(MultipartAbortRequest)
-    call.emulator.files.abort_multipart(call.tenant, body.upload_id, body.file_id)
+    call.engine.files.abort_multipart(call.tenant.key, body.upload_id, body.file_id)
     return ApiResponse(body=b"{}")
 
 
 def list_files(call: Call) -> ApiResponse:
-    files = call.emulator.files.list(call.tenant)
-    return json_response(FileListResponse(data=[file_view(call.emulator, call.tenant, f) for f in files]))
+    files = call.engine.files.list(call.tenant.key)
+    return json_response(FileListResponse(data=[file_view(call.engine, call.tenant, f) for f in files]))
 
 
 def get_file(call: Call) -> ApiResponse:
-    file = call.emulator.files.get(call.tenant, call.params["id"])
-    return json_response(file_view(call.emulator, call.tenant, file))
+    file = call.engine.files.get(call.tenant.key, call.params["id"])
+    return json_response(file_view(call.engine, call.tenant, file))
 
 
 def file_content(call: Call) -> ApiResponse:
-    files = call.emulator.files
-    data = files.content(files.get(call.tenant, call.params["id"]))
+    files = call.engine.files
+    data = files.content(files.get(call.tenant.key, call.params["id"]))
     return ApiResponse(body=data, media_type="application/octet-stream")
 
 
 def delete_file(call: Call) -> ApiResponse:
-    file = call.emulator.files.delete(call.tenant, call.params["id"])
+    file = call.engine.files.delete(call.tenant.key, call.params["id"])
     return json_response(FileDeleteResponse(id=file.id))
 
 

@@ -18,7 +18,7 @@ from ..engine._errors import InvalidRequest, NotFound
 from ..engine._faults import FaultRule
 from ..engine._journal import RecordedRequestList, RecordedRequestView
 from ..engine._scenarios import Scenario, ScenarioEntry
-from ..engine._snapshot import Snapshot, export_state, import_state
+from ..engine._snapshot import Snapshot
 from ..engine._store import Job
 from ._routing import Call, json_response
 from ._transport import ApiResponse
@@ -75,19 +75,19 @@ def health(call: Call) -> ApiResponse:
 
 def reset(call: Call) -> ApiResponse:
     """Back to the startup state: jobs, files, scenarios, faults, clock and ids (the seed is kept)."""
-    call.emulator.reset()
+    call.engine.reset()
     return json_response(Health(version=__version__))
 
 
 def get_seed(call: Call) -> ApiResponse:
-    return data_response({"seed": call.emulator.config.seed})
+    return data_response({"seed": call.engine.config.seed})
 
 
 def set_seed(call: Call) -> ApiResponse:
     """Start over from a new seed (`Emulator.reseed`): state and journal are reset as by
     POST /_emulator/reset, but the clock keeps its time; ids and verdicts follow the new seed."""
     body: SeedRequest = _body(call, SeedRequest)
-    call.emulator.reseed(body.seed)
+    call.engine.reseed(body.seed)
     return get_seed(call)
 
 
@@ -95,14 +95,14 @@ def set_seed(call: Call) -> ApiResponse:
 
 
 def clock_state(call: Call) -> ApiResponse:
-    clock = call.emulator.clock
+    clock = call.engine.clock
     now = clock.now_ns()
     return json_response(ClockState(now=format_micros(now), epoch=now / 1e9, mode=clock.mode, time_scale=clock.scale))
 
 
 def advance_clock(call: Call) -> ApiResponse:
     body: ClockAdvanceRequest = _body(call, ClockAdvanceRequest)
-    call.emulator.advance(body.seconds)
+    call.engine.clock.advance(body.seconds)
     return clock_state(call)
 
 
@@ -114,24 +114,24 @@ def set_clock(call: Call) -> ApiResponse:
         raise InvalidRequest(
             f"Field 'now' must be an RFC 3339 time or epoch seconds, got {body.now!r}.", param="now"
         ) from None
-    call.emulator.clock.set_ns(now)
+    call.engine.clock.set_ns(now)
     return clock_state(call)
 
 
 def freeze_clock(call: Call) -> ApiResponse:
-    call.emulator.clock.set_mode("manual")
+    call.engine.clock.set_mode("manual")
     return clock_state(call)
 
 
 def run_clock(call: Call) -> ApiResponse:
     body: ClockRunRequest = _body(call, ClockRunRequest, optional=True)
-    call.emulator.clock.set_mode("real", body.time_scale)
+    call.engine.clock.set_mode("real", body.time_scale)
     return clock_state(call)
 
 
 def scale_clock(call: Call) -> ApiResponse:
     body: ClockScaleRequest = _body(call, ClockScaleRequest)
-    clock = call.emulator.clock
+    clock = call.engine.clock
     clock.set_mode(clock.mode, body.time_scale)
     return clock_state(call)
 
@@ -140,14 +140,14 @@ def scale_clock(call: Call) -> ApiResponse:
 
 
 def list_scenarios(call: Call) -> ApiResponse:
-    book = call.emulator.state.scenarios
+    book = call.engine.scenarios.book()
     return data_response(book.model_dump(mode="json", exclude={"next_id"}))
 
 
 def add_scenario(call: Call) -> ApiResponse:
     """A rule (no `times`) or an entry for the next `times` matching creates."""
     entry: ScenarioEntry = _body(call, ScenarioEntry)
-    added = call.emulator.state.scenarios.add(entry)
+    added = call.engine.scenarios.add(entry)
     return data_response(added.model_dump(mode="json"), 201)
 
 
@@ -164,25 +164,23 @@ def _removed(removed: Any, kind: str, listing: str, item_id: str) -> ApiResponse
 
 
 def clear_scenarios(call: Call) -> ApiResponse:
-    book = call.emulator.state.scenarios
-    removed, book.entries = book.entries, []
-    return _cleared(removed)
+    return _cleared(call.engine.scenarios.clear())
 
 
 def remove_scenario(call: Call) -> ApiResponse:
     return _removed(
-        call.emulator.state.scenarios.remove(call.params["id"]), "Scenario", "/_emulator/scenarios", call.params["id"]
+        call.engine.scenarios.remove(call.params["id"]), "Scenario", "/_emulator/scenarios", call.params["id"]
     )
 
 
 def set_default_scenario(call: Call) -> ApiResponse:
     scenario: Scenario = _body(call, Scenario)
-    call.emulator.state.scenarios.default = scenario
+    call.engine.scenarios.set_default(scenario)
     return data_response(scenario.model_dump(mode="json"))
 
 
 def clear_default_scenario(call: Call) -> ApiResponse:
-    call.emulator.state.scenarios.default = Scenario()
+    call.engine.scenarios.set_default(Scenario())
     return data_response(Scenario().model_dump(mode="json"))
 
 
@@ -196,12 +194,12 @@ def _eval_type(call: Call) -> EvalType:
 def set_type_scenario(call: Call) -> ApiResponse:
     eval_type = _eval_type(call)
     scenario: Scenario = _body(call, Scenario)
-    call.emulator.state.scenarios.types[eval_type] = scenario
+    call.engine.scenarios.set_type(eval_type, scenario)
     return data_response(scenario.model_dump(mode="json"))
 
 
 def clear_type_scenario(call: Call) -> ApiResponse:
-    removed = call.emulator.state.scenarios.types.pop(_eval_type(call), None)
+    removed = call.engine.scenarios.clear_type(_eval_type(call))
     return data_response((removed or Scenario()).model_dump(mode="json"))
 
 
@@ -209,12 +207,12 @@ def clear_type_scenario(call: Call) -> ApiResponse:
 
 
 def list_faults(call: Call) -> ApiResponse:
-    return data_response(call.emulator.state.faults.model_dump(mode="json", exclude={"next_id"}))
+    return data_response(call.engine.faults.book().model_dump(mode="json", exclude={"next_id"}))
 
 
 def add_fault(call: Call) -> ApiResponse:
     rule: FaultRule = _body(call, FaultRule)
-    added = call.emulator.state.faults.add(rule)
+    added = call.engine.faults.add(rule)
     return data_response(added.model_dump(mode="json"), 201)
 
 
@@ -225,38 +223,31 @@ class _FaultList(BaseModel):
 def replace_faults(call: Call) -> ApiResponse:
     """Replace every rule at once with a JSON array of rules (`[]` removes them all)."""
     rules: _FaultList = call.model(_FaultList, {"rules": call.json()})
-    book = call.emulator.state.faults
-    book.rules = []
-    for rule in rules.rules:
-        book.add(rule)
+    call.engine.faults.replace(rules.rules)
     return list_faults(call)
 
 
 def clear_faults(call: Call) -> ApiResponse:
-    book = call.emulator.state.faults
-    removed, book.rules = book.rules, []
-    return _cleared(removed)
+    return _cleared(call.engine.faults.clear())
 
 
 def remove_fault(call: Call) -> ApiResponse:
-    return _removed(
-        call.emulator.state.faults.remove(call.params["id"]), "Fault", "/_emulator/faults", call.params["id"]
-    )
+    return _removed(call.engine.faults.remove(call.params["id"]), "Fault", "/_emulator/faults", call.params["id"])
 
 
 # ---------------------------------------------------------------- jobs
 
 
-def job_summary(call: Call, tenant_key: str, job: Job) -> dict[str, Any]:
+def job_summary(call: Call, job: Job) -> dict[str, Any]:
     """A job as the control plane shows it: reading it here never counts as a client read."""
-    jobs = call.emulator.jobs
+    jobs = call.engine.jobs
     reached = len(jobs.phases_reached(job))
     return {
         "workflow_id": job.workflow_id,
-        "tenant": tenant_key,
+        "tenant": job.tenant,
         "type": job.type,
         "status": jobs.status(job),
-        "reads": job.reads,
+        "reads": jobs.reads(job),
         "progression": job.progression.model_dump(mode="json", exclude_none=True),
         "outcome": job.outcome.model_dump(mode="json", exclude_defaults=True),
         "source": job.source,
@@ -274,36 +265,29 @@ def job_summary(call: Call, tenant_key: str, job: Job) -> dict[str, Any]:
 
 
 def list_jobs(call: Call) -> ApiResponse:
-    return data_response(
-        [
-            job_summary(call, tenant.key, job)
-            for tenant in call.emulator.state.tenants.values()
-            for job in tenant.jobs.values()
-        ]
-    )
+    return data_response([job_summary(call, job) for job in call.engine.jobs.all()])
 
 
 def get_job(call: Call) -> ApiResponse:
-    tenant, job = call.emulator.jobs.locate(call.params["id"])
-    return data_response(job_summary(call, tenant.key, job))
+    return data_response(job_summary(call, call.engine.jobs.locate(call.params["id"])))
 
 
 def advance_job(call: Call) -> ApiResponse:
     body: JobAdvanceRequest = _body(call, JobAdvanceRequest, optional=True)
-    job = call.emulator.jobs.advance(call.params["id"], body.steps)
-    return data_response(job_summary(call, job.tenant, job))
+    job = call.engine.jobs.advance(call.params["id"], body.steps)
+    return data_response(job_summary(call, job))
 
 
 def force_job_status(call: Call) -> ApiResponse:
     body: JobStatusRequest = _body(call, JobStatusRequest)
-    job = call.emulator.jobs.force(call.params["id"], body.status, body.message)
-    return data_response(job_summary(call, job.tenant, job))
+    job = call.engine.jobs.force(call.params["id"], body.status, body.message)
+    return data_response(job_summary(call, job))
 
 
 def set_job_scenario(call: Call) -> ApiResponse:
     scenario: Scenario = _body(call, Scenario)
-    job = call.emulator.jobs.attach(call.params["id"], scenario)
-    return data_response(job_summary(call, job.tenant, job))
+    job = call.engine.jobs.attach(call.params["id"], scenario)
+    return data_response(job_summary(call, job))
 
 
 # ---------------------------------------------------------------- journal (pytest plugin issue)
@@ -316,14 +300,14 @@ def list_requests(call: Call) -> ApiResponse:
     if query.get("status_code", "").isdigit():
         criteria["status_code"] = int(query["status_code"])
     try:
-        entries = call.emulator.journal.filter(query.get("route") or None, **criteria)
+        entries = call.engine.journal.filter(query.get("route") or None, **criteria)
     except ValueError as exc:
         raise InvalidRequest(str(exc), param="route") from None
     return json_response(RecordedRequestList(data=[RecordedRequestView.of(e) for e in entries]))
 
 
 def reset_journal(call: Call) -> ApiResponse:
-    call.emulator.journal.clear()
+    call.engine.journal.clear()
     return json_response(Health(version=__version__))
 
 
@@ -331,12 +315,12 @@ def reset_journal(call: Call) -> ApiResponse:
 
 
 def get_state(call: Call) -> ApiResponse:
-    return ApiResponse(body=export_state(call.emulator).model_dump_json().encode())
+    return ApiResponse(body=call.engine.export_state().model_dump_json().encode())
 
 
 def put_state(call: Call) -> ApiResponse:
     snapshot: Snapshot = _body(call, Snapshot)
-    import_state(call.emulator, snapshot)
+    call.engine.import_state(snapshot)
     return data_response(
         {"imported": True, "tenants": len(snapshot.tenants), "jobs": sum(len(t.jobs) for t in snapshot.tenants)}
     )

@@ -1,4 +1,4 @@
-"""The emulator core: state, clock, ids and the one request handler every face calls."""
+"""The emulator: the engine behind the route table, a lock, and the one request handler every face calls."""
 
 from __future__ import annotations
 
@@ -7,25 +7,26 @@ import threading
 import traceback
 from functools import lru_cache
 
-from ..engine import _startup as startup
-from ..engine._clock import Clock, parse_time
+from ..engine._clock import Clock
 from ..engine._config import EmulatorConfig
+from ..engine._engine import Engine
 from ..engine._errors import ApiError
-from ..engine._faults import intercept
 from ..engine._files import Files
-from ..engine._ids import IdGenerator
 from ..engine._jobs import Jobs
 from ..engine._journal import Journal
-from ..engine._store import State
+from ..engine._store import Store
+from ._fault_intercept import intercept
+from ._recording import journal_entry, recorded
 from ._routing import Route, dispatch, error_response
 from ._transport import ApiRequest, ApiResponse
+from ._view_cache import ViewCache
 
 
 @lru_cache(maxsize=1)
-def _routes() -> list[Route]:
+def _routes() -> tuple[Route, ...]:
     from ._routes import ROUTES
 
-    return ROUTES
+    return tuple(ROUTES)
 
 
 class InternalError(ApiError):
@@ -35,63 +36,88 @@ class InternalError(ApiError):
 
 class Emulator:
     """One emulated Together account space. Thread-safe: every request runs under one lock,
-    so concurrent requests never interleave their state changes."""
+    so concurrent requests never interleave their state changes.
 
-    def __init__(self, config: EmulatorConfig | None = None, **overrides: object) -> None:
+    `config` and keyword overrides (`EmulatorConfig` fields) give the settings; `store` the state's
+    home (a new `MemoryStore` when not given)."""
+
+    def __init__(
+        self, config: EmulatorConfig | None = None, *, store: Store | None = None, **overrides: object
+    ) -> None:
         base = config or EmulatorConfig()
         # Overrides are validated like any setting (tables such as `faults` become models).
-        self.config = EmulatorConfig.model_validate({**base.model_dump(), **overrides}) if overrides else base
+        settings = EmulatorConfig.model_validate({**base.model_dump(), **overrides}) if overrides else base
         self._lock = threading.RLock()
-        self.clock = Clock(
-            self.config.clock,
-            scale=self.config.time_scale,
-            start_ns=parse_time(self.config.start_time) if self.config.start_time else None,
-        )
-        self.jobs = Jobs(self)
-        self.files = Files(self)
-        self.reset(keep_clock=True)
+        self.views = ViewCache()
+        self.engine = Engine(settings, store=store, routes=_routes)
+
+    # ------------------------------------------------------------ the engine's parts
+
+    @property
+    def config(self) -> EmulatorConfig:
+        """The settings in force (a new object after `reseed`, `reconfigure` or a state import)."""
+        return self.engine.config
 
     @property
     def routes(self) -> list[Route]:
-        return _routes()
+        return list(_routes())
+
+    @property
+    def store(self) -> Store:
+        return self.engine.store
+
+    @property
+    def clock(self) -> Clock:
+        return self.engine.clock
+
+    @property
+    def jobs(self) -> Jobs:
+        return self.engine.jobs
+
+    @property
+    def files(self) -> Files:
+        return self.engine.files
+
+    @property
+    def journal(self) -> Journal:
+        return self.engine.journal
+
+    # ------------------------------------------------------------ whole-state moves
 
     def reset(self, *, keep_clock: bool = False) -> None:
         """Forget every job, file and upload; restart ids from the seed (and the clock, unless kept)."""
-        with self._lock:
-            self.state = State()
-            self.ids = IdGenerator(self.config.seed)
-            self.journal = Journal(lambda: self.routes, self.config.journal_limit)
-            if not keep_clock:
-                self.clock = Clock(
-                    self.config.clock,
-                    scale=self.config.time_scale,
-                    start_ns=parse_time(self.config.start_time) if self.config.start_time else None,
-                )
-            startup.apply(self)  # tenants, files, scenarios and faults of the settings
+        with self._lock, self.store.transaction():
+            self.engine.reset(keep_clock=keep_clock)
+            self.views.clear()
 
     def advance(self, seconds: float) -> None:
-        with self._lock:
-            self.clock.advance(seconds)
+        with self._lock, self.store.transaction():
+            self.engine.clock.advance(seconds)
 
     def reseed(self, seed: int) -> None:
         """Use `seed` from now on and start over from it: jobs, files and the journal are
         forgotten (ids restart from the new seed); the clock keeps its time."""
-        with self._lock:
-            self.config = EmulatorConfig.model_validate({**self.config.model_dump(), "seed": seed})
-            self.reset(keep_clock=True)
+        with self._lock, self.store.transaction():
+            self.engine.reseed(seed)
+            self.views.clear()
 
     def reconfigure(self, config: EmulatorConfig) -> None:
         """Replace every setting and reset everything, clock included (a fresh emulator in place)."""
-        with self._lock:
-            self.config = config
-            self.reset()
+        with self._lock, self.store.transaction():
+            self.engine.reconfigure(config)
+            self.views.clear()
+
+    # ------------------------------------------------------------ requests
 
     def handle(self, request: ApiRequest) -> ApiResponse:
         """Answer one request. Never raises: every failure is an error body."""
-        with self._lock:
+        engine, views, routes = self.engine, self.views, _routes()
+        with self._lock, engine.store.transaction():
             call = None
             try:
-                response, call = intercept(self, request, lambda: dispatch(self, self.routes, request))
+                response, call = intercept(
+                    engine, views, routes, request, lambda: dispatch(engine, views, routes, request)
+                )
             except Exception as exc:  # a bug in the emulator, not in the request
                 traceback.print_exc(file=sys.stderr)
                 response = error_response(
@@ -100,5 +126,7 @@ class Emulator:
                         headers={"x-should-retry": "false"},
                     )
                 )
-            self.journal.record(request, call, response, self.clock.now_ns())
+            if recorded(request):
+                now = engine.clock.now_ns()
+                engine.journal.record(lambda seq: journal_entry(seq, request, call, response, now))
             return response

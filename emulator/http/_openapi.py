@@ -154,7 +154,7 @@ def openapi_document(routes: tuple[Route, ...]) -> bytes:
 
 
 def serve_document(call: Call) -> ApiResponse:
-    return ApiResponse(body=openapi_document(tuple(call.emulator.routes)))
+    return ApiResponse(body=openapi_document(call.routes))
 
 
 OPENAPI_ROUTE = Route(

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from ..documented import _api as documented
 from ..engine._faults import FaultBook, FaultRule
-from ..engine._files import UPLOAD_PREFIX
 from ..engine._journal import RecordedRequestList
 from ..engine._scenarios import Scenario, ScenarioBook, ScenarioEntry
 from ..engine._snapshot import Snapshot
 from . import _api as api
 from . import _control as control
 from ._openapi import OPENAPI_ROUTE
+from ._recording import UPLOAD_PREFIX
 from ._routing import Body, Param, Reply, Route, json_body
 from ._wire import (
     STATUSES,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -18,21 +18,25 @@ from ._transport import ApiRequest, ApiResponse
 from ._wire import ErrorBody, ErrorDetail
 
 if TYPE_CHECKING:
+    from ..engine._engine import Engine
     from ..engine._store import Tenant
-    from ._core import Emulator
+    from ._view_cache import ViewCache
 
 M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass
 class Call:
-    """What a handler receives: the emulator, the request, path parameters and the tenant."""
+    """What a handler receives: the engine, the cache of serialized views, the request, path
+    parameters and the tenant."""
 
-    emulator: Emulator
+    engine: Engine
+    views: ViewCache
     request: ApiRequest
     params: dict[str, str]
     route: Route
     _tenant: Tenant | None = None
+    routes: tuple[Route, ...] = ()  # the table the request was dispatched on (the OpenAPI route serves it)
 
     @property
     def tenant(self) -> Tenant:
@@ -219,19 +223,21 @@ def check_admin_token(token: str | None, request: ApiRequest) -> None:
         raise AdminUnauthorized()
 
 
-def dispatch(emulator: Emulator, routes: list[Route], request: ApiRequest) -> tuple[ApiResponse, Call | None]:
+def dispatch(
+    engine: Engine, views: ViewCache, routes: Sequence[Route], request: ApiRequest
+) -> tuple[ApiResponse, Call | None]:
     """Route, authenticate and run one request; every error becomes the real error shape."""
     call = None
     try:
         route, params = resolve(routes, request)
-        call = Call(emulator, request, params, route)
+        call = Call(engine, views, request, params, route, routes=tuple(routes))
         if route.auth == "api_key":
             key = request.api_key
             if key is None:
                 raise Unauthorized()
-            call._tenant = emulator.state.tenant(key)
+            call._tenant = engine.tenants.resolve(key)
         elif route.auth == "admin":
-            check_admin_token(emulator.config.admin_token, request)
+            check_admin_token(engine.config.admin_token, request)
         return route.handler(call), call
     except ApiError as error:
         return error_response(error), call

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
-
-if TYPE_CHECKING:
-    from ..engine._faults import AppliedFault
 
 
 @dataclass
@@ -43,6 +39,25 @@ class ApiRequest:
         if scheme.lower() != "bearer" or not key:
             return None
         return key
+
+
+@dataclass(frozen=True)
+class AppliedFault:
+    """The transport part of a fault that fired, carried on `ApiResponse.fault`: each face plays it
+    (the Starlette face on the real connection, the in-process faces by raising the httpx exception
+    a real network would have produced)."""
+
+    rule_id: str
+    kind: str
+    latency: float = 0.0  # wait this long before answering
+    hang_seconds: float | None = None  # never answer (close after this long)
+    drop: str | None = None  # "response" or "connect": close without answering
+    truncate: bool = False  # send headers and part of the body, then close
+
+    @property
+    def transport(self) -> bool:
+        """True when the face must do something beyond sending the response as is."""
+        return bool(self.latency or self.hang_seconds is not None or self.drop or self.truncate)
 
 
 @dataclass

@@ -43,7 +43,7 @@ def child() -> None:
     for _ in range(JOBS - 1):
         one_job()
     gc.collect()
-    print(json.dumps({"added": rss_bytes() - before, "jobs": len(emulator.state.tenant("bench").jobs)}))
+    print(json.dumps({"added": rss_bytes() - before, "jobs": len(emulator.store.jobs("bench"))}))
 
 
 def measure() -> list[Figure]:

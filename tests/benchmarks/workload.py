@@ -34,7 +34,8 @@ def upload(emulator: Emulator, rows: int) -> str:
         b"purpose=eval&file_name=d.jsonl&file_type=jsonl",
         {"content-type": "application/x-www-form-urlencoded"},
     ).decode()
-    call(emulator, "PUT", f"/_emulator/uploads/{next(reversed(emulator.state.uploads))}", dataset(rows))
+    token, _ = emulator.store.uploads()[-1]
+    call(emulator, "PUT", f"/_emulator/uploads/{token}", dataset(rows))
     call(emulator, "POST", f"/v1/files/{file_id}/preprocess")
     return file_id
 

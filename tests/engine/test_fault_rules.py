@@ -6,16 +6,11 @@ from __future__ import annotations
 import httpx
 import pytest
 from pydantic import ValidationError
-from together_eval_emulator.engine._faults import (
-    AppliedFault,
-    FaultAction,
-    FaultBook,
-    FaultMatch,
-    FaultRule,
-    RequestFacts,
-)
+from together_eval_emulator.engine._faults import FaultAction, FaultMatch, FaultRule, RequestFacts
+from together_eval_emulator.engine._memory_store import MemoryStore
+from together_eval_emulator.engine._rulebooks import FaultRules
 from together_eval_emulator.faces._httpx_faults import httpx_effect
-from together_eval_emulator.http._transport import ApiResponse
+from together_eval_emulator.http._transport import ApiResponse, AppliedFault
 
 NS = 1_000_000_000
 
@@ -57,8 +52,13 @@ def test_process_only_for_error_hang_drop() -> None:
     assert FaultRule.model_validate({"action": {"kind": "drop"}, "process": True}).process
 
 
+def counted(book: FaultRules, rule_id: str) -> FaultRule:
+    """A rule as listed, with its counters."""
+    return next(rule for rule in book.rules() if rule.id == rule_id)
+
+
 def test_matching_on_each_field() -> None:
-    book = FaultBook()
+    book = FaultRules(MemoryStore())
     rule = book.add(
         FaultRule(
             match=FaultMatch(
@@ -81,20 +81,21 @@ def test_matching_on_each_field() -> None:
         facts(method="POST", body={"x": {"y": 1}}),
     ):
         assert book.trigger(miss, 0, 0) is None
-    assert rule.fired == 1
+    assert counted(book, rule.id or "").fired == 1
 
 
 def test_times_and_after_give_the_third_poll() -> None:
-    book = FaultBook()
+    book = FaultRules(MemoryStore())
     rule = book.add(FaultRule(after=2, times=1, action=FaultAction(kind="error", status=429)))
     fired = [book.trigger(facts(), 0, 0) is not None for _ in range(5)]
     assert fired == [False, False, True, False, False]
-    assert (rule.seen, rule.fired) == (5, 1)
+    listed = counted(book, rule.id or "")
+    assert (listed.seen, listed.fired) == (5, 1)
 
 
 def test_probability_is_seeded() -> None:
     def run(seed: int) -> list[bool]:
-        book = FaultBook()
+        book = FaultRules(MemoryStore())
         book.add(FaultRule(probability=0.3, action=FaultAction(kind="error", status=503)))
         return [book.trigger(facts(), 0, seed) is not None for _ in range(200)]
 
@@ -104,7 +105,7 @@ def test_probability_is_seeded() -> None:
 
 
 def test_quota_gives_an_honest_wait_per_tenant() -> None:
-    book = FaultBook()
+    book = FaultRules(MemoryStore())
     book.add(FaultRule.model_validate({"quota": {"limit": 2, "window_seconds": 10}}))
     assert book.trigger(facts(), 0, 0) is None
     assert book.trigger(facts(), 4 * NS, 0) is None
@@ -117,12 +118,14 @@ def test_quota_gives_an_honest_wait_per_tenant() -> None:
 
 
 def test_first_firing_rule_wins_and_ids_are_sequential() -> None:
-    book = FaultBook()
+    book = FaultRules(MemoryStore())
     a = book.add(FaultRule(times=1, action=FaultAction(kind="error", status=500)))
     b = book.add(FaultRule(action=FaultAction(kind="error", status=503)))
     assert (a.id, b.id) == ("fault-1", "fault-2")
     assert [book.trigger(facts(), 0, 0)[0].id for _ in range(3)] == ["fault-1", "fault-2", "fault-2"]  # type: ignore[index]
-    assert book.remove("fault-1") is a and book.remove("fault-1") is None
+    removed = book.remove("fault-1")
+    assert removed is not None and removed.model_copy(update={"seen": 0, "fired": 0}) == a
+    assert (removed.seen, removed.fired) == (3, 1) and book.remove("fault-1") is None
 
 
 REQUEST = httpx.Request("GET", "http://emulator.test/v1/evaluation", extensions={"timeout": {"read": 0.5}})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
+from together_eval_emulator.engine._memory_store import MemoryStore
+from together_eval_emulator.engine._rulebooks import ScenarioRules
 from together_eval_emulator.engine._scenarios import (
     CreateContext,
     Match,
@@ -135,9 +137,12 @@ def test_match_fields() -> None:
 
 
 def test_resolution_precedence_field_by_field() -> None:
-    book = ScenarioBook(
-        default=Scenario(progression=Progression(mode="immediate")),
-        types={"classify": Scenario(outcome=Outcome(kind="stall"))},
+    book = ScenarioRules(MemoryStore())
+    book.load(
+        ScenarioBook(
+            default=Scenario(progression=Progression(mode="immediate")),
+            types={"classify": Scenario(outcome=Outcome(kind="stall"))},
+        )
     )
     base = Scenario(progression=Progression(), outcome=Outcome())
     resolved = book.resolve(ctx(), magic=None, base=base)
@@ -148,7 +153,7 @@ def test_resolution_precedence_field_by_field() -> None:
     nxt = book.add(ScenarioEntry(times=1, progression=Progression(mode="manual")))
     resolved = book.resolve(ctx(), magic=None, base=base)
     assert resolved.source == {"progression": f"scenario:{nxt.id}", "outcome": f"scenario:{rule.id}"}
-    assert [e.id for e in book.entries] == [rule.id]  # the next-1 entry is used up
+    assert [e.id for e in book.book().entries] == [rule.id]  # the next-1 entry is used up
 
     magic = Scenario(outcome=Outcome(kind="user_error"))
     resolved = book.resolve(ctx(), magic=magic, base=base)
@@ -158,7 +163,7 @@ def test_resolution_precedence_field_by_field() -> None:
 
 
 def test_next_n_entries_apply_in_order_and_only_when_matching() -> None:
-    book = ScenarioBook()
+    book = ScenarioRules(MemoryStore())
     base = Scenario(progression=Progression(), outcome=Outcome())
     first = book.add(ScenarioEntry(times=2, match=Match(type="score"), outcome=Outcome(kind="error")))
     second = book.add(ScenarioEntry(times=1, outcome=Outcome(kind="stall")))
@@ -166,5 +171,5 @@ def test_next_n_entries_apply_in_order_and_only_when_matching() -> None:
         book.resolve(ctx(type=t), magic=None, base=base).outcome.kind for t in ("classify", "score", "score", "score")
     ]
     assert kinds == ["stall", "error", "error", "completed"]
-    assert book.entries == [] and first.id != second.id
+    assert book.book().entries == [] and first.id != second.id
     assert book.remove("scn-404") is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from together_eval_emulator.engine._lifecycle import Phase
 from together_eval_emulator.faces._controller import (
@@ -71,7 +73,9 @@ def test_complete_all_waits_for_the_slowest_job(ctl: EmulatorController) -> None
 
 def test_a_job_that_never_ends_is_reported(ctl: EmulatorController) -> None:
     job_id, _ = create_job(ctl.emulator)
-    ctl.emulator.state.tenants["key-a"].jobs[job_id].phases = [Phase("pending", 0), Phase("running", 5)]
+    job = ctl.emulator.store.find_job(job_id)
+    assert job is not None
+    ctl.emulator.store.put_job(replace(job, phases=(Phase("pending", 0), Phase("running", 5))))
     with pytest.raises(JobNeverCompletes, match=f"Job {job_id} never completes on its own.*'running'"):
         ctl.run_until_complete(job_id)
     with pytest.raises(JobNeverCompletes):

@@ -67,13 +67,13 @@ def test_control_plane_is_not_recorded_and_serves_the_journal(emu: Emulator) -> 
     status, body, _ = call(emu, "GET", "/_emulator/requests", query="route=nope")
     assert status == 400 and json.loads(body)["error"]["param"] == "route"
     call(emu, "POST", "/_emulator/reset/journal")
-    assert len(emu.journal) == 0 and emu.state.tenants["key-a"].jobs  # state is kept
+    assert len(emu.journal) == 0 and emu.store.jobs("key-a")  # state is kept
 
 
 def test_seed_route_reseeds_and_starts_over(emu: Emulator) -> None:
     first, _ = create_job(emu)
     status, _, _ = call(emu, "POST", "/_emulator/seed", {"seed": 7})
-    assert status == 200 and emu.config.seed == 7 and not emu.state.tenants and len(emu.journal) == 0
+    assert status == 200 and emu.config.seed == 7 and not emu.store.tenants() and len(emu.journal) == 0
     second, _ = create_job(emu)
     assert second != first
     emu.reseed(0)

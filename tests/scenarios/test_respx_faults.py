@@ -33,7 +33,7 @@ def emulator() -> Iterator[Emulator]:
 
 
 def fault(emulator: Emulator, rule: dict[str, Any]) -> FaultRule:
-    return emulator.state.faults.add(FaultRule.model_validate(rule))
+    return emulator.engine.faults.add(FaultRule.model_validate(rule))
 
 
 @pytest.mark.parametrize(
@@ -83,7 +83,8 @@ def test_together_3_through_respx(
     with pytest.raises(Exception) as info:
         client.evals.list()
     assert type(info.value).__name__ == exception
-    assert (rule.seen, rule.fired) == (tries, tries)
+    (listed,) = [r for r in emulator.engine.faults.rules() if r.id == rule.id]
+    assert (listed.seen, listed.fired) == (tries, tries)
 
 
 # ---------------------------------------------------------------- EmulatorMock
@@ -102,7 +103,7 @@ def test_emulator_mock_faults(action: dict[str, Any], exception: str) -> None:
     from together_eval_emulator.faces._mock import EmulatorMock
 
     mock = EmulatorMock()
-    rule = mock.emulator.state.faults.add(
+    rule = mock.emulator.engine.faults.add(
         FaultRule.model_validate({"match": {"route": "evaluation.list"}, "action": action})
     )
     with mock as control:
@@ -110,4 +111,4 @@ def test_emulator_mock_faults(action: dict[str, Any], exception: str) -> None:
         with pytest.raises(Exception) as info:
             client.evals.list()
     assert type(info.value).__name__ == exception
-    assert rule.fired == 2
+    assert [r.fired for r in mock.emulator.engine.faults.rules() if r.id == rule.id] == [2]

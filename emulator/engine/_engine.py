@@ -1,0 +1,111 @@
+"""The engine: the services of one emulated account space over one store, built from its settings.
+
+`Engine` owns the store, the clock and the services (tenants, jobs, files, scenarios, faults, the
+journal) and gives each one the collaborators it needs. Settings are never changed in place:
+`reseed`, `reconfigure` and a state import take a new settings object and rebuild the services.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from . import _ids as ids
+from . import _snapshot as snapshots
+from . import _startup as startup
+from ._clock import Clock, parse_time
+from ._config import EmulatorConfig
+from ._files import Files
+from ._jobs import Jobs
+from ._journal import Journal, RouteName
+from ._memory_store import MemoryStore
+from ._rulebooks import FaultRules, ScenarioRules
+from ._snapshot import Snapshot
+from ._store import Store
+from ._tenants import Tenants
+
+
+class Engine:
+    """One emulated Together account space. Not thread-safe by itself: `http._core.Emulator` runs
+    every request under a lock."""
+
+    def __init__(
+        self,
+        config: EmulatorConfig | None = None,
+        *,
+        store: Store | None = None,
+        routes: Callable[[], Sequence[RouteName]] = tuple,
+        wall_ns: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.config = config or EmulatorConfig()
+        self.store = store or MemoryStore()
+        self.clock = Clock(self.store, wall_ns)
+        self._routes = routes
+        self._build()
+        self.reset()
+
+    def _build(self) -> None:
+        """The services, wired to the store and the current settings."""
+        store, config = self.store, self.config
+        self.tenants = Tenants(store)
+        self.scenarios = ScenarioRules(store)
+        self.faults = FaultRules(store)
+        self.files = Files(store, self.clock)
+        self.jobs = Jobs(store, self.clock, self.files, self.scenarios, config)
+        self.journal = Journal(store, self._routes, config.journal_limit)
+
+    def _start_clock(self) -> None:
+        config = self.config
+        start_ns = parse_time(config.start_time) if config.start_time else None
+        self.clock.start(config.clock, start_ns=start_ns, scale=config.time_scale)
+
+    def reset(self, *, keep_clock: bool = False) -> None:
+        """Forget every job, file, upload and journal entry; restart ids from the seed and the clock
+        from its start (unless kept); then load the tenants, files, scenarios and faults of the settings."""
+        kept = self.store.clock_state()
+        self.store.clear()
+        if keep_clock:
+            self.store.set_clock_state(kept)
+        else:
+            self._start_clock()
+        self.store.set_id_state(ids.initial_state(self.config.seed))
+        startup.apply(
+            self.config,
+            store=self.store,
+            clock=self.clock,
+            tenants=self.tenants,
+            files=self.files,
+            scenarios=self.scenarios,
+            faults=self.faults,
+        )
+
+    def reseed(self, seed: int) -> None:
+        """Use `seed` from now on and start over from it; the clock keeps its time."""
+        self.config = self.config.model_copy(update={"seed": seed})
+        self._build()
+        self.reset(keep_clock=True)
+
+    def reconfigure(self, config: EmulatorConfig) -> None:
+        """Replace every setting and reset everything, clock included."""
+        self.config = config
+        self._build()
+        self.reset()
+
+    def export_state(self) -> Snapshot:
+        """The whole state as a snapshot (`GET /_emulator/state`)."""
+        return snapshots.export_state(
+            self.store,
+            seed=self.config.seed,
+            clock=self.clock,
+            jobs=self.jobs,
+            files=self.files,
+            scenarios=self.scenarios,
+            faults=self.faults,
+        )
+
+    def import_state(self, snapshot: Snapshot) -> None:
+        """Replace the whole state with a snapshot's (nothing changes when it is invalid); its seed
+        becomes this engine's, in a new settings object (the one given at construction is left alone)."""
+        snapshots.import_state(self.store, snapshot, clock=self.clock, scenarios=self.scenarios, faults=self.faults)
+        self.config = self.config.model_copy(update={"seed": snapshot.seed})
+        self._build()
