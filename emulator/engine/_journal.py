@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from ..http._routing import Call, Route
 
 POLL_ROUTES = ("evaluation.retrieve", "evaluation.status")
-DOCS = "see 'Asserting on the journal' in the README"
+DOCS = "see 'Asserting on the journal' in docs/testing.md"
 
 
 @dataclass(frozen=True)
