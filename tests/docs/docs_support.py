@@ -2,9 +2,9 @@
 
 Conventions of the pages (docs/contributing/index.md, "Documentation"):
 
-* a ```python block runs as a test. One that starts with `# test_<name>.py` is a pytest file; the other
-  blocks of a page run in order, as one script, against a fresh live server when they name
-  `http://127.0.0.1:8000`;
+* every ```python block runs as a test, in the page's runner (`RUNNERS`). One that starts with
+  `# test_<name>.py` is a pytest file; the others run as scripts (`run_script`), against a fresh live
+  server when they name `http://127.0.0.1:8000`;
 * an HTML comment `<!-- check: ... -->` right before a block steers it: `not run: <why>` for a block
   that cannot run as written, `together==1.5.35` for one written for that SDK generation.
 """
