@@ -19,7 +19,7 @@ from ._store import JOURNAL_SEQ, RecordedRequest, Store
 __all__ = ["Journal", "RecordedRequest", "RecordedRequestList", "RecordedRequestView", "RouteName"]
 
 POLL_ROUTES = ("evaluation.retrieve", "evaluation.status")
-DOCS = "see 'Asserting on the journal' in the README"
+DOCS = "see 'Asserting on the journal' in docs/testing.md"
 
 
 class RouteName(Protocol):

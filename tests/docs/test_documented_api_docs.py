@@ -3,10 +3,13 @@ print what the page shows."""
 
 from __future__ import annotations
 
+import ast
+import json
 import re
 from pathlib import Path
 
 import pytest
+from docs_support import run_script, runnable_blocks, section
 from together_eval_emulator.faces._controller import EmulatorController
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "documented-api.md"
@@ -59,3 +62,40 @@ def test_each_usage_example_runs_and_prints_what_the_page_shows(
 def test_the_page_never_calls_the_client_a_together_sdk() -> None:
     text = PAGE.read_text()
     assert "no real SDK has" in text and "This client exists for the documented API only" in text
+
+
+SCRIPTS = [
+    "## Running code written for the documented API",
+    "### Why models differ, and stay ranked",
+    "## On the wire",
+]
+
+
+def blocks_under(heading: str) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", section(PAGE.read_text(), heading), flags=re.S)
+
+
+def test_every_runnable_block_is_run_here() -> None:
+    run_here = [example(title) for title in EXAMPLES] + [
+        block for heading in SCRIPTS for block in blocks_under(heading)
+    ]
+    assert sorted(run_here) == sorted(block.source for block in runnable_blocks("docs/documented-api.md"))
+
+
+def test_the_client_set_up_runs(tmp_path: Path) -> None:
+    assert run_script("\n".join(blocks_under(SCRIPTS[0])), tmp_path) == ""
+
+
+def test_the_ranking_over_http_prints_the_models_best_first(tmp_path: Path) -> None:
+    (block,) = blocks_under(SCRIPTS[1])
+    lines = run_script(block, tmp_path).splitlines()
+    ranking = [line.split() for line in lines if not line.startswith(" ")]
+    assert len(ranking) == 4 and len(lines) == 4 + 4 * 6  # reasoning-benchmark-v1 has six categories
+    scores = [float(score) for score, _ in ranking]
+    assert scores == sorted(scores, reverse=True) and len(set(scores)) == 4
+
+
+def test_the_wire_example_prints_what_the_page_shows(tmp_path: Path) -> None:
+    (block,) = blocks_under(SCRIPTS[2])
+    shown = json.loads(" ".join(line.removeprefix("#") for line in block.splitlines() if line.startswith("#")))
+    assert ast.literal_eval(run_script(block, tmp_path)) == shown

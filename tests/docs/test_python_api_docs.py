@@ -1,5 +1,5 @@
-"""docs/python-api.md and the README's "From Python" run as written, and the route table of the
-guide names every control-plane route and an `EmulatorController` method for it."""
+"""docs/python-api.md and the "From Python" section of docs/scenarios.md run as written, and the route
+table of the guide names every control-plane route and an `EmulatorController` method for it."""
 
 from __future__ import annotations
 
@@ -8,25 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from docs_support import REPO, runnable_blocks, section
 from together_eval_emulator import EmulatorController
 from together_eval_emulator.http._routes import CONTROL_ROUTES
 
-REPO = Path(__file__).resolve().parents[2]
 GUIDE = REPO / "docs" / "python-api.md"
-
-
-def section(text: str, heading: str) -> str:
-    """The text under `heading` up to the next heading of the same or a higher level (a `#` line
-    inside a code block is a comment, not a heading)."""
-    level = len(heading.split(" ", 1)[0])
-    lines, fenced = [], False
-    for line in text.split(heading + "\n", 1)[1].splitlines(keepends=True):
-        fenced ^= line.startswith("```")
-        marks = len(line) - len(line.lstrip("#"))
-        if not fenced and 0 < marks <= level and line[marks : marks + 1] == " ":
-            break
-        lines.append(line)
-    return "".join(lines)
+RUN_HEADINGS = ["## A session, step by step", "## Models and plain dicts", "## Errors"]
 
 
 def python_blocks(text: str) -> list[str]:
@@ -59,18 +46,26 @@ def test_the_session_runs_in_order() -> None:
     assert namespace["emu"].seed() == 7
 
 
-@pytest.mark.parametrize("heading", ["## Models and plain dicts", "## Errors"])
+@pytest.mark.parametrize("heading", RUN_HEADINGS[1:])
 def test_the_standalone_examples_run(heading: str) -> None:
     blocks = python_blocks(section(GUIDE.read_text(), heading))
     assert blocks
     run(blocks)
 
 
-def test_the_readme_from_python_example_runs() -> None:
-    readme = (REPO / "README.md").read_text()
-    (block,) = python_blocks(section(readme, "### From Python"))
+def test_the_scenarios_from_python_example_runs() -> None:
+    guide = (REPO / "docs" / "scenarios.md").read_text()
+    (block,) = python_blocks(section(guide, "## From Python"))
     assert "emu.state" not in block and "emu.jobs." not in block  # the controller only
     run([block])
+
+
+def test_every_python_block_of_the_pages_is_run_above() -> None:
+    run_here = [block for heading in RUN_HEADINGS for block in python_blocks(section(GUIDE.read_text(), heading))]
+    assert sorted(run_here) == sorted(block.source for block in runnable_blocks("docs/python-api.md"))
+    assert [block.source for block in runnable_blocks("docs/scenarios.md")] == python_blocks(
+        section((REPO / "docs" / "scenarios.md").read_text(), "## From Python")
+    )
 
 
 def test_the_route_table_covers_the_control_plane() -> None:

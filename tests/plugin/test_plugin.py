@@ -265,7 +265,7 @@ def test_passing_helpers(together_emulator, tmp_path):
         "E         #4: body.parameters.labels: expected ['yes', 'no'], got ['good', 'bad']",
         "AssertionError: expected job eval-43ca-1767225600 to be polled at most 0 time(s), got 1\nE       Polls:\n"
         "E         #5 GET /v1/evaluation/eval-43ca-1767225600/status -> 200 [evaluation.status]",
-        "(see 'Asserting on the journal' in the README)",
+        "(see 'Asserting on the journal' in docs/testing.md)",
         "ValueError: Unknown route name 'evaluations.creat'. Known routes: control.clock, ",
     ]:
         assert expected in output, expected
