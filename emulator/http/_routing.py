@@ -193,7 +193,8 @@ def base_url_hint(path: str, base_url: str, routes: list[Route]) -> str | None:
     )
     return (
         f"No route for '{path}'. {cause} together 3.x: use base_url='{base_url}'. "
-        f"together 1.x/2.x: use base_url='{base_url}/v1'."
+        f"together 1.x/2.x: use base_url='{base_url}/v1'. "
+        f"together-ai (TypeScript): use baseURL='{base_url}/v1'."
     )
 
 

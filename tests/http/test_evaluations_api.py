@@ -120,6 +120,7 @@ def test_base_url_mistakes_get_a_404_naming_both_base_urls(client: CoreClient, p
     assert hint in message
     assert "together 3.x: use base_url='http://emulator.test'" in message
     assert "together 1.x/2.x: use base_url='http://emulator.test/v1'" in message
+    assert "together-ai (TypeScript): use baseURL='http://emulator.test/v1'" in message
 
 
 def test_unknown_paths_and_methods_answer_the_error_shape(client: CoreClient) -> None:

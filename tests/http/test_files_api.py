@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -73,6 +74,42 @@ def test_three_step_upload_with_multipart_text_parts(client: CoreClient) -> None
     content = client.request("GET", f"/v1/files/{file_id}/content")
     assert content.body == CONTENT
     assert content.headers["content-type"] == "application/octet-stream"
+
+
+def test_upload_as_the_typescript_sdk_sends_it(client: CoreClient) -> None:
+    """together-ai 0.52.0: the fields in the query string and again in a urlencoded body, the whole
+    local path as `file_name`, an octet-stream PUT, then `GET /v1/files/{id}` instead of preprocess."""
+    fields = {"file_name": "/home/dev/evals/in.jsonl", "file_type": "jsonl", "purpose": "eval"}
+    step1 = client.request(
+        "POST",
+        "/v1/files",
+        query=fields,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+        body=urlencode(fields).encode(),
+    )
+    assert step1.status == 302
+    put = client.request(
+        "PUT",
+        step1.headers["location"].removeprefix(BASE),
+        headers={"content-type": "application/octet-stream", "content-length": str(len(CONTENT))},
+        body=CONTENT,
+        key=None,
+    )
+    assert put.status == 200
+    file_id = step1.headers["x-together-file-id"]
+    file = client.request("GET", f"/v1/files/{file_id}")
+    assert file.status == 200
+    assert {k: file.json()[k] for k in ("id", "object", "purpose", "filename", "bytes", "FileType", "Processed")} == {
+        "id": file_id,
+        "object": "file",
+        "purpose": "eval",
+        "filename": "/home/dev/evals/in.jsonl",  # as sent: the emulator does not rewrite names
+        "bytes": len(CONTENT),
+        "FileType": "jsonl",
+        "Processed": True,
+    }
+    assert client.request("GET", f"/v1/files/{file_id}/content").body == CONTENT
+    assert [f["id"] for f in client.own_files()] == [file_id]
 
 
 def test_the_upload_url_needs_its_token_not_a_key(client: CoreClient) -> None:
