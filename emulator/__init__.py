@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 from .engine._config import EmulatorConfig
 from .http._core import Emulator
+from .http._extension import register_default
 
 if TYPE_CHECKING:
     from .engine._faults import FaultAction, FaultMatch, FaultRule, Quota
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from .faces._control_client import ControlPlaneError, JobSummary, ScenarioListing, StateImported
     from .faces._controller import EmulatorController, JobNeverCompletes
     from .faces._mock import EmulatorMock, respx_router
+    from .http._extension import ApiExtension
     from .http._wire import ClockState
 
 __all__ = [
@@ -65,6 +67,17 @@ _LAZY = {
     "Quota": "engine._faults",
     "Snapshot": "engine._snapshot",
 }
+
+
+def _documented_api() -> ApiExtension:
+    from .documented._extension import DocumentedApi
+
+    return DocumentedApi()
+
+
+# The documented API is part of the product: every `Emulator` serves it unless built with
+# `extensions=[]`. Registered here, above every layer, so neither the engine nor `http/` names it.
+register_default(_documented_api)
 
 
 def __getattr__(name: str) -> Any:

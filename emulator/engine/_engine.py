@@ -1,8 +1,9 @@
 """The engine: the services of one emulated account space over one store, built from its settings.
 
 `Engine` owns the store, the clock and the services (tenants, jobs, files, scenarios, faults, the
-journal) and gives each one the collaborators it needs. Settings are never changed in place:
-`reseed`, `reconfigure` and a state import take a new settings object and rebuild the services.
+journal) and gives each one the collaborators it needs, the add-ons (`_extension.py`) included.
+Settings are never changed in place: `reseed`, `reconfigure` and a state import take a new settings
+object and rebuild the services.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from . import _snapshot as snapshots
 from . import _startup as startup
 from ._clock import Clock, parse_time
 from ._config import EmulatorConfig
+from ._extension import Extension, check_names
 from ._files import Files
 from ._jobs import Jobs
 from ._journal import Journal, RouteName
@@ -36,11 +38,13 @@ class Engine:
         store: Store | None = None,
         routes: Callable[[], Sequence[RouteName]] = tuple,
         wall_ns: Callable[[], int] = time.time_ns,
+        extensions: Sequence[Extension] = (),
     ) -> None:
         self.config = config or EmulatorConfig()
         self.store = store or MemoryStore()
         self.clock = Clock(self.store, wall_ns)
         self._routes = routes
+        self.extensions = check_names(extensions)  # the add-ons whose hooks jobs and files call
         self._build()
         self.reset()
 
@@ -50,8 +54,8 @@ class Engine:
         self.tenants = Tenants(store)
         self.scenarios = ScenarioRules(store)
         self.faults = FaultRules(store)
-        self.files = Files(store, self.clock)
-        self.jobs = Jobs(store, self.clock, self.files, self.scenarios, config)
+        self.files = Files(store, self.clock, self.extensions)
+        self.jobs = Jobs(store, self.clock, self.files, self.scenarios, config, self.extensions)
         self.journal = Journal(store, self._routes, config.journal_limit)
 
     def _start_clock(self) -> None:
@@ -106,6 +110,13 @@ class Engine:
     def import_state(self, snapshot: Snapshot) -> None:
         """Replace the whole state with a snapshot's (nothing changes when it is invalid); its seed
         becomes this engine's, in a new settings object (the one given at construction is left alone)."""
-        snapshots.import_state(self.store, snapshot, clock=self.clock, scenarios=self.scenarios, faults=self.faults)
+        snapshots.import_state(
+            self.store,
+            snapshot,
+            clock=self.clock,
+            scenarios=self.scenarios,
+            faults=self.faults,
+            extensions=self.extensions,
+        )
         self.config = self.config.model_copy(update={"seed": snapshot.seed})
         self._build()
