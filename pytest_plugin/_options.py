@@ -5,6 +5,10 @@ plus the fixture options below can be set, from weakest to strongest:
 test defaults (manual clock, seed 0) < ini `together_emulator_<name>` < command line
 `--together-emulator-<name>` < `@pytest.mark.together_emulator(<name>=...)` on the module,
 then the class, then the test (the closest marker wins).
+
+Registering the options and the marker reads the static `_option_table` only: pydantic and the
+emulator are imported when a fixture is used, or when a setting is given on the command line or in
+an ini file (to refuse a bad one at start-up).
 """
 
 from __future__ import annotations
@@ -12,14 +16,14 @@ from __future__ import annotations
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
-from pydantic import ValidationError
 
-from ..engine._config import EmulatorConfig
-from ..faces._controller import DEFAULT_API_KEY
-from ..faces._mock import DEFAULT_BASE_URL, TEST_DEFAULTS
+from ._option_table import CONFIG_OPTION_TABLE, DEFAULT_API_KEY, DEFAULT_BASE_URL, TEST_DEFAULTS
+
+if TYPE_CHECKING:
+    from ..engine._config import EmulatorConfig
 
 MARKER = "together_emulator"
 DOCS = "see 'Testing with pytest' in the README"
@@ -46,7 +50,19 @@ def _simple(annotation: Any) -> bool:
     return origin is Literal or annotation in (int, float, str, bool)
 
 
-CONFIG_OPTIONS = [name for name, field in EmulatorConfig.model_fields.items() if _simple(field.annotation)]
+def config_option_table() -> dict[str, tuple[Any, str]]:
+    """What `_option_table.CONFIG_OPTION_TABLE` must hold: name -> (default, help) of each `EmulatorConfig`
+    field that can be written on a command line (a test checks the static copy against this)."""
+    from ..engine._config import EmulatorConfig
+
+    return {
+        name: (field.get_default(call_default_factory=True), field.description or name)
+        for name, field in EmulatorConfig.model_fields.items()
+        if _simple(field.annotation)
+    }
+
+
+CONFIG_OPTIONS = list(CONFIG_OPTION_TABLE)
 ALL_OPTIONS = CONFIG_OPTIONS + list(FIXTURE_OPTIONS)
 
 
@@ -68,9 +84,8 @@ def add_options(parser: pytest.Parser) -> None:
         if name in FIXTURE_OPTIONS:
             default, text = FIXTURE_OPTIONS[name]
         else:
-            field = EmulatorConfig.model_fields[name]
-            default = TEST_DEFAULTS.get(name, field.get_default(call_default_factory=True))
-            text = field.description or name
+            model_default, text = CONFIG_OPTION_TABLE[name]
+            default = TEST_DEFAULTS.get(name, model_default)
         text = f"{text} (default {default!r})"
         group.addoption(
             f"--together-emulator-{name.replace('_', '-')}",
@@ -92,15 +107,20 @@ def _coerce(name: str, value: Any) -> Any:
 
 
 def session_defaults(config: pytest.Config) -> dict[str, Any]:
-    """Test defaults overlaid with ini settings, then command-line options; checked once."""
+    """Test defaults overlaid with ini settings, then command-line options; checked once when any is given."""
     values: dict[str, Any] = {**TEST_DEFAULTS, **{k: v for k, (v, _) in FIXTURE_OPTIONS.items()}}
+    given = False
     for name in ALL_OPTIONS:
         ini = config.getini(f"together_emulator_{name}")
         if ini not in (None, "", []):
             values[name] = _coerce(name, ini)
+            given = True
         option = config.getoption(f"together_emulator_{name}", None)
         if option is not None:
             values[name] = _coerce(name, option)
+            given = True
+    if not given:
+        return values  # the test defaults are valid; checking them would import pydantic and the emulator
     try:
         build(values)
     except ValueError as exc:
@@ -110,6 +130,10 @@ def session_defaults(config: pytest.Config) -> dict[str, Any]:
 
 def build(values: dict[str, Any]) -> FixtureSettings:
     """Validate merged values into `FixtureSettings`; a bad value raises ValueError naming it."""
+    from pydantic import ValidationError
+
+    from ..engine._config import EmulatorConfig
+
     fixture = {name: values[name] for name in FIXTURE_OPTIONS}
     if fixture["other_hosts"] not in ("fail", "pass_through"):
         raise ValueError(f"other_hosts must be 'fail' or 'pass_through', got {fixture['other_hosts']!r}")
@@ -153,7 +177,7 @@ def for_test(node: pytest.Item, defaults: dict[str, Any]) -> FixtureSettings:
 
 def marker_signature() -> str:
     """The marker's full signature, for `pytest --markers`."""
-    shown = {name: field.get_default(call_default_factory=True) for name, field in EmulatorConfig.model_fields.items()}
+    shown = {name: default for name, (default, _) in CONFIG_OPTION_TABLE.items()}
     shown.update({**TEST_DEFAULTS, **{k: v for k, (v, _) in FIXTURE_OPTIONS.items()}})
     parts = [f"{name}=[...]" if isinstance(shown[name], list) else f"{name}={shown[name]!r}" for name in ALL_OPTIONS]
     return (
