@@ -93,15 +93,34 @@ def patch_sleep(monkeypatch: pytest.MonkeyPatch, controller: EmulatorController)
     monkeypatch.setattr(switch, "on", True)
     stand_ins: dict[int, Callable[..., Any]] = {}
     for module, real, is_async in _real_sleeps():
-        fake = _stand_in(real, is_async, switch, controller)
-        stand_ins[id(real)] = fake
-        monkeypatch.setattr(module, "sleep", fake)
-    for module in list(sys.modules.values()):
-        name = getattr(module, "__name__", None)
+        stand_ins[id(real)] = _stand_in(real, is_async, switch, controller)
+        monkeypatch.setattr(module, "sleep", stand_ins[id(real)])
+    for module, names in _bound_names(frozenset(stand_ins)):
+        for name in names:
+            fake = stand_ins.get(id(module.__dict__.get(name)))
+            if fake is not None:  # still bound to the real function
+                monkeypatch.setattr(module, name, fake)
+
+
+# Which globals of which module were bound to a real sleep function, by module: a Python loop over
+# every global of every loaded module costs 20-60 ms, so a module is scanned again only when it is
+# new or its number of globals changed (the real functions never change while they are loaded).
+_SCANS: dict[str, tuple[ModuleType, int, tuple[str, ...]]] = {}
+_SCANNED_FOR: list[frozenset[int]] = [frozenset()]
+
+
+def _bound_names(real_ids: frozenset[int]) -> Iterator[tuple[ModuleType, tuple[str, ...]]]:
+    """(module, names of its globals that are real sleep functions) for each loaded module that has some."""
+    if _SCANNED_FOR[0] != real_ids:  # anyio or trio was imported since: every module is looked at again
+        _SCANS.clear()
+        _SCANNED_FOR[0] = real_ids
+    for module_name, module in list(sys.modules.items()):
         namespace = getattr(module, "__dict__", None)
-        if not isinstance(name, str) or not isinstance(namespace, dict) or name.partition(".")[0] in INTERNAL_PACKAGES:
+        if not isinstance(namespace, dict) or module_name.partition(".")[0] in INTERNAL_PACKAGES:
             continue
-        for attribute, value in list(namespace.items()):
-            fake = stand_ins.get(id(value))
-            if fake is not None:
-                monkeypatch.setattr(module, attribute, fake)
+        scan = _SCANS.get(module_name)
+        if scan is None or scan[0] is not module or scan[1] != len(namespace):
+            names = tuple(name for name, value in list(namespace.items()) if id(value) in real_ids)
+            scan = _SCANS[module_name] = (module, len(namespace), names)
+        if scan[2]:
+            yield module, scan[2]
