@@ -1,4 +1,4 @@
-"""The documented convenience API: shapes that never existed in the real service (spec §13).
+"""The documented convenience API: shapes that never existed in the real service.
 
 Published third-party docs describe `client.evaluation.create(model=, evaluation_type=, dataset=)`.
 Code written from them finds a home here, kept apart from the real contract:
@@ -6,6 +6,10 @@ Code written from them finds a home here, kept apart from the real contract:
 * `POST /v1/evaluation` with `{model, evaluation_type, dataset, parameters?}` and no `type` is
   mapped onto a real job (`{type, parameters}`) on a built-in dataset, with the dataset's own
   defaults (labels, score range, templates) and a documented default judge;
+* the documented parameter and config types map onto the real fields that have a counterpart
+  (`scale` -> `min_score`/`max_score`, `threshold` -> `pass_threshold`, `judge` -> the judge,
+  `baseline_model` -> `model_b`, `system_prompt` -> the model's `system_template`); the others
+  (`metric`, `comparison_metric`, `categories`, `judge.criteria`) are accepted and have no effect;
 * jobs created this way carry the documented fields on retrieve, list and status, next to the
   real ones. Jobs created through the real contract never do.
 """
@@ -22,7 +26,7 @@ from ..engine._clock import format_micros
 from ..engine._errors import InvalidRequest
 from ..engine._lifecycle import TERMINAL
 from ..engine._results import DEFAULT_OUTCOME, Judge, sorted_results, summarize
-from ..engine._validation import json_type
+from ..engine._validation import dotted, json_type
 from ..http._routing import Call, json_response
 from ..http._transport import ApiResponse
 from ..http._wire import (
@@ -40,6 +44,7 @@ if TYPE_CHECKING:
     from ..http._core import Emulator
 
 EVALUATION_TYPES = ("classify", "score", "compare")
+CUSTOM_TYPE = "custom"  # a documented type the emulator cannot judge: a 400 that says what to use instead
 DEFAULT_JUDGE_MODEL = "openai/gpt-oss-120b"
 # Keys only documented-API responses carry; real-contract responses never contain them.
 DOCUMENTED_ONLY_FIELDS = frozenset(
@@ -63,16 +68,41 @@ DOCUMENTED_ONLY_FIELDS = frozenset(
 
 
 class DocumentedParameters(BaseModel):
-    """The optional `parameters` of a documented create. Unknown keys are ignored (as in D5)."""
+    """The optional `parameters` of a documented create. Unknown keys are ignored, as in the real
+    contract. The keys without a real counterpart are typed, so a wrong type is still a 400."""
 
     model_config = ConfigDict(strict=True, extra="ignore")
 
     judge_model: StrictStr | None = Field(None, min_length=1)
-    judge: dict[str, Any] | None = None  # merged over the default judge (real JudgeConfig keys)
-    baseline_model: StrictStr | None = Field(None, min_length=1)
+    judge: dict[str, Any] | None = None  # JudgeModelConfig, merged over the default judge (real JudgeConfig keys)
+    baseline_model: StrictStr | None = Field(None, min_length=1)  # CompareParameters: `model_b`
     model_source: ModelSource | None = None  # of `model` and `baseline_model`
     max_tokens: int | None = Field(None, ge=1)
     temperature: Number | None = Field(None, ge=0, le=2)
+    system_prompt: StrictStr | None = Field(None, min_length=1)  # ModelRequest: the model's `system_template`
+    scale: list[Number] | None = None  # ScoreParameters: (`min_score`, `max_score`)
+    threshold: Number | None = None  # score: `pass_threshold`; classify: no effect (it passes by label)
+    # Documented, but with no real counterpart: accepted, no effect.
+    metric: StrictStr | None = None
+    comparison_metric: StrictStr | None = None
+    categories: list[StrictStr] | None = None
+
+    def score_range(self, defaults: builtin_datasets.DatasetDefaults) -> tuple[int | float, int | float]:
+        """(`min_score`, `max_score`): `scale` if given, else the dataset's own range."""
+        if self.scale is not None:
+            return self.scale[0], self.scale[1]
+        return defaults.min_score, defaults.max_score
+
+    def pass_threshold(self, defaults: builtin_datasets.DatasetDefaults) -> int | float:
+        """`threshold` if given; else the dataset's threshold, moved to the same place on `scale`."""
+        if self.threshold is not None:
+            return self.threshold
+        low, high = self.score_range(defaults)
+        if (low, high) == (defaults.min_score, defaults.max_score):
+            return defaults.pass_threshold
+        share = (defaults.pass_threshold - defaults.min_score) / (defaults.max_score - defaults.min_score)
+        value = round(low + share * (high - low), 4)
+        return int(value) if value == int(value) else value
 
 
 @dataclass
@@ -117,6 +147,16 @@ def parse_request(body: dict[str, Any]) -> ConvenienceRequest:
         raise InvalidRequest(
             f"Missing required field 'evaluation_type': use one of {allowed}.", param="evaluation_type"
         )
+    if evaluation_type == CUSTOM_TYPE:
+        raise InvalidRequest(
+            "evaluation_type 'custom' is a documented type, but the emulator cannot run it: a custom evaluation "
+            "has no judging rule the emulator could follow (the real service has no such type either). Use "
+            f"{allowed} instead: 'classify' when the judge picks a label, 'score' when it gives a number on "
+            "parameters.scale, 'compare' to judge the model against parameters.baseline_model; steer the judge "
+            "with parameters.judge (model, system_template, temperature, max_tokens). To judge your own data with "
+            "your own templates, use the real contract: {'type', 'parameters': {'input_data_file_path', ...}}.",
+            param="evaluation_type",
+        )
     if evaluation_type not in EVALUATION_TYPES:
         raise InvalidRequest(
             f"Invalid value for 'evaluation_type': {evaluation_type!r}. Use one of {allowed}.", param="evaluation_type"
@@ -134,9 +174,7 @@ def parse_request(body: dict[str, Any]) -> ConvenienceRequest:
     try:
         parameters = DocumentedParameters.model_validate({k: v for k, v in (raw or {}).items() if v is not None})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        name = ".".join(["parameters", *(str(part) for part in first["loc"])])
-        raise InvalidRequest(f"Invalid field '{name}': {first['msg']}.", param=name) from None
+        raise _parameters_error(exc) from None
     if evaluation_type == "compare" and parameters.baseline_model is None:
         raise InvalidRequest(
             f"A compare evaluation needs 'parameters.baseline_model': the model to compare {model!r} against.",
@@ -148,7 +186,67 @@ def parse_request(body: dict[str, Any]) -> ConvenienceRequest:
             f"{evaluation_type}. Remove it or use evaluation_type 'compare'.",
             param="parameters.baseline_model",
         )
+    _check_score_options(evaluation_type, parameters, builtin_datasets.get(dataset))
+    _check_judge(parameters.judge)
     return ConvenienceRequest(model=model, evaluation_type=evaluation_type, dataset=dataset, parameters=parameters)
+
+
+def _check_score_options(
+    evaluation_type: str, parameters: DocumentedParameters, builtin: builtin_datasets.BuiltinDataset | None
+) -> None:
+    """`scale` belongs to score jobs; `threshold` to score jobs (and, without effect, classify jobs)
+    and must lie on the score range."""
+    scale = parameters.scale
+    if scale is not None:
+        if evaluation_type != "score":
+            raise InvalidRequest(
+                f"Field 'parameters.scale' is only used by score evaluations, not {evaluation_type}. "
+                "Remove it or use evaluation_type 'score'.",
+                param="parameters.scale",
+            )
+        if len(scale) != 2 or scale[0] >= scale[1]:
+            raise InvalidRequest(
+                f"Field 'parameters.scale' must be two numbers [min, max] with min < max, e.g. [1, 10]; got {scale}.",
+                param="parameters.scale",
+            )
+    threshold = parameters.threshold
+    if threshold is None or evaluation_type == "classify":
+        return
+    if evaluation_type == "compare":
+        raise InvalidRequest(
+            "Field 'parameters.threshold' is the pass threshold of score evaluations; a compare evaluation has "
+            "none (the judge picks a winner). Remove it or use evaluation_type 'score'.",
+            param="parameters.threshold",
+        )
+    assert builtin is not None
+    low, high = parameters.score_range(builtin.defaults)
+    if not low <= threshold <= high:
+        raise InvalidRequest(
+            f"Field 'parameters.threshold' ({threshold}) must lie on the score scale [{low}, {high}]: it is a "
+            "score, not a share. Give a score in that range, or set 'parameters.scale'.",
+            param="parameters.threshold",
+        )
+
+
+def _check_judge(judge: dict[str, Any] | None) -> None:
+    """The judge override is validated as a real judge later; only `criteria` (no effect) is checked here."""
+    criteria = (judge or {}).get("criteria")
+    if criteria is not None and not (isinstance(criteria, list) and all(isinstance(c, str) for c in criteria)):
+        raise InvalidRequest(
+            f"Field 'parameters.judge.criteria' must be an array of strings, got {json_type(criteria)}.",
+            param="parameters.judge.criteria",
+        )
+
+
+def _parameters_error(exc: ValidationError) -> InvalidRequest:
+    """The first problem in `parameters`, named by its path in the input (union member tags removed)."""
+    first = exc.errors()[0]
+    path = [part for part in first["loc"] if isinstance(part, int) or part in DocumentedParameters.model_fields]
+    name = dotted(["parameters", *path])
+    if first["type"] in ("int_type", "float_type"):
+        expected = "an integer" if path[-1] == "max_tokens" else "a number"
+        return InvalidRequest(f"Field '{name}' must be {expected}, got {json_type(first['input'])}.", param=name)
+    return InvalidRequest(f"Invalid field '{name}': {first['msg']}.", param=name)
 
 
 def real_body(request: ConvenienceRequest) -> dict[str, Any]:
@@ -161,7 +259,7 @@ def real_body(request: ConvenienceRequest) -> dict[str, Any]:
         config: dict[str, Any] = {
             "model": model,
             "model_source": options.model_source or "serverless",
-            "system_template": defaults.model_system_template,
+            "system_template": options.system_prompt or defaults.model_system_template,
             "input_template": defaults.model_input_template,
         }
         if options.max_tokens is not None:
@@ -174,7 +272,7 @@ def real_body(request: ConvenienceRequest) -> dict[str, Any]:
         "model": options.judge_model or DEFAULT_JUDGE_MODEL,
         "model_source": "serverless",
         "system_template": defaults.judge_system_template,
-        **(options.judge or {}),
+        **{key: value for key, value in (options.judge or {}).items() if key != "criteria"},  # criteria: no effect
     }
     parameters: dict[str, Any] = {"input_data_file_path": builtin.name, "judge": judge}
     if request.evaluation_type == "classify":
@@ -184,10 +282,11 @@ def real_body(request: ConvenienceRequest) -> dict[str, Any]:
             model_to_evaluate=generator(request.model),
         )
     elif request.evaluation_type == "score":
+        min_score, max_score = options.score_range(defaults)
         parameters.update(
-            min_score=defaults.min_score,
-            max_score=defaults.max_score,
-            pass_threshold=defaults.pass_threshold,
+            min_score=min_score,
+            max_score=max_score,
+            pass_threshold=options.pass_threshold(defaults),
             model_to_evaluate=generator(request.model),
         )
     else:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from journal_calls import DATA, call, create_job
 from together_eval_emulator.engine._lifecycle import Phase
 from together_eval_emulator.faces._controller import (
     EmulatorController,
@@ -12,6 +11,8 @@ from together_eval_emulator.faces._controller import (
     together_major_version,
 )
 from together_eval_emulator.http._core import Emulator
+
+from tests.http.journal_calls import DATA, call, create_job
 
 
 @pytest.fixture

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from journal_calls import DATA, call, create_job
 from together_eval_emulator.http._core import Emulator
+
+from tests.http.journal_calls import DATA, call, create_job
 
 
 @pytest.fixture

@@ -3,8 +3,11 @@ fixtures (the built-in datasets) and serves."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import sysconfig
+import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,6 +31,9 @@ def run(*command: str, cwd: Path) -> str:
 
 
 def test_a_wheel_installed_elsewhere_finds_its_datasets_and_serves(tmp_path: Path) -> None:
+    # Build from a copy without build artefacts: a stale build/ folder of the checkout would leak into the wheel.
+    source = tmp_path / "source"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns("build", "dist", ".venvs", ".git", "*.egg-info"))
     run(
         sys.executable,
         "-m",
@@ -37,13 +43,21 @@ def test_a_wheel_installed_elsewhere_finds_its_datasets_and_serves(tmp_path: Pat
         "--quiet",
         "-w",
         str(tmp_path / "dist"),
-        str(REPO),
+        str(source),
         cwd=tmp_path,
     )
     wheel = next((tmp_path / "dist").glob("together_eval_emulator-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:  # one namespaced package: nothing that collides with users' modules
+        tops = {name.split("/")[0] for name in archive.namelist()}
+    assert {top for top in tops if not top.endswith(".dist-info")} == {"together_eval_emulator"}, tops
     venv = tmp_path / "venv"
-    # The dependencies come from this interpreter's site-packages; the package itself from the wheel.
-    run(sys.executable, "-m", "venv", "--system-site-packages", str(venv), cwd=tmp_path)
+    # The dependencies come from the running interpreter's site-packages (a venv's own, not its base
+    # interpreter's, which `--system-site-packages` would give); the package itself from the wheel. A path
+    # line in a .pth file adds the folder without running its .pth files, so the checkout's editable
+    # install stays invisible.
+    run(sys.executable, "-m", "venv", "--without-pip", str(venv), cwd=tmp_path)
+    site = next(venv.glob("lib/python*/site-packages"))
+    (site / "_running_interpreter.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     python = venv / "bin" / "python"
     run(str(python), "-m", "pip", "install", "--no-deps", "--quiet", str(wheel), cwd=tmp_path)
 
