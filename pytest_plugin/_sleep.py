@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from together_eval_emulator.faces._controller import EmulatorController
+    from ..faces._controller import EmulatorController
 
 # Modules whose own globals keep the real functions: the event loops' internals (anyio sleeps for
 # math.inf or polls with sleep(0.1) inside), pytest's, and ours. Their public `sleep` is patched.

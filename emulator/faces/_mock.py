@@ -360,7 +360,7 @@ class EmulatorMock:
         """Decorate a sync or async function (a fresh emulator is active for each call), or a class
         (each of its test methods)."""
         if inspect.isclass(target):
-            return self._decorate_class(target)
+            return self._decorate_class(target)  # type: ignore[return-value]
         if not callable(target):
             raise TypeError(f"EmulatorMock decorates a function or a class, got {target!r}.")
         return self._decorate_function(target)  # type: ignore[return-value]
@@ -388,7 +388,7 @@ class EmulatorMock:
 
         return _mark(_hide_argument(wrapper, wants_control))
 
-    def _decorate_class(self, cls: T) -> T:
+    def _decorate_class(self, cls: type[Any]) -> type[Any]:
         """Wrap every method whose name starts with `test` (unittest's and pytest's default), inherited
         ones included, as `unittest.mock.patch` does; setUp and fixtures run outside the emulator."""
         decorated = 0
