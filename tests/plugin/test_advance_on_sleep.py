@@ -1,6 +1,6 @@
 """`advance_on_sleep`: every spelling of a sleep in the test's thread moves the emulator clock instead of
-waiting (`from time import sleep`, `import time as t`, asyncio, anyio, trio), other threads sleep for
-real, and every name is put back after the test."""
+waiting (`from time import sleep`, `import time as t`, asyncio, anyio, and trio where it is installed),
+other threads sleep for real, and every name is put back after the test."""
 
 from __future__ import annotations
 
@@ -14,12 +14,11 @@ from time import sleep
 
 import anyio
 import pytest
-import trio
 from together_eval_emulator.faces._controller import EmulatorController
 from together_eval_emulator.http._core import Emulator
 from together_eval_emulator.pytest_plugin._sleep import patch_sleep
 
-REAL = (time.sleep, asyncio.sleep, anyio.sleep, trio.sleep)
+REAL = (time.sleep, asyncio.sleep, anyio.sleep)
 START_NS = Emulator(clock="manual").clock.now_ns()  # the manual clock's fixed start
 
 
@@ -58,21 +57,32 @@ def test_asyncio_sleep_however_imported(controller: EmulatorController) -> None:
     assert elapsed(controller) == 10
 
 
-@pytest.mark.parametrize("backend", ["asyncio", "trio"])
-def test_anyio_sleep(controller: EmulatorController, backend: str) -> None:
+def test_anyio_sleep(controller: EmulatorController) -> None:
     async def main() -> None:
         await anyio.sleep(7)
 
-    anyio.run(main, backend=backend)
+    anyio.run(main)
     assert elapsed(controller) == 7
 
 
-def test_trio_sleep(controller: EmulatorController) -> None:
+def test_trio_and_anyio_on_trio() -> None:
+    trio = pytest.importorskip("trio")  # optional: patched when installed and imported
+    monkeypatch = pytest.MonkeyPatch()
+    controller = EmulatorController(Emulator(clock="manual"), "http://together-emulator.test")
+    real = trio.sleep
+    patch_sleep(monkeypatch, controller)
+
     async def main() -> None:
         await trio.sleep(8)
+        await anyio.sleep(2)
 
-    trio.run(main)
-    assert elapsed(controller) == 8
+    try:
+        trio.run(main)
+        anyio.run(main, backend="trio")
+    finally:
+        monkeypatch.undo()
+    assert elapsed(controller) == 20
+    assert trio.sleep is real
 
 
 def test_other_threads_and_odd_delays_sleep_for_real(controller: EmulatorController) -> None:
@@ -89,11 +99,11 @@ def test_every_name_is_put_back_and_late_copies_turn_inert() -> None:
     monkeypatch = pytest.MonkeyPatch()
     controller = EmulatorController(Emulator(clock="manual"), "http://together-emulator.test")
     patch_sleep(monkeypatch, controller)
-    assert (time.sleep, asyncio.sleep, anyio.sleep, trio.sleep) != REAL
+    assert (time.sleep, asyncio.sleep, anyio.sleep) != REAL
     assert (sleep, t.sleep, nap) != (REAL[0], REAL[0], REAL[1])
     copied = time.sleep  # as a module imported during the test would bind it
     monkeypatch.undo()
-    assert (time.sleep, asyncio.sleep, anyio.sleep, trio.sleep) == REAL
+    assert (time.sleep, asyncio.sleep, anyio.sleep) == REAL
     assert (sleep, nap) == (REAL[0], REAL[1])
     copied(0)
     copied(0.001)  # sleeps for real now: the clock stays
