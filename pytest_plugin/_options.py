@@ -56,7 +56,7 @@ def config_option_table() -> dict[str, tuple[Any, str]]:
     from ..engine._config import EmulatorConfig
 
     return {
-        name: (field.get_default(call_default_factory=True), field.description or name)
+        name: (field.get_default(call_default_factory=True, validated_data={}), field.description or name)
         for name, field in EmulatorConfig.model_fields.items()
         if _simple(field.annotation)
     }
