@@ -1,5 +1,5 @@
-"""docs/fastapi.md's complete example runs as written: its `# app.py` and `# test_app.py` blocks are
-a user's project, run by pytester with the plugin (and pytest-httpx, anyio) as installed."""
+"""docs/fastapi.md's complete example runs as written: its `# grading_app.py` and `# test_grading_app.py`
+blocks are a user's project, run by pytester with the plugin (and pytest-httpx, anyio) as installed."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def example_files() -> dict[str, str]:
 
 def test_the_example_passes(pytester: pytest.Pytester) -> None:
     files = example_files()
-    assert set(files) == {"app.py", "test_app.py"}
+    assert set(files) == {"grading_app.py", "test_grading_app.py"}
     for name, source in files.items():
         pytester.makepyfile(**{name.removesuffix(".py"): source})
     result = pytester.runpytest_inprocess(
