@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .engine._config import EmulatorConfig
-from .http._core import Emulator
 
 if TYPE_CHECKING:
     from .engine._faults import FaultAction, FaultMatch, FaultRule, Quota
@@ -16,6 +14,8 @@ if TYPE_CHECKING:
     from .faces._controller import EmulatorController, JobNeverCompletes
     from .faces._mock import EmulatorMock, respx_router
     from .http._wire import ClockState
+    from .engine._config import EmulatorConfig
+    from .http._core import Emulator
 
 __all__ = [
     "ClockState",
@@ -42,9 +42,12 @@ __all__ = [
     "respx_router",
 ]
 
-# The in-process face pulls in respx and httpx; the server never needs them, so they load on first use.
-# The control plane's models (what `EmulatorController` takes and returns) load on first use too.
+# Every public name loads on first use: the pytest plugin (`together_eval_emulator.pytest_plugin`) is
+# imported by every pytest run where the package is installed, and must not pay for pydantic, the
+# core or respx unless a fixture is used; the server never needs respx and httpx.
 _LAZY = {
+    "Emulator": "http._core",
+    "EmulatorConfig": "engine._config",
     "EmulatorController": "faces._controller",
     "EmulatorMock": "faces._mock",
     "respx_router": "faces._mock",

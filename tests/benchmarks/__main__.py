@@ -15,6 +15,7 @@ MODULES = [
     "peer_openai_responses",
     "server_rps",
     "pytest_overhead",
+    "plugin_startup",
     "big_datasets",
     "memory",
 ]
