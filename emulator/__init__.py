@@ -7,15 +7,15 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from .engine._config import EmulatorConfig
     from .engine._faults import FaultAction, FaultMatch, FaultRule, Quota
     from .engine._scenarios import Match, Outcome, Progression, Scenario, ScenarioEntry
     from .engine._snapshot import Snapshot
     from .faces._control_client import ControlPlaneError, JobSummary, ScenarioListing, StateImported
     from .faces._controller import EmulatorController, JobNeverCompletes
     from .faces._mock import EmulatorMock, respx_router
-    from .http._wire import ClockState
-    from .engine._config import EmulatorConfig
     from .http._core import Emulator
+    from .http._wire import ClockState
 
 __all__ = [
     "ClockState",
