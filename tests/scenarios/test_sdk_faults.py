@@ -149,13 +149,27 @@ def test_together_3_honours_retry_after(
         assert len(sdk_sleeps) == 1 and 0.75 * INITIAL_RETRY_DELAY <= sdk_sleeps[0] <= INITIAL_RETRY_DELAY
 
 
-def test_together_3_quota_waits_the_honest_retry_after(server: EmulatorServer, sdk_sleeps: list[float]) -> None:
-    set_fault(server, {"match": MATCH, "quota": {"limit": 1, "window_seconds": 0.3}})
-    client = together.Together(api_key="sdk3-quota", base_url=server.url)
-    client.evals.list()
-    client.evals.list()  # 429, then the SDK waits retry-after-ms and succeeds
-    assert len(sdk_sleeps) == 1 and 0 < sdk_sleeps[0] <= 0.3  # what is left of the 0.3 s window
-    assert attempts(server) == (3, 1)
+def test_together_3_quota_waits_the_honest_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a manual clock, the SDK's retry wait moves the emulator's clock instead of the wall clock:
+    the quota's window and the wait the SDK chose are exact, whatever the machine's load."""
+    live = EmulatorServer(Emulator(clock="manual")).start()
+    try:
+        main, sleeps = threading.current_thread(), []
+
+        def clock_sleep(seconds: float) -> None:  # the SDK's retry wait, on the emulator clock
+            if threading.current_thread() is main:
+                sleeps.append(seconds)
+                live.emulator.advance(seconds)
+
+        monkeypatch.setattr(time, "sleep", clock_sleep)
+        set_fault(live, {"match": MATCH, "quota": {"limit": 1, "window_seconds": 0.3}})
+        client = together.Together(api_key="sdk3-quota", base_url=live.url)
+        client.evals.list()
+        client.evals.list()  # 429, then the SDK waits retry-after-ms (all of the 0.3 s window) and succeeds
+        assert sleeps == [0.3]
+        assert attempts(live) == (3, 1)
+    finally:
+        live.stop()
 
 
 # ---------------------------------------------------------------- together 1.5.35 (subprocess)
