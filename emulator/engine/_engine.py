@@ -10,9 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from . import _ids as ids
-from . import _snapshot as snapshots
-from . import _startup as startup
+from . import _ids as ids, _snapshot as snapshots, _startup as startup
 from ._clock import Clock, parse_time
 from ._config import EmulatorConfig
 from ._files import Files

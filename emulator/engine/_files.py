@@ -13,9 +13,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from ..documented._metrics import benchmark_result_file
-from . import _builtin_datasets as builtin_datasets
-from . import _ids as ids
-from . import _lifecycle as lifecycle
+from . import _builtin_datasets as builtin_datasets, _ids as ids, _lifecycle as lifecycle
 from ._clock import Clock
 from ._datasets import Dataset, parse_dataset
 from ._errors import InvalidRequest, NotFound

@@ -13,10 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from . import _ids as ids
-from . import _lifecycle as lifecycle
-from . import _magic as magic
-from . import _preflight as preflight
+from . import _ids as ids, _lifecycle as lifecycle, _magic as magic, _preflight as preflight
 from ._clock import NS, Clock
 from ._config import EmulatorConfig
 from ._datasets import Dataset, DatasetError, canonical

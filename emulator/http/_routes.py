@@ -13,8 +13,7 @@ from ..engine._faults import FaultBook, FaultRule
 from ..engine._journal import RecordedRequestList
 from ..engine._scenarios import Scenario, ScenarioBook, ScenarioEntry
 from ..engine._snapshot import Snapshot
-from . import _api as api
-from . import _control as control
+from . import _api as api, _control as control
 from ._openapi import OPENAPI_ROUTE
 from ._recording import UPLOAD_PREFIX
 from ._routing import Body, Param, Reply, Route, json_body

@@ -12,21 +12,22 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictStr
 from pydantic.config import JsonDict
 from pydantic.json_schema import SkipJsonSchema
 
-from ..engine._parameters import (  # noqa: F401
-    PARAMETER_MODELS,
-    STATUSES,
-    ClassifyParameters,
-    CompareParameters,
-    EvalType,
-    JudgeConfig,
-    ModelField,
-    ModelRequest,
-    ModelSource,
-    Number,
-    Parameters,
-    ScoreParameters,
-    Status,
-    _Params,
+# Re-exported: the job parameter models are wire models too.
+from ..engine._parameters import (
+    PARAMETER_MODELS as PARAMETER_MODELS,
+    STATUSES as STATUSES,
+    ClassifyParameters as ClassifyParameters,
+    CompareParameters as CompareParameters,
+    EvalType as EvalType,
+    JudgeConfig as JudgeConfig,
+    ModelField as ModelField,
+    ModelRequest as ModelRequest,
+    ModelSource as ModelSource,
+    Number as Number,
+    Parameters as Parameters,
+    ScoreParameters as ScoreParameters,
+    Status as Status,
+    _Params as _Params,
 )
 from ..engine._scenarios import Outcome, Progression
 

@@ -16,7 +16,9 @@ def sources(page: str) -> list[str]:
 
 def test_configuration_derives_settings_with_model_copy(tmp_path: Path) -> None:
     (source,) = sources("docs/configuration.md")
-    printed = run_script(source + "print(float(base.running_seconds), float(emulator.config.running_seconds))\n", tmp_path)
+    printed = run_script(
+        source + "print(float(base.running_seconds), float(emulator.config.running_seconds))\n", tmp_path
+    )
     assert printed.split() == ["30.0", "1.0"]
 
 
