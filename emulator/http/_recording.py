@@ -10,7 +10,14 @@ from ._routing import Call
 from ._transport import ApiRequest, ApiResponse
 
 UPLOAD_PREFIX = "/_emulator/uploads/"  # the upload URLs: API traffic under the control plane's prefix
-SECRET_WORDS = (b"token", b"api_key", b"apikey", b"api-key", b"upload_id", b"upload-id")  # a body without them has no secret field
+SECRET_WORDS = (
+    b"token",
+    b"api_key",
+    b"apikey",
+    b"api-key",
+    b"upload_id",
+    b"upload-id",
+)  # a body without them has no secret field
 
 # Routes whose response names what they created (read only for those: a list body can be large).
 CREATING_ROUTES = frozenset(
