@@ -10,14 +10,8 @@ from ._routing import Call
 from ._transport import ApiRequest, ApiResponse
 
 UPLOAD_PREFIX = "/_emulator/uploads/"  # the upload URLs: API traffic under the control plane's prefix
-SECRET_WORDS = (
-    b"token",
-    b"api_key",
-    b"apikey",
-    b"api-key",
-    b"upload_id",
-    b"upload-id",
-)  # a body without them has no secret field
+# A body holding none of these has no secret field (`_redaction.is_secret_field`).
+SECRET_WORDS = (b"token", b"api_key", b"apikey", b"api-key", b"upload_id", b"upload-id")
 
 # Routes whose response names what they created (read only for those: a list body can be large).
 CREATING_ROUTES = frozenset(
