@@ -9,6 +9,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from .engine._config import EmulatorConfig
     from .engine._faults import FaultAction, FaultMatch, FaultRule, Quota
+    from .engine._redaction import key_fingerprint
     from .engine._scenarios import Match, Outcome, Progression, Scenario, ScenarioEntry
     from .engine._snapshot import Snapshot
     from .faces._control_client import ControlPlaneError, JobSummary, ScenarioListing, StateImported
@@ -39,6 +40,7 @@ __all__ = [
     "Snapshot",
     "StateImported",
     "__version__",
+    "key_fingerprint",
     "respx_router",
 ]
 
@@ -67,6 +69,7 @@ _LAZY = {
     "FaultAction": "engine._faults",
     "Quota": "engine._faults",
     "Snapshot": "engine._snapshot",
+    "key_fingerprint": "engine._redaction",
 }
 
 

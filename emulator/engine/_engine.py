@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from . import _ids as ids, _snapshot as snapshots, _startup as startup
-from ._clock import Clock, parse_time
+from ._clock import NS, Clock, parse_time
 from ._config import EmulatorConfig
 from ._files import Files
 from ._jobs import Jobs
@@ -21,6 +21,7 @@ from ._rulebooks import FaultRules, ScenarioRules
 from ._snapshot import Snapshot
 from ._store import Store
 from ._tenants import Tenants
+from ._upload_tokens import UploadTokens
 
 
 class Engine:
@@ -39,6 +40,7 @@ class Engine:
         self.store = store or MemoryStore()
         self.clock = Clock(self.store, wall_ns)
         self._routes = routes
+        self.upload_tokens = UploadTokens()  # its key lives as long as the engine (resets included)
         self._build()
         self.reset()
 
@@ -48,9 +50,9 @@ class Engine:
         self.tenants = Tenants(store)
         self.scenarios = ScenarioRules(store)
         self.faults = FaultRules(store)
-        self.files = Files(store, self.clock)
+        self.files = Files(store, self.clock, self.upload_tokens, round(config.upload_url_seconds * NS))
         self.jobs = Jobs(store, self.clock, self.files, self.scenarios, config)
-        self.journal = Journal(store, self._routes, config.journal_limit)
+        self.journal = Journal(store, self._routes, config.journal_limit, byte_limit=config.journal_byte_limit)
 
     def _start_clock(self) -> None:
         config = self.config
@@ -104,6 +106,13 @@ class Engine:
     def import_state(self, snapshot: Snapshot) -> None:
         """Replace the whole state with a snapshot's (nothing changes when it is invalid); its seed
         becomes this engine's, in a new settings object (the one given at construction is left alone)."""
-        snapshots.import_state(self.store, snapshot, clock=self.clock, scenarios=self.scenarios, faults=self.faults)
+        snapshots.import_state(
+            self.store,
+            snapshot,
+            clock=self.clock,
+            scenarios=self.scenarios,
+            faults=self.faults,
+            upload_lifetime_ns=self.files.upload_lifetime_ns,
+        )
         self.config = self.config.model_copy(update={"seed": snapshot.seed})
         self._build()

@@ -34,6 +34,10 @@ class Unauthorized(ApiError):
         super().__init__(INVALID_API_KEY_MESSAGE, code="invalid_api_key")
 
 
+class Forbidden(ApiError):
+    status_code = 403
+
+
 class NotFound(ApiError):
     status_code = 404
 

@@ -68,4 +68,6 @@ def file_id(rng: random.Random) -> str:
 
 
 def token(rng: random.Random) -> str:
+    """The draw upload tokens once took. Tokens now come from `secrets` (`_upload_tokens.py`), but
+    each upload still makes this draw, so the ids that follow an upload stay what they were."""
     return f"{rng.getrandbits(128):032x}"

@@ -55,6 +55,7 @@ class MemoryStore(Store):
         self._faults: tuple[FaultRule, ...] = ()
         with self._lock:
             self._journal: deque[RecordedRequest] = deque()
+            self._journal_bytes = 0  # sum of the entries' `journal_bytes`
 
     # ------------------------------------------------------------ tenants
 
@@ -211,12 +212,14 @@ class MemoryStore(Store):
 
     # ------------------------------------------------------------ journal
 
-    def append_request(self, entry: RecordedRequest, limit: int | None) -> None:
+    def append_request(self, entry: RecordedRequest, limit: int | None, max_bytes: int | None = None) -> None:
         with self._lock:
             self._journal.append(entry)
-            if limit:
-                while len(self._journal) > limit:
-                    self._journal.popleft()
+            self._journal_bytes += entry.journal_bytes
+            while len(self._journal) > 1 and (
+                (limit and len(self._journal) > limit) or (max_bytes and self._journal_bytes > max_bytes)
+            ):
+                self._journal_bytes -= self._journal.popleft().journal_bytes
 
     def requests(self) -> list[RecordedRequest]:
         with self._lock:
@@ -225,4 +228,5 @@ class MemoryStore(Store):
     def clear_requests(self) -> None:
         with self._lock:
             self._journal.clear()
+            self._journal_bytes = 0
             self._counters[JOURNAL_SEQ] = 0

@@ -95,6 +95,9 @@ class UploadData(_Data):
     file_id: str
     parts: dict[int, str] = Field(default_factory=dict)  # part number -> base64
     multipart: bool = False
+    # When the upload URL dies, on the emulator clock; absent (older snapshots): a whole lifetime
+    # after the import.
+    expires_ns: int | None = None
 
 
 class ClockData(_Data):
@@ -200,6 +203,7 @@ def export_state(
                 file_id=u.file_id,
                 multipart=u.multipart,
                 parts={n: _b64(p) or "" for n, p in store.upload_parts(token).items()},
+                expires_ns=u.expires_ns,
             )
             for token, u in store.uploads()
         ],
@@ -255,7 +259,7 @@ class _Contents:
     uploads: list[tuple[str, PendingUpload, dict[int, bytes]]] = field(default_factory=list)
 
 
-def _contents(snapshot: Snapshot) -> _Contents:
+def _contents(snapshot: Snapshot, upload_expiry_ns: int) -> _Contents:
     contents = _Contents()
     for t_index, data in enumerate(snapshot.tenants):
         contents.tenants.append(Tenant(data.key, name=data.name))
@@ -285,17 +289,26 @@ def _contents(snapshot: Snapshot) -> _Contents:
             contents.jobs.append((job, job_data.reads))
     for u_index, upload in enumerate(snapshot.uploads):
         parts = {n: _unb64(p, f"uploads.{u_index}.parts.{n}") for n, p in upload.parts.items()}
-        record = PendingUpload(tenant=upload.tenant, file_id=upload.file_id, multipart=upload.multipart)
+        expires_ns = upload.expires_ns if upload.expires_ns is not None else upload_expiry_ns
+        record = PendingUpload(upload.tenant, upload.file_id, multipart=upload.multipart, expires_ns=expires_ns)
         contents.uploads.append((upload.token, record, parts))
     return contents
 
 
 def import_state(
-    store: Store, snapshot: Snapshot, *, clock: Clock, scenarios: ScenarioRules, faults: FaultRules
+    store: Store,
+    snapshot: Snapshot,
+    *,
+    clock: Clock,
+    scenarios: ScenarioRules,
+    faults: FaultRules,
+    upload_lifetime_ns: int,
 ) -> None:
     """Replace the store's whole state with `snapshot`, validated first: nothing changes on error.
-    The caller takes `snapshot.seed` as its seed (a new settings object: settings never change)."""
-    contents = _contents(snapshot)
+    The caller takes `snapshot.seed` as its seed (a new settings object: settings never change).
+    A pending upload without an expiry (an older snapshot) gets `upload_lifetime_ns` from the
+    snapshot's clock."""
+    contents = _contents(snapshot, snapshot.clock.now_ns + upload_lifetime_ns)
     try:
         ids.restore_state(snapshot.ids)
     except (TypeError, ValueError):

@@ -128,5 +128,11 @@ class Emulator:
                 )
             if recorded(request):
                 now = engine.clock.now_ns()
-                engine.journal.record(lambda seq: journal_entry(seq, request, call, response, now))
+                tenant = engine.tenants.find(request.api_key) if request.api_key else None
+                name, body_limit = tenant.name if tenant else None, engine.config.journal_body_limit
+                engine.journal.record(
+                    lambda seq: journal_entry(
+                        seq, request, call, response, now, tenant_name=name, body_limit=body_limit
+                    )
+                )
             return response

@@ -49,10 +49,15 @@ def request_facts(engine: Engine, routes: list[Route], request: ApiRequest) -> t
         route, params = None, {}
     key = request.api_key
     tenant = engine.tenants.find(key) if key else None
-    try:
-        body: Any = json.loads(request.body) if request.body.strip() else dict(request.query)
-    except (ValueError, UnicodeDecodeError):
-        body = None
+    body: Any = None
+    # A streamed body is parsed only for a route that takes JSON: the bytes of an upload are not
+    # fields a rule can match, and reading them whole here would hold a large upload twice.
+    takes_json = route is not None and route.body is not None and "application/json" in route.body.content
+    if request.body_loaded or takes_json:
+        try:
+            body = json.loads(request.body) if request.body.strip() else dict(request.query)
+        except (ValueError, UnicodeDecodeError):
+            body = None
     facts = RequestFacts(
         request.method.upper(),
         request.path,

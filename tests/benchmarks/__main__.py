@@ -18,6 +18,7 @@ MODULES = [
     "plugin_startup",
     "big_datasets",
     "memory",
+    "upload_memory",
 ]
 
 

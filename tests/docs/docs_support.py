@@ -37,6 +37,7 @@ RUNNERS = {
     "docs/openapi.md": "tests/docs/test_small_examples.py",
     "docs/pytest.md": "tests/docs/test_small_examples.py",
     "docs/fastapi.md": "tests/docs/test_fastapi_docs.py",
+    "docs/uploads-and-journal.md": "tests/docs/test_uploads_docs.py",
 }
 
 _BLOCK = re.compile(

@@ -3,6 +3,7 @@ Redis) joins these tests by adding its factory to `STORES`."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -190,7 +191,7 @@ def test_delete_file_forgets_metadata_and_bytes(store: Store) -> None:
 
 
 def test_uploads_and_parts(store: Store) -> None:
-    one, two = PendingUpload("key-a", "file-1"), PendingUpload("key-a", "file-2", multipart=True)
+    one, two = PendingUpload("key-a", "file-1", expires_ns=5), PendingUpload("key-a", "file-2", multipart=True)
     store.put_upload("tok-1", one)
     store.put_upload("tok-2", two)
     assert store.get_upload("tok-2") == two and store.get_upload("tok-3") is None
@@ -305,6 +306,23 @@ def test_journal_keeps_the_most_recent_entries(store: Store) -> None:
     for n in range(5):
         record(f"/v1/files/{n}", None)  # no limit: every entry is kept
     assert [e.seq for e in store.requests()] == [1, 2, 3, 4, 5]
+
+
+def test_journal_keeps_the_most_recent_entries_within_a_byte_bound(store: Store) -> None:
+    def record(body: bytes, max_bytes: int | None) -> RecordedRequest:
+        made = replace(entry(seq=store.increment(JOURNAL_SEQ), path="/p"), body=body, body_size=None)
+        store.append_request(made, 100, max_bytes)
+        return made
+
+    recorded = [record(b"x" * 98, 300) for _ in range(5)]  # 100 bytes each, with the path
+    assert [e.journal_bytes for e in recorded] == [100] * 5
+    assert store.requests() == recorded[2:]
+    huge = record(b"x" * 1000, 300)
+    assert store.requests() == [huge]  # the newest entry is always kept, whatever its size
+    assert store.requests()[-1].size == 1000 and store.requests()[-1].sha256 == hashlib.sha256(huge.body).hexdigest()
+    store.clear_requests()
+    kept = [record(b"x" * 98, 300) for _ in range(3)]
+    assert store.requests() == kept  # the bytes of cleared entries no longer count
 
 
 def test_journal_reads_while_another_thread_appends(store: Store) -> None:

@@ -1,5 +1,6 @@
 """One scripted session through the respx router and through the live server: every response,
-ids and timestamps included, must be byte-identical (same seed, same frozen clock)."""
+ids and timestamps included, must be byte-identical (same seed, same frozen clock), but for the
+upload URLs' tokens, which are random by design."""
 
 from __future__ import annotations
 
@@ -15,6 +16,13 @@ from together_eval_emulator.http._routing import Route
 
 KEY = {"authorization": "Bearer parity-key"}
 IGNORED_HEADERS = {"date", "server"}  # added by uvicorn, not by the emulator
+# An upload token (`<nonce>.<signature>`); where the journal shows it, its fingerprint and the digest
+# of the body it was masked in.
+UPLOAD_TOKEN = re.compile(r'[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}|secret-…[0-9a-f]{8}|"body_sha256":"[0-9a-f]{64}"')
+
+
+def without_tokens(text: str) -> str:
+    return UPLOAD_TOKEN.sub("<token>", text)
 
 
 def dataset(eval_type: str) -> bytes:
@@ -116,10 +124,10 @@ def transcript(client: httpx.Client, routes: list[Route]) -> list[tuple[object, 
     return [
         (
             r.request.method,
-            r.request.url.path,
+            without_tokens(r.request.url.path),
             r.status_code,
-            sorted((k, v) for k, v in r.headers.items() if k not in IGNORED_HEADERS),
-            r.content,
+            sorted((k, without_tokens(v)) for k, v in r.headers.items() if k not in IGNORED_HEADERS),
+            without_tokens(r.content.decode("utf-8", errors="surrogateescape")),
         )
         for r in scripted_session(client, routes)
     ]
