@@ -28,6 +28,7 @@ from . import _options
 if TYPE_CHECKING:
     from ..faces._controller import EmulatorController
     from ..faces._server import EmulatorServer
+    from ._fixture_settings import FixtureSettings
 
 __all__ = ["EmulatorController", "together_emulator", "together_emulator_server"]
 
@@ -51,9 +52,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_DEFAULTS] = _options.session_defaults(config)
 
 
-def _prepare(
-    monkeypatch: pytest.MonkeyPatch, controller: EmulatorController, settings: _options.FixtureSettings
-) -> None:
+def _prepare(monkeypatch: pytest.MonkeyPatch, controller: EmulatorController, settings: FixtureSettings) -> None:
     """Point the together SDKs at the emulator for this test (undone by monkeypatch)."""
     monkeypatch.setenv("TOGETHER_API_KEY", controller.api_key)
     monkeypatch.setenv("TOGETHER_BASE_URL", controller.base_url)

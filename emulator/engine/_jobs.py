@@ -21,7 +21,7 @@ from ._errors import Conflict, InvalidRequest, NotFound
 from ._files import Files
 from ._ids import derived_uuid4
 from ._lifecycle import TERMINAL, Phase
-from ._parameters import ClassifyParameters, CompareParameters, ScoreParameters
+from ._parameters import ClassifyParameters, CompareParameters, ScoreParameters, Status
 from ._results import Judge, is_job_failure, sorted_results, summarize
 from ._rulebooks import ScenarioRules
 from ._scenarios import CreateContext, Outcome, Progression, Scenario, verdict_weights
@@ -67,7 +67,7 @@ def _rows(dataset: Dataset | None) -> int:
     return len(dataset.rows) if dataset else 0
 
 
-def path_of(outcome: Outcome, problem: str | None, failed_rows: int, rows: int) -> tuple[list[str], str | None]:
+def path_of(outcome: Outcome, problem: str | None, failed_rows: int, rows: int) -> tuple[list[Status], str | None]:
     """The statuses a job goes through from pending, given its outcome and its dataset, and the
     `results.error` it ends with (None when it completes or stalls)."""
     path = lifecycle.statuses(outcome)
@@ -212,7 +212,7 @@ class Jobs:
     def phases_reached(self, job: Job) -> tuple[Phase, ...]:
         return lifecycle.reached(job.phases, self._elapsed(job))
 
-    def status(self, job: Job) -> str:
+    def status(self, job: Job) -> Status:
         return self.phases_reached(job)[-1].status
 
     def results(self, job: Job) -> dict[str, Any] | None:
@@ -263,7 +263,7 @@ class Jobs:
 
     # ------------------------------------------------------------ moving a job
 
-    def _put(self, job: Job, status: str) -> Job:
+    def _put(self, job: Job, status: Status) -> Job:
         """The job entering `status` now, then going on along its path under its progression."""
         kept = self.phases_reached(job)
         now = self._elapsed(job)
@@ -309,7 +309,7 @@ class Jobs:
         )
         return replace(job, phases=phases)
 
-    def force(self, workflow_id: str, status: str, message: str | None = None) -> Job:
+    def force(self, workflow_id: str, status: Status, message: str | None = None) -> Job:
         """Put a job in `status` now (a terminal status ends it; another one resumes its path)."""
         job = self.locate(workflow_id)
         if status in ("error", "user_error"):
@@ -360,7 +360,13 @@ class Jobs:
     # ------------------------------------------------------------ update hook (D4)
 
     def update(
-        self, tenant: Tenant, workflow_id: str, *, status: str | None, results: dict[str, Any] | None, error: str | None
+        self,
+        tenant: Tenant,
+        workflow_id: str,
+        *,
+        status: Status | None,
+        results: dict[str, Any] | None,
+        error: str | None,
     ) -> Job:
         """Set a job's results, error and/or status as its owner reports them. Nothing changes on a 400."""
         job = self._find(tenant, workflow_id)

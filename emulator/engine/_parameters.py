@@ -109,7 +109,7 @@ class CompareParameters(_Params):
 
 
 Parameters = ClassifyParameters | ScoreParameters | CompareParameters
-PARAMETER_MODELS: dict[str, type[_Params]] = {
+PARAMETER_MODELS: dict[str, type[Parameters]] = {
     "classify": ClassifyParameters,
     "score": ScoreParameters,
     "compare": CompareParameters,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,7 +33,7 @@ from ._scenarios import Outcome, Progression, ScenarioBook, verdict_weights
 from ._store import Job, PendingUpload, Store, StoredFile, Tenant, reads_counter
 from ._validation import validate_create
 
-VERSION = 1
+VERSION: Final = 1
 
 
 class _Data(BaseModel):

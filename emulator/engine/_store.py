@@ -27,6 +27,7 @@ from ._datasets import Dataset
 from ._faults import FaultRule
 from ._ids import stable_hex
 from ._lifecycle import Phase
+from ._parameters import EvalType
 from ._redaction import key_fingerprint
 from ._results import Judge
 from ._scenarios import Outcome, Progression, ScenarioBook
@@ -89,7 +90,7 @@ class Job:
 
     workflow_id: str
     tenant: str
-    type: str
+    type: EvalType
     parameters: dict[str, Any]  # as submitted, echoed back on retrieve
     judge: Judge
     created_ns: int

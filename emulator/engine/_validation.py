@@ -17,6 +17,7 @@ from ._parameters import (
     PARAMETER_MODELS,
     ClassifyParameters,
     CompareParameters,
+    EvalType,
     JudgeConfig,
     ModelRequest,
     ScoreParameters,
@@ -79,7 +80,7 @@ def dotted(parts: list[str | int]) -> str:
     return text
 
 
-def validate_create(body: Any) -> tuple[str, ClassifyParameters | ScoreParameters | CompareParameters]:
+def validate_create(body: Any) -> tuple[EvalType, ClassifyParameters | ScoreParameters | CompareParameters]:
     """Return (type, typed parameters) or raise `InvalidRequest` for the first D5 violation."""
     if not isinstance(body, dict):
         raise InvalidRequest(f"The request body must be a JSON object, got {json_type(body)}.")
@@ -123,7 +124,7 @@ def validate_create(body: Any) -> tuple[str, ClassifyParameters | ScoreParameter
         raise InvalidRequest(f"Field '{name}' must be {expected}, got {json_type(value)}{shown}.", param=name)
     assert model is not None
     _check_values(model)
-    return eval_type, model  # type: ignore[return-value]
+    return eval_type, model
 
 
 def _located(exc: ValidationError, params: dict[str, Any]) -> list[tuple[str, list[str | int], str, Any]]:
