@@ -1,4 +1,4 @@
-"""Evaluation datasets: JSONL or CSV bytes parsed into rows (spec §6.1)."""
+"""Evaluation datasets: JSONL or CSV bytes parsed into rows (docs/reference/results.md#input-datasets)."""
 
 from __future__ import annotations
 

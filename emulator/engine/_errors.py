@@ -1,4 +1,4 @@
-"""Typed errors raised by the core; `wire.ErrorBody` renders them (spec D10)."""
+"""Typed errors raised by the core; `wire.ErrorBody` renders them (docs/wire-contract.md#decision-error-shape)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Files: the three-step upload, direct and multipart uploads, list, retrieve, download, delete (§8).
+"""Files: the three-step upload, direct and multipart uploads, list, retrieve, download, delete
+(docs/reference/files.md).
 
 A tenant sees three kinds of file: the built-in datasets (shared, read-only), the files it
 uploaded (metadata and bytes in the store), and the result file of each of its jobs that has

@@ -1,4 +1,4 @@
-"""Seeded identifiers (spec D9): same seed and same requests give the same ids.
+"""Seeded identifiers (docs/wire-contract.md#decision-seeded-ids): same seed and same requests give the same ids.
 
 Ids are drawn, in request order, from one random generator seeded from the emulator seed. The
 generator's state lives in the store (`Store.draw`), so draws stay in sequence across processes

@@ -1,4 +1,4 @@
-"""Evaluation jobs: create, read on the clock, list, the update hook (spec §3, §4, D2–D5), and the
+"""Evaluation jobs: create, read on the clock, list, the update hook (docs/reference/evaluations.md), and the
 control plane's moves (advance one job, force a status, attach a scenario to one job).
 
 A job's status is derived when it is read, from its phases and the clock (and, under
@@ -216,7 +216,8 @@ class Jobs:
         return self.phases_reached(job)[-1].status
 
     def results(self, job: Job) -> dict[str, Any] | None:
-        """The `results` object as served: null until terminal (§5.5), sorted keys (D7, sorted once)."""
+        """The `results` object as served: null until terminal, sorted keys, sorted once
+        (docs/wire-contract.md#decision-results-format)."""
         status = self.status(job)
         if status not in TERMINAL:
             return None
@@ -228,8 +229,9 @@ class Jobs:
         return results
 
     def list(self, tenant: Tenant, *, status: str | None, limit: int) -> list[Job]:
-        """Newest first, filtered on the exact status, at most `limit` (D2). Each job listed counts
-        as one read of it (`after_polls`); jobs the filter leaves out do not."""
+        """Newest first, filtered on the exact status, at most `limit`
+        (docs/wire-contract.md#decision-list-routes). Each job listed counts as one read of it (`after_polls`); jobs
+        the filter leaves out do not."""
         found = []
         for job in reversed(self.store.jobs(tenant.key)):
             elapsed = self._elapsed(job)
@@ -357,7 +359,7 @@ class Jobs:
         self.store.put_job(job)
         return job
 
-    # ------------------------------------------------------------ update hook (D4)
+    # ------------------------------------------------------------ update hook
 
     def update(
         self,

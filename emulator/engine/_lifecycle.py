@@ -4,7 +4,7 @@ background task.
 A job stores its creation instant and a list of phases. A phase is entered at a fixed offset from
 creation (time-driven progressions), on the read that brings the job's read count to a number
 (`after_polls`), or when the control plane moves the job (`manual`). Its status at any instant is
-the last phase entered (ARCHITECTURE.md).
+the last phase entered (docs/contributing/architecture.md#time-dependent-state-is-derived-on-read).
 """
 
 from __future__ import annotations

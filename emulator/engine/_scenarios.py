@@ -178,7 +178,7 @@ def verdict_weights(
     elif outcome.compare_weights is not None:
         a, b, tie = (outcome.compare_weights.get(k, 0.0) for k in ("A", "B", "Tie"))
         total = a + b + tie
-        # A tie is the flipped pass disagreeing with the original one (spec §7.4).
+        # A tie is the flipped pass disagreeing with the original one (docs/reference/results.md#compare-rows).
         values["agreement"] = (a + b) / total
         values["a_share"] = a / (a + b) if a + b else 0.5
     return results.Outcome(**values)

@@ -1,5 +1,5 @@
-"""The Together API handlers: evaluations, files, whoami (spec §2). Each handler reads the request,
-calls the core once and renders a wire model; `_routes.py` declares the routes they serve."""
+"""The Together API handlers: evaluations, files, whoami (docs/wire-contract.md#routes). Each handler reads
+the request, calls the core once and renders a wire model; `_routes.py` declares the routes they serve."""
 
 from __future__ import annotations
 
@@ -207,7 +207,7 @@ def delete_file(call: Call) -> ApiResponse:
     return json_response(FileDeleteResponse(id=file.id))
 
 
-# ---------------------------------------------------------------- whoami (§11)
+# ---------------------------------------------------------------- whoami (docs/wire-contract.md#whoami)
 
 
 def whoami(call: Call) -> ApiResponse:

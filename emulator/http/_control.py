@@ -1,4 +1,4 @@
-"""The control plane under `/_emulator/`: what a test steers, over HTTP (ARCHITECTURE.md).
+"""The control plane under `/_emulator/`: what a test steers, over HTTP (docs/reference/control-plane.md).
 
 Every route but `health` requires the admin token when one is configured, sent as
 `Authorization: Bearer <token>` or `X-Emulator-Token: <token>` (declared in `_routes.py`, checked

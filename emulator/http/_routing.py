@@ -179,7 +179,8 @@ def error_response(error: ApiError) -> ApiResponse:
 
 
 def base_url_hint(path: str, base_url: str, routes: Sequence[Route]) -> str | None:
-    """The D1 message for a path that looks like a base-URL mistake, else None."""
+    """The 404 message for a path that looks like a base-URL mistake, else None
+    (docs/wire-contract.md#decision-base-url-hint)."""
     if path.startswith("/v1/v1/") or path.startswith("/v1/v3/"):
         doubled = True
     elif any(route.regex.match("/v1" + path) for route in routes if route.path.startswith("/v1/")):

@@ -1,4 +1,4 @@
-"""Wire models: every request and response body the emulator reads or writes (spec §3–§11).
+"""Wire models: every request and response body the emulator reads or writes (docs/wire-contract.md#routes).
 
 Field order here is the order on the wire. Job and file state never build dictionaries
 themselves; `views.py` turns state into these models.
@@ -31,7 +31,7 @@ from ..engine._parameters import (
 )
 from ..engine._scenarios import Outcome, Progression
 
-# ---------------------------------------------------------------- errors (§9.1, D10)
+# ---------------------------------------------------------------- errors (docs/wire-contract.md#errors)
 
 
 class ErrorDetail(BaseModel):
@@ -74,7 +74,7 @@ class EvaluationCreateResponse(BaseModel):
     status: Literal["pending"] = "pending"
 
 
-# ---------------------------------------------------------------- jobs (§4)
+# ---------------------------------------------------------------- jobs (docs/reference/evaluations.md#the-job-object)
 
 
 class StatusUpdate(BaseModel):
@@ -119,7 +119,7 @@ class EvaluationUpdateResponse(BaseModel):
     status: Status
 
 
-# ---------------------------------------------------------------- files (§8)
+# ---------------------------------------------------------------- files (docs/reference/files.md)
 
 FilePurpose = Literal[
     "fine-tune", "batch-api", "eval", "eval-output", "eval-sample", "eval-summary", "batch-generated", "calibration"
@@ -243,7 +243,7 @@ class MultipartAbortRequest(BaseModel):
     file_id: str
 
 
-# ---------------------------------------------------------------- whoami (§11)
+# ---------------------------------------------------------------- whoami (docs/wire-contract.md#whoami)
 
 
 class WhoamiAPIKey(BaseModel):

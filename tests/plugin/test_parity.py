@@ -99,7 +99,7 @@ def scripted_session(client: httpx.Client, routes: list[Route]) -> Iterator[http
     yield get(f"/v1/files/{file_ids['score']}/content", headers=KEY)
     yield client.delete(f"/v1/files/{file_ids['score']}", headers=KEY)
     yield get(f"/v1/files/{file_ids['score']}", headers={"authorization": "Bearer someone-else"})  # 404
-    yield get("/v1/v1/evaluation", headers=KEY)  # D1 hints
+    yield get("/v1/v1/evaluation", headers=KEY)  # base-URL hints
     yield get("/evaluations", headers=KEY)
     yield get("/v1/not-a-route", headers=KEY)
     yield client.delete("/v1/evaluation", headers=KEY)  # 405

@@ -1,4 +1,5 @@
-"""The real SDKs meet each fault: retries as the spec says (§9.3, §9.4), their own exceptions.
+"""The real SDKs meet each fault: retries as documented, their own exceptions
+(docs/reference/sdks.md#errors-and-retries).
 
 together 3.1.1 runs in this interpreter against a live server; together 1.5.35 runs in its own
 interpreter (one subprocess for all its cases). Retry-After values are tiny so nothing waits long.
@@ -54,7 +55,7 @@ def error(status: int, **extra: Any) -> dict[str, Any]:
     return {"kind": "error", "status": status, **extra}
 
 
-# (case, action, client options, exception class name, attempts) — spec §9.3 for 3.1.1
+# (case, action, client options, exception class name, attempts) — docs/reference/sdks.md#errors-and-retries for 3.1.1
 CASES_3 = [
     ("429", error(429, retry_after=FAST), {}, "RateLimitError", 3),
     ("500", error(500, retry_after=FAST), {}, "InternalServerError", 3),
