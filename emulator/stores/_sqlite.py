@@ -133,8 +133,10 @@ class SQLiteStore(Store):
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:  # locked past the timeout, read-only, ...
+            raise StoreError(f"cannot use {self.url}: {exc}") from None
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot use {self.url}: {exc} (is it a SQLite file of something else?)") from None
+            raise StoreError(f"cannot use {self.url}: {exc} (is it a file of something else?)") from None
         try:
             tables = [
                 name
