@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .faces._controller import EmulatorController, JobNeverCompletes
     from .faces._mock import EmulatorMock, respx_router
     from .http._wire import ClockState
+    from .stores._factory import open_store
 
 __all__ = [
     "ClockState",
@@ -39,6 +40,7 @@ __all__ = [
     "Snapshot",
     "StateImported",
     "__version__",
+    "open_store",
     "respx_router",
 ]
 
@@ -64,6 +66,7 @@ _LAZY = {
     "FaultAction": "engine._faults",
     "Quota": "engine._faults",
     "Snapshot": "engine._snapshot",
+    "open_store": "stores._factory",
 }
 
 

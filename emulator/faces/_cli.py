@@ -7,6 +7,7 @@ import argparse
 import ipaddress
 import sys
 import typing
+from typing import Any
 
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
@@ -63,13 +64,14 @@ def parser() -> argparse.ArgumentParser:
     for name in OPTION_FIELDS:
         field = ServerSettings.model_fields[name]
         text = (field.description or name).rstrip(".")
+        bare: dict[str, Any] = {"nargs": "?", "const": "on"} if field.annotation is bool else {}  # a bare flag: on
         serve.add_argument(
             option_of(name),
             dest=name,
             default=None,
             metavar=_metavar(name, field),
             help=f"{text} (default {_default_text(field)}; env {env_var(name)})",
-            **({"nargs": "?", "const": "on"} if field.annotation is bool else {}),  # a bare flag means on
+            **bare,
         )
     return root
 

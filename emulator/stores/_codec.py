@@ -182,7 +182,7 @@ def _judge(eval_type: str, parameters: dict[str, Any], data: dict[str, Any]) -> 
         return results.Judge(eval_type, params, seed, weights, cache_key=key)
 
     # Judges made by `Jobs.judge` are shared under their key; one read back joins them.
-    return shared("judge\x1f" + key, make) if key is not None else make()  # type: ignore[no-any-return]
+    return shared("judge\x1f" + key, make) if key is not None else make()
 
 
 def decode_job(workflow_id: str, tenant: str, text: str, dataset: Dataset | None) -> Job:

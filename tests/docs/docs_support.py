@@ -33,6 +33,7 @@ RUNNERS = {
     "docs/datasets.md": "tests/docs/test_guide_examples.py",
     "docs/python-api.md": "tests/docs/test_python_api_docs.py",
     "docs/documented-api.md": "tests/docs/test_documented_api_docs.py",
+    "docs/persistence.md": "tests/docs/test_persistence_docs.py",
 }
 
 _BLOCK = re.compile(
