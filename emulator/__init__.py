@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .faces._mock import EmulatorMock, respx_router
     from .http._core import Emulator
     from .http._wire import ClockState
+    from .stores._factory import open_store
 
 __all__ = [
     "ClockState",
@@ -41,6 +42,7 @@ __all__ = [
     "StateImported",
     "__version__",
     "key_fingerprint",
+    "open_store",
     "respx_router",
 ]
 
@@ -70,6 +72,7 @@ _LAZY = {
     "Quota": "engine._faults",
     "Snapshot": "engine._snapshot",
     "key_fingerprint": "engine._redaction",
+    "open_store": "stores._factory",
 }
 
 

@@ -240,6 +240,21 @@ class Store(ABC):
     def clear(self) -> None:
         """Forget everything: back to the state of a new store."""
 
+    def close(self) -> None:  # noqa: B027 (a store that holds nothing has nothing to release)
+        """Release what the store holds in this process (a file, a connection); the state stays in
+        the store. The store is not used afterwards."""
+
+    # ------------------------------------------------------------ the seed
+
+    @abstractmethod
+    def seed(self) -> int | None:
+        """The seed the state was made from (set by the engine at every reset, reseed and state
+        import), or None for a store no engine has filled yet. A persistent or shared store keeps
+        it with the state, so an engine opened on it later, or in another process, takes it up."""
+
+    @abstractmethod
+    def set_seed(self, seed: int) -> None: ...
+
     # ------------------------------------------------------------ tenants
 
     @abstractmethod

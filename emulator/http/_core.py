@@ -113,6 +113,7 @@ class Emulator:
         """Answer one request. Never raises: every failure is an error body."""
         engine, views, routes = self.engine, self.views, _routes()
         with self._lock, engine.store.transaction():
+            engine.follow_store()
             call = None
             try:
                 response, call = intercept(

@@ -14,6 +14,7 @@ MODULES = [
     "respx_overhead",
     "peer_openai_responses",
     "server_rps",
+    "stores",
     "pytest_overhead",
     "plugin_startup",
     "big_datasets",

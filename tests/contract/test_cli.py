@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import together
 from contract_checks import (
     CASES,
@@ -30,6 +31,10 @@ from contract_checks import (
     parse_jsonl,
 )
 from together import Together
+
+# The CLIs start a process per command (minutes in all) and reach the server through the SDKs, whose
+# every call the other contract modules make against each store: the memory store is enough here.
+pytestmark = pytest.mark.stores("memory")
 
 KEY = "cli-key"
 TIMEOUT = 120

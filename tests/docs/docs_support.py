@@ -38,6 +38,7 @@ RUNNERS = {
     "docs/pytest.md": "tests/docs/test_small_examples.py",
     "docs/fastapi.md": "tests/docs/test_fastapi_docs.py",
     "docs/uploads-and-journal.md": "tests/docs/test_uploads_docs.py",
+    "docs/persistence.md": "tests/docs/test_persistence_docs.py",
 }
 
 _BLOCK = re.compile(

@@ -1,19 +1,19 @@
-"""The `Store` interface, method by method. Written against the interface only: a new store (SQLite,
-Redis) joins these tests by adding its factory to `STORES`."""
+"""The `Store` interface, method by method. Written against the interface only: every store of
+tests/stores/store_support.py (`STORE_KINDS`) runs them."""
 
 from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from together_eval_emulator.engine import _ids as ids
 from together_eval_emulator.engine._clock import ClockState
 from together_eval_emulator.engine._faults import FaultAction, FaultRule
 from together_eval_emulator.engine._lifecycle import Phase
-from together_eval_emulator.engine._memory_store import MemoryStore
 from together_eval_emulator.engine._results import Judge
 from together_eval_emulator.engine._scenarios import Outcome, Scenario, ScenarioBook, ScenarioEntry
 from together_eval_emulator.engine._store import (
@@ -27,8 +27,9 @@ from together_eval_emulator.engine._store import (
     reads_counter,
 )
 from together_eval_emulator.engine._validation import validate_create
+from together_eval_emulator.stores._factory import open_store
 
-STORES: dict[str, Callable[[], Store]] = {"memory": MemoryStore}
+from tests.stores.store_support import STORE_KINDS, close, store_url
 
 PARAMS = {
     "input_data_file_path": "file-1",
@@ -39,11 +40,12 @@ PARAMS = {
 }
 
 
-@pytest.fixture(params=sorted(STORES))
-def store(request: pytest.FixtureRequest) -> Iterator[Store]:
-    made = STORES[request.param]()
+@pytest.fixture(params=STORE_KINDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    made = open_store(store_url(request.param, request, tmp_path))
     yield made
     made.clear()
+    close(made)
 
 
 def job(workflow_id: str = "eval-0001-1", tenant: str = "key-a", **changes: object) -> Job:
@@ -108,6 +110,16 @@ def test_clear_gives_back_a_new_store(store: Store) -> None:
     assert store.counter("c") == 0 and store.quota_windows("fault-1") == {}
     assert store.scenario_book() == ScenarioBook() and list(store.fault_rules()) == []
     assert store.requests() == []
+
+
+def test_seed_is_none_until_set_and_cleared_with_the_state(store: Store) -> None:
+    assert store.seed() is None
+    store.set_seed(7)
+    assert store.seed() == 7
+    store.set_seed(2**70)  # any int a setting allows
+    assert store.seed() == 2**70
+    store.clear()
+    assert store.seed() is None
 
 
 # ---------------------------------------------------------------- tenants
