@@ -21,7 +21,7 @@ from ._journal import Journal, RouteName
 from ._memory_store import MemoryStore
 from ._rulebooks import FaultRules, ScenarioRules
 from ._snapshot import Snapshot
-from ._store import Store
+from ._store import STATE_SEED, STATE_STARTED, Store
 from ._tenants import Tenants
 
 
@@ -42,7 +42,11 @@ class Engine:
         self.clock = Clock(self.store, wall_ns)
         self._routes = routes
         self._build()
-        self.reset()
+        with self.store.transaction():
+            if self.store.counter(STATE_STARTED):  # a shared or persistent store already in use: join it
+                self.follow_store()
+            else:
+                self.reset()
 
     def _build(self) -> None:
         """The services, wired to the store and the current settings."""
@@ -78,6 +82,19 @@ class Engine:
             scenarios=self.scenarios,
             faults=self.faults,
         )
+        self._mark_started()
+
+    def _mark_started(self) -> None:
+        self.store.set_counter(STATE_STARTED, 1)
+        self.store.set_counter(STATE_SEED, self.config.seed)
+
+    def follow_store(self) -> None:
+        """Take the seed in force in the store: another process sharing it may have reseeded it or
+        imported a state (`Emulator` calls this at the start of every request)."""
+        seed = self.store.counter(STATE_SEED)
+        if seed != self.config.seed:
+            self.config = self.config.model_copy(update={"seed": seed})
+            self._build()
 
     def reseed(self, seed: int) -> None:
         """Use `seed` from now on and start over from it; the clock keeps its time."""
@@ -109,3 +126,4 @@ class Engine:
         snapshots.import_state(self.store, snapshot, clock=self.clock, scenarios=self.scenarios, faults=self.faults)
         self.config = self.config.model_copy(update={"seed": snapshot.seed})
         self._build()
+        self._mark_started()

@@ -156,6 +156,8 @@ class RecordedRequest:
 JOURNAL_SEQ = "journal-seq"  # requests recorded since the journal was last emptied (the last `seq`)
 SCENARIO_IDS = "scenario-ids"  # entries added so far (the last `scn-<n>`)
 FAULT_IDS = "fault-ids"  # rules added so far (the last `fault-<n>`)
+STATE_STARTED = "state-started"  # 1 once an engine filled the store from its settings (0: a new store)
+STATE_SEED = "state-seed"  # the seed in force: a store shared by processes shares it
 
 
 def reads_counter(workflow_id: str) -> str:

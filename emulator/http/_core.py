@@ -87,6 +87,7 @@ class Emulator:
     def reset(self, *, keep_clock: bool = False) -> None:
         """Forget every job, file and upload; restart ids from the seed (and the clock, unless kept)."""
         with self._lock, self.store.transaction():
+            self.engine.follow_store()
             self.engine.reset(keep_clock=keep_clock)
             self.views.clear()
 
@@ -113,6 +114,7 @@ class Emulator:
         """Answer one request. Never raises: every failure is an error body."""
         engine, views, routes = self.engine, self.views, _routes()
         with self._lock, engine.store.transaction():
+            engine.follow_store()
             call = None
             try:
                 response, call = intercept(

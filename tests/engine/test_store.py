@@ -27,7 +27,20 @@ from together_eval_emulator.engine._store import (
 )
 from together_eval_emulator.engine._validation import validate_create
 
-STORES: dict[str, Callable[[], Store]] = {"memory": MemoryStore}
+from tests.stores.redis_support import redis_server, redis_url  # noqa: F401 (fixtures)
+
+
+def _redis_store(request: pytest.FixtureRequest) -> Store:
+    from together_eval_emulator.stores._redis import RedisStore
+
+    return RedisStore(request.getfixturevalue("redis_url"))
+
+
+# Each factory gets the test's request, to ask for the fixtures it needs (a server, a folder).
+STORES: dict[str, Callable[[pytest.FixtureRequest], Store]] = {
+    "memory": lambda request: MemoryStore(),
+    "redis": _redis_store,
+}
 
 PARAMS = {
     "input_data_file_path": "file-1",
@@ -40,9 +53,10 @@ PARAMS = {
 
 @pytest.fixture(params=sorted(STORES))
 def store(request: pytest.FixtureRequest) -> Iterator[Store]:
-    made = STORES[request.param]()
+    made = STORES[request.param](request)
     yield made
     made.clear()
+    getattr(made, "close", lambda: None)()
 
 
 def job(workflow_id: str = "eval-0001-1", tenant: str = "key-a", **changes: object) -> Job:

@@ -1,0 +1,1 @@
+"""Stores for state kept outside this process (Redis; SQLite): implementations of `engine._store.Store`."""
