@@ -55,6 +55,11 @@ _PREFIX = re.compile(r"[A-Za-z0-9_.:-]+")
 Word = bytes | str | int
 
 
+def _b(value: bytes | str) -> bytes:
+    """A reply as bytes (the client is made without decoding: replies are bytes already)."""
+    return value if isinstance(value, bytes) else value.encode()
+
+
 class IncompatibleStore(RuntimeError):
     """The Redis database holds state written in another layout (another emulator version)."""
 
@@ -105,11 +110,12 @@ class RedisStore(Store):
         key = f"{self._p}schema"
         written = f"{SCHEMA} (together-eval-emulator {__version__})"
         self._redis.set(key, written, nx=True)
-        found = self._redis.get(key)
-        if found is not None and found.decode().split(" ", 1)[0] != SCHEMA:
+        stored = self._redis.get(key)
+        found = None if stored is None else _b(stored).decode()
+        if found is not None and found.split(" ", 1)[0] != SCHEMA:
             raise IncompatibleStore(
                 f"the Redis store at {self.url} (key prefix {self._p!r}) holds emulator state in layout "
-                f"{found.decode()!r}; this emulator ({__version__}) reads layout {SCHEMA!r}. Point it at another "
+                f"{found!r}; this emulator ({__version__}) reads layout {SCHEMA!r}. Point it at another "
                 "database (redis://HOST:PORT/<n>) or empty this one (redis-cli -n <n> FLUSHDB) to start over."
             )
 
@@ -216,9 +222,9 @@ class RedisStore(Store):
         self._contents[key] = value
         self._content_bytes += len(value)
 
-    def _read(self, tx: _Transaction, key: str, load: Callable[[bytes | None], Any]) -> Any:
-        """A key's value: as this transaction wrote it, else cached, else loaded (`load` gets the raw
-        value, None when the key holds nothing)."""
+    def _read(self, tx: _Transaction, key: str, load: Callable[[bytes], Any]) -> Any:
+        """A key's value: as this transaction wrote it, else cached, else loaded from its raw value
+        (`_ABSENT` when the key holds nothing)."""
         if key in tx.written:
             return tx.written[key]
         if tx.cleared:
@@ -226,7 +232,7 @@ class RedisStore(Store):
         if key in self._cache:
             return self._cache[key]
         raw = self._redis.get(key)
-        value = _ABSENT if raw is None else load(raw)
+        value = _ABSENT if raw is None else load(_b(raw))
         self._remember(key, value)
         return value
 
@@ -235,10 +241,12 @@ class RedisStore(Store):
         missing = [k for k in keys if k not in tx.written and k not in self._cache and not tx.cleared]
         if missing:
             for key, raw in zip(missing, self._redis.mget(missing), strict=True):
-                self._remember(key, _ABSENT if raw is None else self._load(raw))
+                self._remember(key, _ABSENT if raw is None else self._load(_b(raw)))
         return [self._read(tx, key, self._load) for key in keys]
 
-    def _write(self, tx: _Transaction, key: str, value: Any, *writes: Sequence[Word]) -> None:
+    def _write(
+        self, tx: _Transaction, key: str, value: Any, *writes: Sequence[Word] | Callable[[], Sequence[Word]]
+    ) -> None:
         tx.written[key] = value
         tx.changed.add(key)
         tx.writes.extend(writes)
@@ -265,7 +273,7 @@ class RedisStore(Store):
             raw = self._redis.get(self._key("dataset", digest))
             if raw is None:
                 raise KeyError(f"dataset {digest} is missing from the Redis store at {self.url}")
-            found = codec.loads(raw)
+            found = codec.loads(_b(raw))
             if len(self._datasets) >= DATASET_CACHE_LIMIT:
                 self._datasets.clear()
             self._datasets[digest] = found
@@ -289,7 +297,7 @@ class RedisStore(Store):
         if tx.cleared:
             return ()
         if key not in self._cache:
-            self._remember(key, tuple(m.decode() for m in self._redis.lrange(key, 0, -1)))
+            self._remember(key, tuple(_b(m).decode() for m in self._redis.lrange(key, 0, -1)))
         return self._cache[key]  # type: ignore[no-any-return]
 
     def _add_member(self, tx: _Transaction, key: str, member: str) -> None:
@@ -373,7 +381,7 @@ class RedisStore(Store):
 
     def job_for_result_file(self, tenant: str, file_id: str) -> Job | None:
         with self._scope() as tx:
-            workflow_id = self._read(tx, self._key("result-file", tenant, file_id), bytes.decode)
+            workflow_id = self._read(tx, self._key("result-file", tenant, file_id), lambda raw: raw.decode())
             if workflow_id is _ABSENT:
                 return None
             job = self.find_job(workflow_id)
@@ -417,9 +425,9 @@ class RedisStore(Store):
                 value = self._contents[key]
             else:
                 raw = self._redis.get(key)
-                value = _ABSENT if raw is None else raw
+                value = _ABSENT if raw is None else _b(raw)
                 self._remember_content(key, value)
-            return None if value is _ABSENT else value  # type: ignore[no-any-return]
+            return None if value is _ABSENT else value
 
     def put_content(self, tenant: str, file_id: str, content: bytes) -> None:
         with self._scope() as tx:
@@ -464,14 +472,14 @@ class RedisStore(Store):
         with self._scope() as tx:
             stored: dict[int, bytes] = {}
             if not tx.cleared and token not in tx.parts_dropped:
-                stored = {int(n): part for n, part in self._redis.hgetall(self._key("parts", token)).items()}
+                stored = {int(n): _b(part) for n, part in self._redis.hgetall(self._key("parts", token)).items()}
             return {**stored, **tx.parts.get(token, {})}
 
     # ------------------------------------------------------------ the id generator
 
     def _generator(self, tx: _Transaction) -> random.Random:
         rng = self._read(tx, self._key("ids"), lambda raw: ids.restore_state(codec.loads(raw)))
-        return ids.generator(0) if rng is _ABSENT else rng  # type: ignore[no-any-return]
+        return ids.generator(0) if rng is _ABSENT else rng
 
     def _put_generator(self, tx: _Transaction, rng: random.Random) -> None:
         key = self._key("ids")
@@ -498,7 +506,7 @@ class RedisStore(Store):
     def clock_state(self) -> ClockState:
         with self._scope() as tx:
             state = self._record(tx, self._key("clock"))
-            return _FRESH_CLOCK if state is None else state  # type: ignore[no-any-return]
+            return _FRESH_CLOCK if state is None else state
 
     def set_clock_state(self, state: ClockState) -> None:
         with self._scope() as tx:
@@ -552,7 +560,7 @@ class RedisStore(Store):
     def scenario_book(self) -> ScenarioBook:
         with self._scope() as tx:
             book = self._record(tx, self._key("scenarios"))
-            return _EMPTY_BOOK if book is None else book  # type: ignore[no-any-return]
+            return _EMPTY_BOOK if book is None else book
 
     def put_scenario_book(self, book: ScenarioBook) -> None:
         with self._scope() as tx:
@@ -561,7 +569,7 @@ class RedisStore(Store):
     def fault_rules(self) -> Sequence[FaultRule]:
         with self._scope() as tx:
             rules = self._record(tx, self._key("faults"))
-            return () if rules is None else rules  # type: ignore[no-any-return]
+            return () if rules is None else rules
 
     def put_fault_rules(self, rules: Sequence[FaultRule]) -> None:
         with self._scope() as tx:
@@ -584,7 +592,7 @@ class RedisStore(Store):
         tx = self._tx if self._tx_thread == threading.get_ident() else None
         stored: list[RecordedRequest] = []
         if tx is None or not (tx.cleared or tx.journal_cleared):
-            stored = [codec.loads(raw) for raw in self._redis.lrange(self._key("journal"), 0, -1)]
+            stored = [codec.loads(_b(raw)) for raw in self._redis.lrange(self._key("journal"), 0, -1)]
         if tx is None or not tx.journal:
             return stored
         found = stored + tx.journal

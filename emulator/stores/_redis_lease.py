@@ -7,8 +7,10 @@ changed something (the commit, which checks the lease is still its own before ap
 write). It keeps the lease between requests until another process asks for it:
 
 * a process that wants the lease joins a queue and wakes the holder's helper thread; the holder
-  hands the lease over at the end of its current request (or at once when idle), to the first
-  process in the queue, which is woken by a list push (no polling);
+  hands the lease over to the first process in the queue, which is woken by a list push (no
+  polling): at once when it is idle, else at the end of the first request after it has held the
+  lease for its quantum (`QUANTUM_S`: a hand-over costs a few round trips and wake-ups, so a busy
+  holder serves a few requests per hand-over instead of one);
 * every commit appends the names of the keys it changed to a change log, numbered by a
   generation counter; a process taking the lease reads the log since its own last generation and
   drops those keys from its cache (or all of it when it is too far behind or the store was
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -29,6 +32,8 @@ from typing import Any
 import redis
 
 LEASE_MS = 2000  # how long a lease outlives a dead (or frozen) holder
+QUANTUM_S = 0.02  # a busy holder asked for the lease keeps it this long first (hand-overs cost round trips)
+IDLE_S = 0.001  # a holder with no transaction for this long is idle: it hands the lease over at once
 LOG_LENGTH = 2000  # commits kept in the change log; a process further behind drops its whole cache
 EVERYTHING = "*"  # a change-log entry meaning: every key (the store was cleared)
 
@@ -80,12 +85,13 @@ return {0}
 """
 )
 
-# ARGV[4] = changed keys (newline-separated), ARGV[6..] = writes, each as a count then its words.
+# ARGV[4] = changed keys (newline-separated), ARGV[6] = '1' to hand the lease over to a waiting process,
+# ARGV[7..] = writes, each as a count then its words.
 _COMMIT = (
     _COMMON
     + """
 if redis.call('GET', lock) ~= token then return redis.error_reply('LEASE_LOST') end
-local i = 6
+local i = 7
 while i <= #ARGV do
   local n = tonumber(ARGV[i])
   local words = {}
@@ -102,7 +108,7 @@ redis.call('LPUSH', log_key, ARGV[4])
 redis.call('LTRIM', log_key, 0, tonumber(ARGV[5]) - 1)
 redis.call('PEXPIRE', lock, lease_ms)
 local handed = 0
-if redis.call('LLEN', queue) > 0 then handed = hand_over() end
+if ARGV[6] == '1' and redis.call('LLEN', queue) > 0 then handed = hand_over() end
 return {gen, handed}
 """
 )
@@ -156,6 +162,8 @@ class Lease:
         self._scripts = {name: client.register_script(body) for name, body in _SCRIPTS.items()}
         self.mutex = threading.RLock()
         self.token: str | None = None  # the lease, while this process holds it
+        self._held_since = 0.0  # when it took the lease (monotonic)
+        self._last_end = 0.0  # when its last transaction ended (monotonic)
         self.generation = -1  # the last commit this process has seen (-1: none yet)
         self._wanted = threading.Event()  # another process asked for the lease
         self._lost = threading.Event()  # a renewal found the lease gone (this process was paused too long)
@@ -187,6 +195,7 @@ class Lease:
                 self._redis.blpop([wake], timeout=self._lease_ms / 1000)
                 continue
             self.token = token
+            self._held_since = time.monotonic()
             self._wanted.clear()
             return self._changes(reply[1:])
 
@@ -205,7 +214,8 @@ class Lease:
             argv.append(len(words))
             argv.extend(words)
         try:
-            generation, handed = self._run("commit", self.token, "\n".join(sorted(changed)), *argv)
+            hand = "1" if self._quantum_spent() else "0"
+            generation, handed = self._run("commit", self.token, "\n".join(sorted(changed)), hand, *argv)
         except redis.ResponseError as exc:
             if "LEASE_LOST" not in str(exc):
                 raise
@@ -218,9 +228,14 @@ class Lease:
         if handed:
             self.token = None
 
+    def _quantum_spent(self) -> bool:
+        return time.monotonic() - self._held_since >= QUANTUM_S
+
     def end(self) -> None:
-        """The end of a transaction: hand the lease over if another process asked for it."""
-        if self.token is not None and self._wanted.is_set():
+        """The end of a transaction: hand the lease over if another process asked for it (and this one
+        has had it for its quantum)."""
+        self._last_end = time.monotonic()
+        if self.token is not None and self._wanted.is_set() and self._quantum_spent():
             self._release(free=False)
 
     def _release(self, *, free: bool) -> None:
@@ -247,17 +262,26 @@ class Lease:
                     continue
                 if asked:
                     self._wanted.set()
-                    if self.mutex.acquire(timeout=period):  # idle (or between two requests): hand over now
-                        try:
-                            if self.token is not None:
-                                self._release(free=False)
-                        finally:
-                            self.mutex.release()
+                    self._hand_over_when_due(token, period)
                 if self.token == token and not self._run("renew", token):
                     self._lost.set()  # the next transaction takes the lease anew, reading what changed
             except redis.RedisError:
                 if self._closed.wait(period):
                     return
+
+    def _hand_over_when_due(self, token: str, period: float) -> None:
+        """Another process asked for the lease: give it once this process is idle (no transaction for
+        `IDLE_S`), or once it has had it for its quantum (a busy process's commit hands it over then too)."""
+        while self.token == token and not self._closed.is_set():
+            time.sleep(IDLE_S)
+            due = self._quantum_spent()
+            if self.mutex.acquire(timeout=period if due else 0):  # no transaction is running
+                try:
+                    if self.token == token and (due or time.monotonic() - self._last_end >= IDLE_S):
+                        self._release(free=False)
+                        return
+                finally:
+                    self.mutex.release()
 
     def close(self) -> None:
         """Give the lease back (to the next process, or free) and stop the helper thread."""
