@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route as StarletteRoute
 from starlette.types import Receive, Scope, Send
 
@@ -51,7 +52,11 @@ class CoreEndpoint:
         self.emulator = emulator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = self.emulator.handle(to_api_request(scope, await read_body(receive)))
+        request = to_api_request(scope, await read_body(receive))
+        if self.emulator.store.may_wait():  # for another process: keep the event loop serving meanwhile
+            response = await run_in_threadpool(self.emulator.handle, request)
+        else:
+            response = self.emulator.handle(request)
         headers = [
             (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.all_headers().items()
         ]

@@ -119,6 +119,10 @@ class RedisStore(Store):
                 "database (redis://HOST:PORT/<n>) or empty this one (redis-cli -n <n> FLUSHDB) to start over."
             )
 
+    def may_wait(self) -> bool:
+        """False while this process holds the lease and no other process asked for it."""
+        return not self._lease.uncontested()
+
     def close(self) -> None:
         """Give the lease back and close the connections (the state stays in Redis)."""
         self._lease.close()

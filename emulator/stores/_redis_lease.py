@@ -32,7 +32,7 @@ from typing import Any
 import redis
 
 LEASE_MS = 2000  # how long a lease outlives a dead (or frozen) holder
-QUANTUM_S = 0.02  # a busy holder asked for the lease keeps it this long first (hand-overs cost round trips)
+QUANTUM_S = 0.005  # a busy holder asked for the lease keeps it this long first (hand-overs cost round trips)
 IDLE_S = 0.001  # a holder with no transaction for this long is idle: it hands the lease over at once
 LOG_LENGTH = 2000  # commits kept in the change log; a process further behind drops its whole cache
 EVERYTHING = "*"  # a change-log entry meaning: every key (the store was cleared)
@@ -52,12 +52,16 @@ local function changes_since(mine)
   table.insert(out, 1, gen)
   return out
 end
+-- The next process in the queue (entries: "token generation") gets the lease, and on its wake list
+-- what changed since its generation: it needs no round trip of its own to start.
 local function hand_over()
   local nxt = redis.call('LPOP', queue)
   if not nxt then return 0 end
-  redis.call('SET', lock, nxt, 'PX', lease_ms)
-  local wake = prefix .. 'wake:' .. nxt
-  redis.call('RPUSH', wake, '1')
+  local to, mine = string.match(nxt, '^(%S+) (%S+)$')
+  redis.call('SET', lock, to, 'PX', lease_ms)
+  local wake = prefix .. 'wake:' .. to
+  redis.call('DEL', wake)
+  redis.call('RPUSH', wake, table.concat(changes_since(tonumber(mine)), '\\n'))
   redis.call('PEXPIRE', wake, lease_ms * 5)
   return 1
 end
@@ -68,16 +72,16 @@ _ACQUIRE = (
     _COMMON
     + """
 local current = redis.call('GET', lock)
+local entry = token .. ' ' .. ARGV[4]
+redis.call('LREM', queue, 0, entry)
 if current == false or current == token then
   redis.call('SET', lock, token, 'PX', lease_ms)
-  redis.call('LREM', queue, 0, token)
   redis.call('DEL', prefix .. 'wake:' .. token)
   local out = changes_since(tonumber(ARGV[4]))
   table.insert(out, 1, 1)
   return out
 end
-redis.call('LREM', queue, 0, token)
-redis.call('RPUSH', queue, token)
+redis.call('RPUSH', queue, entry)
 local want = prefix .. 'want:' .. holder_of(current)
 redis.call('RPUSH', want, '1')
 redis.call('PEXPIRE', want, lease_ms * 5)
@@ -191,16 +195,18 @@ class Lease:
         wake = f"{self._prefix}wake:{token}"
         while True:
             reply = self._run("acquire", token, self.generation)
-            if reply[0] == 0:  # queued: the holder pushes on our wake list when it hands over
-                self._redis.blpop([wake], timeout=self._lease_ms / 1000)
-                continue
+            if reply[0] == 0:  # queued: the holder hands over with a push on our wake list
+                popped = self._redis.blpop([wake], timeout=self._lease_ms / 1000)
+                if popped is None:  # the holder died (its lease expires) or we missed the push: ask again
+                    continue
+                reply = [1, *_text(popped[1]).split("\n")]
             self.token = token
             self._held_since = time.monotonic()
             self._wanted.clear()
             return self._changes(reply[1:])
 
     def _changes(self, reply: list[Any]) -> Changes:
-        generation, entries = int(reply[0]), [e.decode() if isinstance(e, bytes) else str(e) for e in reply[1:]]
+        generation, entries = int(reply[0]), [_text(e) for e in reply[1:]]
         everything = self.generation < 0 or EVERYTHING in entries
         self.generation = generation
         keys = [key for entry in entries for key in entry.split("\n") if key]
@@ -227,6 +233,10 @@ class Lease:
         self.generation = int(generation)
         if handed:
             self.token = None
+
+    def uncontested(self) -> bool:
+        """Whether this process holds the lease and no other process asked for it."""
+        return self.token is not None and not self._wanted.is_set() and not self._lost.is_set()
 
     def _quantum_spent(self) -> bool:
         return time.monotonic() - self._held_since >= QUANTUM_S
@@ -293,6 +303,10 @@ class Lease:
             except redis.RedisError:
                 pass
         self._helper.join(self._lease_ms / 1000 + 1)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 _SCRIPTS = {"acquire": _ACQUIRE, "commit": _COMMIT, "release": _RELEASE, "renew": _RENEW}

@@ -110,8 +110,13 @@ def load(infos: list[dict]) -> float:
 
 
 def measure(repetitions: int = 5) -> list[Figure]:
-    from tests.stores.redis_support import start_redis, stop_redis
+    import shutil
 
+    from tests.stores.redis_support import INSTALL, start_redis, stop_redis
+
+    if shutil.which("redis-server") is None:
+        print(f"# redis_store: not measured: {INSTALL}", file=sys.stderr)
+        return []
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         redis_server, redis_base = start_redis(tmp)
