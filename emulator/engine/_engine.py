@@ -3,6 +3,10 @@
 `Engine` owns the store, the clock and the services (tenants, jobs, files, scenarios, faults, the
 journal) and gives each one the collaborators it needs. Settings are never changed in place:
 `reseed`, `reconfigure` and a state import take a new settings object and rebuild the services.
+
+A new store is filled from the settings; a store that already holds a state (a persistent store
+reopened after a restart, or a store shared with other processes) is taken up as it is, with the
+seed it was made from (`Store.seed`).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from ._journal import Journal, RouteName
 from ._memory_store import MemoryStore
 from ._rulebooks import FaultRules, ScenarioRules
 from ._snapshot import Snapshot
-from ._store import STATE_SEED, STATE_STARTED, Store
+from ._store import Store
 from ._tenants import Tenants
 
 
@@ -41,12 +45,14 @@ class Engine:
         self.store = store or MemoryStore()
         self.clock = Clock(self.store, wall_ns)
         self._routes = routes
-        self._build()
         with self.store.transaction():
-            if self.store.counter(STATE_STARTED):  # a shared or persistent store already in use: join it
-                self.follow_store()
-            else:
+            seed = self.store.seed()
+            if seed is not None and seed != self.config.seed:
+                self.config = self.config.model_copy(update={"seed": seed})
+            self._build()
+            if seed is None:  # a new store: fill it from the settings
                 self.reset()
+            # else: a store with a state (a restart, or another process's store): taken up as it is
 
     def _build(self) -> None:
         """The services, wired to the store and the current settings."""
@@ -82,17 +88,15 @@ class Engine:
             scenarios=self.scenarios,
             faults=self.faults,
         )
-        self._mark_started()
-
-    def _mark_started(self) -> None:
-        self.store.set_counter(STATE_STARTED, 1)
-        self.store.set_counter(STATE_SEED, self.config.seed)
+        self.store.set_seed(self.config.seed)
 
     def follow_store(self) -> None:
-        """Take the seed in force in the store: another process sharing it may have reseeded it or
-        imported a state (`Emulator` calls this at the start of every request)."""
-        seed = self.store.counter(STATE_SEED)
-        if seed != self.config.seed:
+        """Take up the seed of the state in the store when it is not this engine's: another process
+        sharing the store reseeded it or imported a state. Called at the start of every request."""
+        seed = self.store.seed()
+        if seed is None:  # emptied from outside (never by an engine): start it over
+            self.reset()
+        elif seed != self.config.seed:
             self.config = self.config.model_copy(update={"seed": seed})
             self._build()
 
@@ -124,6 +128,6 @@ class Engine:
         """Replace the whole state with a snapshot's (nothing changes when it is invalid); its seed
         becomes this engine's, in a new settings object (the one given at construction is left alone)."""
         snapshots.import_state(self.store, snapshot, clock=self.clock, scenarios=self.scenarios, faults=self.faults)
+        self.store.set_seed(snapshot.seed)
         self.config = self.config.model_copy(update={"seed": snapshot.seed})
         self._build()
-        self._mark_started()

@@ -38,6 +38,7 @@ class MemoryStore(Store):
         return _NO_TRANSACTION
 
     def clear(self) -> None:
+        self._seed: int | None = None
         self._tenants: dict[str, Tenant] = {}
         self._known_keys: frozenset[str] | None = None
         self._jobs: dict[str, dict[str, Job]] = {}  # tenant -> workflow id -> job
@@ -55,6 +56,14 @@ class MemoryStore(Store):
         self._faults: tuple[FaultRule, ...] = ()
         with self._lock:
             self._journal: deque[RecordedRequest] = deque()
+
+    # ------------------------------------------------------------ seed
+
+    def seed(self) -> int | None:
+        return self._seed
+
+    def set_seed(self, seed: int) -> None:
+        self._seed = seed
 
     # ------------------------------------------------------------ tenants
 

@@ -156,8 +156,6 @@ class RecordedRequest:
 JOURNAL_SEQ = "journal-seq"  # requests recorded since the journal was last emptied (the last `seq`)
 SCENARIO_IDS = "scenario-ids"  # entries added so far (the last `scn-<n>`)
 FAULT_IDS = "fault-ids"  # rules added so far (the last `fault-<n>`)
-STATE_STARTED = "state-started"  # 1 once an engine filled the store from its settings (0: a new store)
-STATE_SEED = "state-seed"  # the seed in force: a store shared by processes shares it
 
 
 def reads_counter(workflow_id: str) -> str:
@@ -207,6 +205,21 @@ class Store(ABC):
     @abstractmethod
     def clear(self) -> None:
         """Forget everything: back to the state of a new store."""
+
+    def close(self) -> None:  # noqa: B027 (a store that holds nothing has nothing to release)
+        """Release what the store holds in this process (a file, a connection); the state stays in
+        the store. The store is not used afterwards."""
+
+    # ------------------------------------------------------------ the seed
+
+    @abstractmethod
+    def seed(self) -> int | None:
+        """The seed the state was made from (set by the engine at every reset, reseed and state
+        import), or None for a store no engine has filled yet. A persistent or shared store keeps
+        it with the state, so an engine opened on it later, or in another process, takes it up."""
+
+    @abstractmethod
+    def set_seed(self, seed: int) -> None: ...
 
     # ------------------------------------------------------------ tenants
 

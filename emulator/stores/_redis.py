@@ -10,7 +10,7 @@ lease, before the response leaves. A request that changes nothing costs no Redis
 
 Layout, under the key prefix (`together-eval-emulator:` by default): `schema` (the layout's
 version), `lease:*` and `sync:*` (the lease and the change log), and `data:*`, the state itself:
-one key per record (pickled by `_codec`, which loads nothing but the emulator's records), a list per
+one key per record (pickled by `_redis_codec`, which loads nothing but the emulator's records), a list per
 listing (a tenant's jobs, its files, the tenants, the uploads) in insertion order, one key per
 file's bytes and one hash per multipart upload's parts, counters as integers, the journal as a
 list trimmed to the journal limit, and each distinct dataset once.
@@ -34,7 +34,8 @@ from ..engine._datasets import Dataset
 from ..engine._faults import FaultRule
 from ..engine._scenarios import ScenarioBook
 from ..engine._store import JOURNAL_SEQ, Job, PendingUpload, RecordedRequest, Store, StoredFile, Tenant
-from . import _codec as codec
+from . import _redis_codec as codec
+from ._errors import IncompatibleStore
 from ._redis_lease import Lease, LeaseLost
 
 __all__ = ["IncompatibleStore", "LeaseLost", "RedisStore"]
@@ -60,10 +61,6 @@ def _b(value: bytes | str) -> bytes:
     return value if isinstance(value, bytes) else value.encode()
 
 
-class IncompatibleStore(RuntimeError):
-    """The Redis database holds state written in another layout (another emulator version)."""
-
-
 class _Transaction:
     """What one transaction has written and not yet committed."""
 
@@ -84,15 +81,21 @@ class RedisStore(Store):
 
     `url` is `redis://[:password@]HOST:PORT/DB` (or `rediss://` for TLS, `unix://` for a socket).
     The first process to open an empty database writes its schema version; a database written in
-    another layout is refused (`IncompatibleStore`)."""
+    another layout is refused (`IncompatibleStore`). `reset=True` forgets whatever the database
+    holds under the prefix first, whatever wrote it (`serve --reset-store`)."""
 
-    def __init__(self, url: str, *, prefix: str = DEFAULT_PREFIX, lease_ms: int | None = None) -> None:
+    def __init__(
+        self, url: str, *, reset: bool = False, prefix: str = DEFAULT_PREFIX, lease_ms: int | None = None
+    ) -> None:
         if not _PREFIX.fullmatch(prefix):
             raise ValueError(f"key prefix {prefix!r}: use letters, digits and _ . : - only")
         self.url = url
         self._redis = redis.Redis.from_url(url)
         self._p = prefix
         self._data = f"{prefix}data:"
+        if reset:
+            for key in self._redis.scan_iter(match=f"{prefix}*", count=1000):
+                self._redis.delete(key)
         self._check_schema()
         self._lease = Lease(self._redis, prefix, **({"lease_ms": lease_ms} if lease_ms else {}))
         self._tx: _Transaction | None = None
@@ -116,7 +119,7 @@ class RedisStore(Store):
             raise IncompatibleStore(
                 f"the Redis store at {self.url} (key prefix {self._p!r}) holds emulator state in layout "
                 f"{found!r}; this emulator ({__version__}) reads layout {SCHEMA!r}. Point it at another "
-                "database (redis://HOST:PORT/<n>) or empty this one (redis-cli -n <n> FLUSHDB) to start over."
+                "database (redis://HOST:PORT/<n>), or start over with --reset-store (or redis-cli -n <n> FLUSHDB)."
             )
 
     def may_wait(self) -> bool:
@@ -321,6 +324,18 @@ class RedisStore(Store):
             tx.cleared = True
             tx.journal, tx.journal_cleared = [], True
             tx.parts, tx.parts_dropped = {}, set()
+
+    # ------------------------------------------------------------ the seed
+
+    def seed(self) -> int | None:
+        with self._scope() as tx:
+            seed = self._read(tx, self._key("seed"), int)
+            return None if seed is _ABSENT else int(seed)
+
+    def set_seed(self, seed: int) -> None:
+        with self._scope() as tx:
+            key = self._key("seed")
+            self._write(tx, key, seed, ("SET", key, str(seed)))
 
     # ------------------------------------------------------------ tenants
 

@@ -123,6 +123,16 @@ def test_clear_gives_back_a_new_store(store: Store) -> None:
     assert store.requests() == []
 
 
+def test_seed_is_none_until_set_and_cleared_with_the_state(store: Store) -> None:
+    assert store.seed() is None
+    store.set_seed(7)
+    assert store.seed() == 7
+    store.set_seed(2**70)  # any int a setting allows
+    assert store.seed() == 2**70
+    store.clear()
+    assert store.seed() is None
+
+
 # ---------------------------------------------------------------- tenants
 
 

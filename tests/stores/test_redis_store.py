@@ -18,8 +18,9 @@ from together_eval_emulator.engine._datasets import parse_dataset
 from together_eval_emulator.engine._faults import FaultAction, FaultMatch, FaultRule
 from together_eval_emulator.engine._scenarios import ScenarioBook, ScenarioEntry
 from together_eval_emulator.engine._store import JOURNAL_SEQ, Job, PendingUpload, Tenant
-from together_eval_emulator.stores import _codec as codec
-from together_eval_emulator.stores._redis import IncompatibleStore, RedisStore
+from together_eval_emulator.stores import _redis_codec as codec
+from together_eval_emulator.stores._errors import IncompatibleStore
+from together_eval_emulator.stores._redis import RedisStore
 
 from tests.engine.test_store import entry, file, job
 from tests.support import CoreClient, classify_params, jsonl, qa_rows
@@ -139,6 +140,16 @@ def test_a_store_of_another_layout_is_refused(redis_url: str) -> None:
     redis.Redis.from_url(redis_url).set("together-eval-emulator:schema", "0 (together-eval-emulator 0.0.1)")
     with pytest.raises(IncompatibleStore, match=r"layout '0 \(together-eval-emulator 0.0.1\)'.*FLUSHDB"):
         RedisStore(redis_url)
+
+
+def test_reset_forgets_the_state_whatever_wrote_it(stores: Stores, redis_url: str) -> None:
+    stores().put_tenant(Tenant("key-a"))
+    redis.Redis.from_url(redis_url).set("together-eval-emulator:schema", "0 (another layout)")
+    reset = RedisStore(redis_url, reset=True)
+    try:
+        assert reset.tenants() == [] and reset.seed() is None
+    finally:
+        reset.close()
 
 
 def test_stored_values_load_only_emulator_records() -> None:
