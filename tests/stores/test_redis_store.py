@@ -16,6 +16,7 @@ from together_eval_emulator.engine import _ids as ids
 from together_eval_emulator.engine._clock import ClockState
 from together_eval_emulator.engine._datasets import parse_dataset
 from together_eval_emulator.engine._faults import FaultAction, FaultMatch, FaultRule
+from together_eval_emulator.engine._memory_store import MemoryStore
 from together_eval_emulator.engine._scenarios import ScenarioBook, ScenarioEntry
 from together_eval_emulator.engine._store import JOURNAL_SEQ, Job, PendingUpload, Tenant
 from together_eval_emulator.stores import _redis_codec as codec
@@ -111,6 +112,16 @@ def test_ids_are_drawn_in_one_sequence_across_processes(stores: Stores) -> None:
     drawn = [store.draw(ids.token) for store in (one, two, one, two, two, one)]
     expected = ids.generator(3)
     assert drawn == [ids.token(expected) for _ in range(6)]
+
+
+def test_only_a_process_without_the_uncontested_lease_may_wait(stores: Stores) -> None:
+    one = stores()
+    one.counter("c")  # takes the lease
+    assert not one.may_wait()  # its next request runs at once: the server face keeps it on the event loop
+    two = stores()
+    two.counter("c")  # asks for the lease: one hands it over
+    assert one.may_wait() and not two.may_wait()
+    assert not MemoryStore().may_wait()
 
 
 def test_a_failed_transaction_writes_nothing(stores: Stores) -> None:
