@@ -117,13 +117,15 @@ return {gen, handed}
 """
 )
 
-# Hand the lease to the next in the queue (or free it when nobody waits and ARGV[4] is 'free').
+# Hand the lease to the next in the queue: 1. Nobody waits: free it when ARGV[4] is 'free' (2), else
+# keep it (0). Not the caller's lease: -1.
 _RELEASE = (
     _COMMON
     + """
-if redis.call('GET', lock) ~= token then return 0 end
-if hand_over() == 0 and ARGV[4] == 'free' then redis.call('DEL', lock) end
-return 1
+if redis.call('GET', lock) ~= token then return -1 end
+if hand_over() == 1 then return 1 end
+if ARGV[4] == 'free' then redis.call('DEL', lock) return 2 end
+return 0
 """
 )
 
@@ -249,10 +251,12 @@ class Lease:
             self._release(free=False)
 
     def _release(self, *, free: bool) -> None:
-        token, self.token = self.token, None
+        """Hand the lease to the next process in the queue; with nobody there, keep it (a want
+        already served by a commit's hand-over) unless `free`."""
         self._wanted.clear()
-        if token is not None:
-            self._run("release", token, "free" if free else "keep")
+        token, self.token = self.token, None  # given up before the script ends: the next holder may start then
+        if token is not None and self._run("release", token, "free" if free else "keep") == 0:
+            self.token = token
 
     def forget(self) -> None:
         """Drop the lease without telling Redis (after an error talking to it): take it anew next time."""
