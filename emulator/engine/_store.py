@@ -236,6 +236,12 @@ class Store(ABC):
     def transaction(self) -> AbstractContextManager[object]:
         """The scope of one request (or one control call)."""
 
+    def may_wait(self) -> bool:
+        """Whether the next transaction may wait for another process (a lock or lease it holds). The
+        server face then runs the request off its event loop, so this process keeps reading and
+        answering connections meanwhile. A store in this process never waits."""
+        return False
+
     @abstractmethod
     def clear(self) -> None:
         """Forget everything: back to the state of a new store."""

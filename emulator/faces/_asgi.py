@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route as StarletteRoute
 from starlette.types import Receive, Scope, Send
 
@@ -60,7 +61,11 @@ class CoreEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await read_body(receive)
         try:
-            response = self.emulator.handle(to_api_request(scope, body))
+            request = to_api_request(scope, body)
+            if self.emulator.store.may_wait():  # for another process: keep the event loop serving meanwhile
+                response = await run_in_threadpool(self.emulator.handle, request)
+            else:
+                response = self.emulator.handle(request)
         finally:
             if isinstance(body, SpooledBody):
                 body.close()  # its temporary file goes now, not when collected

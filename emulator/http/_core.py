@@ -87,6 +87,7 @@ class Emulator:
     def reset(self, *, keep_clock: bool = False) -> None:
         """Forget every job, file and upload; restart ids from the seed (and the clock, unless kept)."""
         with self._lock, self.store.transaction():
+            self.engine.follow_store()
             self.engine.reset(keep_clock=keep_clock)
             self.views.clear()
 

@@ -119,13 +119,14 @@ def encode_request(entry: RecordedRequest) -> tuple[str, bytes]:
     list (`dataclasses.asdict` deep-copies)."""
     e = entry
     fields = [e.seq, e.method, e.path, e.query, e.tenant, e.route, e.route_path, e.job_id, e.file_id]
-    return _dumps([*fields, e.status_code, e.time_ns]), e.body
+    extra = [e.key_fingerprint, e.body_size, e.body_sha256]
+    return _dumps([*fields, e.status_code, e.time_ns, *extra]), e.body
 
 
 def decode_request(text: str, body: bytes) -> RecordedRequest:
-    seq, method, path, query, tenant, route, route_path, job_id, file_id, status_code, time_ns = _loads(text)
+    seq, method, path, query, tenant, route, route_path, job_id, file_id, status_code, time_ns, *extra = _loads(text)
     return RecordedRequest(
-        seq, method, path, query, body, tenant, route, route_path, job_id, file_id, status_code, time_ns
+        seq, method, path, query, body, tenant, route, route_path, job_id, file_id, status_code, time_ns, *extra
     )
 
 

@@ -655,11 +655,23 @@ class SQLiteStore(Store):
     # ------------------------------------------------------------ the request journal
 
     @_scoped
-    def append_request(self, entry: RecordedRequest, limit: int | None) -> None:
+    def append_request(self, entry: RecordedRequest, limit: int | None, max_bytes: int | None = None) -> None:
         data, body = codec.encode_request(entry)
         added = self._db.execute("INSERT INTO journal (data, body) VALUES (?, ?)", (data, body)).lastrowid
         if limit and added is not None and added > limit:  # positions are consecutive: only the oldest go
             self._db.execute("DELETE FROM journal WHERE pos <= ?", (added - limit,))
+        if max_bytes is not None:
+            self._trim_journal_bytes(max_bytes)
+
+    def _trim_journal_bytes(self, max_bytes: int) -> None:
+        """Drop the oldest entries until the rest add up to at most `max_bytes` (the newest always stays)."""
+        rows = self._db.execute("SELECT pos, data, body FROM journal ORDER BY pos DESC").fetchall()
+        total = 0
+        for index, (pos, data, body) in enumerate(rows):
+            total += codec.decode_request(data, bytes(body)).journal_bytes
+            if index and total > max_bytes:
+                self._db.execute("DELETE FROM journal WHERE pos <= ?", (pos,))
+                return
 
     @_scoped
     def requests(self) -> list[RecordedRequest]:

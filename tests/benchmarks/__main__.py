@@ -20,6 +20,7 @@ MODULES = [
     "big_datasets",
     "memory",
     "upload_memory",
+    "redis_store",
 ]
 
 

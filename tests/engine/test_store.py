@@ -29,6 +29,7 @@ from together_eval_emulator.engine._store import (
 from together_eval_emulator.engine._validation import validate_create
 from together_eval_emulator.stores._factory import open_store
 
+from tests.stores.redis_support import redis_server, redis_url  # noqa: F401 (fixtures)
 from tests.stores.store_support import STORE_KINDS, close, store_url
 
 PARAMS = {
@@ -40,7 +41,7 @@ PARAMS = {
 }
 
 
-@pytest.fixture(params=STORE_KINDS)
+@pytest.fixture(params=[*STORE_KINDS, "redis"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     made = open_store(store_url(request.param, request, tmp_path))
     yield made

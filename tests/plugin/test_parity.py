@@ -14,15 +14,10 @@ from together_eval_emulator.faces._controller import EmulatorController
 from together_eval_emulator.faces._mock import EmulatorMock
 from together_eval_emulator.http._routing import Route
 
+from tests.support import without_tokens
+
 KEY = {"authorization": "Bearer parity-key"}
 IGNORED_HEADERS = {"date", "server"}  # added by uvicorn, not by the emulator
-# An upload token (`<nonce>.<signature>`); where the journal shows it, its fingerprint and the digest
-# of the body it was masked in.
-UPLOAD_TOKEN = re.compile(r'[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}|secret-…[0-9a-f]{8}|"body_sha256":"[0-9a-f]{64}"')
-
-
-def without_tokens(text: str) -> str:
-    return UPLOAD_TOKEN.sub("<token>", text)
 
 
 def dataset(eval_type: str) -> bytes:

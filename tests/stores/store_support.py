@@ -27,6 +27,8 @@ def store_url(kind: str, request: pytest.FixtureRequest, directory: Path) -> str
         return "memory"
     if kind == "sqlite":
         return f"sqlite:{directory / 'emulator.db'}"
+    if kind == "redis":  # a real redis-server, started by the redis_server fixture (tests/stores/redis_support.py)
+        return str(request.getfixturevalue("redis_url"))
     raise ValueError(f"no test store of kind {kind!r}")
 
 
