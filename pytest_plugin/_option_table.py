@@ -33,6 +33,19 @@ OPTION_TABLE: dict[str, tuple[Any, str]] = {
     "column_use_rule": (True, "Fail jobs whose dataset has unreferenced columns."),
     "strict_models": (False, "Fail serverless models missing from the allowlist."),
     "journal_limit": (10000, "Most recent requests the journal keeps (0: all)."),
+    "journal_byte_limit": (
+        33554432,
+        "Bytes of bodies, paths and queries the journal keeps, oldest requests dropped first (0: no bound).",
+    ),
+    "journal_body_limit": (
+        65536,
+        "Largest request body the journal keeps; a larger one is kept as its size and SHA-256 only.",
+    ),
+    "upload_url_seconds": (
+        3600.0,
+        "Lifetime of an upload URL on the emulator clock (seconds); it also dies once its file is "
+        "preprocessed or completed.",
+    ),
     "model_allowlist": (
         [
             "LiquidAI/LFM2-24B-A2B",
@@ -88,6 +101,9 @@ MARKER_DEFAULTS: dict[str, Any] = {
     "column_use_rule": True,
     "strict_models": False,
     "journal_limit": 10000,
+    "journal_byte_limit": 33554432,
+    "journal_body_limit": 65536,
+    "upload_url_seconds": 3600.0,
     "model_allowlist": [
         "LiquidAI/LFM2-24B-A2B",
         "MiniMaxAI/MiniMax-M2.7",
