@@ -296,6 +296,9 @@ class Lease:
                         return
                 finally:
                     self.mutex.release()
+            elif due and self.token == token and not self._run("renew", token):  # a long transaction runs
+                self._lost.set()
+                return
 
     def close(self) -> None:
         """Give the lease back (to the next process, or free) and stop the helper thread."""

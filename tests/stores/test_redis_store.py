@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pickle
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
@@ -122,6 +123,22 @@ def test_only_a_process_without_the_uncontested_lease_may_wait(stores: Stores) -
     two.counter("c")  # asks for the lease: one hands it over
     assert one.may_wait() and not two.may_wait()
     assert not MemoryStore().may_wait()
+
+
+def test_a_long_transaction_keeps_its_lease_while_another_process_waits(redis_url: str) -> None:
+    one, two = RedisStore(redis_url, lease_ms=1000), RedisStore(redis_url, lease_ms=1000)
+    try:
+        with one.transaction():
+            one.increment("c")
+            waiting = threading.Thread(target=lambda: two.increment("c"))
+            waiting.start()  # two asks for the lease while one's transaction goes on
+            time.sleep(2.5)  # a request that runs longer than the lease would last without renewal
+            one.increment("c")
+        waiting.join()
+        assert two.counter("c") == 3  # one's transaction was committed whole, then two's
+    finally:
+        one.close()
+        two.close()
 
 
 def test_a_failed_transaction_writes_nothing(stores: Stores) -> None:
