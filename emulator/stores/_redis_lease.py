@@ -26,6 +26,7 @@ import os
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -174,7 +175,8 @@ class Lease:
         self._wanted = threading.Event()  # another process asked for the lease
         self._lost = threading.Event()  # a renewal found the lease gone (this process was paused too long)
         self._closed = threading.Event()
-        self._helper = threading.Thread(target=self._help, name="redis-lease", daemon=True)
+        # The helper holds the lease only weakly: a store dropped without close() ends its thread too.
+        self._helper = threading.Thread(target=_help, args=(weakref.ref(self),), name="redis-lease", daemon=True)
         self._helper.start()
 
     def _run(self, name: str, token: str, fourth: str | int = "", *rest: bytes | str | int) -> Any:
@@ -264,24 +266,18 @@ class Lease:
 
     # ------------------------------------------------------------ the helper thread
 
-    def _help(self) -> None:
-        """Renew the lease while it is held, and hand it over when asked while this process is idle."""
-        want = f"{self._prefix}want:{self._holder}"
+    def help_once(self, asked: bool) -> None:
+        """One turn of the helper thread, after waiting on this process's want list: hand the lease
+        over when `asked` (and due), and renew it while it is held."""
+        token = self.token
+        if token is None or self._closed.is_set():
+            return
         period = self._lease_ms / 3000
-        while not self._closed.is_set():
-            try:
-                asked = self._redis.blpop([want], timeout=period)
-                token = self.token
-                if token is None or self._closed.is_set():
-                    continue
-                if asked:
-                    self._wanted.set()
-                    self._hand_over_when_due(token, period)
-                if self.token == token and not self._run("renew", token):
-                    self._lost.set()  # the next transaction takes the lease anew, reading what changed
-            except redis.RedisError:
-                if self._closed.wait(period):
-                    return
+        if asked:
+            self._wanted.set()
+            self._hand_over_when_due(token, period)
+        if self.token == token and not self._run("renew", token):
+            self._lost.set()  # the next transaction takes the lease anew, reading what changed
 
     def _hand_over_when_due(self, token: str, period: float) -> None:
         """Another process asked for the lease: give it once this process is idle (no transaction for
@@ -310,6 +306,31 @@ class Lease:
             except redis.RedisError:
                 pass
         self._helper.join(self._lease_ms / 1000 + 1)
+
+
+def _help(lease_ref: weakref.ref[Lease]) -> None:
+    """The helper thread: wait on the want list (at most a third of the lease), then take a turn."""
+    lease = lease_ref()
+    if lease is None:
+        return
+    client, want, period, closed = (
+        lease._redis,
+        f"{lease._prefix}want:{lease._holder}",
+        lease._lease_ms / 3000,
+        lease._closed,
+    )
+    del lease  # not kept alive by its own thread while it waits
+    while not closed.is_set():
+        try:
+            asked = client.blpop([want], timeout=period) is not None
+            lease = lease_ref()
+            if lease is None:
+                return
+            lease.help_once(asked)
+            del lease
+        except redis.RedisError:
+            if closed.wait(period):
+                return
 
 
 def _text(value: Any) -> str:
