@@ -22,6 +22,7 @@ import random
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar
 
@@ -100,6 +101,7 @@ class RedisStore(Store):
         self._lease = Lease(self._redis, prefix, **({"lease_ms": lease_ms} if lease_ms else {}))
         self._tx: _Transaction | None = None
         self._tx_thread: int | None = None  # the thread whose transaction `_tx` is
+        self._unconfirmed: dict[int, list[Future[Any]]] = {}  # thread -> its unconfirmed commits
         self._cache: dict[str, Any] = {}
         self._contents: dict[str, bytes] = {}
         self._content_bytes = 0
@@ -165,6 +167,25 @@ class RedisStore(Store):
                     self._lease.forget()
 
     @contextmanager
+    def unconfirmed(self) -> Iterator[list[Future[Any]]]:
+        """Within it, the calling thread's transactions commit without waiting for Redis to answer:
+        their commits are sent in order, and their futures added to the list given (the caller
+        waits for them with `confirm` before answering). Meanwhile this process goes on with its
+        next requests, so the round trips of several requests overlap."""
+        sink: list[Future[Any]] = []
+        thread = threading.get_ident()
+        self._unconfirmed[thread] = sink
+        try:
+            yield sink
+        finally:
+            del self._unconfirmed[thread]
+
+    def confirm(self, pending: Future[Any]) -> None:
+        """Wait until a commit made within `unconfirmed()` is applied; raises LeaseLost (or a Redis
+        error) when it was not."""
+        self._lease.confirmed(pending)
+
+    @contextmanager
     def _scope(self) -> Iterator[_Transaction]:
         """The calling thread's transaction, or a new one around a single call."""
         with self._lease.mutex:
@@ -179,11 +200,16 @@ class RedisStore(Store):
         if not tx.writes:
             return
         writes = [write() if callable(write) else write for write in tx.writes]
+        sink = self._unconfirmed.get(threading.get_ident())
         try:
-            self._lease.commit([key.removeprefix(self._p) for key in tx.changed], writes)
+            pending = self._lease.commit(
+                [key.removeprefix(self._p) for key in tx.changed], writes, confirm=sink is None
+            )
         except redis.RedisError:
             self._lease.forget()
             raise
+        if pending is not None and sink is not None:
+            sink.append(pending)
         if tx.cleared:
             self._stored_datasets.clear()
         for key, value in tx.written.items():
@@ -238,6 +264,7 @@ class RedisStore(Store):
             return _ABSENT
         if key in self._cache:
             return self._cache[key]
+        self._lease.drain()
         raw = self._redis.get(key)
         value = _ABSENT if raw is None else load(_b(raw))
         self._remember(key, value)
@@ -247,6 +274,7 @@ class RedisStore(Store):
         """Several pickled records (fetched in one round trip when not cached)."""
         missing = [k for k in keys if k not in tx.written and k not in self._cache and not tx.cleared]
         if missing:
+            self._lease.drain()
             for key, raw in zip(missing, self._redis.mget(missing), strict=True):
                 self._remember(key, _ABSENT if raw is None else self._load(_b(raw)))
         return [self._read(tx, key, self._load) for key in keys]
@@ -277,6 +305,7 @@ class RedisStore(Store):
     def _dataset(self, digest: str) -> Dataset:
         found = self._datasets.get(digest)
         if found is None:
+            self._lease.drain()
             raw = self._redis.get(self._key("dataset", digest))
             if raw is None:
                 raise KeyError(f"dataset {digest} is missing from the Redis store at {self.url}")
@@ -304,6 +333,7 @@ class RedisStore(Store):
         if tx.cleared:
             return ()
         if key not in self._cache:
+            self._lease.drain()
             self._remember(key, tuple(_b(m).decode() for m in self._redis.lrange(key, 0, -1)))
         return self._cache[key]  # type: ignore[no-any-return]
 
@@ -443,6 +473,7 @@ class RedisStore(Store):
             elif key in self._contents:
                 value = self._contents[key]
             else:
+                self._lease.drain()
                 raw = self._redis.get(key)
                 value = _ABSENT if raw is None else _b(raw)
                 self._remember_content(key, value)
@@ -491,6 +522,7 @@ class RedisStore(Store):
         with self._scope() as tx:
             stored: dict[int, bytes] = {}
             if not tx.cleared and token not in tx.parts_dropped:
+                self._lease.drain()
                 stored = {int(n): _b(part) for n, part in self._redis.hgetall(self._key("parts", token)).items()}
             return {**stored, **tx.parts.get(token, {})}
 
@@ -611,6 +643,8 @@ class RedisStore(Store):
         tx = self._tx if self._tx_thread == threading.get_ident() else None
         stored: list[RecordedRequest] = []
         if tx is None or not (tx.cleared or tx.journal_cleared):
+            if tx is not None:
+                self._lease.drain()
             stored = [codec.loads(_b(raw)) for raw in self._redis.lrange(self._key("journal"), 0, -1)]
         if tx is None or not tx.journal:
             return stored

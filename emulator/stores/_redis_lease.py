@@ -23,11 +23,14 @@ write). It keeps the lease between requests until another process asks for it:
 from __future__ import annotations
 
 import os
+import queue
 import threading
 import time
 import uuid
 import weakref
 from collections.abc import Sequence
+from concurrent import futures
+from concurrent.futures import Future
 from typing import Any
 
 import redis
@@ -154,6 +157,81 @@ class Changes:
         self.everything = everything
 
 
+class _Committer:
+    """Commits sent from one thread, in the order given, each answered through a future. Commits
+    queued while a batch is in flight go together in the next batch: one round trip for all."""
+
+    def __init__(self, client: redis.Redis, script: str) -> None:
+        self._redis = client
+        self._script = script
+        self._sha = client.script_load(script)
+        self._queue: queue.SimpleQueue[tuple[list[Any], list[Any], Future[Any]] | None] = queue.SimpleQueue()
+        self.last: Future[Any] | None = None  # the last commit handed in (the ones before end first)
+        self.failed: BaseException | None = None  # set by a failed commit: the later ones fail unsent
+        self._thread = threading.Thread(target=self._run, name="redis-commits", daemon=True)
+        self._thread.start()
+
+    def send(self, keys: list[Any], args: list[Any]) -> Future[Any]:
+        future: Future[Any] = Future()
+        self.last = future
+        self._queue.put((keys, args, future))
+        return future
+
+    def resume(self) -> None:
+        """Send commits again after a failure (once the lease is taken anew)."""
+        self.failed = None
+
+    def drain(self) -> None:
+        """Wait until every commit handed in is answered (whatever the answer)."""
+        last = self.last
+        if last is not None:
+            futures.wait([last])
+
+    def _execute(self, batch: list[tuple[list[Any], list[Any], Future[Any]]]) -> list[Any]:
+        pipe = self._redis.pipeline(transaction=False)
+        for keys, args, _ in batch:
+            pipe.evalsha(self._sha, len(keys), *keys, *args)
+        return pipe.execute(raise_on_error=False)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        if threading.current_thread() is not self._thread:
+            self._thread.join(5)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < 64:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._queue.put(None)
+                    break
+                batch.append(nxt)
+            replies: list[Any]
+            if self.failed is not None:  # a commit before these failed: they were made on what it wrote
+                replies = [self.failed] * len(batch)
+            else:
+                try:
+                    replies = self._execute(batch)
+                    if all(isinstance(reply, redis.exceptions.NoScriptError) for reply in replies):
+                        self._sha = self._redis.script_load(self._script)  # Redis restarted: none was applied
+                        replies = self._execute(batch)
+                except Exception as exc:  # the connection failed: none of the batch is known to be applied
+                    replies = [exc] * len(batch)
+            for (_, _, future), reply in zip(batch, replies, strict=True):
+                if isinstance(reply, BaseException):
+                    self.failed = self.failed or reply
+                    future.set_exception(reply)
+                else:
+                    future.set_result(reply)
+
+
 class Lease:
     """The lease of one process over one shared state (`prefix` in one Redis database).
 
@@ -167,6 +245,8 @@ class Lease:
         self._holder = f"{os.getpid()}-{uuid.uuid4().hex}"  # no ':' (the token's first part)
         self._tokens = 0
         self._scripts = {name: client.register_script(body) for name, body in _SCRIPTS.items()}
+        self._committer = _Committer(client, _COMMIT)
+        weakref.finalize(self, self._committer.close)  # its thread ends with the lease, closed or dropped
         self.mutex = threading.RLock()
         self.token: str | None = None  # the lease, while this process holds it
         self._held_since = 0.0  # when it took the lease (monotonic)
@@ -190,8 +270,9 @@ class Lease:
     def hold(self) -> Changes | None:
         """Take the lease (waiting in the queue for it) unless held already; returns what changed
         since this process last held it (None when it still holds it: nothing did)."""
-        if self.token is not None and not self._lost.is_set():
+        if self.token is not None and not self._lost.is_set() and self._committer.failed is None:
             return None
+        self._committer.drain()
         self.token = None
         self._lost.clear()
         self._tokens += 1
@@ -207,6 +288,9 @@ class Lease:
             self.token = token
             self._held_since = time.monotonic()
             self._wanted.clear()
+            if self._committer.failed is not None:  # what this process wrote since may not be there
+                self._committer.resume()
+                self.generation = -1
             return self._changes(reply[1:])
 
     def _changes(self, reply: list[Any]) -> Changes:
@@ -216,27 +300,53 @@ class Lease:
         keys = [key for entry in entries for key in entry.split("\n") if key]
         return Changes(keys, everything or EVERYTHING in keys)
 
-    def commit(self, changed: Sequence[str], writes: Sequence[Sequence[bytes | str | int]]) -> None:
-        """Apply `writes` (Redis commands, or ("CLEAR", pattern)) at once, if the lease is still ours."""
+    def commit(
+        self, changed: Sequence[str], writes: Sequence[Sequence[bytes | str | int]], *, confirm: bool = True
+    ) -> Future[Any] | None:
+        """Apply `writes` (Redis commands, or ("CLEAR", pattern)) at once, if the lease is still ours.
+
+        With `confirm`, or when another process waits for the lease and this one has had it for its
+        quantum (the commit then hands it over), wait for Redis to answer. Else return at once with
+        the commit's future: the caller must not answer its request before the future is done
+        (`confirmed` raises what went wrong); the commits of this process are applied in order."""
         assert self.token is not None
         argv: list[bytes | str | int] = []
         for words in writes:
             argv.append(len(words))
             argv.extend(words)
+        hand = self._quantum_spent() and (confirm or self._wanted.is_set())
+        args = [self.token, self._prefix, self._lease_ms, "\n".join(sorted(changed)), LOG_LENGTH, int(hand), *argv]
+        future = self._committer.send(self._keys, args)
+        future.add_done_callback(self._answered)
+        if not (confirm or hand):
+            return future
+        generation, handed = self.confirmed(future)
+        if handed:
+            self.token = None
+        return None
+
+    def _answered(self, future: Future[Any]) -> None:
+        """A commit's answer (on the committer's thread): the generation it made, or a lost lease."""
+        if future.exception() is None:
+            self.generation = max(self.generation, int(future.result()[0]))
+        else:
+            self._lost.set()  # the next transaction takes the lease anew and drops the whole cache
+
+    def confirmed(self, future: Future[Any]) -> Any:
+        """Wait for a commit's answer; LeaseLost when it was not applied (or a Redis error)."""
         try:
-            hand = "1" if self._quantum_spent() else "0"
-            generation, handed = self._run("commit", self.token, "\n".join(sorted(changed)), hand, *argv)
+            return future.result()
         except redis.ResponseError as exc:
             if "LEASE_LOST" not in str(exc):
                 raise
-            self.token = None
             raise LeaseLost(
                 "this emulator process lost its lease on the shared Redis state (paused for longer than "
                 f"{self._lease_ms} ms?); the request was not applied, retry it"
             ) from None
-        self.generation = int(generation)
-        if handed:
-            self.token = None
+
+    def drain(self) -> None:
+        """Wait until every commit this process sent is answered (before reading Redis directly)."""
+        self._committer.drain()
 
     def uncontested(self) -> bool:
         """Whether this process holds the lease and no other process asked for it."""
@@ -256,6 +366,7 @@ class Lease:
         """Hand the lease to the next process in the queue; with nobody there, keep it (a want
         already served by a commit's hand-over) unless `free`."""
         self._wanted.clear()
+        self._committer.drain()  # the next holder must find every write of this one
         token, self.token = self.token, None  # given up before the script ends: the next holder may start then
         if token is not None and self._run("release", token, "free" if free else "keep") == 0:
             self.token = token
@@ -305,6 +416,7 @@ class Lease:
                 self._redis.rpush(f"{self._prefix}want:{self._holder}", "closing")  # wake the helper
             except redis.RedisError:
                 pass
+        self._committer.close()
         self._helper.join(self._lease_ms / 1000 + 1)
 
 
