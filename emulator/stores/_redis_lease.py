@@ -168,6 +168,7 @@ class _Committer:
         self._queue: queue.SimpleQueue[tuple[list[Any], list[Any], Future[Any]] | None] = queue.SimpleQueue()
         self.last: Future[Any] | None = None  # the last commit handed in (the ones before end first)
         self.failed: BaseException | None = None  # set by a failed commit: the later ones fail unsent
+        self.generation = -1  # the generation of the last commit applied
         self._thread = threading.Thread(target=self._run, name="redis-commits", daemon=True)
         self._thread.start()
 
@@ -229,6 +230,7 @@ class _Committer:
                     self.failed = self.failed or reply
                     future.set_exception(reply)
                 else:
+                    self.generation = max(self.generation, int(reply[0]))
                     future.set_result(reply)
 
 
@@ -273,6 +275,7 @@ class Lease:
         if self.token is not None and not self._lost.is_set() and self._committer.failed is None:
             return None
         self._committer.drain()
+        self.generation = max(self.generation, self._committer.generation)
         self.token = None
         self._lost.clear()
         self._tokens += 1
@@ -317,20 +320,13 @@ class Lease:
         hand = self._quantum_spent() and (confirm or self._wanted.is_set())
         args = [self.token, self._prefix, self._lease_ms, "\n".join(sorted(changed)), LOG_LENGTH, int(hand), *argv]
         future = self._committer.send(self._keys, args)
-        future.add_done_callback(self._answered)
         if not (confirm or hand):
-            return future
+            return future  # a failure shows in `_committer.failed`: the next transaction takes the lease anew
         generation, handed = self.confirmed(future)
+        self.generation = max(self.generation, int(generation))
         if handed:
             self.token = None
         return None
-
-    def _answered(self, future: Future[Any]) -> None:
-        """A commit's answer (on the committer's thread): the generation it made, or a lost lease."""
-        if future.exception() is None:
-            self.generation = max(self.generation, int(future.result()[0]))
-        else:
-            self._lost.set()  # the next transaction takes the lease anew and drops the whole cache
 
     def confirmed(self, future: Future[Any]) -> Any:
         """Wait for a commit's answer; LeaseLost when it was not applied (or a Redis error)."""
@@ -350,7 +346,8 @@ class Lease:
 
     def uncontested(self) -> bool:
         """Whether this process holds the lease and no other process asked for it."""
-        return self.token is not None and not self._wanted.is_set() and not self._lost.is_set()
+        lost = self._lost.is_set() or self._committer.failed is not None
+        return self.token is not None and not self._wanted.is_set() and not lost
 
     def _quantum_spent(self) -> bool:
         return time.monotonic() - self._held_since >= QUANTUM_S
