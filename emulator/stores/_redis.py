@@ -6,7 +6,9 @@ process holds the lease (`_redis_lease.py`), so requests of different processes 
 a `times: 1` rule fires once, ids are drawn from one generator, counters, quota windows and the
 clock are one. Within the lease a process reads through its own cache, which the change log keeps
 exact, and buffers its writes; the commit applies them in one Lua script, after checking the
-lease, before the response leaves. A request that changes nothing costs no Redis round trip.
+lease, before the response leaves. A request that changes nothing costs no Redis round trip. The
+server face does not wait idle for a commit (`unconfirmed`): it handles its next requests while
+the commit travels, and commits sent meanwhile go together (see `_redis_lease._Committer`).
 
 Layout, under the key prefix (`together-eval-emulator:` by default): `schema` (the layout's
 version), `lease:*` and `sync:*` (the lease and the change log), and `data:*`, the state itself:

@@ -4,7 +4,9 @@ One process at a time holds the lease (a Redis key with a short expiry, renewed 
 thread while the process lives). While it holds it, nobody else writes, so everything it read
 stays true: it serves requests from its own cache and sends Redis one script per request that
 changed something (the commit, which checks the lease is still its own before applying a single
-write). It keeps the lease between requests until another process asks for it:
+write). Commits go through one thread in order (`_Committer`): those queued while a round trip
+is under way go together in the next one, and a caller may go on before its commit is answered
+(its answer must wait). It keeps the lease between requests until another process asks for it:
 
 * a process that wants the lease joins a queue and wakes the holder's helper thread; the holder
   hands the lease over to the first process in the queue, which is woken by a list push (no
