@@ -38,7 +38,7 @@ from ..engine._faults import FaultRule
 from ..engine._scenarios import ScenarioBook
 from ..engine._store import JOURNAL_SEQ, Job, PendingUpload, RecordedRequest, Store, StoredFile, Tenant
 from . import _redis_codec as codec
-from ._errors import IncompatibleStore
+from ._errors import IncompatibleStore, StoreError
 from ._redis_lease import Lease, LeaseLost
 
 __all__ = ["IncompatibleStore", "LeaseLost", "RedisStore"]
@@ -57,6 +57,11 @@ _EMPTY_BOOK = ScenarioBook()
 _PREFIX = re.compile(r"[A-Za-z0-9_.:-]+")
 
 Word = bytes | str | int
+
+
+def _without_password(url: str) -> str:
+    """`url` with its password (if any) replaced by `***`."""
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
 def _b(value: bytes | str) -> bytes:
@@ -92,14 +97,17 @@ class RedisStore(Store):
     ) -> None:
         if not _PREFIX.fullmatch(prefix):
             raise ValueError(f"key prefix {prefix!r}: use letters, digits and _ . : - only")
-        self.url = url
+        self.url = _without_password(url)  # for messages: the password stays out of logs
         self._redis = redis.Redis.from_url(url)
         self._p = prefix
         self._data = f"{prefix}data:"
-        if reset:
-            for key in self._redis.scan_iter(match=f"{prefix}*", count=1000):
-                self._redis.delete(key)
-        self._check_schema()
+        try:
+            if reset:
+                for key in self._redis.scan_iter(match=f"{prefix}*", count=1000):
+                    self._redis.delete(key)
+            self._check_schema()
+        except redis.RedisError as exc:
+            raise StoreError(f"cannot use the Redis store at {self.url}: {exc}") from None
         self._lease = Lease(self._redis, prefix, **({"lease_ms": lease_ms} if lease_ms else {}))
         self._tx: _Transaction | None = None
         self._tx_thread: int | None = None  # the thread whose transaction `_tx` is

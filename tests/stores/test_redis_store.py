@@ -21,10 +21,11 @@ from together_eval_emulator.engine._memory_store import MemoryStore
 from together_eval_emulator.engine._scenarios import ScenarioBook, ScenarioEntry
 from together_eval_emulator.engine._store import JOURNAL_SEQ, Job, PendingUpload, Tenant
 from together_eval_emulator.stores import _redis_codec as codec
-from together_eval_emulator.stores._errors import IncompatibleStore
+from together_eval_emulator.stores._errors import IncompatibleStore, StoreError
 from together_eval_emulator.stores._redis import RedisStore
 
 from tests.engine.test_store import entry, file, job
+from tests.stores.redis_support import free_port
 from tests.support import CoreClient, classify_params, jsonl, qa_rows
 
 Stores = Callable[[], RedisStore]
@@ -178,6 +179,15 @@ def test_reset_forgets_the_state_whatever_wrote_it(stores: Stores, redis_url: st
         assert reset.tenants() == [] and reset.seed() is None
     finally:
         reset.close()
+
+
+def test_an_unreachable_redis_is_one_line_without_the_password() -> None:
+    port = free_port()  # nothing listens there
+    with pytest.raises(
+        StoreError, match=rf"^cannot use the Redis store at redis://:\*\*\*@127.0.0.1:{port}/0: "
+    ) as caught:
+        RedisStore(f"redis://:hunter2@127.0.0.1:{port}/0")
+    assert "hunter2" not in str(caught.value) and "\n" not in str(caught.value)
 
 
 def test_stored_values_load_only_emulator_records() -> None:
