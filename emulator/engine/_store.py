@@ -18,7 +18,8 @@ import json
 import random
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from concurrent.futures import Future
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -235,6 +236,17 @@ class Store(ABC):
     @abstractmethod
     def transaction(self) -> AbstractContextManager[object]:
         """The scope of one request (or one control call)."""
+
+    def unconfirmed(self) -> AbstractContextManager[list[Future[Any]]]:
+        """Within it, the calling thread's transactions may end before the store confirms their
+        writes; the futures of those commits are added to the list it gives, and `confirm` waits
+        for one (a response must not leave before its writes are confirmed). A store that confirms
+        every commit at once adds none."""
+        return nullcontext([])
+
+    def confirm(self, pending: Future[Any]) -> None:
+        """Wait until a commit made within `unconfirmed()` is applied; raises when it was not."""
+        pending.result()
 
     def may_wait(self) -> bool:
         """Whether the next transaction may wait for another process (a lock or lease it holds). The

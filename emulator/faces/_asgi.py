@@ -5,6 +5,7 @@ core's bytes back, with no Request/Response objects in between (the core already
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from starlette.applications import Starlette
@@ -60,15 +61,20 @@ class CoreEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await read_body(receive)
+        emulator = self.emulator
         try:
             request = to_api_request(scope, body)
-            if self.emulator.store.may_wait():  # for another process: keep the event loop serving meanwhile
-                response = await run_in_threadpool(self.emulator.handle, request)
+            if emulator.store.may_wait():  # for another process: keep the event loop serving meanwhile
+                response, pending = await run_in_threadpool(emulator.handle_unconfirmed, request)
             else:
-                response = self.emulator.handle(request)
+                response, pending = emulator.handle_unconfirmed(request)
         finally:
             if isinstance(body, SpooledBody):
                 body.close()  # its temporary file goes now, not when collected
+        if pending is not None:  # the answer leaves once its writes are stored; other requests go on meanwhile
+            if not pending.done():
+                await asyncio.wait([asyncio.wrap_future(pending)])
+            response = emulator.confirmed(response, pending)
         headers = [
             (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.all_headers().items()
         ]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import sys
 import threading
 import traceback
+from concurrent.futures import Future
 from functools import lru_cache
+from typing import Any
 
 from ..engine._clock import Clock
 from ..engine._config import EmulatorConfig
@@ -112,6 +114,28 @@ class Emulator:
 
     def handle(self, request: ApiRequest) -> ApiResponse:
         """Answer one request. Never raises: every failure is an error body."""
+        response, pending = self.handle_unconfirmed(request)
+        return response if pending is None else self.confirmed(response, pending)
+
+    def handle_unconfirmed(self, request: ApiRequest) -> tuple[ApiResponse, Future[Any] | None]:
+        """Answer one request, without waiting for a store outside this process to confirm its writes:
+        returns the answer and, when there is one, the commit to wait for (`confirmed`) before the
+        answer may leave. Meanwhile the next request can be handled (the server face does so)."""
+        with self.store.unconfirmed() as pending:
+            response = self._handle(request)
+        return response, pending[-1] if pending else None  # commits are applied in order: the last one counts
+
+    def confirmed(self, response: ApiResponse, pending: Future[Any]) -> ApiResponse:
+        """`response` once its writes are confirmed, or a 500 saying they were not applied."""
+        try:
+            self.store.confirm(pending)
+        except Exception as exc:
+            return error_response(
+                InternalError(f"The emulator could not store this request's changes ({exc}); nothing was applied.")
+            )
+        return response
+
+    def _handle(self, request: ApiRequest) -> ApiResponse:
         engine, views, routes = self.engine, self.views, _routes()
         with self._lock, engine.store.transaction():
             engine.follow_store()

@@ -6,7 +6,9 @@ process holds the lease (`_redis_lease.py`), so requests of different processes 
 a `times: 1` rule fires once, ids are drawn from one generator, counters, quota windows and the
 clock are one. Within the lease a process reads through its own cache, which the change log keeps
 exact, and buffers its writes; the commit applies them in one Lua script, after checking the
-lease, before the response leaves. A request that changes nothing costs no Redis round trip.
+lease, before the response leaves. A request that changes nothing costs no Redis round trip. The
+server face does not wait idle for a commit (`unconfirmed`): it handles its next requests while
+the commit travels, and commits sent meanwhile go together (see `_redis_lease._Committer`).
 
 Layout, under the key prefix (`together-eval-emulator:` by default): `schema` (the layout's
 version), `lease:*` and `sync:*` (the lease and the change log), and `data:*`, the state itself:
@@ -22,6 +24,7 @@ import random
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar
 
@@ -35,7 +38,7 @@ from ..engine._faults import FaultRule
 from ..engine._scenarios import ScenarioBook
 from ..engine._store import JOURNAL_SEQ, Job, PendingUpload, RecordedRequest, Store, StoredFile, Tenant
 from . import _redis_codec as codec
-from ._errors import IncompatibleStore
+from ._errors import IncompatibleStore, StoreError
 from ._redis_lease import Lease, LeaseLost
 
 __all__ = ["IncompatibleStore", "LeaseLost", "RedisStore"]
@@ -54,6 +57,11 @@ _EMPTY_BOOK = ScenarioBook()
 _PREFIX = re.compile(r"[A-Za-z0-9_.:-]+")
 
 Word = bytes | str | int
+
+
+def _without_password(url: str) -> str:
+    """`url` with its password (if any) replaced by `***`."""
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
 def _b(value: bytes | str) -> bytes:
@@ -89,17 +97,21 @@ class RedisStore(Store):
     ) -> None:
         if not _PREFIX.fullmatch(prefix):
             raise ValueError(f"key prefix {prefix!r}: use letters, digits and _ . : - only")
-        self.url = url
+        self.url = _without_password(url)  # for messages: the password stays out of logs
         self._redis = redis.Redis.from_url(url)
         self._p = prefix
         self._data = f"{prefix}data:"
-        if reset:
-            for key in self._redis.scan_iter(match=f"{prefix}*", count=1000):
-                self._redis.delete(key)
-        self._check_schema()
+        try:
+            if reset:
+                for key in self._redis.scan_iter(match=f"{prefix}*", count=1000):
+                    self._redis.delete(key)
+            self._check_schema()
+        except redis.RedisError as exc:
+            raise StoreError(f"cannot use the Redis store at {self.url}: {exc}") from None
         self._lease = Lease(self._redis, prefix, **({"lease_ms": lease_ms} if lease_ms else {}))
         self._tx: _Transaction | None = None
         self._tx_thread: int | None = None  # the thread whose transaction `_tx` is
+        self._unconfirmed: dict[int, list[Future[Any]]] = {}  # thread -> its unconfirmed commits
         self._cache: dict[str, Any] = {}
         self._contents: dict[str, bytes] = {}
         self._content_bytes = 0
@@ -165,6 +177,25 @@ class RedisStore(Store):
                     self._lease.forget()
 
     @contextmanager
+    def unconfirmed(self) -> Iterator[list[Future[Any]]]:
+        """Within it, the calling thread's transactions commit without waiting for Redis to answer:
+        their commits are sent in order, and their futures added to the list given (the caller
+        waits for them with `confirm` before answering). Meanwhile this process goes on with its
+        next requests, so the round trips of several requests overlap."""
+        sink: list[Future[Any]] = []
+        thread = threading.get_ident()
+        self._unconfirmed[thread] = sink
+        try:
+            yield sink
+        finally:
+            del self._unconfirmed[thread]
+
+    def confirm(self, pending: Future[Any]) -> None:
+        """Wait until a commit made within `unconfirmed()` is applied; raises LeaseLost (or a Redis
+        error) when it was not."""
+        self._lease.confirmed(pending)
+
+    @contextmanager
     def _scope(self) -> Iterator[_Transaction]:
         """The calling thread's transaction, or a new one around a single call."""
         with self._lease.mutex:
@@ -179,11 +210,16 @@ class RedisStore(Store):
         if not tx.writes:
             return
         writes = [write() if callable(write) else write for write in tx.writes]
+        sink = self._unconfirmed.get(threading.get_ident())
         try:
-            self._lease.commit([key.removeprefix(self._p) for key in tx.changed], writes)
+            pending = self._lease.commit(
+                [key.removeprefix(self._p) for key in tx.changed], writes, confirm=sink is None
+            )
         except redis.RedisError:
             self._lease.forget()
             raise
+        if pending is not None and sink is not None:
+            sink.append(pending)
         if tx.cleared:
             self._stored_datasets.clear()
         for key, value in tx.written.items():
@@ -238,6 +274,7 @@ class RedisStore(Store):
             return _ABSENT
         if key in self._cache:
             return self._cache[key]
+        self._lease.drain()
         raw = self._redis.get(key)
         value = _ABSENT if raw is None else load(_b(raw))
         self._remember(key, value)
@@ -247,6 +284,7 @@ class RedisStore(Store):
         """Several pickled records (fetched in one round trip when not cached)."""
         missing = [k for k in keys if k not in tx.written and k not in self._cache and not tx.cleared]
         if missing:
+            self._lease.drain()
             for key, raw in zip(missing, self._redis.mget(missing), strict=True):
                 self._remember(key, _ABSENT if raw is None else self._load(_b(raw)))
         return [self._read(tx, key, self._load) for key in keys]
@@ -277,6 +315,7 @@ class RedisStore(Store):
     def _dataset(self, digest: str) -> Dataset:
         found = self._datasets.get(digest)
         if found is None:
+            self._lease.drain()
             raw = self._redis.get(self._key("dataset", digest))
             if raw is None:
                 raise KeyError(f"dataset {digest} is missing from the Redis store at {self.url}")
@@ -304,6 +343,7 @@ class RedisStore(Store):
         if tx.cleared:
             return ()
         if key not in self._cache:
+            self._lease.drain()
             self._remember(key, tuple(_b(m).decode() for m in self._redis.lrange(key, 0, -1)))
         return self._cache[key]  # type: ignore[no-any-return]
 
@@ -443,6 +483,7 @@ class RedisStore(Store):
             elif key in self._contents:
                 value = self._contents[key]
             else:
+                self._lease.drain()
                 raw = self._redis.get(key)
                 value = _ABSENT if raw is None else _b(raw)
                 self._remember_content(key, value)
@@ -491,6 +532,7 @@ class RedisStore(Store):
         with self._scope() as tx:
             stored: dict[int, bytes] = {}
             if not tx.cleared and token not in tx.parts_dropped:
+                self._lease.drain()
                 stored = {int(n): _b(part) for n, part in self._redis.hgetall(self._key("parts", token)).items()}
             return {**stored, **tx.parts.get(token, {})}
 
@@ -619,6 +661,8 @@ class RedisStore(Store):
         tx = self._tx if self._tx_thread == threading.get_ident() else None
         stored: list[RecordedRequest] = []
         if tx is None or not (tx.cleared or tx.journal_cleared):
+            if tx is not None:
+                self._lease.drain()
             stored = [codec.loads(_b(raw)) for raw in self._redis.lrange(self._key("journal"), 0, -1)]
         if tx is None or not tx.journal:
             return stored

@@ -4,7 +4,9 @@ One process at a time holds the lease (a Redis key with a short expiry, renewed 
 thread while the process lives). While it holds it, nobody else writes, so everything it read
 stays true: it serves requests from its own cache and sends Redis one script per request that
 changed something (the commit, which checks the lease is still its own before applying a single
-write). It keeps the lease between requests until another process asks for it:
+write). Commits go through one thread in order (`_Committer`): those queued while a round trip
+is under way go together in the next one, and a caller may go on before its commit is answered
+(its answer must wait). It keeps the lease between requests until another process asks for it:
 
 * a process that wants the lease joins a queue and wakes the holder's helper thread; the holder
   hands the lease over to the first process in the queue, which is woken by a list push (no
@@ -23,10 +25,14 @@ write). It keeps the lease between requests until another process asks for it:
 from __future__ import annotations
 
 import os
+import queue
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Sequence
+from concurrent import futures
+from concurrent.futures import Future
 from typing import Any
 
 import redis
@@ -153,6 +159,83 @@ class Changes:
         self.everything = everything
 
 
+class _Committer:
+    """Commits sent from one thread, in the order given, each answered through a future. Commits
+    queued while a batch is in flight go together in the next batch: one round trip for all."""
+
+    def __init__(self, client: redis.Redis, script: str) -> None:
+        self._redis = client
+        self._script = script
+        self._sha = client.script_load(script)
+        self._queue: queue.SimpleQueue[tuple[list[Any], list[Any], Future[Any]] | None] = queue.SimpleQueue()
+        self.last: Future[Any] | None = None  # the last commit handed in (the ones before end first)
+        self.failed: BaseException | None = None  # set by a failed commit: the later ones fail unsent
+        self.generation = -1  # the generation of the last commit applied
+        self._thread = threading.Thread(target=self._run, name="redis-commits", daemon=True)
+        self._thread.start()
+
+    def send(self, keys: list[Any], args: list[Any]) -> Future[Any]:
+        future: Future[Any] = Future()
+        self.last = future
+        self._queue.put((keys, args, future))
+        return future
+
+    def resume(self) -> None:
+        """Send commits again after a failure (once the lease is taken anew)."""
+        self.failed = None
+
+    def drain(self) -> None:
+        """Wait until every commit handed in is answered (whatever the answer)."""
+        last = self.last
+        if last is not None:
+            futures.wait([last])
+
+    def _execute(self, batch: list[tuple[list[Any], list[Any], Future[Any]]]) -> list[Any]:
+        pipe = self._redis.pipeline(transaction=False)
+        for keys, args, _ in batch:
+            pipe.evalsha(self._sha, len(keys), *keys, *args)
+        return pipe.execute(raise_on_error=False)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        if threading.current_thread() is not self._thread:
+            self._thread.join(5)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < 64:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._queue.put(None)
+                    break
+                batch.append(nxt)
+            replies: list[Any]
+            if self.failed is not None:  # a commit before these failed: they were made on what it wrote
+                replies = [self.failed] * len(batch)
+            else:
+                try:
+                    replies = self._execute(batch)
+                    if all(isinstance(reply, redis.exceptions.NoScriptError) for reply in replies):
+                        self._sha = self._redis.script_load(self._script)  # Redis restarted: none was applied
+                        replies = self._execute(batch)
+                except Exception as exc:  # the connection failed: none of the batch is known to be applied
+                    replies = [exc] * len(batch)
+            for (_, _, future), reply in zip(batch, replies, strict=True):
+                if isinstance(reply, BaseException):
+                    self.failed = self.failed or reply
+                    future.set_exception(reply)
+                else:
+                    self.generation = max(self.generation, int(reply[0]))
+                    future.set_result(reply)
+
+
 class Lease:
     """The lease of one process over one shared state (`prefix` in one Redis database).
 
@@ -166,6 +249,8 @@ class Lease:
         self._holder = f"{os.getpid()}-{uuid.uuid4().hex}"  # no ':' (the token's first part)
         self._tokens = 0
         self._scripts = {name: client.register_script(body) for name, body in _SCRIPTS.items()}
+        self._committer = _Committer(client, _COMMIT)
+        weakref.finalize(self, self._committer.close)  # its thread ends with the lease, closed or dropped
         self.mutex = threading.RLock()
         self.token: str | None = None  # the lease, while this process holds it
         self._held_since = 0.0  # when it took the lease (monotonic)
@@ -174,7 +259,8 @@ class Lease:
         self._wanted = threading.Event()  # another process asked for the lease
         self._lost = threading.Event()  # a renewal found the lease gone (this process was paused too long)
         self._closed = threading.Event()
-        self._helper = threading.Thread(target=self._help, name="redis-lease", daemon=True)
+        # The helper holds the lease only weakly: a store dropped without close() ends its thread too.
+        self._helper = threading.Thread(target=_help, args=(weakref.ref(self),), name="redis-lease", daemon=True)
         self._helper.start()
 
     def _run(self, name: str, token: str, fourth: str | int = "", *rest: bytes | str | int) -> Any:
@@ -188,8 +274,10 @@ class Lease:
     def hold(self) -> Changes | None:
         """Take the lease (waiting in the queue for it) unless held already; returns what changed
         since this process last held it (None when it still holds it: nothing did)."""
-        if self.token is not None and not self._lost.is_set():
+        if self.token is not None and not self._lost.is_set() and self._committer.failed is None:
             return None
+        self._committer.drain()
+        self.generation = max(self.generation, self._committer.generation)
         self.token = None
         self._lost.clear()
         self._tokens += 1
@@ -205,6 +293,9 @@ class Lease:
             self.token = token
             self._held_since = time.monotonic()
             self._wanted.clear()
+            if self._committer.failed is not None:  # what this process wrote since may not be there
+                self._committer.resume()
+                self.generation = -1
             return self._changes(reply[1:])
 
     def _changes(self, reply: list[Any]) -> Changes:
@@ -214,31 +305,51 @@ class Lease:
         keys = [key for entry in entries for key in entry.split("\n") if key]
         return Changes(keys, everything or EVERYTHING in keys)
 
-    def commit(self, changed: Sequence[str], writes: Sequence[Sequence[bytes | str | int]]) -> None:
-        """Apply `writes` (Redis commands, or ("CLEAR", pattern)) at once, if the lease is still ours."""
+    def commit(
+        self, changed: Sequence[str], writes: Sequence[Sequence[bytes | str | int]], *, confirm: bool = True
+    ) -> Future[Any] | None:
+        """Apply `writes` (Redis commands, or ("CLEAR", pattern)) at once, if the lease is still ours.
+
+        With `confirm`, or when another process waits for the lease and this one has had it for its
+        quantum (the commit then hands it over), wait for Redis to answer. Else return at once with
+        the commit's future: the caller must not answer its request before the future is done
+        (`confirmed` raises what went wrong); the commits of this process are applied in order."""
         assert self.token is not None
         argv: list[bytes | str | int] = []
         for words in writes:
             argv.append(len(words))
             argv.extend(words)
+        hand = self._quantum_spent() and (confirm or self._wanted.is_set())
+        args = [self.token, self._prefix, self._lease_ms, "\n".join(sorted(changed)), LOG_LENGTH, int(hand), *argv]
+        future = self._committer.send(self._keys, args)
+        if not (confirm or hand):
+            return future  # a failure shows in `_committer.failed`: the next transaction takes the lease anew
+        generation, handed = self.confirmed(future)
+        self.generation = max(self.generation, int(generation))
+        if handed:
+            self.token = None
+        return None
+
+    def confirmed(self, future: Future[Any]) -> Any:
+        """Wait for a commit's answer; LeaseLost when it was not applied (or a Redis error)."""
         try:
-            hand = "1" if self._quantum_spent() else "0"
-            generation, handed = self._run("commit", self.token, "\n".join(sorted(changed)), hand, *argv)
+            return future.result()
         except redis.ResponseError as exc:
             if "LEASE_LOST" not in str(exc):
                 raise
-            self.token = None
             raise LeaseLost(
                 "this emulator process lost its lease on the shared Redis state (paused for longer than "
                 f"{self._lease_ms} ms?); the request was not applied, retry it"
             ) from None
-        self.generation = int(generation)
-        if handed:
-            self.token = None
+
+    def drain(self) -> None:
+        """Wait until every commit this process sent is answered (before reading Redis directly)."""
+        self._committer.drain()
 
     def uncontested(self) -> bool:
         """Whether this process holds the lease and no other process asked for it."""
-        return self.token is not None and not self._wanted.is_set() and not self._lost.is_set()
+        lost = self._lost.is_set() or self._committer.failed is not None
+        return self.token is not None and not self._wanted.is_set() and not lost
 
     def _quantum_spent(self) -> bool:
         return time.monotonic() - self._held_since >= QUANTUM_S
@@ -254,6 +365,7 @@ class Lease:
         """Hand the lease to the next process in the queue; with nobody there, keep it (a want
         already served by a commit's hand-over) unless `free`."""
         self._wanted.clear()
+        self._committer.drain()  # the next holder must find every write of this one
         token, self.token = self.token, None  # given up before the script ends: the next holder may start then
         if token is not None and self._run("release", token, "free" if free else "keep") == 0:
             self.token = token
@@ -264,24 +376,18 @@ class Lease:
 
     # ------------------------------------------------------------ the helper thread
 
-    def _help(self) -> None:
-        """Renew the lease while it is held, and hand it over when asked while this process is idle."""
-        want = f"{self._prefix}want:{self._holder}"
+    def help_once(self, asked: bool) -> None:
+        """One turn of the helper thread, after waiting on this process's want list: hand the lease
+        over when `asked` (and due), and renew it while it is held."""
+        token = self.token
+        if token is None or self._closed.is_set():
+            return
         period = self._lease_ms / 3000
-        while not self._closed.is_set():
-            try:
-                asked = self._redis.blpop([want], timeout=period)
-                token = self.token
-                if token is None or self._closed.is_set():
-                    continue
-                if asked:
-                    self._wanted.set()
-                    self._hand_over_when_due(token, period)
-                if self.token == token and not self._run("renew", token):
-                    self._lost.set()  # the next transaction takes the lease anew, reading what changed
-            except redis.RedisError:
-                if self._closed.wait(period):
-                    return
+        if asked:
+            self._wanted.set()
+            self._hand_over_when_due(token, period)
+        if self.token == token and not self._run("renew", token):
+            self._lost.set()  # the next transaction takes the lease anew, reading what changed
 
     def _hand_over_when_due(self, token: str, period: float) -> None:
         """Another process asked for the lease: give it once this process is idle (no transaction for
@@ -296,6 +402,9 @@ class Lease:
                         return
                 finally:
                     self.mutex.release()
+            elif due and self.token == token and not self._run("renew", token):  # a long transaction runs
+                self._lost.set()
+                return
 
     def close(self) -> None:
         """Give the lease back (to the next process, or free) and stop the helper thread."""
@@ -306,7 +415,33 @@ class Lease:
                 self._redis.rpush(f"{self._prefix}want:{self._holder}", "closing")  # wake the helper
             except redis.RedisError:
                 pass
+        self._committer.close()
         self._helper.join(self._lease_ms / 1000 + 1)
+
+
+def _help(lease_ref: weakref.ref[Lease]) -> None:
+    """The helper thread: wait on the want list (at most a third of the lease), then take a turn."""
+    lease = lease_ref()
+    if lease is None:
+        return
+    client, want, period, closed = (
+        lease._redis,
+        f"{lease._prefix}want:{lease._holder}",
+        lease._lease_ms / 3000,
+        lease._closed,
+    )
+    del lease  # not kept alive by its own thread while it waits
+    while not closed.is_set():
+        try:
+            asked = client.blpop([want], timeout=period) is not None
+            lease = lease_ref()
+            if lease is None:
+                return
+            lease.help_once(asked)
+            del lease
+        except redis.RedisError:
+            if closed.wait(period):
+                return
 
 
 def _text(value: Any) -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from concurrent.futures import Future
+from typing import Any
 
 import httpx
 import pytest
@@ -23,10 +25,10 @@ class Spy:
 
     def __init__(self, emulator: Emulator) -> None:
         self.requests: list[ApiRequest] = []
-        self._handle = emulator.handle
-        emulator.handle = self  # type: ignore[method-assign]
+        self._handle = emulator.handle_unconfirmed
+        emulator.handle_unconfirmed = self  # type: ignore[method-assign]
 
-    def __call__(self, request: ApiRequest) -> ApiResponse:
+    def __call__(self, request: ApiRequest) -> tuple[ApiResponse, Future[Any] | None]:
         self.requests.append(request)
         return self._handle(request)
 

@@ -124,8 +124,10 @@ def test_a_process_killed_mid_load_loses_nothing_answered(servers: list[tuple[ob
     survivor.post("/_emulator/clock/advance", json={"seconds": 86_400})
     statuses = [survivor.get(f"/v1/evaluation/{job}/status", headers=AUTH).json()["status"] for job in jobs]
     assert statuses == ["completed"] * len(jobs)
-    listed = survivor.get("/_emulator/jobs").json()
-    assert sorted(job["workflow_id"] for job in listed) == sorted(jobs)  # and nothing else: no half-made job
-    own = [f["id"] for f in survivor.get("/v1/files", headers=AUTH).json()["data"] if f["id"] in files]
-    assert sorted(own) == sorted(files)
+    listed = {job["workflow_id"] for job in survivor.get("/_emulator/jobs").json()}
+    assert set(jobs) <= listed  # every create answered 200 is listed
+    # and at most the requests in flight when the process died besides (committed, never answered)
+    assert len(listed - set(jobs)) <= THREADS
+    own = {f["id"] for f in survivor.get("/v1/files", headers=AUTH).json()["data"]}
+    assert set(files) <= own
     assert json.loads(survivor.get("/_emulator/health").content)  # still serving

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pickle
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
@@ -20,10 +21,11 @@ from together_eval_emulator.engine._memory_store import MemoryStore
 from together_eval_emulator.engine._scenarios import ScenarioBook, ScenarioEntry
 from together_eval_emulator.engine._store import JOURNAL_SEQ, Job, PendingUpload, Tenant
 from together_eval_emulator.stores import _redis_codec as codec
-from together_eval_emulator.stores._errors import IncompatibleStore
+from together_eval_emulator.stores._errors import IncompatibleStore, StoreError
 from together_eval_emulator.stores._redis import RedisStore
 
 from tests.engine.test_store import entry, file, job
+from tests.stores.redis_support import free_port
 from tests.support import CoreClient, classify_params, jsonl, qa_rows
 
 Stores = Callable[[], RedisStore]
@@ -124,6 +126,22 @@ def test_only_a_process_without_the_uncontested_lease_may_wait(stores: Stores) -
     assert not MemoryStore().may_wait()
 
 
+def test_a_long_transaction_keeps_its_lease_while_another_process_waits(redis_url: str) -> None:
+    one, two = RedisStore(redis_url, lease_ms=1000), RedisStore(redis_url, lease_ms=1000)
+    try:
+        with one.transaction():
+            one.increment("c")
+            waiting = threading.Thread(target=lambda: two.increment("c"))
+            waiting.start()  # two asks for the lease while one's transaction goes on
+            time.sleep(2.5)  # a request that runs longer than the lease would last without renewal
+            one.increment("c")
+        waiting.join()
+        assert two.counter("c") == 3  # one's transaction was committed whole, then two's
+    finally:
+        one.close()
+        two.close()
+
+
 def test_a_failed_transaction_writes_nothing(stores: Stores) -> None:
     one, two = stores(), stores()
     with pytest.raises(RuntimeError), one.transaction():
@@ -161,6 +179,15 @@ def test_reset_forgets_the_state_whatever_wrote_it(stores: Stores, redis_url: st
         assert reset.tenants() == [] and reset.seed() is None
     finally:
         reset.close()
+
+
+def test_an_unreachable_redis_is_one_line_without_the_password() -> None:
+    port = free_port()  # nothing listens there
+    with pytest.raises(
+        StoreError, match=rf"^cannot use the Redis store at redis://:\*\*\*@127.0.0.1:{port}/0: "
+    ) as caught:
+        RedisStore(f"redis://:hunter2@127.0.0.1:{port}/0")
+    assert "hunter2" not in str(caught.value) and "\n" not in str(caught.value)
 
 
 def test_stored_values_load_only_emulator_records() -> None:
