@@ -126,7 +126,7 @@ class DocumentedRequest:
     """What a documented create asked for."""
 
     model: str
-    evaluation_type: str
+    evaluation_type: EvalType
     dataset: str
     parameters: DocumentedParameters
 
@@ -387,7 +387,7 @@ def create_response(job: Job, request: DocumentedRequest) -> DocumentedCreateRes
         workflow_id=job.workflow_id,
         id=job.workflow_id,
         model=request.model,
-        evaluation_type=request.evaluation_type,  # type: ignore[arg-type]
+        evaluation_type=request.evaluation_type,
         dataset=request.dataset,
         created_at=format_micros(job.created_ns),
     )

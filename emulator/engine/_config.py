@@ -126,6 +126,25 @@ class EmulatorConfig(BaseModel):
     column_use_rule: bool = Field(True, description="Fail jobs whose dataset has unreferenced columns.")
     strict_models: bool = Field(False, description="Fail serverless models missing from the allowlist.")
     journal_limit: int = Field(10_000, ge=0, description="Most recent requests the journal keeps (0: all).")
+    journal_byte_limit: int = Field(
+        32 * 2**20,
+        ge=0,
+        description="Bytes of bodies, paths and queries the journal keeps, oldest requests dropped first "
+        "(0: no bound).",
+    )
+    journal_body_limit: int = Field(
+        64 * 2**10,
+        ge=0,
+        description="Largest request body the journal keeps; a larger one is kept as its size and SHA-256 only.",
+    )
+    upload_url_seconds: float = Field(
+        3600.0,
+        gt=0,
+        le=366 * 86_400,
+        allow_inf_nan=False,
+        description="Lifetime of an upload URL on the emulator clock (seconds); it also dies once its file is "
+        "preprocessed or completed.",
+    )
     model_allowlist: CommaSeparated = Field(
         default_factory=lambda: list(SERVERLESS_ALLOWLIST),
         description="Answer of GET /v1/evaluation/model-list (and the strict-models allowlist); "

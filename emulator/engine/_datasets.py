@@ -1,4 +1,4 @@
-"""Evaluation datasets: JSONL or CSV bytes parsed into rows (spec §6.1)."""
+"""Evaluation datasets: JSONL or CSV bytes parsed into rows (docs/reference/results.md#input-datasets)."""
 
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ def parse_dataset(content: bytes, file_type: str, filename: str) -> Dataset:
 
 def _jsonl_rows(lines: tuple[str, ...], text: str, filename: str) -> list[dict[str, Any]]:
     try:  # one C-level parse for the common, valid case
-        rows = json.loads("[" + ",".join(lines) + "]")
+        rows: list[dict[str, Any]] = json.loads("[" + ",".join(lines) + "]")  # returned once checked below
         if len(rows) == len(lines) and all(type(row) is dict for row in rows):
             return rows
     except json.JSONDecodeError:

@@ -4,6 +4,10 @@
 journal) and gives each one the collaborators it needs, the add-ons (`_extension.py`) included.
 Settings are never changed in place: `reseed`, `reconfigure` and a state import take a new settings
 object and rebuild the services.
+
+A new store is filled from the settings; a store that already holds a state (a persistent store
+reopened after a restart, or a store shared with other processes) is taken up as it is, with the
+seed it was made from (`Store.seed`).
 """
 
 from __future__ import annotations
@@ -11,10 +15,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from . import _ids as ids
-from . import _snapshot as snapshots
-from . import _startup as startup
-from ._clock import Clock, parse_time
+from . import _ids as ids, _snapshot as snapshots, _startup as startup
+from ._clock import NS, Clock, parse_time
 from ._config import EmulatorConfig
 from ._extension import Extension, check_names
 from ._files import Files
@@ -25,6 +27,7 @@ from ._rulebooks import FaultRules, ScenarioRules
 from ._snapshot import Snapshot
 from ._store import Store
 from ._tenants import Tenants
+from ._upload_tokens import UploadTokens
 
 
 class Engine:
@@ -45,8 +48,15 @@ class Engine:
         self.clock = Clock(self.store, wall_ns)
         self._routes = routes
         self.extensions = check_names(extensions)  # the add-ons whose hooks jobs and files call
-        self._build()
-        self.reset()
+        self.upload_tokens = UploadTokens()  # its key lives as long as the engine (resets included)
+        with self.store.transaction():
+            seed = self.store.seed()
+            if seed is not None and seed != self.config.seed:
+                self.config = self.config.model_copy(update={"seed": seed})
+            self._build()
+            if seed is None:  # a new store: fill it from the settings
+                self.reset()
+            # else: a store with a state (a restart, or another process's store): taken up as it is
 
     def _build(self) -> None:
         """The services, wired to the store and the current settings."""
@@ -54,9 +64,21 @@ class Engine:
         self.tenants = Tenants(store)
         self.scenarios = ScenarioRules(store)
         self.faults = FaultRules(store)
-        self.files = Files(store, self.clock, self.extensions)
+        self.files = Files(
+            store, self.clock, self.upload_tokens, round(config.upload_url_seconds * NS), self.extensions
+        )
         self.jobs = Jobs(store, self.clock, self.files, self.scenarios, config, self.extensions)
-        self.journal = Journal(store, self._routes, config.journal_limit)
+        self.journal = Journal(store, self._routes, config.journal_limit, byte_limit=config.journal_byte_limit)
+
+    def follow_store(self) -> None:
+        """Take up the seed of the state in the store when it is not this engine's: another process
+        sharing the store reseeded it or imported a state. Called at the start of every request."""
+        seed = self.store.seed()
+        if seed is None:  # emptied from outside (never by an engine): start it over
+            self.reset()
+        elif seed != self.config.seed:
+            self.config = self.config.model_copy(update={"seed": seed})
+            self._build()
 
     def _start_clock(self) -> None:
         config = self.config
@@ -82,6 +104,7 @@ class Engine:
             scenarios=self.scenarios,
             faults=self.faults,
         )
+        self.store.set_seed(self.config.seed)
 
     def reseed(self, seed: int) -> None:
         """Use `seed` from now on and start over from it; the clock keeps its time."""
@@ -116,7 +139,9 @@ class Engine:
             clock=self.clock,
             scenarios=self.scenarios,
             faults=self.faults,
+            upload_lifetime_ns=self.files.upload_lifetime_ns,
             extensions=self.extensions,
         )
+        self.store.set_seed(snapshot.seed)
         self.config = self.config.model_copy(update={"seed": snapshot.seed})
         self._build()

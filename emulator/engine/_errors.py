@@ -1,4 +1,4 @@
-"""Typed errors raised by the core; `wire.ErrorBody` renders them (spec D10)."""
+"""Typed errors raised by the core; `wire.ErrorBody` renders them (docs/wire-contract.md#decision-error-shape)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,10 @@ class Unauthorized(ApiError):
 
     def __init__(self) -> None:
         super().__init__(INVALID_API_KEY_MESSAGE, code="invalid_api_key")
+
+
+class Forbidden(ApiError):
+    status_code = 403
 
 
 class NotFound(ApiError):

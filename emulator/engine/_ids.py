@@ -1,4 +1,4 @@
-"""Seeded identifiers (spec D9): same seed and same requests give the same ids.
+"""Seeded identifiers (docs/wire-contract.md#decision-seeded-ids): same seed and same requests give the same ids.
 
 Ids are drawn, in request order, from one random generator seeded from the emulator seed. The
 generator's state lives in the store (`Store.draw`), so draws stay in sequence across processes
@@ -68,4 +68,6 @@ def file_id(rng: random.Random) -> str:
 
 
 def token(rng: random.Random) -> str:
+    """The draw upload tokens once took. Tokens now come from `secrets` (`_upload_tokens.py`), but
+    each upload still makes this draw, so the ids that follow an upload stay what they were."""
     return f"{rng.getrandbits(128):032x}"

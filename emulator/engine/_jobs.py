@@ -1,4 +1,4 @@
-"""Evaluation jobs: create, read on the clock, list, the update hook (spec §3, §4, D2–D5), and the
+"""Evaluation jobs: create, read on the clock, list, the update hook (docs/reference/evaluations.md), and the
 control plane's moves (advance one job, force a status, attach a scenario to one job).
 
 A job's status is derived when it is read, from its phases and the clock (and, under
@@ -13,10 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from . import _ids as ids
-from . import _lifecycle as lifecycle
-from . import _magic as magic
-from . import _preflight as preflight
+from . import _ids as ids, _lifecycle as lifecycle, _magic as magic, _preflight as preflight
 from ._clock import NS, Clock
 from ._config import EmulatorConfig
 from ._datasets import Dataset, DatasetError, canonical
@@ -25,7 +22,7 @@ from ._extension import Extension, attached
 from ._files import Files
 from ._ids import derived_uuid4
 from ._lifecycle import TERMINAL, Phase
-from ._parameters import ClassifyParameters, CompareParameters, ScoreParameters
+from ._parameters import ClassifyParameters, CompareParameters, ScoreParameters, Status
 from ._results import Judge, is_job_failure, sorted_results, summarize
 from ._rulebooks import ScenarioRules
 from ._scenarios import CreateContext, Outcome, Progression, Scenario, verdict_weights
@@ -88,7 +85,7 @@ def _rows(dataset: Dataset | None) -> int:
     return len(dataset.rows) if dataset else 0
 
 
-def path_of(outcome: Outcome, problem: str | None, failed_rows: int, rows: int) -> tuple[list[str], str | None]:
+def path_of(outcome: Outcome, problem: str | None, failed_rows: int, rows: int) -> tuple[list[Status], str | None]:
     """The statuses a job goes through from pending, given its outcome and its dataset, and the
     `results.error` it ends with (None when it completes or stalls)."""
     path = lifecycle.statuses(outcome)
@@ -245,11 +242,12 @@ class Jobs:
     def phases_reached(self, job: Job) -> tuple[Phase, ...]:
         return lifecycle.reached(job.phases, self._elapsed(job))
 
-    def status(self, job: Job) -> str:
+    def status(self, job: Job) -> Status:
         return self.phases_reached(job)[-1].status
 
     def results(self, job: Job) -> dict[str, Any] | None:
-        """The `results` object as served: null until terminal (§5.5), sorted keys (D7, sorted once)."""
+        """The `results` object as served: null until terminal, sorted keys, sorted once
+        (docs/wire-contract.md#decision-results-format)."""
         status = self.status(job)
         if status not in TERMINAL:
             return None
@@ -261,8 +259,9 @@ class Jobs:
         return results
 
     def list(self, tenant: Tenant, *, status: str | None, limit: int) -> list[Job]:
-        """Newest first, filtered on the exact status, at most `limit` (D2). Each job listed counts
-        as one read of it (`after_polls`); jobs the filter leaves out do not."""
+        """Newest first, filtered on the exact status, at most `limit`
+        (docs/wire-contract.md#decision-list-routes). Each job listed counts as one read of it (`after_polls`); jobs
+        the filter leaves out do not."""
         found = []
         for job in reversed(self.store.jobs(tenant.key)):
             elapsed = self._elapsed(job)
@@ -296,7 +295,7 @@ class Jobs:
 
     # ------------------------------------------------------------ moving a job
 
-    def _put(self, job: Job, status: str) -> Job:
+    def _put(self, job: Job, status: Status) -> Job:
         """The job entering `status` now, then going on along its path under its progression."""
         kept = self.phases_reached(job)
         now = self._elapsed(job)
@@ -342,7 +341,7 @@ class Jobs:
         )
         return replace(job, phases=phases)
 
-    def force(self, workflow_id: str, status: str, message: str | None = None) -> Job:
+    def force(self, workflow_id: str, status: Status, message: str | None = None) -> Job:
         """Put a job in `status` now (a terminal status ends it; another one resumes its path)."""
         job = self.locate(workflow_id)
         if status in ("error", "user_error"):
@@ -396,10 +395,16 @@ class Jobs:
         self.store.put_job(job)
         return job
 
-    # ------------------------------------------------------------ update hook (D4)
+    # ------------------------------------------------------------ update hook
 
     def update(
-        self, tenant: Tenant, workflow_id: str, *, status: str | None, results: dict[str, Any] | None, error: str | None
+        self,
+        tenant: Tenant,
+        workflow_id: str,
+        *,
+        status: Status | None,
+        results: dict[str, Any] | None,
+        error: str | None,
     ) -> Job:
         """Set a job's results, error and/or status as its owner reports them. Nothing changes on a 400."""
         job = self._find(tenant, workflow_id)

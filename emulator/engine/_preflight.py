@@ -1,5 +1,5 @@
-"""Dataset checks made when a job reaches `running` (spec D5, D6): each problem becomes the
-job's `user_error` message, naming the file, column or template and the fix."""
+"""Dataset checks made when a job reaches `running`: each problem becomes the job's `user_error`
+message, naming the file, column or template and the fix (docs/wire-contract.md#decision-dataset-checks-at-running)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ Params = ClassifyParameters | ScoreParameters | CompareParameters
 
 
 def unknown_file_message(file_id: str) -> str:
-    # One message for unknown, deleted and another tenant's files: nothing leaks (D5).
+    # One message for unknown, deleted and another tenant's files: nothing leaks
+    # (docs/wire-contract.md#decision-dataset-checks-at-running).
     return (
         f"Input file '{file_id}' was not found. Upload the dataset with purpose 'eval' and pass its id "
         "(file-...) as parameters.input_data_file_path."

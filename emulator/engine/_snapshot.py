@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -39,7 +39,7 @@ from ._scenarios import Outcome, Progression, ScenarioBook
 from ._store import Job, PendingUpload, Store, StoredFile, Tenant, reads_counter
 from ._validation import validate_create
 
-VERSION = 1
+VERSION: Final = 1
 
 
 class _Data(BaseModel):
@@ -102,6 +102,9 @@ class UploadData(_Data):
     file_id: str
     parts: dict[int, str] = Field(default_factory=dict)  # part number -> base64
     multipart: bool = False
+    # When the upload URL dies, on the emulator clock; absent (older snapshots): a whole lifetime
+    # after the import.
+    expires_ns: int | None = None
 
 
 class ClockData(_Data):
@@ -208,6 +211,7 @@ def export_state(
                 file_id=u.file_id,
                 multipart=u.multipart,
                 parts={n: _b64(p) or "" for n, p in store.upload_parts(token).items()},
+                expires_ns=u.expires_ns,
             )
             for token, u in store.uploads()
         ],
@@ -265,7 +269,7 @@ class _Contents:
     uploads: list[tuple[str, PendingUpload, dict[int, bytes]]] = field(default_factory=list)
 
 
-def _contents(snapshot: Snapshot, extensions: Sequence[Extension]) -> _Contents:
+def _contents(snapshot: Snapshot, upload_expiry_ns: int, extensions: Sequence[Extension]) -> _Contents:
     contents = _Contents()
     for t_index, data in enumerate(snapshot.tenants):
         contents.tenants.append(Tenant(data.key, name=data.name))
@@ -296,7 +300,8 @@ def _contents(snapshot: Snapshot, extensions: Sequence[Extension]) -> _Contents:
             contents.jobs.append((job, job_data.reads))
     for u_index, upload in enumerate(snapshot.uploads):
         parts = {n: _unb64(p, f"uploads.{u_index}.parts.{n}") for n, p in upload.parts.items()}
-        record = PendingUpload(tenant=upload.tenant, file_id=upload.file_id, multipart=upload.multipart)
+        expires_ns = upload.expires_ns if upload.expires_ns is not None else upload_expiry_ns
+        record = PendingUpload(upload.tenant, upload.file_id, multipart=upload.multipart, expires_ns=expires_ns)
         contents.uploads.append((upload.token, record, parts))
     return contents
 
@@ -308,12 +313,15 @@ def import_state(
     clock: Clock,
     scenarios: ScenarioRules,
     faults: FaultRules,
+    upload_lifetime_ns: int,
     extensions: Sequence[Extension] = (),
 ) -> None:
     """Replace the store's whole state with `snapshot`, validated first: nothing changes on error.
     The caller takes `snapshot.seed` as its seed (a new settings object: settings never change).
-    `extensions` are the engine's add-ons: they check their jobs' data and adjust their judges."""
-    contents = _contents(snapshot, extensions)
+    A pending upload without an expiry (an older snapshot) gets `upload_lifetime_ns` from the
+    snapshot's clock. `extensions` are the engine's add-ons: they check their jobs' data and adjust
+    their judges."""
+    contents = _contents(snapshot, snapshot.clock.now_ns + upload_lifetime_ns, extensions)
     try:
         ids.restore_state(snapshot.ids)
     except (TypeError, ValueError):

@@ -5,30 +5,38 @@ core's bytes back, with no Request/Response objects in between (the core already
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route as StarletteRoute
 from starlette.types import Receive, Scope, Send
 
 from ..engine._config import EmulatorConfig
 from ..http._core import Emulator
-from ..http._transport import ApiRequest
+from ..http._transport import ApiRequest, SpooledBody
 from ._socket_faults import RAW_SEND, play_fault
 
 ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 
 
-async def read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
+async def read_body(receive: Receive) -> bytes | SpooledBody:
+    """The request body: the bytes of a body sent in one message, else a body streamed chunk by
+    chunk to a spooled temporary file (a large upload is never held whole in memory here)."""
+    message = await receive()
+    first: bytes = message.get("body", b"")
+    if not message.get("more_body", False):
+        return first
+    spooled = SpooledBody()
+    spooled.write(first)
+    while message.get("more_body", False):
         message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
+        spooled.write(message.get("body", b""))
+    return spooled
 
 
-def to_api_request(scope: Scope, body: bytes) -> ApiRequest:
+def to_api_request(scope: Scope, body: bytes | SpooledBody) -> ApiRequest:
     headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
     host = headers.get("host")
     if host is None:
@@ -40,7 +48,8 @@ def to_api_request(scope: Scope, body: bytes) -> ApiRequest:
         base_url=f"{scope.get('scheme', 'http')}://{host}",
         query_string=scope.get("query_string", b"").decode("latin-1"),
         headers=headers,
-        body=body,
+        body=body if isinstance(body, bytes) else b"",
+        spooled=body if isinstance(body, SpooledBody) else None,
     )
 
 
@@ -51,7 +60,21 @@ class CoreEndpoint:
         self.emulator = emulator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = self.emulator.handle(to_api_request(scope, await read_body(receive)))
+        body = await read_body(receive)
+        emulator = self.emulator
+        try:
+            request = to_api_request(scope, body)
+            if emulator.store.may_wait():  # for another process: keep the event loop serving meanwhile
+                response, pending = await run_in_threadpool(emulator.handle_unconfirmed, request)
+            else:
+                response, pending = emulator.handle_unconfirmed(request)
+        finally:
+            if isinstance(body, SpooledBody):
+                body.close()  # its temporary file goes now, not when collected
+        if pending is not None:  # the answer leaves once its writes are stored; other requests go on meanwhile
+            if not pending.done():
+                await asyncio.wait([asyncio.wrap_future(pending)])
+            response = emulator.confirmed(response, pending)
         headers = [
             (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.all_headers().items()
         ]

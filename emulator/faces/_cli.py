@@ -7,6 +7,7 @@ import argparse
 import ipaddress
 import sys
 import typing
+from typing import Any
 
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
@@ -14,6 +15,7 @@ from pydantic.fields import FieldInfo
 from .._version import __version__
 from ..engine._config import ENV_PREFIX, SettingsEnvironment, env_var
 from ..engine._first_error import first_error
+from ..stores._factory import parse_store_url
 from ._configfile import ConfigFileError
 from ._settings import OPTION_FIELDS, ServerSettings, option_of
 
@@ -62,12 +64,14 @@ def parser() -> argparse.ArgumentParser:
     for name in OPTION_FIELDS:
         field = ServerSettings.model_fields[name]
         text = (field.description or name).rstrip(".")
+        bare: dict[str, Any] = {"nargs": "?", "const": "on"} if field.annotation is bool else {}  # a bare flag: on
         serve.add_argument(
             option_of(name),
             dest=name,
             default=None,
             metavar=_metavar(name, field),
             help=f"{text} (default {_default_text(field)}; env {env_var(name)})",
+            **bare,
         )
     return root
 
@@ -105,19 +109,54 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    if settings.workers > 1:
+        from ._workers import supported
+
+        problem = None
+        if not parse_store_url(settings.store).shared:
+            problem = (
+                f"--workers {settings.workers} needs a store the workers share, and a memory store lives in one "
+                f"process: pass --store sqlite:PATH or --store redis://HOST:PORT/DB"
+            )
+        elif not supported():
+            problem = "--workers needs os.fork, which this platform does not have: run one server per process"
+        if problem:
+            print(f"together-eval-emulator: {problem}", file=sys.stderr)
+            return 2
+    return _serve(settings)
+
+
+def _serve(settings: ServerSettings) -> int:
     from ..http._core import Emulator
-    from ._server import EmulatorServer
+    from ..stores._errors import StoreError
+    from ..stores._factory import open_store
+    from ._server import EmulatorServer, bind
 
     host, port = settings.host, settings.port
+    try:  # opened here even for workers: a store that cannot be used is reported once, before any fork
+        emulator = Emulator(settings.emulator_config(), store=open_store(settings.store, reset=settings.reset_store))
+    except StoreError as exc:
+        print(f"together-eval-emulator: {exc}", file=sys.stderr)
+        return 2
     try:
-        server = EmulatorServer(
-            Emulator(settings.emulator_config()), host=host, port=port, log_level=settings.log_level
-        )
+        sock = bind(host, port)
     except OSError as exc:
+        emulator.store.close()
         print(f"together-eval-emulator: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
         return 1
+
+    def ready(url: str) -> None:
+        print(f"listening on {url}", flush=True)
+
+    if settings.workers > 1:
+        from ._workers import serve_workers
+
+        emulator.store.close()  # each worker opens its own
+        return serve_workers(settings, sock, ready)
     try:
-        server.serve(on_ready=lambda url: print(f"listening on {url}", flush=True))
+        EmulatorServer(emulator, log_level=settings.log_level, sock=sock).serve(on_ready=ready)
     except KeyboardInterrupt:
         pass
+    finally:
+        emulator.store.close()
     return 0

@@ -1,4 +1,4 @@
-"""The control plane under `/_emulator/`: what a test steers, over HTTP (ARCHITECTURE.md).
+"""The control plane under `/_emulator/`: what a test steers, over HTTP (docs/reference/control-plane.md).
 
 Every route but `health` requires the admin token when one is configured, sent as
 `Authorization: Bearer <token>` or `X-Emulator-Token: <token>` (declared in `_routes.py`, checked
@@ -19,7 +19,7 @@ from ..engine._faults import FaultRule
 from ..engine._journal import RecordedRequestList, RecordedRequestView
 from ..engine._scenarios import Scenario, ScenarioEntry
 from ..engine._snapshot import Snapshot
-from ..engine._store import Job
+from ..engine._store import Job, Tenant
 from ._routing import Call, json_response
 from ._transport import ApiResponse
 from ._wire import ClockAdvanceRequest, ClockState, EvalType, Health, Status
@@ -242,9 +242,10 @@ def job_summary(call: Call, job: Job) -> dict[str, Any]:
     """A job as the control plane shows it: reading it here never counts as a client read."""
     jobs = call.engine.jobs
     reached = len(jobs.phases_reached(job))
+    tenant = call.engine.tenants.find(job.tenant) or Tenant(job.tenant)
     return {
         "workflow_id": job.workflow_id,
-        "tenant": job.tenant,
+        "tenant": tenant.label,  # never the key itself
         "type": job.type,
         "status": jobs.status(job),
         "reads": jobs.reads(job),

@@ -6,6 +6,8 @@ import sys
 import threading
 import traceback
 from collections.abc import Sequence
+from concurrent.futures import Future
+from typing import Any
 
 from ..engine._clock import Clock
 from ..engine._config import EmulatorConfig
@@ -15,7 +17,8 @@ from ..engine._files import Files
 from ..engine._jobs import Jobs
 from ..engine._journal import Journal
 from ..engine._store import Store
-from ._extension import ApiExtension, default_extensions
+from ._default_extensions import default_extensions
+from ._extension import ApiExtension
 from ._fault_intercept import intercept
 from ._recording import journal_entry, recorded
 from ._routing import Route, dispatch, error_response
@@ -96,6 +99,7 @@ class Emulator:
     def reset(self, *, keep_clock: bool = False) -> None:
         """Forget every job, file and upload; restart ids from the seed (and the clock, unless kept)."""
         with self._lock, self.store.transaction():
+            self.engine.follow_store()
             self.engine.reset(keep_clock=keep_clock)
             self.views.clear()
 
@@ -120,8 +124,31 @@ class Emulator:
 
     def handle(self, request: ApiRequest) -> ApiResponse:
         """Answer one request. Never raises: every failure is an error body."""
+        response, pending = self.handle_unconfirmed(request)
+        return response if pending is None else self.confirmed(response, pending)
+
+    def handle_unconfirmed(self, request: ApiRequest) -> tuple[ApiResponse, Future[Any] | None]:
+        """Answer one request, without waiting for a store outside this process to confirm its writes:
+        returns the answer and, when there is one, the commit to wait for (`confirmed`) before the
+        answer may leave. Meanwhile the next request can be handled (the server face does so)."""
+        with self.store.unconfirmed() as pending:
+            response = self._handle(request)
+        return response, pending[-1] if pending else None  # commits are applied in order: the last one counts
+
+    def confirmed(self, response: ApiResponse, pending: Future[Any]) -> ApiResponse:
+        """`response` once its writes are confirmed, or a 500 saying they were not applied."""
+        try:
+            self.store.confirm(pending)
+        except Exception as exc:
+            return error_response(
+                InternalError(f"The emulator could not store this request's changes ({exc}); nothing was applied.")
+            )
+        return response
+
+    def _handle(self, request: ApiRequest) -> ApiResponse:
         engine, views, routes = self.engine, self.views, self._routes
         with self._lock, engine.store.transaction():
+            engine.follow_store()
             call = None
             try:
                 response, call = intercept(
@@ -137,5 +164,11 @@ class Emulator:
                 )
             if recorded(request):
                 now = engine.clock.now_ns()
-                engine.journal.record(lambda seq: journal_entry(seq, request, call, response, now))
+                tenant = engine.tenants.find(request.api_key) if request.api_key else None
+                name, body_limit = tenant.name if tenant else None, engine.config.journal_body_limit
+                engine.journal.record(
+                    lambda seq: journal_entry(
+                        seq, request, call, response, now, tenant_name=name, body_limit=body_limit
+                    )
+                )
             return response

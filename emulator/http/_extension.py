@@ -7,13 +7,13 @@ route table (and so to `/openapi.json`), any routes of its own, and its extra fi
 each body; the views (`_views.py`) add its fields.
 An `Emulator` is built with a list of them (`Emulator(extensions=[...])`); neither the engine nor
 this layer ever names one. The package registers its own add-ons as the default list
-(`register_default`), so `Emulator()` is the whole product and `Emulator(extensions=[])` the real
-contract alone.
+(`_default_extensions.register_default`), so `Emulator()` is the whole product and
+`Emulator(extensions=[])` the real contract alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -80,26 +80,3 @@ def api_extensions(engine: Engine) -> tuple[ApiExtension, ...]:
 def attached_api(engine: Engine, job: Job) -> list[tuple[ApiExtension, Any]]:
     """The API add-ons whose data `job` carries, with that data."""
     return [(ext, job.extensions[ext.name]) for ext in api_extensions(engine) if ext.name in job.extensions]
-
-
-# ---------------------------------------------------------------- the default add-ons
-
-_DEFAULTS: list[Callable[[], ApiExtension]] = []
-_resolved: tuple[ApiExtension, ...] | None = None
-
-
-def register_default(make: Callable[[], ApiExtension]) -> None:
-    """Add an add-on to the ones every `Emulator` gets unless told otherwise. `make` is called once,
-    on first use (so registering costs no import)."""
-    global _resolved
-    _DEFAULTS.append(make)
-    _resolved = None
-
-
-def default_extensions() -> tuple[ApiExtension, ...]:
-    """The registered default add-ons, each made once: every emulator shares the same objects (and
-    so the same route table)."""
-    global _resolved
-    if _resolved is None:
-        _resolved = tuple(make() for make in _DEFAULTS)
-    return _resolved

@@ -178,8 +178,9 @@ def error_response(error: ApiError) -> ApiResponse:
     return json_response(body, error.status_code, dict(error.headers))
 
 
-def base_url_hint(path: str, base_url: str, routes: list[Route]) -> str | None:
-    """The D1 message for a path that looks like a base-URL mistake, else None."""
+def base_url_hint(path: str, base_url: str, routes: Sequence[Route]) -> str | None:
+    """The 404 message for a path that looks like a base-URL mistake, else None
+    (docs/wire-contract.md#decision-base-url-hint)."""
     if path.startswith("/v1/v1/") or path.startswith("/v1/v3/"):
         doubled = True
     elif any(route.regex.match("/v1" + path) for route in routes if route.path.startswith("/v1/")):
@@ -198,7 +199,7 @@ def base_url_hint(path: str, base_url: str, routes: list[Route]) -> str | None:
     )
 
 
-def resolve(routes: list[Route], request: ApiRequest) -> tuple[Route, dict[str, str]]:
+def resolve(routes: Sequence[Route], request: ApiRequest) -> tuple[Route, dict[str, str]]:
     allowed = []
     for route in routes:
         match = route.regex.match(request.path)

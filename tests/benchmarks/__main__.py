@@ -14,9 +14,13 @@ MODULES = [
     "respx_overhead",
     "peer_openai_responses",
     "server_rps",
+    "stores",
     "pytest_overhead",
+    "plugin_startup",
     "big_datasets",
     "memory",
+    "upload_memory",
+    "redis_store",
 ]
 
 

@@ -203,6 +203,14 @@ class World:
         reply = self.form("/v1/files", {"purpose": "eval", "file_name": "d.jsonl"})
         return reply.headers["location"].removeprefix(BASE)
 
+    def used_upload_url(self) -> str:
+        """The path of an upload URL whose file was uploaded and preprocessed."""
+        reply = self.form("/v1/files", {"purpose": "eval", "file_name": "d.jsonl"})
+        url = reply.headers["location"].removeprefix(BASE)
+        assert self.call("PUT", url, body=b'{"a": 1}\n', key=None).status == 200
+        assert self.call("POST", f"/v1/files/{reply.headers['x-together-file-id']}/preprocess").status == 200
+        return url
+
     def pending_file(self) -> str:
         """A file whose upload URL was handed out and never used."""
         return self.form("/v1/files", {"purpose": "eval", "file_name": "d.jsonl"}).headers["x-together-file-id"]
@@ -236,6 +244,12 @@ class World:
             put = self.call("PUT", part["URL"].removeprefix(BASE), body=chunk, key=None)
             etags.append({"part_number": part["PartNumber"], "etag": put.headers["etag"]})
         return {"upload_id": upload["upload_id"], "file_id": upload["file_id"], "parts": etags}
+
+    def expired_parts(self) -> dict[str, Any]:
+        """A multipart upload's complete body, once its upload has expired."""
+        sent = self.parts_sent()
+        self.api.advance(86_400)  # a day: past any upload URL's lifetime
+        return sent
 
     def scenario_rule(self) -> str:
         return self.control("POST", "scenarios", {"times": 1}).json()["id"]  # type: ignore[no-any-return]
@@ -408,6 +422,12 @@ CASES: list[Case] = [
     ),
     case(
         "files.multipart.complete",
+        403,
+        lambda w: w.call("POST", "/v1/files/multipart/complete", json_body=w.expired_parts()),
+        "expired",
+    ),
+    case(
+        "files.multipart.complete",
         404,
         lambda w: w.call(
             "POST", "/v1/files/multipart/complete", json_body={"upload_id": "u", "file_id": "f", "parts": []}
@@ -457,11 +477,18 @@ CASES: list[Case] = [
     no_key("whoami", "GET", "/v3/whoami"),
     # upload URLs
     case("upload.put", 200, lambda w: w.call("PUT", w.upload_url(), body=b'{"a": 1}\n', key=None)),
+    case("upload.put", 403, lambda w: w.call("PUT", w.used_upload_url(), body=b"x", key=None), "used"),
     case("upload.put", 404, lambda w: w.call("PUT", "/_emulator/uploads/nope", body=b"x", key=None)),
     case(
         "upload.put_part",
         200,
         lambda w: w.call("PUT", w.initiated()["parts"][0]["URL"].removeprefix(BASE), body=b"x", key=None),
+    ),
+    case(
+        "upload.put_part",
+        403,
+        lambda w: w.call("PUT", w.initiated()["parts"][0]["URL"].removeprefix(BASE), body=b"x", key="key-b"),
+        "other-key",
     ),
     case("upload.put_part", 404, lambda w: w.call("PUT", "/_emulator/uploads/nope/parts/1", body=b"x", key=None)),
     # control plane
