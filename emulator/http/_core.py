@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import traceback
@@ -17,7 +18,7 @@ from ..engine._journal import Journal
 from ..engine._store import Store
 from ._fault_intercept import intercept
 from ._recording import journal_entry, recorded
-from ._routing import Route, dispatch, error_response
+from ._routing import Route, body_limit, dispatch, error_response, find_route
 from ._transport import ApiRequest, ApiResponse
 from ._view_cache import ViewCache
 
@@ -32,6 +33,21 @@ def _routes() -> tuple[Route, ...]:
 class InternalError(ApiError):
     status_code = 500
     error_type = "server_error"
+
+
+def internal_error(exc: BaseException) -> ApiResponse:
+    """The JSON 500 of a bug in the emulator (never the request's fault), its traceback on stderr."""
+    traceback.print_exception(exc, file=sys.stderr)
+    error = InternalError(
+        f"Internal emulator error ({type(exc).__name__}: {exc}). Please report it.",
+        headers={"x-should-retry": "false"},
+    )
+    try:
+        return error_response(error)
+    except Exception:  # a message that will not render (say, lone surrogates): the same shape, plainly
+        body = {"error": {"message": f"Internal emulator error ({type(exc).__name__}).", "type": error.error_type}}
+        body["error"].update(param=None, code=None)
+        return ApiResponse(500, json.dumps(body).encode(), dict(error.headers))
 
 
 class Emulator:
@@ -109,8 +125,13 @@ class Emulator:
 
     # ------------------------------------------------------------ requests
 
+    def body_limit(self, method: str, path: str) -> int:
+        """The most bytes the body of a `method` request to `path` may hold: a face stops reading
+        there and hands the core an `oversized` request, which is answered 413."""
+        return body_limit(self.engine.config, find_route(_routes(), method, path))
+
     def handle(self, request: ApiRequest) -> ApiResponse:
-        """Answer one request. Never raises: every failure is an error body."""
+        """Answer one request. Never raises: every failure, the journal's included, is an error body."""
         engine, views, routes = self.engine, self.views, _routes()
         with self._lock, engine.store.transaction():
             call = None
@@ -119,14 +140,12 @@ class Emulator:
                     engine, views, routes, request, lambda: dispatch(engine, views, routes, request)
                 )
             except Exception as exc:  # a bug in the emulator, not in the request
-                traceback.print_exc(file=sys.stderr)
-                response = error_response(
-                    InternalError(
-                        f"Internal emulator error ({type(exc).__name__}: {exc}). Please report it.",
-                        headers={"x-should-retry": "false"},
-                    )
-                )
-            if recorded(request):
-                now = engine.clock.now_ns()
-                engine.journal.record(lambda seq: journal_entry(seq, request, call, response, now))
+                response = internal_error(exc)
+            try:
+                if recorded(request):
+                    now = engine.clock.now_ns()
+                    answered = response
+                    engine.journal.record(lambda seq: journal_entry(seq, request, call, answered, now))
+            except Exception as exc:
+                response = internal_error(exc)
             return response

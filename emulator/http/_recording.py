@@ -61,7 +61,7 @@ def journal_entry(
         method=request.method,
         path=request.path,
         query=request.query,
-        body=request.body,
+        body=b"" if response.status_code == 413 else request.body,  # a body too large is not kept
         tenant=request.api_key,
         route=call.route.name if call else None,
         route_path=call.route.path if call else None,

@@ -179,6 +179,7 @@ API_ROUTES: list[Route] = [
             200: Reply("The multipart form carried the bytes (`file`): the file is stored.", FileObject),
         },
         errors={400: BAD_FORM},
+        bulk=True,
     ),
     Route(
         "POST",
@@ -189,6 +190,7 @@ API_ROUTES: list[Route] = [
         body=Body({"multipart/form-data": DirectUploadForm}),
         ok=FILE,
         errors={400: BAD_FORM},
+        bulk=True,
     ),
     Route(
         "POST",
@@ -287,6 +289,7 @@ API_ROUTES: list[Route] = [
         body=Body({"application/octet-stream": bytes}, required=False),
         ok={200: Reply("Stored; now preprocess the file.")},
         errors={404: "Unknown or expired upload URL."},
+        bulk=True,
     ),
     Route(
         "PUT",
@@ -299,6 +302,7 @@ API_ROUTES: list[Route] = [
         body=Body({"application/octet-stream": bytes}, required=False),
         ok={200: Reply("Stored; complete the upload with this etag.", headers={"etag": "The part's etag."})},
         errors={404: "Unknown or expired upload URL, or not a multipart one."},
+        bulk=True,
     ),
 ]
 
@@ -657,6 +661,7 @@ CONTROL_ROUTES: list[Route] = [
         body=json_body(Snapshot),
         ok=_ok(StateImported),
         errors={400: BAD_BODY},
+        bulk=True,
     ),
 ]
 

@@ -16,6 +16,7 @@ class ApiRequest:
     query_string: str = ""
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names
     body: bytes = b""
+    oversized: bool = False  # the face stopped reading the body at its limit: the body is larger (a 413)
     api_key: str | None = field(init=False, repr=False)  # the bearer key, None when absent or empty
 
     def __post_init__(self) -> None:

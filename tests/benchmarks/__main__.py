@@ -17,6 +17,7 @@ MODULES = [
     "pytest_overhead",
     "big_datasets",
     "memory",
+    "job_ids",
 ]
 
 
