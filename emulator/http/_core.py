@@ -45,8 +45,8 @@ def internal_error(exc: BaseException) -> ApiResponse:
     try:
         return error_response(error)
     except Exception:  # a message that will not render (say, lone surrogates): the same shape, plainly
-        body = {"error": {"message": f"Internal emulator error ({type(exc).__name__}).", "type": error.error_type}}
-        body["error"].update(param=None, code=None)
+        detail = {"message": f"Internal emulator error ({type(exc).__name__}).", "type": error.error_type}
+        body = {"error": {**detail, "param": None, "code": None}}
         return ApiResponse(500, json.dumps(body).encode(), dict(error.headers))
 
 

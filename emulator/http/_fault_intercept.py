@@ -8,7 +8,7 @@ the response (an error body) or into the `AppliedFault` each face plays on its t
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..engine import _strict_json as strict_json
@@ -40,7 +40,7 @@ ERROR_DEFAULTS: dict[int, tuple[str, str]] = {
 Run = Callable[[], tuple[ApiResponse, Call | None]]
 
 
-def request_facts(engine: Engine, routes: list[Route], request: ApiRequest) -> tuple[RequestFacts, Route | None]:
+def request_facts(engine: Engine, routes: Sequence[Route], request: ApiRequest) -> tuple[RequestFacts, Route | None]:
     """What the fault rules can match in a request, and the route it resolves to (if any)."""
     route: Route | None
     try:
@@ -67,7 +67,7 @@ def request_facts(engine: Engine, routes: list[Route], request: ApiRequest) -> t
 
 
 def intercept(
-    engine: Engine, views: ViewCache, routes: list[Route], request: ApiRequest, run: Run
+    engine: Engine, views: ViewCache, routes: Sequence[Route], request: ApiRequest, run: Run
 ) -> tuple[ApiResponse, Call | None]:
     """Run `request` through the fault rules: `run()` dispatches it for real."""
     if not engine.faults.active():

@@ -106,24 +106,29 @@ def query_int(request: ApiRequest, name: str, *, minimum: int) -> int | None:
     text = raw.strip()
     if not (text.isascii() and text.isdigit() and len(text.lstrip("0")) <= MAX_QUERY_DIGITS) or int(text) < minimum:
         raise InvalidRequest(
-            f"Query parameter '{name}' must be an integer >= {minimum} (ASCII digits, below 10^{MAX_QUERY_DIGITS}), "
-            f"got '{raw}'.",
+            f"Query parameter '{name}' must be an integer >= {minimum}, got '{raw}'.",
             param=name,
         )
     return int(text)
 
 
-def body_limit(config: EmulatorConfig, route: Route | None) -> int:
-    """The most bytes a request body may hold: `max_upload_bytes` on a bulk route (file bytes, a state
+def body_setting(route: Route | None) -> str:
+    """The setting that bounds a request body: `max_upload_bytes` on a bulk route (file bytes, a state
     import), else `max_body_bytes` (also for a request no route takes)."""
-    return config.max_upload_bytes if route is not None and route.bulk else config.max_body_bytes
+    return "max_upload_bytes" if route is not None and route.bulk else "max_body_bytes"
+
+
+def body_limit(config: EmulatorConfig, route: Route | None) -> int:
+    """The most bytes a request body may hold on `route`."""
+    limit: int = getattr(config, body_setting(route))
+    return limit
 
 
 def check_body_size(config: EmulatorConfig, route: Route, request: ApiRequest) -> None:
     """A 413 when the body is larger than its route takes (or the face stopped reading it there)."""
     limit = body_limit(config, route)
     if request.oversized or len(request.body) > limit:
-        name = "max_upload_bytes" if route.bulk else "max_body_bytes"
+        name = body_setting(route)
         raise PayloadTooLarge(
             f"The request body is larger than {limit} bytes, the most {route.method} {route.path} takes on this "
             f"emulator. Send less, or raise the limit ({_setting(name)}).",
@@ -141,10 +146,6 @@ PATH_PARAMETER = re.compile(r"\{(\w+)(?::\w+)?\}")
 AUTH_ERRORS = {
     "api_key": "No API key (`Authorization: Bearer <key>`), or a key this emulator does not know.",
     "admin": "The admin token is missing or wrong; only when the emulator has one (`--admin-token`).",
-}
-TOO_LARGE = {
-    False: "The body is larger than the `max_body_bytes` setting allows.",
-    True: "The body is larger than the `max_upload_bytes` setting allows.",
 }
 
 
@@ -230,7 +231,7 @@ class Route:
         errors = dict(self.errors)
         if self.auth != "none":
             errors.setdefault(401, AUTH_ERRORS[self.auth])
-        errors.setdefault(413, TOO_LARGE[self.bulk])
+        errors.setdefault(413, f"The body is larger than the `{body_setting(self)}` setting allows.")
         replies = {**self.ok, **{status: Reply(text, ErrorBody) for status, text in errors.items()}}
         object.__setattr__(self, "responses", dict(sorted(replies.items())))
 

@@ -195,6 +195,35 @@ def test_numbers_as_text_are_not_numbers_either() -> None:
     assert error["param"] == "seconds"
 
 
+@pytest.mark.parametrize(
+    "body,param",
+    [
+        ({"action": {"kind": "latency", "seconds": 1e9}}, "action.seconds"),
+        ({"action": {"kind": "hang", "seconds": 1e300}}, "action.seconds"),
+        ({"action": {"kind": "error", "status": 429, "retry_after": 1e300}}, "action.retry_after"),
+        ({"quota": {"limit": 1, "window_seconds": 1e300}}, "quota.window_seconds"),
+        ({"action": {"kind": "error", "status": 500, "headers": {"x-a": "b\r\nx-b: c"}}}, "action.headers"),
+        ({"action": {"kind": "error", "status": 500, "headers": {"x a": "b"}}}, "action.headers"),
+        ({"action": {"kind": "error", "status": 500, "headers": {"x-a": "€"}}}, "action.headers"),
+    ],
+)
+def test_fault_rules_hold_only_what_can_be_played(body: dict[str, Any], param: str) -> None:
+    api = make_face("core")
+    assert error_of(api.request("POST", "/_emulator/faults", json_body=body, key=None))["param"] == param
+    assert api.control("GET", "faults")["rules"] == []
+
+
+@pytest.mark.parametrize("field", ["min_score", "max_score", "pass_threshold"])
+def test_score_parameters_stay_where_scores_are_exact(field: str) -> None:
+    api = make_face("core")
+    params = classify_params(api.upload(jsonl(qa_rows(2))))
+    del params["labels"], params["pass_labels"]
+    score = {**params, "min_score": -1e15, "max_score": 1e15, "pass_threshold": 0}
+    assert api.create("score", score).status == 200
+    score[field] = 1e16 if field == "max_score" else -1e16
+    assert error_of(api.create("score", score))["param"] == f"parameters.{field}"
+
+
 # ---------------------------------------------------------------- the clock's range
 
 
@@ -230,11 +259,16 @@ def test_the_clock_goes_to_the_end_of_its_range_and_no_further() -> None:
     assert api.control("GET", "clock")["now"] == "9999-01-01T00:00:00.000000Z"  # a running clock stops there
 
 
-def test_an_imported_clock_out_of_range_still_reads() -> None:
+def test_a_state_import_cannot_put_the_clock_out_of_range() -> None:
     api = make_face("core")
     state = api.control("GET", "state")
-    state["clock"] = {**state["clock"], "mode": "real", "scale": 1e300}
-    api.request("PUT", "/_emulator/state", json_body=state, key=None)
+    for clock, field in (
+        ({"time_scale": 1e300, "mode": "real"}, "clock.time_scale"),
+        ({"now_ns": 10**30}, "clock.now_ns"),
+    ):
+        broken = {**state, "clock": {**state["clock"], **clock}}
+        assert error_of(api.request("PUT", "/_emulator/state", json_body=broken, key=None))["param"] == field
+    assert api.control("GET", "state") == state
     still_healthy(api)
 
 
