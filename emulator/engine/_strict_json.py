@@ -59,16 +59,15 @@ def loads(text: bytes | str, limits: JsonLimits) -> Any:
     """The JSON value of `text` (bytes in any encoding `json.loads` detects), within `limits`.
     Raises `JsonProblem` (a ValueError) for anything that is not standard JSON or breaks a limit."""
     try:
-        if isinstance(text, bytes | bytearray):
-            text = text.decode(json.detect_encoding(text))
-        value = _decoder.decode(text)
+        source = text.decode(json.detect_encoding(text)) if isinstance(text, bytes | bytearray) else text
+        value = _decoder.decode(source)
     except RecursionError:  # far deeper than any limit: the parser's own guard stopped it
         raise JsonProblem(f"arrays and objects nest deeper than {limits.depth} levels", bound="depth") from None
     except JsonProblem:
         raise
     except ValueError as exc:  # not JSON, not text, or an integer with thousands of digits
         raise JsonProblem(str(exc)) from None
-    if _SURROGATE_ESCAPE.search(text):  # rare: then look for one that is not half of a pair
+    if _SURROGATE_ESCAPE.search(source):  # rare: then look for one that is not half of a pair
         _no_lone_surrogates(value)
     check(value, limits)
     return value

@@ -155,6 +155,18 @@ def test_non_finite_numbers_are_refused_in_every_json_body(face: str, constant: 
     assert api.status(job_id)["status"] == "completed"
 
 
+@pytest.mark.parametrize("face", FACES)
+def test_a_lone_surrogate_is_refused_so_no_listing_breaks_on_it(face: str) -> None:
+    api = make_face(face)
+    rule = b'{"action": {"kind": "error", "status": 503, "message": "\\ud800"}}'
+    assert "lone surrogate" in error_of(raw(api, "POST", "/_emulator/faults", rule, key=None))["message"]
+    initiate = b'{"file_name": "\\udfff.jsonl", "file_size": 1, "num_parts": 1, "purpose": "eval"}'
+    error_of(raw(api, "POST", "/v1/files/multipart/initiate", initiate))
+    assert api.request("GET", "/_emulator/faults", key=None).status == 200
+    assert api.request("GET", "/v1/files").status == 200
+    assert api.request("GET", "/_emulator/requests", key=None).status == 200
+
+
 @pytest.mark.parametrize(
     "method,path,body",
     [
