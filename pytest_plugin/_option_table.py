@@ -78,6 +78,19 @@ OPTION_TABLE: dict[str, tuple[Any, str]] = {
     "polls_per_phase": (1, "Reads per phase under the after_polls progression."),
     "admin_token": (None, "Token the control plane (/_emulator/) requires; required off loopback."),
     "auth": ("any", "`any`: every API key is a tenant; `known`: only the keys under `tenants`."),
+    "max_body_bytes": (1048576, "Largest request body in bytes, file bytes and state imports aside (413 beyond)."),
+    "max_upload_bytes": (
+        1073741824,
+        "Largest body carrying file bytes (an upload URL, a part, a direct upload) or a state import, "
+        "in bytes (413 beyond).",
+    ),
+    "max_json_depth": (
+        64,
+        "Deepest nesting of arrays and objects in a JSON body (400 beyond) or a dataset row (its job "
+        "ends in user_error).",
+    ),
+    "max_list_items": (1000, "Most items of an array or object in a JSON body, e.g. `labels` (400 beyond)."),
+    "max_string_chars": (100000, "Longest string in a JSON body, in characters (400 beyond)."),
     "api_key": ("test-emulator-key", "API key put in TOGETHER_API_KEY (also the tenant)."),
     "base_url": ("http://together-emulator.test", "Root URL the in-process emulator answers on (no socket is opened)."),
     "other_hosts": ("fail", "In-process: requests to other hosts 'fail', or 'pass_through' to the network."),
@@ -139,6 +152,11 @@ MARKER_DEFAULTS: dict[str, Any] = {
     "faults": [],
     "tenants": [],
     "files": [],
+    "max_body_bytes": 1048576,
+    "max_upload_bytes": 1073741824,
+    "max_json_depth": 64,
+    "max_list_items": 1000,
+    "max_string_chars": 100000,
     "api_key": "test-emulator-key",
     "base_url": "http://together-emulator.test",
     "other_hosts": "fail",

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from ._strict_json import MAX_JSON_DEPTH, depth
+
 
 @contextmanager
 def paused_gc() -> Iterator[None]:
@@ -50,6 +52,21 @@ class Dataset:
     def fingerprint(self) -> str:
         """A digest of the rows' content: datasets with equal rows share it, whatever their file."""
         return hashlib.blake2b(b"\n".join(self.row_keys), digest_size=16).hexdigest()
+
+    @cached_property
+    def deepest_row(self) -> tuple[int, int]:
+        """(how deep arrays and objects nest in the deepest row, that row's number from 1); a row
+        of plain values is 1 deep. Read once per dataset; cheap when no row nests at all."""
+        if self.lines is None:  # CSV: every value is a string
+            return 1, 1
+        if sum(line.count("{") + line.count("[") for line in self.lines) == len(self.lines):
+            return 1, 1  # one opening bracket per line: each row's own brace
+        deepest, number = 1, 1
+        for index, row in enumerate(self.rows, start=1):
+            level = depth(row)
+            if level > deepest:
+                deepest, number = level, index
+        return deepest, number
 
     @cached_property
     def row_keys(self) -> tuple[bytes, ...]:
@@ -93,7 +110,7 @@ def _jsonl_rows(lines: tuple[str, ...], text: str, filename: str) -> list[dict[s
         rows: list[dict[str, Any]] = json.loads("[" + ",".join(lines) + "]")  # returned once checked below
         if len(rows) == len(lines) and all(type(row) is dict for row in rows):
             return rows
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         pass
     return _jsonl_rows_slowly(text, filename)
 
@@ -109,6 +126,11 @@ def _jsonl_rows_slowly(text: str, filename: str) -> list[dict[str, Any]]:
         except json.JSONDecodeError as exc:
             raise DatasetError(
                 f"Line {number} of '{filename}' is not valid JSON ({exc.msg}). Each line must be one JSON object."
+            ) from None
+        except RecursionError:  # the parser's own guard: hundreds of levels
+            raise DatasetError(
+                f"Line {number} of '{filename}' nests arrays and objects too deeply to be read. Flatten the row: "
+                f"rows may nest as deep as the `max_json_depth` setting (at most {MAX_JSON_DEPTH} levels)."
             ) from None
         if not isinstance(row, dict):
             raise DatasetError(

@@ -48,3 +48,7 @@ class MethodNotAllowed(ApiError):
 
 class Conflict(ApiError):
     status_code = 409
+
+
+class PayloadTooLarge(ApiError):
+    status_code = 413

@@ -58,9 +58,17 @@ def restore_state(data: list[Any]) -> random.Random:
 # What one draw makes: pure functions of the generator, handed to `Store.draw`.
 
 
-def workflow_id(created_s: int) -> Callable[[random.Random], str]:
-    """The draw of a job id, `eval-xxxx-<created seconds>` (callers draw again while it is taken)."""
-    return lambda rng: f"eval-{rng.getrandbits(16):04x}-{created_s}"
+JOB_ID_BITS = 16  # a second's job ids: eval-0000-<s> to eval-ffff-<s>
+
+
+def job_id(number: int, second: int) -> str:
+    """The job id numbered `number` in the id space of `second`: `eval-xxxx-<second>`."""
+    return f"eval-{number:04x}-{second}"
+
+
+def workflow_id(second: int, bits: int = JOB_ID_BITS) -> Callable[[random.Random], str]:
+    """The draw of a job id in the space of `second` (`Jobs` draws again while it is taken)."""
+    return lambda rng: job_id(rng.getrandbits(bits), second)
 
 
 def file_id(rng: random.Random) -> str:

@@ -26,7 +26,7 @@ from ._parameters import ClassifyParameters, CompareParameters, ScoreParameters,
 from ._results import Judge, is_job_failure, sorted_results, summarize
 from ._rulebooks import ScenarioRules
 from ._scenarios import CreateContext, Outcome, Progression, Scenario, verdict_weights
-from ._store import Job, Store, StoredFile, Tenant, reads_counter
+from ._store import Job, Store, StoredFile, Tenant, id_scan_counter, id_space_full_counter, reads_counter
 from ._validation import validate_create
 
 Params = ClassifyParameters | ScoreParameters | CompareParameters
@@ -35,6 +35,7 @@ TOO_MANY_FAILURES = (
     "{failed} of {total} rows failed generation or judging, more than 30%. "
     "Check the models, templates and dataset, then run the evaluation again."
 )
+ID_DRAWS = 8  # seeded draws of a job id before its second's space counts as crowded
 SHARED_LIMIT = 1024  # distinct job configurations whose immutable values are shared
 
 # Immutable values that identical jobs share, across every emulator of the process: judges, echoed
@@ -100,6 +101,8 @@ def path_of(outcome: Outcome, problem: str | None, failed_rows: int, rows: int) 
 
 class Jobs:
     """The jobs of every tenant. Each change is a new `Job` record handed to the store."""
+
+    id_bits = ids.JOB_ID_BITS  # the size of a second's id space (tests use a smaller one)
 
     def __init__(
         self,
@@ -169,11 +172,35 @@ class Jobs:
         return job
 
     def _new_id(self, created_s: int) -> str:
-        draw = ids.workflow_id(created_s)
-        while True:
+        """A job id no job has, drawn from the seeded generator in the space of the creation second.
+        A space that is used up lends the following second's, so ids stay unique, deterministic and
+        of the real form, and a create never loops however many jobs share a second."""
+        second = created_s
+        while True:  # ends: a second whose space is full is marked so and never searched again
+            if not self.store.counter(id_space_full_counter(second)):
+                found = self._free_id(second)
+                if found is not None:
+                    return found
+                self.store.set_counter(id_space_full_counter(second), 1)
+            second += 1
+
+    def _free_id(self, second: int) -> str | None:
+        """A free id of `second`'s space: a few seeded draws, then (a crowded space) the next free
+        number in order from where the last such search stopped, so each number is looked at once
+        over the space's life. None when the space is full."""
+        space = 1 << self.id_bits
+        draw = ids.workflow_id(second, self.id_bits)
+        for _ in range(ID_DRAWS):
             candidate = self.store.draw(draw)
             if self.store.find_job(candidate) is None:
                 return candidate
+        cursor = id_scan_counter(second)
+        for number in range(self.store.counter(cursor), space):
+            candidate = ids.job_id(number, second)
+            if self.store.find_job(candidate) is None:
+                self.store.set_counter(cursor, number + 1)
+                return candidate
+        return None
 
     def _load(self, params: Params, file: StoredFile | None, *, magic_model: bool) -> tuple[Dataset | None, str | None]:
         """The job's parsed dataset and its first dataset problem (each None when there is none)."""

@@ -36,6 +36,12 @@ def templates(params: Params) -> list[tuple[str, str]]:
 
 def check(params: Params, dataset: Dataset, filename: str, config: EmulatorConfig) -> str | None:
     """The first dataset problem of a job, or None."""
+    deepest, number = dataset.deepest_row
+    if deepest > config.max_json_depth:
+        return (
+            f"Row {number} of '{filename}' nests arrays and objects {deepest} levels deep; the emulator takes at "
+            f"most {config.max_json_depth} (setting `max_json_depth`). Flatten the row."
+        )
     columns = set(dataset.columns)
     used: set[str] = set(RECOGNIZED_COLUMNS)
     for name in MODEL_FIELDS:

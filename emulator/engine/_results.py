@@ -206,6 +206,8 @@ class Judge:
         span = high - low
         # Triangular noise around the mean: bounded, seeded, cheap.
         value = low + span * (self.outcome.score_mean + self.outcome.score_spread * (u0 + u1 - 1) * 1.7)
+        if math.isnan(value):  # a spread so wide against a range so narrow that inf * 0 came up
+            value = low
         value = min(max(value, low), high)
         if self._integer_scores:
             return int(round(value))

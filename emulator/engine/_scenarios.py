@@ -30,7 +30,7 @@ _TRIANGULAR_STD = 1.7 * math.sqrt(1 / 6)
 
 
 class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 def _require_kind(info: ValidationInfo, key: str, allowed: tuple[str, ...], name: str) -> None:

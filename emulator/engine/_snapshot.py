@@ -25,7 +25,7 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import _ids as ids
-from ._clock import Clock
+from ._clock import EARLIEST_NS, LATEST_NS, MAX_TIME_SCALE, Clock
 from ._datasets import Dataset
 from ._errors import InvalidRequest
 from ._extension import Extension, import_job_data
@@ -108,9 +108,9 @@ class UploadData(_Data):
 
 
 class ClockData(_Data):
-    now_ns: int
+    now_ns: int = Field(ge=EARLIEST_NS, le=LATEST_NS)
     mode: Literal["real", "manual"]
-    time_scale: float = Field(gt=0)
+    time_scale: float = Field(gt=0, le=MAX_TIME_SCALE)
 
 
 class Snapshot(_Data):

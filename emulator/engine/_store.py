@@ -23,6 +23,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from . import _strict_json as strict_json
 from ._clock import ClockState, format_micros
 from ._datasets import Dataset
 from ._faults import FaultRule
@@ -174,9 +175,9 @@ class RecordedRequest:
         """The body parsed as JSON, or None when it is empty, not JSON or not kept (too large)."""
         if self.truncated:
             return None
-        try:
-            return json.loads(self.body) if self.body.strip() else None
-        except (ValueError, UnicodeDecodeError):
+        try:  # what the server took (or refused: standard JSON only, and within any depth it could take)
+            return strict_json.loads(self.body, JOURNAL_JSON) if self.body.strip() else None
+        except ValueError:
             return None
 
     def describe(self) -> str:
@@ -192,6 +193,9 @@ class RecordedRequest:
         return line
 
 
+# What a journal entry's body is read back as: any depth the server could have taken.
+JOURNAL_JSON = strict_json.JsonLimits(strict_json.MAX_JSON_DEPTH)
+
 # ---------------------------------------------------------------- counter names
 
 JOURNAL_SEQ = "journal-seq"  # requests recorded since the journal was last emptied (the last `seq`)
@@ -202,6 +206,16 @@ FAULT_IDS = "fault-ids"  # rules added so far (the last `fault-<n>`)
 def reads_counter(workflow_id: str) -> str:
     """Client reads of a job (retrieve, status, list appearances): what `after_polls` counts."""
     return f"reads:{workflow_id}"
+
+
+def id_space_full_counter(second: int) -> str:
+    """Set (to 1) once every job id of `second`'s space is taken: creates borrow the next second's."""
+    return f"job-ids-full:{second}"
+
+
+def id_scan_counter(second: int) -> str:
+    """Where the in-order search of `second`'s crowded id space goes on from (the next number to try)."""
+    return f"job-ids-scanned:{second}"
 
 
 def scenario_used_counter(entry_id: str) -> str:

@@ -36,6 +36,8 @@ TYPE_SPECIFIC_KEYS: dict[str, tuple[str, ...]] = {
     "disable_position_bias_correction": ("compare",),
 }
 MODEL_FIELDS = ("model_to_evaluate", "model_a", "model_b")
+# Scores the emulator computes with stay exact integers and finite sums within this bound.
+MAX_SCORE = 1e15
 
 _EXPECTED = {
     "string_type": "a string",
@@ -200,6 +202,13 @@ def _check_values(model: ClassifyParameters | ScoreParameters | CompareParameter
                 param="parameters.pass_labels",
             )
     if isinstance(model, ScoreParameters):
+        for name in ("min_score", "max_score", "pass_threshold"):
+            value = getattr(model, name)
+            if not -MAX_SCORE <= value <= MAX_SCORE:
+                raise InvalidRequest(
+                    f"Field 'parameters.{name}' must be between {-MAX_SCORE:g} and {MAX_SCORE:g}, got {value}.",
+                    param=f"parameters.{name}",
+                )
         if model.min_score >= model.max_score:
             raise InvalidRequest(
                 f"Field 'parameters.min_score' ({model.min_score}) must be lower than "

@@ -14,29 +14,38 @@ from starlette.routing import Route as StarletteRoute
 from starlette.types import Receive, Scope, Send
 
 from ..engine._config import EmulatorConfig
-from ..http._core import Emulator
-from ..http._transport import ApiRequest, SpooledBody
+from ..http._core import Emulator, internal_error
+from ..http._transport import ApiRequest, ApiResponse, SpooledBody
 from ._socket_faults import RAW_SEND, play_fault
 
 ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 
 
-async def read_body(receive: Receive) -> bytes | SpooledBody:
-    """The request body: the bytes of a body sent in one message, else a body streamed chunk by
-    chunk to a spooled temporary file (a large upload is never held whole in memory here)."""
+async def read_body(receive: Receive, limit: int) -> tuple[bytes | SpooledBody, bool]:
+    """The request body and whether it was larger than `limit` bytes: the bytes of a body sent in one
+    message, else a body streamed chunk by chunk to a spooled temporary file (a large upload is never
+    held whole in memory here). Past the limit nothing more is kept, but the rest is still read (and
+    dropped), so the client can read the 413."""
     message = await receive()
     first: bytes = message.get("body", b"")
     if not message.get("more_body", False):
-        return first
+        return (b"", True) if len(first) > limit else (first, False)
     spooled = SpooledBody()
     spooled.write(first)
+    size = len(first)
     while message.get("more_body", False):
         message = await receive()
-        spooled.write(message.get("body", b""))
-    return spooled
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size <= limit:
+            spooled.write(chunk)
+    if size > limit:
+        spooled.close()
+        return b"", True
+    return spooled, False
 
 
-def to_api_request(scope: Scope, body: bytes | SpooledBody) -> ApiRequest:
+def to_api_request(scope: Scope, body: bytes | SpooledBody, oversized: bool = False) -> ApiRequest:
     headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
     host = headers.get("host")
     if host is None:
@@ -50,7 +59,17 @@ def to_api_request(scope: Scope, body: bytes | SpooledBody) -> ApiRequest:
         headers=headers,
         body=body if isinstance(body, bytes) else b"",
         spooled=body if isinstance(body, SpooledBody) else None,
+        oversized=oversized,
     )
+
+
+def encoded_headers(response: ApiResponse) -> list[tuple[bytes, bytes]]:
+    """The response's headers as ASGI sends them, `content-length` included (also for a HEAD)."""
+    headers = [
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.all_headers().items()
+    ]
+    headers.append((b"content-length", str(len(response.body)).encode()))
+    return headers
 
 
 class CoreEndpoint:
@@ -60,25 +79,26 @@ class CoreEndpoint:
         self.emulator = emulator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = await read_body(receive)
         emulator = self.emulator
+        body: bytes | SpooledBody = b""
         try:
-            request = to_api_request(scope, body)
+            body, oversized = await read_body(receive, emulator.body_limit(scope["method"], scope["path"]))
+            request = to_api_request(scope, body, oversized)
             if emulator.store.may_wait():  # for another process: keep the event loop serving meanwhile
                 response, pending = await run_in_threadpool(emulator.handle_unconfirmed, request)
             else:
                 response, pending = emulator.handle_unconfirmed(request)
+            if pending is not None:  # the answer leaves once its writes are stored; other requests go on meanwhile
+                if not pending.done():
+                    await asyncio.wait([asyncio.wrap_future(pending)])
+                response = emulator.confirmed(response, pending)
+            headers = encoded_headers(response)
+        except Exception as exc:  # a bug: still a JSON 500, never the server's plain-text one
+            response = internal_error(exc)
+            headers = encoded_headers(response)
         finally:
             if isinstance(body, SpooledBody):
                 body.close()  # its temporary file goes now, not when collected
-        if pending is not None:  # the answer leaves once its writes are stored; other requests go on meanwhile
-            if not pending.done():
-                await asyncio.wait([asyncio.wrap_future(pending)])
-            response = emulator.confirmed(response, pending)
-        headers = [
-            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.all_headers().items()
-        ]
-        headers.append((b"content-length", str(len(response.body)).encode()))
         if response.fault is not None and response.fault.transport:
             await play_fault(response, headers, scope, receive, send)
             return

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import socket
 import sys
 import typing
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
@@ -49,8 +50,21 @@ def _default_text(field: FieldInfo) -> str:
     return "unset" if default is None else str(default)
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose mistakes are one line (exit status 2), not the whole usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _fail(message: str) -> int:
+    """Print a one-line error; the exit status of a bad option, variable or config file."""
+    print(f"together-eval-emulator: {' '.join(message.split())}", file=sys.stderr)
+    return 2
+
+
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(
+    root = _Parser(
         prog="together-eval-emulator", description="A local, deterministic emulator of Together AI's evaluation API."
     )
     root.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -96,19 +110,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = ServerSettings(**given)
     except ConfigFileError as exc:
-        print(f"together-eval-emulator: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc))
     except ValidationError as exc:
-        print(f"together-eval-emulator: {_invalid(exc, given)}", file=sys.stderr)
-        return 2
+        return _fail(_invalid(exc, given))
     if not is_loopback(settings.host) and not settings.admin_token:
-        print(
-            f"together-eval-emulator: refusing to bind {settings.host}, which is not a loopback address, without an "
+        return _fail(
+            f"refusing to bind {settings.host}, which is not a loopback address, without an "
             f"admin token: anyone who can reach it could steer the emulator through /_emulator/. Pass "
-            f"--admin-token TOKEN (or set {env_var('admin_token')}), or bind 127.0.0.1.",
-            file=sys.stderr,
+            f"--admin-token TOKEN (or set {env_var('admin_token')}), or bind 127.0.0.1."
         )
-        return 2
     if settings.workers > 1:
         from ._workers import supported
 
@@ -121,8 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         elif not supported():
             problem = "--workers needs os.fork, which this platform does not have: run one server per process"
         if problem:
-            print(f"together-eval-emulator: {problem}", file=sys.stderr)
-            return 2
+            return _fail(problem)
     return _serve(settings)
 
 
@@ -136,10 +145,12 @@ def _serve(settings: ServerSettings) -> int:
     try:  # opened here even for workers: a store that cannot be used is reported once, before any fork
         emulator = Emulator(settings.emulator_config(), store=open_store(settings.store, reset=settings.reset_store))
     except StoreError as exc:
-        print(f"together-eval-emulator: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc))
     try:
         sock = bind(host, port)
+    except socket.gaierror as exc:  # a host name that names no address: a bad option
+        emulator.store.close()
+        return _fail(f"cannot listen on {host}:{port}: {exc.strerror} (--host)")
     except OSError as exc:
         emulator.store.close()
         print(f"together-eval-emulator: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)

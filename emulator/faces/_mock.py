@@ -69,12 +69,14 @@ IN_MEMORY_TRANSPORTS: tuple[type, ...] = (httpx.ASGITransport, httpx.WSGITranspo
 IN_MEMORY_PACKAGES = ("starlette", "fastapi")  # TestClient's transport, recognised without importing them
 
 
-def to_api_request(request: httpx.Request) -> ApiRequest:
-    """The core's view of an httpx request (its body is read if it was not yet)."""
+def to_api_request(request: httpx.Request, limit: int | None = None) -> ApiRequest:
+    """The core's view of an httpx request (its body is read if it was not yet). A body larger than
+    `limit` bytes is not handed on: the request is marked `oversized` (a 413), as the server face does."""
     try:
         body = request.content
     except httpx.RequestNotRead:
         body = request.read()
+    oversized = limit is not None and len(body) > limit
     url = request.url
     return ApiRequest(
         method=request.method,
@@ -82,7 +84,8 @@ def to_api_request(request: httpx.Request) -> ApiRequest:
         base_url=f"{url.scheme}://{url.netloc.decode('ascii')}",
         query_string=url.query.decode("ascii"),
         headers={k.lower(): v for k, v in request.headers.items()},
-        body=body,
+        body=b"" if oversized else body,
+        oversized=oversized,
     )
 
 
@@ -90,7 +93,7 @@ def serve(emulator: Emulator) -> Callable[[httpx.Request], httpx.Response]:
     """A respx side effect answering every request from `emulator`, like the Starlette app does."""
 
     def side_effect(request: httpx.Request) -> httpx.Response:
-        api_request = to_api_request(request)
+        api_request = to_api_request(request, emulator.body_limit(request.method, request.url.path))
         response = emulator.handle(api_request)
         raise_for_fault(response, request)  # a scripted hang, drop or truncation: the httpx exception
         headers = {name.lower(): value for name, value in response.all_headers().items()}

@@ -9,7 +9,7 @@ from ..engine._ids import stable_hex
 from ._extension import api_extensions
 from ._forms import UploadedPart, parse_form
 from ._recording import UPLOAD_PREFIX
-from ._routing import Call, json_response
+from ._routing import Call, json_response, query_int
 from ._transport import ApiResponse
 from ._views import file_view, job_json, status_json
 from ._wire import (
@@ -49,12 +49,8 @@ def create_evaluation(call: Call) -> ApiResponse:
 
 def list_evaluations(call: Call) -> ApiResponse:
     query = call.request.query
-    raw_limit = query.get("limit")
-    limit = DEFAULT_LIST_LIMIT
-    if raw_limit is not None:
-        if not raw_limit.strip().isdigit() or int(raw_limit) < 1:
-            raise InvalidRequest(f"Query parameter 'limit' must be an integer >= 1, got '{raw_limit}'.", param="limit")
-        limit = min(int(raw_limit), MAX_LIST_LIMIT)
+    given = query_int(call.request, "limit", minimum=1)
+    limit = DEFAULT_LIST_LIMIT if given is None else min(given, MAX_LIST_LIMIT)
     status = query.get("status") or None
     jobs = call.engine.jobs.list(call.tenant, status=status, limit=limit) if status in (None, *STATUSES) else []
     body = b"[" + b",".join(job_json(call.engine, call.views, call.tenant, job) for job in jobs) + b"]"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import traceback
@@ -21,7 +22,7 @@ from ._default_extensions import default_extensions
 from ._extension import ApiExtension
 from ._fault_intercept import intercept
 from ._recording import journal_entry, recorded
-from ._routing import Route, dispatch, error_response
+from ._routing import Route, body_limit, dispatch, error_response, find_route
 from ._transport import ApiRequest, ApiResponse
 from ._view_cache import ViewCache
 
@@ -35,6 +36,21 @@ def _route_table(extensions: tuple[ApiExtension, ...]) -> tuple[Route, ...]:
 class InternalError(ApiError):
     status_code = 500
     error_type = "server_error"
+
+
+def internal_error(exc: BaseException) -> ApiResponse:
+    """The JSON 500 of a bug in the emulator (never the request's fault), its traceback on stderr."""
+    traceback.print_exception(exc, file=sys.stderr)
+    error = InternalError(
+        f"Internal emulator error ({type(exc).__name__}: {exc}). Please report it.",
+        headers={"x-should-retry": "false"},
+    )
+    try:
+        return error_response(error)
+    except Exception:  # a message that will not render (say, lone surrogates): the same shape, plainly
+        detail = {"message": f"Internal emulator error ({type(exc).__name__}).", "type": error.error_type}
+        body = {"error": {**detail, "param": None, "code": None}}
+        return ApiResponse(500, json.dumps(body).encode(), dict(error.headers))
 
 
 class Emulator:
@@ -122,8 +138,13 @@ class Emulator:
 
     # ------------------------------------------------------------ requests
 
+    def body_limit(self, method: str, path: str) -> int:
+        """The most bytes the body of a `method` request to `path` may hold: a face stops reading
+        there and hands the core an `oversized` request, which is answered 413."""
+        return body_limit(self.engine.config, find_route(self._routes, method, path))
+
     def handle(self, request: ApiRequest) -> ApiResponse:
-        """Answer one request. Never raises: every failure is an error body."""
+        """Answer one request. Never raises: every failure, the journal's included, is an error body."""
         response, pending = self.handle_unconfirmed(request)
         return response if pending is None else self.confirmed(response, pending)
 
@@ -155,20 +176,16 @@ class Emulator:
                     engine, views, routes, request, lambda: dispatch(engine, views, routes, request)
                 )
             except Exception as exc:  # a bug in the emulator, not in the request
-                traceback.print_exc(file=sys.stderr)
-                response = error_response(
-                    InternalError(
-                        f"Internal emulator error ({type(exc).__name__}: {exc}). Please report it.",
-                        headers={"x-should-retry": "false"},
+                response = internal_error(exc)
+            try:
+                if recorded(request):
+                    now = engine.clock.now_ns()
+                    tenant = engine.tenants.find(request.api_key) if request.api_key else None
+                    name, kept = tenant.name if tenant else None, engine.config.journal_body_limit
+                    answered = response
+                    engine.journal.record(
+                        lambda seq: journal_entry(seq, request, call, answered, now, tenant_name=name, body_limit=kept)
                     )
-                )
-            if recorded(request):
-                now = engine.clock.now_ns()
-                tenant = engine.tenants.find(request.api_key) if request.api_key else None
-                name, body_limit = tenant.name if tenant else None, engine.config.journal_body_limit
-                engine.journal.record(
-                    lambda seq: journal_entry(
-                        seq, request, call, response, now, tenant_name=name, body_limit=body_limit
-                    )
-                )
+            except Exception as exc:
+                response = internal_error(exc)
             return response

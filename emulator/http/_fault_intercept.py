@@ -7,11 +7,11 @@ the response (an error body) or into the `AppliedFault` each face plays on its t
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..engine import _strict_json as strict_json
 from ..engine._engine import Engine
 from ..engine._errors import ApiError
 from ..engine._faults import FaultAction, Quota, RequestFacts
@@ -55,8 +55,9 @@ def request_facts(engine: Engine, routes: Sequence[Route], request: ApiRequest) 
     takes_json = route is not None and route.body is not None and "application/json" in route.body.content
     if request.body_loaded or takes_json:
         try:
-            body = json.loads(request.body) if request.body.strip() else dict(request.query)
-        except (ValueError, UnicodeDecodeError):
+            limits = strict_json.JsonLimits(engine.config.max_json_depth)
+            body = strict_json.loads(request.body, limits) if request.body.strip() else dict(request.query)
+        except ValueError:  # not JSON the emulator takes: a rule cannot match its fields
             body = None
     facts = RequestFacts(
         request.method.upper(),

@@ -105,7 +105,8 @@ def journal_entry(
     job_id, file_id = _ids(call, response)
     key = request.api_key
     fingerprint = key_fingerprint(key) if key is not None else None
-    body, body_size, body_sha256 = _kept_body(request, body_limit)
+    refused = response.status_code == 413  # a body too large is not kept (a face may not even have read it)
+    body, body_size, body_sha256 = (b"", None, None) if refused else _kept_body(request, body_limit)
     return RecordedRequest(
         seq=seq,
         method=request.method,

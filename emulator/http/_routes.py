@@ -190,6 +190,7 @@ API_ROUTES: list[Route] = [
             200: Reply("The multipart form carried the bytes (`file`): the file is stored.", FileObject),
         },
         errors={400: BAD_FORM},
+        bulk=True,
     ),
     Route(
         "POST",
@@ -200,6 +201,7 @@ API_ROUTES: list[Route] = [
         body=Body({"multipart/form-data": DirectUploadForm}),
         ok=FILE,
         errors={400: BAD_FORM},
+        bulk=True,
     ),
     Route(
         "POST",
@@ -305,6 +307,7 @@ API_ROUTES: list[Route] = [
             403: UPLOAD_URL_DEAD,
             404: "An upload URL this emulator never issued (or a multipart part URL).",
         },
+        bulk=True,
     ),
     Route(
         "PUT",
@@ -320,6 +323,7 @@ API_ROUTES: list[Route] = [
             403: UPLOAD_URL_DEAD,
             404: "An upload URL this emulator never issued, or not a multipart one.",
         },
+        bulk=True,
     ),
 ]
 
@@ -678,6 +682,7 @@ CONTROL_ROUTES: list[Route] = [
         body=json_body(Snapshot),
         ok=_ok(StateImported),
         errors={400: BAD_BODY},
+        bulk=True,
     ),
 ]
 

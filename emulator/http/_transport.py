@@ -51,7 +51,8 @@ class ApiRequest:
 
     Its body is given in memory (`body`), or, by a face that streamed it, as a `SpooledBody`: then
     `body` reads it whole on first use, while the upload handlers read it as a stream
-    (`body_stream`) and the journal keeps only its size, digest and (when small) its bytes.
+    (`body_stream`) and the journal keeps only its size, digest and (when small) its bytes. A face that
+    stopped reading a body at its route's limit says so with `oversized` (the core answers 413).
     """
 
     def __init__(
@@ -64,6 +65,7 @@ class ApiRequest:
         body: bytes = b"",
         *,
         spooled: SpooledBody | None = None,
+        oversized: bool = False,
     ) -> None:
         self.method = method
         self.path = path
@@ -71,6 +73,7 @@ class ApiRequest:
         self.query_string = query_string
         self.headers = headers if headers is not None else {}
         self.spooled = spooled
+        self.oversized = oversized  # the face stopped reading the body at its limit: the body is larger
         self._body: bytes | None = body if spooled is None else None
         self._query: dict[str, str] | None = None
         self.api_key = self._bearer_key()  # the bearer key, None when absent or empty

@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictStr
 from pydantic.config import JsonDict
 from pydantic.json_schema import SkipJsonSchema
 
+from ..engine._clock import SPAN_SECONDS
+
 # Re-exported: the job parameter models are wire models too.
 from ..engine._parameters import (
     PARAMETER_MODELS as PARAMETER_MODELS,
@@ -281,7 +283,7 @@ class ClockState(BaseModel):
 class ClockAdvanceRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    seconds: float = Field(ge=0)
+    seconds: float = Field(ge=0, le=SPAN_SECONDS, description="Not past the end of the clock's range (year 9999).")
 
 
 class Health(BaseModel):

@@ -21,6 +21,7 @@ MODULES = [
     "memory",
     "upload_memory",
     "redis_store",
+    "job_ids",
 ]
 
 

@@ -51,6 +51,11 @@ def test_settings_are_the_scalar_and_list_fields() -> None:
         "polls_per_phase",
         "admin_token",
         "auth",
+        "max_body_bytes",
+        "max_upload_bytes",
+        "max_json_depth",
+        "max_list_items",
+        "max_string_chars",
     ]
 
 

@@ -123,8 +123,8 @@ def test_run_time_limits_and_statuses_are_declared(document: dict[str, Any]) -> 
     assert part["schema"]["type"] == "integer"
     kind = operation(document, ROUTES["control.scenarios.type"])["parameters"][0]
     assert kind["schema"]["enum"] == ["classify", "score", "compare"]
-    assert set(operation(document, ROUTES["control.faults.add"])["responses"]) == {"201", "400", "401"}
-    assert set(operation(document, ROUTES["files.upload"])["responses"]) == {"200", "302", "400", "401"}
+    assert set(operation(document, ROUTES["control.faults.add"])["responses"]) == {"201", "400", "401", "413"}
+    assert set(operation(document, ROUTES["files.upload"])["responses"]) == {"200", "302", "400", "401", "413"}
     assert operation(document, ROUTES["control.health"])["security"] == []
 
 
@@ -283,6 +283,20 @@ def no_key(route: str, method: str, path: str, body: Any = None) -> Case:
 
 CLASSIFY = {"type": "classify", "parameters": {}}
 MISSING = "eval-0000-0"
+
+
+def too_large(route: Route) -> Case:
+    """The 413 every route declares: a body one byte over its limit (set small here)."""
+    path = re.sub(r"\{(\w+)(:int)?\}", lambda m: "1" if m.group(2) else "x", route.path)
+    return case(
+        route.name,
+        413,
+        lambda w: w.call(route.method, path, body=b"x" * 65),
+        "body-too-large",
+        max_body_bytes=64,
+        max_upload_bytes=64,
+    )
+
 
 CASES: list[Case] = [
     # evaluations
@@ -636,6 +650,7 @@ CASES: list[Case] = [
     admin_only("control.state.import", "PUT", "state", {}),
     # the document
     case("openapi", 200, lambda w: w.call("GET", "/openapi.json", key=None), admin_token=ADMIN),
+    *[too_large(route) for route in ROUTES.values()],
 ]
 
 
