@@ -9,6 +9,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from .engine._config import EmulatorConfig
     from .engine._faults import FaultAction, FaultMatch, FaultRule, Quota
+    from .engine._polling import PollingReport, PollingThresholds
     from .engine._redaction import key_fingerprint
     from .engine._scenarios import Match, Outcome, Progression, Scenario, ScenarioEntry
     from .engine._snapshot import Snapshot
@@ -33,6 +34,8 @@ __all__ = [
     "JobSummary",
     "Match",
     "Outcome",
+    "PollingReport",
+    "PollingThresholds",
     "Progression",
     "Quota",
     "Scenario",
@@ -71,6 +74,8 @@ _LAZY = {
     "FaultAction": "engine._faults",
     "Quota": "engine._faults",
     "Snapshot": "engine._snapshot",
+    "PollingReport": "engine._polling",
+    "PollingThresholds": "engine._polling",
     "key_fingerprint": "engine._redaction",
     "open_store": "stores._factory",
 }

@@ -18,12 +18,12 @@ and pydantic are imported by the fixtures, on first use.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from . import _options
+from . import _options, _polling
 
 if TYPE_CHECKING:
     from ..faces._controller import EmulatorController
@@ -50,6 +50,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", _options.marker_signature())
     config.stash[_DEFAULTS] = _options.session_defaults(config)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if call.when == "call":
+        _polling.grade(item, report)
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    _polling.summarize(terminalreporter, config)
 
 
 def _prepare(monkeypatch: pytest.MonkeyPatch, controller: EmulatorController, settings: FixtureSettings) -> None:
@@ -87,6 +101,7 @@ def together_emulator(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
     controller = mock.start()
     try:
         _prepare(monkeypatch, controller, settings)
+        _polling.watch(request, controller, settings.polling)
         yield controller
     finally:
         mock.stop()
@@ -122,4 +137,5 @@ def together_emulator_server(
     server.emulator.reconfigure(settings.emulator_config())
     controller = EmulatorController(server.emulator, server.url, api_key=settings.api_key)
     _prepare(monkeypatch, controller, settings)
+    _polling.watch(request, controller, settings.polling)
     return controller

@@ -118,6 +118,10 @@ class Clock:
     def now(self) -> float:
         return self.now_ns() / NS
 
+    def wall_ns(self) -> int:
+        """The wall clock this clock runs on (epoch ns), for figures about real time, whatever the mode."""
+        return self._wall_ns()
+
     def set_ns(self, ns: int) -> None:
         state = self._holder.clock_state()
         self._holder.set_clock_state(ClockState(state.mode, state.scale, ns, self._wall_ns()))

@@ -153,12 +153,12 @@ class Emulator:
                     )
                 )
             if recorded(request):
-                now = engine.clock.now_ns()
+                now, wall = engine.clock.now_ns(), engine.clock.wall_ns()
                 tenant = engine.tenants.find(request.api_key) if request.api_key else None
                 name, body_limit = tenant.name if tenant else None, engine.config.journal_body_limit
                 engine.journal.record(
                     lambda seq: journal_entry(
-                        seq, request, call, response, now, tenant_name=name, body_limit=body_limit
+                        seq, request, call, response, now, tenant_name=name, body_limit=body_limit, wall_ns=wall
                     )
                 )
             return response

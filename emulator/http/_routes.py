@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..documented import _api as documented
 from ..engine._faults import FaultBook, FaultRule
 from ..engine._journal import RecordedRequestList
+from ..engine._polling import PollingReport, PollingReportList
 from ..engine._scenarios import Scenario, ScenarioBook, ScenarioEntry
 from ..engine._snapshot import Snapshot
 from . import _api as api, _control as control
@@ -339,6 +340,41 @@ JOURNAL_FILTERS = (
     Param("status_code", "Only answers with this HTTP status (a value that is not all digits is ignored)."),
 )
 CLOCK = _ok(ClockState, "The clock after the change.")
+POLLING_QUERY = (
+    Param(
+        "min_interval",
+        "Shortest polling interval in seconds, on the emulator clock (default: the setting "
+        "`polling_min_interval_seconds`, 1).",
+        {"type": "number", "minimum": 0},
+    ),
+    Param(
+        "stops_after_terminal",
+        "`false`: reads after the job ended are not checked (default `true`).",
+        {"type": "boolean"},
+    ),
+    Param(
+        "reads_after_terminal",
+        "Reads allowed after the one that saw the job end (default: `polling_reads_after_terminal`, 0).",
+        {"type": "integer", "minimum": 0},
+    ),
+    Param(
+        "honours_retry_after",
+        "`false`: reads that came before a Retry-After had passed are not a finding "
+        "(default: `polling_honours_retry_after`, true).",
+        {"type": "boolean"},
+    ),
+    Param(
+        "list_watches",
+        "List calls allowed to watch a running job (default: `polling_list_watches`, 0).",
+        {"type": "integer", "minimum": 0},
+    ),
+    Param(
+        "wall_clock",
+        "`true`: add the intervals on the wall clock (they differ from run to run).",
+        {"type": "boolean"},
+    ),
+)
+BAD_POLLING_QUERY = "A query parameter is invalid or unknown (named in `error.param`)."
 
 CONTROL_ROUTES: list[Route] = [
     Route(
@@ -650,6 +686,37 @@ CONTROL_ROUTES: list[Route] = [
         body=json_body(Scenario),
         ok=_ok(JobSummary),
         errors={400: BAD_BODY, 404: NO_SUCH_JOB, 409: "The job has already ended."},
+    ),
+    Route(
+        "GET",
+        "/_emulator/jobs/{id}/polling",
+        control.polling_report,
+        "control.jobs.polling",
+        summary="How clients polled one job, and the verdict (not a client read)",
+        auth="admin",
+        params=(ANY_JOB_ID,),
+        query=POLLING_QUERY,
+        ok=_ok(PollingReport),
+        errors={400: BAD_POLLING_QUERY, 404: NO_SUCH_JOB},
+    ),
+    Route(
+        "GET",
+        "/_emulator/polling",
+        control.polling_reports,
+        "control.polling",
+        summary="How clients polled every job: one report per job, with its verdict",
+        auth="admin",
+        query=(
+            Param("tenant", "Only the jobs of this API key, tenant name or key fingerprint."),
+            Param(
+                "verdict",
+                "Only the reports with this verdict.",
+                {"type": "string", "enum": ["ok", "bad", "incomplete"]},
+            ),
+            *POLLING_QUERY,
+        ),
+        ok=_ok(PollingReportList),
+        errors={400: BAD_POLLING_QUERY},
     ),
     Route(
         "GET",

@@ -49,6 +49,10 @@ def test_settings_are_the_scalar_and_list_fields() -> None:
         "model_allowlist",
         "progression",
         "polls_per_phase",
+        "polling_min_interval_seconds",
+        "polling_reads_after_terminal",
+        "polling_honours_retry_after",
+        "polling_list_watches",
         "admin_token",
         "auth",
     ]
