@@ -242,8 +242,14 @@ def _cite(entry: RecordedRequest, why: str) -> CitedRequest:
     )
 
 
-def _finding(name: FindingName, message: str, cited: list[CitedRequest]) -> Finding:
-    return Finding(name=name, message=message, count=len(cited), requests=cited[:CITED])
+# An offending request and why it is cited; made a `CitedRequest` only when listed (a busy poller
+# gives thousands).
+Offence = tuple[RecordedRequest, str]
+
+
+def _finding(name: FindingName, message: str, offences: Sequence[Offence]) -> Finding:
+    cited = [_cite(entry, why) for entry, why in offences[:CITED]]
+    return Finding(name=name, message=message, count=len(offences), requests=cited)
 
 
 def _plural(count: int, word: str) -> str:
@@ -313,8 +319,8 @@ class _Timing:
 
     gaps: list[int] = field(default_factory=list)
     wall_gaps: list[int] = field(default_factory=list)
-    too_soon: list[CitedRequest] = field(default_factory=list)
-    ignored: list[CitedRequest] = field(default_factory=list)
+    too_soon: list[Offence] = field(default_factory=list)
+    ignored: list[Offence] = field(default_factory=list)
     asked: int = 0
     honoured: int = 0
 
@@ -330,19 +336,19 @@ class _Timing:
                 else:
                     wait = f"{previous.retry_after_ms / 1000:g} s"
                     why = f"{_seconds(gap):g} s after #{previous.seq}, whose answer asked for a {wait} wait"
-                    timing.ignored.append(_cite(entry, why))
+                    timing.ignored.append((entry, why))
             elif previous.job_status is not None:
                 timing.gaps.append(gap)
                 if previous.wall_ns is not None and entry.wall_ns is not None:
                     timing.wall_gaps.append(entry.wall_ns - previous.wall_ns)
                 if gap < min_ns:
-                    timing.too_soon.append(_cite(entry, f"{_seconds(gap):g} s after #{previous.seq}"))
+                    timing.too_soon.append((entry, f"{_seconds(gap):g} s after #{previous.seq}"))
         return timing
 
 
 def _list_watches(
     job: _Job, lists: list[RecordedRequest], reads: list[RecordedRequest], create_seq: int | None
-) -> list[CitedRequest]:
+) -> list[Offence]:
     """The tenant's list calls made while the job had not ended, each followed by no read of the
     job before the tenant's next list call."""
     watches = []
@@ -354,13 +360,11 @@ def _list_watches(
             continue
         until = lists[position + 1].seq if position + 1 < len(lists) else math.inf
         if not any(entry.seq < seq < until for seq in read_seqs):
-            watches.append(_cite(entry, f"the job was '{status}' and no read of it followed"))
+            watches.append((entry, f"the job was '{status}' and no read of it followed"))
     return watches
 
 
-def _findings(
-    thresholds: PollingThresholds, shown: _Shown, timing: _Timing, watches: list[CitedRequest]
-) -> list[Finding]:
+def _findings(thresholds: PollingThresholds, shown: _Shown, timing: _Timing, watches: list[Offence]) -> list[Finding]:
     findings = []
     interval = f"{thresholds.min_interval_seconds:g} s"
     if timing.too_soon:
@@ -389,7 +393,7 @@ def _findings(
                 "reads_after_terminal",
                 f"{_plural(len(shown.after), 'read')} came after {saw} (allowed: {allowed}). Stop polling once "
                 "the status is completed, error or user_error.",
-                [_cite(entry, f"after {saw}") for entry in shown.after[allowed:]],
+                [(entry, f"after {saw}") for entry in shown.after[allowed:]],
             )
         )
     if len(watches) > thresholds.list_watches:
