@@ -409,7 +409,7 @@ def _findings(thresholds: PollingThresholds, shown: _Shown, timing: _Timing, wat
     return findings
 
 
-def grade(job: _Job, index: _JournalIndex, thresholds: PollingThresholds, *, wall_clock: bool) -> PollingReport:
+def _grade(job: _Job, index: _JournalIndex, thresholds: PollingThresholds, *, wall_clock: bool) -> PollingReport:
     """The report of one job, from the journal's entries (indexed) and the job."""
     fingerprint = key_fingerprint(job.record.tenant)
     reads = [entry for entry in index.reads.get(job.record.workflow_id, []) if entry.key_fingerprint == fingerprint]
@@ -494,7 +494,7 @@ class Polling:
         """The report of one job, whichever tenant owns it (404 for an unknown id)."""
         record = self.jobs.locate(workflow_id)
         index = _JournalIndex.of(self.journal.entries)
-        return grade(self._job(record), index, thresholds or PollingThresholds.of(self.config), wall_clock=wall_clock)
+        return _grade(self._job(record), index, thresholds or PollingThresholds.of(self.config), wall_clock=wall_clock)
 
     def reports(
         self,
@@ -513,7 +513,7 @@ class Polling:
             job = self._job(record)
             if tenant is not None and tenant not in (record.tenant, job.tenant, key_fingerprint(record.tenant)):
                 continue
-            report = grade(job, index, chosen, wall_clock=wall_clock)
+            report = _grade(job, index, chosen, wall_clock=wall_clock)
             if verdict is None or report.verdict == verdict:
                 found.append(report)
         return found
