@@ -9,6 +9,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from .engine._config import EmulatorConfig
     from .engine._faults import FaultAction, FaultMatch, FaultRule, Quota
+    from .engine._paths import LifecyclePath
     from .engine._polling import PollingReport, PollingThresholds
     from .engine._redaction import key_fingerprint
     from .engine._scenarios import Match, Outcome, Progression, Scenario, ScenarioEntry
@@ -32,6 +33,7 @@ __all__ = [
     "FaultRule",
     "JobNeverCompletes",
     "JobSummary",
+    "LifecyclePath",
     "Match",
     "Outcome",
     "PollingReport",
@@ -75,6 +77,7 @@ _LAZY = {
     "Quota": "engine._faults",
     "Snapshot": "engine._snapshot",
     "PollingReport": "engine._polling",
+    "LifecyclePath": "engine._paths",
     "PollingThresholds": "engine._polling",
     "key_fingerprint": "engine._redaction",
     "open_store": "stores._factory",

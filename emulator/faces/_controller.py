@@ -23,6 +23,7 @@ from ..engine._faults import FaultRule
 from ..engine._journal import Journal, RecordedRequest, RecordedRequestView
 from ..engine._lifecycle import TERMINAL
 from ..engine._parameters import EvalType, Status
+from ..engine._paths import LifecyclePath, PathList
 from ..engine._polling import PollingReport, PollingReportList
 from ..engine._scenarios import Scenario, ScenarioEntry
 from ..engine._snapshot import Snapshot
@@ -498,3 +499,37 @@ class EmulatorController:
         if failed:
             raise AssertionError("\n".join(failed))
         return reports
+
+    # ------------------------------------------------------------ lifecycle paths (docs/lifecycle-paths.md)
+
+    def paths(
+        self,
+        *,
+        terminal: Iterable[str] | None = None,
+        at: Iterable[str] | None = None,
+        max_preemptions: int | None = None,
+        progression: str | None = None,
+        max_polls: int | None = None,
+        type: EvalType | None = None,
+    ) -> list[LifecyclePath]:
+        """`GET /_emulator/paths`: every lifecycle path the filters list, in a fixed order (`terminal`:
+        `completed`, `error`, `user_error`, `stall`; `at`: the phases an error or stall happens in)."""
+        given: dict[str, Any] = {
+            "terminal": ",".join(terminal) if terminal is not None else None,
+            "at": ",".join(at) if at is not None else None,
+            "max_preemptions": max_preemptions,
+            "progression": progression,
+            "max_polls": max_polls,
+            "type": type,
+        }
+        query = {name: value for name, value in given.items() if value is not None}
+        return PathList.model_validate(self._control("GET", "paths", query=query)).data
+
+    def attach_path(
+        self, path: LifecyclePath | str, *, type: EvalType | None = None, times: int | None = None
+    ) -> ScenarioEntry:
+        """`PUT /_emulator/paths/{id}`: the next jobs created (of `type`; the next `times` only) follow
+        `path` (a listed path or its id); returns the scenario entry added."""
+        path_id = path.id if isinstance(path, LifecyclePath) else path
+        body = {name: value for name, value in (("type", type), ("times", times)) if value is not None}
+        return self._typed(ScenarioEntry, "PUT", f"paths/{path_id}", body)

@@ -17,6 +17,7 @@ from ..engine._clock import format_micros, format_nanos, parse_time
 from ..engine._errors import InvalidRequest, NotFound
 from ..engine._faults import FaultRule
 from ..engine._journal import RecordedRequestList, RecordedRequestView
+from ..engine._paths import PathList, PathQuery, attach, find_path, lifecycle_paths
 from ..engine._polling import PollingReportList, PollingThresholds
 from ..engine._scenarios import Scenario, ScenarioEntry
 from ..engine._snapshot import Snapshot
@@ -67,6 +68,11 @@ class PollingQuery(_Body):
     honours_retry_after: bool | None = None
     list_watches: int | None = Field(None, ge=0)
     wall_clock: bool = False
+
+
+class PathAttachRequest(_Body):
+    type: EvalType | None = Field(None, description="Only creates of this evaluation type follow the path.")
+    times: int | None = Field(None, ge=1, description="Only the next `times` matching creates (default: all).")
 
 
 class PollingListQuery(PollingQuery):
@@ -336,6 +342,32 @@ def polling_reports(call: Call) -> ApiResponse:
         _thresholds(call, query), tenant=query.tenant, verdict=query.verdict, wall_clock=query.wall_clock
     )
     return json_response(PollingReportList(data=reports))
+
+
+# ---------------------------------------------------------------- lifecycle paths (docs/lifecycle-paths.md)
+
+LIST_QUERY_FIELDS = ("terminal", "at")  # given comma-separated: `terminal=error,user_error`
+
+
+def list_paths(call: Call) -> ApiResponse:
+    """Every lifecycle path the query's filters list, in a fixed order."""
+    query: dict[str, Any] = dict(call.request.query)
+    for name in LIST_QUERY_FIELDS:
+        if name in query:
+            query[name] = [part.strip() for part in query[name].split(",") if part.strip()]
+    try:
+        chosen: PathQuery = call.model(PathQuery, query)
+    except InvalidRequest as exc:  # `terminal.1` is the second item of `terminal`: name the parameter
+        raise InvalidRequest(exc.message, param=(exc.param or "").split(".")[0] or None) from None
+    return json_response(PathList(data=lifecycle_paths(chosen)))
+
+
+def attach_path(call: Call) -> ApiResponse:
+    """Make the next creates (of `type`; the next `times` only, when given) follow one path, in
+    place of a path attached earlier for the same creates."""
+    body: PathAttachRequest = _body(call, PathAttachRequest, optional=True)
+    added = attach(call.engine.scenarios, find_path(call.params["id"], body.type), body.times)
+    return data_response(added.model_dump(mode="json"), 201)
 
 
 # ---------------------------------------------------------------- journal (pytest plugin issue)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..documented import _api as documented
 from ..engine._faults import FaultBook, FaultRule
 from ..engine._journal import RecordedRequestList
+from ..engine._paths import MAX_POLLS, MAX_PREEMPTIONS, PathList
 from ..engine._polling import PollingReport, PollingReportList
 from ..engine._scenarios import Scenario, ScenarioBook, ScenarioEntry
 from ..engine._snapshot import Snapshot
@@ -717,6 +718,61 @@ CONTROL_ROUTES: list[Route] = [
         ),
         ok=_ok(PollingReportList),
         errors={400: BAD_POLLING_QUERY},
+    ),
+    Route(
+        "GET",
+        "/_emulator/paths",
+        control.list_paths,
+        "control.paths",
+        summary="Every lifecycle path a job can take, filtered; each with the scenario that makes jobs follow it",
+        auth="admin",
+        query=(
+            Param(
+                "terminal",
+                "How the paths end, comma-separated: `completed`, `error`, `user_error`, `stall` (default: all).",
+            ),
+            Param(
+                "at",
+                "Phases an error, user_error or stall happens in, comma-separated: `pending`, `queued`, "
+                "`running` (default: all).",
+            ),
+            Param(
+                "max_preemptions",
+                f"Also the paths with 1..k preemptions before an end reached from running (0 to {MAX_PREEMPTIONS}; "
+                "default 0).",
+                {"type": "integer", "minimum": 0, "maximum": MAX_PREEMPTIONS},
+            ),
+            Param(
+                "progression",
+                "`durations` (default: the settings' seconds per phase) or `after_polls` (phases move on reads).",
+                {"type": "string", "enum": ["durations", "after_polls"]},
+            ),
+            Param(
+                "max_polls",
+                f"`after_polls`: each phase shown for 1..N reads, every combination a path (1 to {MAX_POLLS}; "
+                "default 1).",
+                {"type": "integer", "minimum": 1, "maximum": MAX_POLLS},
+            ),
+            Param(
+                "type",
+                "The evaluation type whose creates each path's scenario entry matches (default: every type).",
+                {"type": "string", "enum": ["classify", "score", "compare"]},
+            ),
+        ),
+        ok=_ok(PathList),
+        errors={400: "A query parameter is invalid or unknown (named in `error.param`)."},
+    ),
+    Route(
+        "PUT",
+        "/_emulator/paths/{id}",
+        control.attach_path,
+        "control.paths.attach",
+        summary="Make the next jobs follow one lifecycle path (adds its scenario entry)",
+        auth="admin",
+        params=(Param("id", "A path's id, as listed (`pending.queued.error`, `pending.queued.stall@1`)."),),
+        body=json_body(control.PathAttachRequest, required=False),
+        ok=_ok(ScenarioEntry, "The scenario entry added, with its id.", 201),
+        errors={400: BAD_BODY, 404: "No lifecycle path with this id."},
     ),
     Route(
         "GET",
