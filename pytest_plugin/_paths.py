@@ -58,11 +58,12 @@ def _paths(filters: Mapping[str, Any]) -> list[LifecyclePath]:
         query = PathQuery.model_validate(filters)
     except ValidationError as exc:
         first = first_error(exc)
-        pytest.fail(
-            f"@pytest.mark.{MARKER}: invalid {first.field}={first.value!r}: {first.message}. "
-            f"Options: {', '.join(PathQuery.model_fields)} ({DOCS}).",
-            pytrace=False,
-        )
+        problem = f"invalid {first.field.split('.')[0]}={first.value!r}: {first.message}"
+    else:
+        problem = ""
+    if problem:
+        options = ", ".join([*PathQuery.model_fields, "stall_deadline"])
+        pytest.fail(f"@pytest.mark.{MARKER}: {problem}. Options: {options} ({DOCS}).", pytrace=False)
     found = lifecycle_paths(query)
     if not found:
         pytest.fail(f"@pytest.mark.{MARKER}({filters}) lists no path ({DOCS}).", pytrace=False)
