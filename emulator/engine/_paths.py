@@ -159,8 +159,8 @@ def lifecycle_paths(query: PathQuery | None = None) -> list[LifecyclePath]:
 
 
 @lru_cache(maxsize=2)
-def _every_path(progression: str) -> dict[str, LifecyclePath]:
-    query = PathQuery(progression=progression, max_preemptions=MAX_PREEMPTIONS, max_polls=MAX_POLLS)  # type: ignore[arg-type]
+def _every_path(progression: Literal["durations", "after_polls"]) -> dict[str, LifecyclePath]:
+    query = PathQuery(progression=progression, max_preemptions=MAX_PREEMPTIONS, max_polls=MAX_POLLS)
     return {path.id: path for path in lifecycle_paths(query)}
 
 
