@@ -143,6 +143,9 @@ class RecordedRequest:
     key_fingerprint: str | None = None  # `_redaction.key_fingerprint` of the bearer key
     body_size: int | None = None  # bytes of the body as received; None: `len(body)`
     body_sha256: str | None = None  # hex SHA-256 of the body as received; None: computed from `body`
+    wall_ns: int | None = None  # wall clock (epoch ns) when answered; None in entries made before it was kept
+    retry_after_ms: int | None = None  # the wait the answer asked for (`retry-after-ms`, else `retry-after`)
+    job_status: str | None = None  # what a read of one job (retrieve, status) answered in full showed
 
     @property
     def size(self) -> int:

@@ -321,6 +321,18 @@ def test_journal_keeps_the_most_recent_entries(store: Store) -> None:
     assert [e.seq for e in store.requests()] == [1, 2, 3, 4, 5]
 
 
+def test_journal_entries_keep_every_field(store: Store) -> None:
+    made = replace(
+        entry(seq=store.increment(JOURNAL_SEQ)),
+        key_fingerprint="key-…1a2b3c4d",
+        wall_ns=1_767_225_600_123_456_789,
+        retry_after_ms=2500,
+        job_status="running",
+    )
+    store.append_request(made, None)
+    assert store.requests() == [made]
+
+
 def test_journal_keeps_the_most_recent_entries_within_a_byte_bound(store: Store) -> None:
     def record(body: bytes, max_bytes: int | None) -> RecordedRequest:
         made = replace(entry(seq=store.increment(JOURNAL_SEQ), path="/p"), body=body, body_size=None)
