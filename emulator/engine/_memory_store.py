@@ -120,9 +120,9 @@ class MemoryStore(Store):
     def find_jobs(self, tenant: str, status: str, at_ns: int, limit: int, check: Callable[[Job], bool]) -> list[Job]:
         index = self._status.get(tenant)
         if index is None:
-            index = self._status[tenant] = StatusIndex()
-            for job in self._jobs.get(tenant, {}).values():
-                index.put(self._positions[job.workflow_id], timeline(job.created_ns, job.phases))
+            kept = self._jobs.get(tenant, {}).values()
+            lines = ((self._positions[job.workflow_id], timeline(job.created_ns, job.phases)) for job in kept)
+            index = self._status[tenant] = StatusIndex.built(at_ns, lines)
         listing, jobs = self._listings.get(tenant, []), self._jobs.get(tenant, {})
         return pick(index.newest(status, at_ns), lambda position: jobs[listing[position]], check, limit)
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 from ._lifecycle import Phase
@@ -137,6 +137,15 @@ class SortedInts:
     def __len__(self) -> int:
         return sum(map(len, self._blocks))
 
+    @classmethod
+    def of(cls, values: list[int]) -> SortedInts:
+        """The set of `values` (distinct), made at once."""
+        made = cls()
+        values.sort()
+        made._blocks = [values[at : at + cls.LOAD] for at in range(0, len(values), cls.LOAD)]
+        made._maxes = [block[-1] for block in made._blocks]
+        return made
+
     def add(self, value: int) -> None:
         blocks, maxes = self._blocks, self._maxes
         if not blocks:
@@ -184,14 +193,38 @@ class StatusIndex:
     """One tenant's jobs by status over time: `put` each job's timeline under its position in the
     tenant's listing, then ask for the positions in a status at an instant, newest first."""
 
-    def __init__(self) -> None:
+    def __init__(self, at_ns: int | None = None) -> None:
+        """An empty index with its cursor at `at_ns` (the instant of the first query, so that the jobs
+        put next are placed there directly), or before every boundary (None)."""
         self._lines: dict[int, Timeline] = {}  # position -> timeline
         self._events = SortedInts()  # (instant << SEQ_BITS) | position, one per boundary
-        self._cursor: int | None = None  # boundaries at or before it are applied (None: none)
+        self._cursor: int | None = at_ns  # boundaries at or before it are applied (None: none)
         self._members = {bit: SortedInts() for bit in STATUS_BITS.values()}  # positions, at the cursor
 
     def __len__(self) -> int:
         return len(self._lines)
+
+    @classmethod
+    def built(cls, at_ns: int, lines: Iterable[tuple[int, Timeline]]) -> StatusIndex:
+        """An index of the timelines `lines` (by position) with its cursor at `at_ns`, made at once
+        (sorting once instead of placing each job)."""
+        made = cls(at_ns)
+        events: list[int] = []
+        members: dict[int, list[int]] = {bit: [] for bit in STATUS_BITS.values()}
+        for seq, line in lines:
+            if not 0 <= seq <= _SEQ_MASK:
+                raise ValueError(f"job position {seq} out of range")
+            if seq in made._lines:
+                raise ValueError(f"job position {seq} given twice")
+            made._lines[seq] = line
+            events.extend((line[index] << SEQ_BITS) | seq for index in range(1, len(line), 2))
+            bits = statuses_at(line, at_ns)
+            for bit, found in members.items():
+                if bits & bit:
+                    found.append(seq)
+        made._events = SortedInts.of(events)
+        made._members = {bit: SortedInts.of(found) for bit, found in members.items()}
+        return made
 
     def _bits(self, line: Timeline) -> int:
         return line[0] if self._cursor is None else statuses_at(line, self._cursor)

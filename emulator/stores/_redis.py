@@ -483,18 +483,17 @@ class RedisStore(Store):
 
     def find_jobs(self, tenant: str, status: str, at_ns: int, limit: int, check: Callable[[Job], bool]) -> list[Job]:
         with self._scope() as tx:
-            index = self._status_index(tx, tenant)
+            index = self._status_index(tx, tenant, at_ns)
             ids = self._status_ids[tenant]
             return pick(index.newest(status, at_ns), lambda position: self.find_job(ids[position]), check, limit)
 
-    def _status_index(self, tx: _Transaction, tenant: str) -> StatusIndex:
+    def _status_index(self, tx: _Transaction, tenant: str, at_ns: int) -> StatusIndex:
         """The tenant's status index: built from Redis on first use, then following the timelines
         other processes changed (named in the change log) and this process's own."""
         index = self._status.get(tenant)
         if index is None:
-            index = self._status[tenant] = StatusIndex()
-            self._status_ids[tenant] = {}
             self._status_pending.pop(tenant, None)
+            loaded: list[tuple[int, str, Timeline]] = []
             if not tx.cleared:
                 self._lease.drain()
                 stored = self._redis.hgetall(self._key("positions", tenant))
@@ -502,7 +501,10 @@ class RedisStore(Store):
                 for member, place in stored.items():
                     text = texts.get(member)
                     if text is not None:
-                        self._index_job(tenant, index, _b(member).decode(), int(place), _timeline(text))
+                        loaded.append((int(place), _b(member).decode(), _timeline(text)))
+            self._status_ids[tenant] = {position: workflow_id for position, workflow_id, _ in loaded}
+            self._status_positions.update((workflow_id, position) for position, workflow_id, _ in loaded)
+            index = self._status[tenant] = StatusIndex.built(at_ns, ((p, line) for p, _, line in loaded))
         else:
             pending = sorted(self._status_pending.pop(tenant, ()))
             if pending and not tx.cleared:

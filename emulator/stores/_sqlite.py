@@ -74,7 +74,7 @@ CREATE TABLE upload_parts (token TEXT NOT NULL, number INTEGER NOT NULL, bytes B
 CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE quotas (pos INTEGER PRIMARY KEY, rule TEXT NOT NULL, tenant TEXT NOT NULL, times TEXT NOT NULL);
 CREATE UNIQUE INDEX quotas_by_rule ON quotas (rule, tenant);
-CREATE TABLE journal (pos INTEGER PRIMARY KEY, data TEXT NOT NULL, body BLOB NOT NULL);
+CREATE TABLE journal (pos INTEGER PRIMARY KEY, data TEXT NOT NULL, body BLOB NOT NULL, size INTEGER NOT NULL);
 """
 _STATE_TABLES = (
     "tenants",
@@ -90,6 +90,7 @@ _STATE_TABLES = (
 )
 _WRITTEN_BY, _FORMAT = "written_by", "format"  # meta rows that describe the file, kept by `clear`
 _SEED, _KNOWN_KEYS, _CLOCK, _IDS, _SCENARIOS, _FAULTS = "seed", "known_keys", "clock", "ids", "scenarios", "faults"
+_JOURNAL_BYTES = "journal_bytes"  # the sum of the journal's `size` column (its entries' `journal_bytes`)
 _JOBS_EPOCH = "jobs_epoch"  # a new value whenever the jobs are cleared: positions and changes start over
 
 
@@ -441,21 +442,21 @@ class SQLiteStore(Store):
 
     @_scoped
     def find_jobs(self, tenant: str, status: str, at_ns: int, limit: int, check: Callable[[Job], bool]) -> list[Job]:
-        index = self._status_index(tenant)
+        index = self._status_index(tenant, at_ns)
         ids = self._status_ids[tenant]
         return pick(index.newest(status, at_ns), lambda position: self._job(ids[position]), check, limit)
 
-    def _status_index(self, tenant: str) -> StatusIndex:
+    def _status_index(self, tenant: str, at_ns: int) -> StatusIndex:
         """The tenant's status index, following every change made to the file since it was built."""
         self._follow_status()
         index = self._status.get(tenant)
         if index is None:
-            index = self._status[tenant] = StatusIndex()
-            ids = self._status_ids[tenant] = {}
-            rows = self._db.execute("SELECT pos, workflow_id, timeline FROM jobs WHERE tenant = ?", (tenant,))
-            for position, workflow_id, text in rows:
-                index.put(position, decode_timeline(text))
-                ids[position] = workflow_id
+            rows = self._db.execute(
+                "SELECT pos, workflow_id, timeline FROM jobs WHERE tenant = ?", (tenant,)
+            ).fetchall()
+            self._status_ids[tenant] = {position: workflow_id for position, workflow_id, _ in rows}
+            lines = ((position, decode_timeline(text)) for position, _, text in rows)
+            index = self._status[tenant] = StatusIndex.built(at_ns, lines)
         return index
 
     def _follow_status(self) -> None:
@@ -727,21 +728,29 @@ class SQLiteStore(Store):
     @_scoped
     def append_request(self, entry: RecordedRequest, limit: int | None, max_bytes: int | None = None) -> None:
         data, body = codec.encode_request(entry)
-        added = self._db.execute("INSERT INTO journal (data, body) VALUES (?, ?)", (data, body)).lastrowid
+        size = entry.journal_bytes
+        added = self._db.execute(
+            "INSERT INTO journal (data, body, size) VALUES (?, ?, ?)", (data, body, size)
+        ).lastrowid
+        total = self._meta(_JOURNAL_BYTES, int, lambda: 0) + size
         if limit and added is not None and added > limit:  # positions are consecutive: only the oldest go
-            self._db.execute("DELETE FROM journal WHERE pos <= ?", (added - limit,))
-        if max_bytes is not None:
-            self._trim_journal_bytes(max_bytes)
+            total -= self._drop_journal_through(added - limit)
+        if max_bytes is not None and total > max_bytes:  # the oldest go until the rest fit (the newest stays)
+            over, last = total - max_bytes, None
+            for pos, kept in self._db.execute("SELECT pos, size FROM journal WHERE pos < ? ORDER BY pos", (added,)):
+                over, last = over - kept, pos
+                if over <= 0:
+                    break
+            if last is not None:
+                total -= self._drop_journal_through(last)
+        self._set_meta(_JOURNAL_BYTES, total, str(total))
 
-    def _trim_journal_bytes(self, max_bytes: int) -> None:
-        """Drop the oldest entries until the rest add up to at most `max_bytes` (the newest always stays)."""
-        rows = self._db.execute("SELECT pos, data, body FROM journal ORDER BY pos DESC").fetchall()
-        total = 0
-        for index, (pos, data, body) in enumerate(rows):
-            total += codec.decode_request(data, bytes(body)).journal_bytes
-            if index and total > max_bytes:
-                self._db.execute("DELETE FROM journal WHERE pos <= ?", (pos,))
-                return
+    def _drop_journal_through(self, pos: int) -> int:
+        """Delete the entries up to `pos`; returns the bytes they counted. Costs what is deleted: the
+        running total spares reading the entries kept."""
+        (dropped,) = self._db.execute("SELECT COALESCE(SUM(size), 0) FROM journal WHERE pos <= ?", (pos,)).fetchone()
+        self._db.execute("DELETE FROM journal WHERE pos <= ?", (pos,))
+        return int(dropped)
 
     @_scoped
     def requests(self) -> list[RecordedRequest]:
@@ -751,4 +760,5 @@ class SQLiteStore(Store):
     @_scoped
     def clear_requests(self) -> None:
         self._db.execute("DELETE FROM journal")
+        self._set_meta(_JOURNAL_BYTES, 0, "0")
         self._write_counter(JOURNAL_SEQ, 0)

@@ -187,6 +187,19 @@ def load(info: dict[str, Any], work_file: Path) -> tuple[float, float]:
     return float(rate), float(throughput)
 
 
+def get_rate(info: dict[str, Any]) -> float:
+    """Requests per second of GET `info["path"]` (with the benchmark's key) on the server at `info["url"]`."""
+    import tempfile
+
+    work = {"method": "GET", "path": info["path"], "request": "", "headers": AUTH}
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
+        file.write(json.dumps(work))
+    try:
+        return load(info, Path(file.name))[0]
+    finally:
+        Path(file.name).unlink()
+
+
 def measure(repetitions: int = 5) -> list[Figure]:
     import tempfile
 

@@ -251,3 +251,14 @@ def test_status_lists_through_the_api_match_a_scan(kind: str, request: pytest.Fi
         assert compared > 20
     finally:
         close(emulator.store)
+
+
+def test_an_index_built_at_once_answers_as_one_built_job_by_job() -> None:
+    rng = random.Random(4)
+    lines = [(seq, timeline(rng.randint(0, 5_000), random_phases(rng))) for seq in range(0, 3_000, 3)]
+    at_once, one_by_one = StatusIndex.built(4_000, lines), StatusIndex()
+    for seq, line in lines:
+        one_by_one.put(seq, line)
+    for at_ns in [4_000, 9_000, 0, 2_500, 12_000]:
+        for status in STATUSES:
+            assert list(at_once.newest(status, at_ns)) == list(one_by_one.newest(status, at_ns))
