@@ -13,7 +13,7 @@ import json
 import math
 import struct
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -327,4 +327,11 @@ def result_file(judge: Judge, dataset: Dataset) -> bytes:
     """The JSONL result file: one row per input row, in input order (docs/wire-contract.md#decision-result-file)."""
     with paused_gc():
         lines = [_row_json(result_row(judge, verdict)) for verdict in judge.verdicts(dataset)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def jsonl(rows: Iterable[dict[str, Any]]) -> bytes:
+    """Result rows as a result file's bytes (the same encoding as `result_file`)."""
+    with paused_gc():
+        lines = [_row_json(row) for row in rows]
     return ("\n".join(lines) + "\n").encode()

@@ -3,10 +3,10 @@ the request, calls the core once and renders a wire model; `_routes.py` declares
 
 from __future__ import annotations
 
-from ..documented import _api as convenience
 from ..engine._errors import InvalidRequest
 from ..engine._files import file_type_of
 from ..engine._ids import stable_hex
+from ._extension import api_extensions
 from ._forms import UploadedPart, parse_form
 from ._recording import UPLOAD_PREFIX
 from ._routing import Call, json_response, query_int
@@ -40,8 +40,9 @@ MAX_LIST_LIMIT = 100
 
 def create_evaluation(call: Call) -> ApiResponse:
     body = call.json()
-    if convenience.is_documented(body):  # {model, evaluation_type, dataset}: the documented layer
-        return convenience.create(call, body)
+    for extension in api_extensions(call.engine):  # an add-on's own create body (the documented API's)
+        if extension.claims(body):
+            return json_response(extension.create(call.engine, call.tenant, body))
     job = call.engine.jobs.create(call.tenant, body)
     return json_response(EvaluationCreateResponse(workflow_id=job.workflow_id))
 

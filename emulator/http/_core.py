@@ -6,8 +6,8 @@ import json
 import sys
 import threading
 import traceback
+from collections.abc import Sequence
 from concurrent.futures import Future
-from functools import lru_cache
 from typing import Any
 
 from ..engine._clock import Clock
@@ -18,6 +18,8 @@ from ..engine._files import Files
 from ..engine._jobs import Jobs
 from ..engine._journal import Journal
 from ..engine._store import Store
+from ._default_extensions import default_extensions
+from ._extension import ApiExtension
 from ._fault_intercept import intercept
 from ._recording import journal_entry, recorded
 from ._routing import Route, body_limit, dispatch, error_response, find_route
@@ -25,11 +27,10 @@ from ._transport import ApiRequest, ApiResponse
 from ._view_cache import ViewCache
 
 
-@lru_cache(maxsize=1)
-def _routes() -> tuple[Route, ...]:
-    from ._routes import ROUTES
+def _route_table(extensions: tuple[ApiExtension, ...]) -> tuple[Route, ...]:
+    from ._routes import route_table  # the handlers, on first use
 
-    return tuple(ROUTES)
+    return route_table(extensions)
 
 
 class InternalError(ApiError):
@@ -57,17 +58,25 @@ class Emulator:
     so concurrent requests never interleave their state changes.
 
     `config` and keyword overrides (`EmulatorConfig` fields) give the settings; `store` the state's
-    home (a new `MemoryStore` when not given)."""
+    home (a new `MemoryStore` when not given); `extensions` the add-ons (`ApiExtension`) it serves
+    beside the real contract: by default the package's own (the documented API), `[]` for none."""
 
     def __init__(
-        self, config: EmulatorConfig | None = None, *, store: Store | None = None, **overrides: object
+        self,
+        config: EmulatorConfig | None = None,
+        *,
+        store: Store | None = None,
+        extensions: Sequence[ApiExtension] | None = None,
+        **overrides: object,
     ) -> None:
         base = config or EmulatorConfig()
         # Overrides are validated like any setting (tables such as `faults` become models).
         settings = EmulatorConfig.model_validate({**base.model_dump(), **overrides}) if overrides else base
         self._lock = threading.RLock()
         self.views = ViewCache()
-        self.engine = Engine(settings, store=store, routes=_routes)
+        self.extensions = tuple(default_extensions() if extensions is None else extensions)
+        self._routes = _route_table(self.extensions)
+        self.engine = Engine(settings, store=store, routes=lambda: self._routes, extensions=self.extensions)
 
     # ------------------------------------------------------------ the engine's parts
 
@@ -78,7 +87,8 @@ class Emulator:
 
     @property
     def routes(self) -> list[Route]:
-        return list(_routes())
+        """The route table: the Together API with the add-ons, their routes, the control plane."""
+        return list(self._routes)
 
     @property
     def store(self) -> Store:
@@ -131,7 +141,7 @@ class Emulator:
     def body_limit(self, method: str, path: str) -> int:
         """The most bytes the body of a `method` request to `path` may hold: a face stops reading
         there and hands the core an `oversized` request, which is answered 413."""
-        return body_limit(self.engine.config, find_route(_routes(), method, path))
+        return body_limit(self.engine.config, find_route(self._routes, method, path))
 
     def handle(self, request: ApiRequest) -> ApiResponse:
         """Answer one request. Never raises: every failure, the journal's included, is an error body."""
@@ -157,7 +167,7 @@ class Emulator:
         return response
 
     def _handle(self, request: ApiRequest) -> ApiResponse:
-        engine, views, routes = self.engine, self.views, _routes()
+        engine, views, routes = self.engine, self.views, self._routes
         with self._lock, engine.store.transaction():
             engine.follow_store()
             call = None
