@@ -79,7 +79,7 @@ def _kept_body(request: ApiRequest, limit: int) -> tuple[bytes, int | None, str 
     if size > limit:
         return b"", size, request.body_sha256()
     body = request.body
-    if not _might_hold_secrets(body):
+    if not body or not _might_hold_secrets(body):
         return body, None, None
     try:
         parsed = json.loads(body)
