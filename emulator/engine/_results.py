@@ -319,8 +319,19 @@ def result_row(judge: Judge, verdict: RowVerdict) -> dict[str, Any]:
     return row
 
 
+LINES_PER_CHUNK = 1024  # rows joined and encoded at a time: all at once would hold the GIL long
+
+
 def result_file(judge: Judge, dataset: Dataset) -> bytes:
     """The JSONL result file: one row per input row, in input order (spec D8)."""
+    chunks: list[bytes] = []
+    lines: list[str] = []
     with paused_gc():
-        lines = [_row_json(result_row(judge, verdict)) for verdict in judge.verdicts(dataset)]
-    return ("\n".join(lines) + "\n").encode()
+        for verdict in judge.verdicts(dataset):
+            lines.append(_row_json(result_row(judge, verdict)))
+            if len(lines) == LINES_PER_CHUNK:
+                chunks.append(("\n".join(lines) + "\n").encode())
+                lines = []
+    if lines or not chunks:
+        chunks.append(("\n".join(lines) + "\n").encode())
+    return b"".join(chunks)

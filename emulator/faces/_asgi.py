@@ -5,6 +5,7 @@ core's bytes back, with no Request/Response objects in between (the core already
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from starlette.applications import Starlette
@@ -15,6 +16,7 @@ from ..engine._config import EmulatorConfig
 from ..http._core import Emulator
 from ..http._transport import ApiRequest
 from ._socket_faults import RAW_SEND, play_fault
+from ._workers import Workers
 
 ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 
@@ -44,23 +46,48 @@ def to_api_request(scope: Scope, body: bytes) -> ApiRequest:
     )
 
 
+SEND_BYTES = 1 << 20  # a response body is sent in slices of this size
+WORKER_THREADS = 4  # requests that take long, answered at once; more wait for a thread
+
+
 class CoreEndpoint:
-    """ASGI endpoint: one request in, the core's answer out."""
+    """ASGI endpoint: one request in, the core's answer out.
+
+    Most requests take microseconds and are answered on the event loop (a thread hop would cost
+    more than the work). Those whose work grows with the data (`Emulator.takes_long`: a large body,
+    a dataset to judge, a result file) run in a worker thread, so the loop keeps serving the others
+    meanwhile; the core's lock is held only while the state is read and changed."""
 
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
+        self.workers = Workers(WORKER_THREADS)
+        self.stopping = asyncio.Event()  # set when the server shuts down: playing faults end at once
+
+    def stop(self) -> None:
+        """The server is shutting down: cut short the faults still playing (a hang, a latency)."""
+        self.stopping.set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = self.emulator.handle(to_api_request(scope, await read_body(receive)))
+        request = to_api_request(scope, await read_body(receive))
+        if self.emulator.takes_long(request):
+            response = await self.workers.run(lambda: self.emulator.handle(request))
+        else:
+            response = self.emulator.handle(request)
         headers = [
             (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.all_headers().items()
         ]
         headers.append((b"content-length", str(len(response.body)).encode()))
         if response.fault is not None and response.fault.transport:
-            await play_fault(response, headers, scope, receive, send)
+            await play_fault(response, headers, scope, receive, send, self.stopping)
             return
         await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else response.body})
+        body = b"" if scope["method"] == "HEAD" else response.body
+        # A large body goes in slices: the server then waits for the client to take each one,
+        # instead of copying the whole body into its buffer in one go on the event loop.
+        last = max(0, (len(body) - 1) // SEND_BYTES * SEND_BYTES)  # where the last slice starts
+        for start in range(0, last, SEND_BYTES):
+            await send({"type": "http.response.body", "body": body[start : start + SEND_BYTES], "more_body": True})
+        await send({"type": "http.response.body", "body": body[last:]})
 
 
 class EmulatorApp(Starlette):
@@ -73,6 +100,10 @@ class EmulatorApp(Starlette):
         super().__init__(**kwargs)
         self.core = core
 
+    def stop(self) -> None:
+        """Called as the server starts shutting down (`CoreEndpoint.stop`)."""
+        self.core.stop()
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope[RAW_SEND] = send
         if scope["type"] == "http":
@@ -81,7 +112,7 @@ class EmulatorApp(Starlette):
         await super().__call__(scope, receive, send)
 
 
-def create_app(emulator: Emulator | None = None, config: EmulatorConfig | None = None) -> Starlette:
+def create_app(emulator: Emulator | None = None, config: EmulatorConfig | None = None) -> EmulatorApp:
     """A Starlette app serving `emulator` (a new one from `config` when not given)."""
     emu = emulator or Emulator(config)
     core = CoreEndpoint(emu)

@@ -3,6 +3,8 @@ calls the core once and renders a wire model; `_routes.py` declares the routes t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..documented import _api as convenience
 from ..engine._errors import InvalidRequest
 from ..engine._files import file_type_of
@@ -44,6 +46,14 @@ def create_evaluation(call: Call) -> ApiResponse:
         return convenience.create(call, body)
     job = call.engine.jobs.create(call.tenant, body)
     return json_response(EvaluationCreateResponse(workflow_id=job.workflow_id))
+
+
+def prepare_create(call: Call) -> Callable[[], object] | None:
+    """The dataset parse and the verdicts of a real-contract create, done before its lock."""
+    body = call.json()
+    if not isinstance(body, dict) or convenience.is_documented(body):
+        return None  # documented jobs run on the small built-in datasets
+    return call.engine.jobs.prepare(call.tenant, body)
 
 
 def list_evaluations(call: Call) -> ApiResponse:
@@ -169,6 +179,19 @@ def abort_multipart(call: Call) -> ApiResponse:
     return ApiResponse(body=b"{}")
 
 
+def prepare_sizes(call: Call) -> Callable[[], object] | None:
+    """Measuring the result files a file list or retrieve shows (each is generated once), done
+    before its lock."""
+    files = call.engine.files
+    if "id" in call.params:
+        found = files.find(call.tenant.key, call.params["id"])
+        shown = [found] if found is not None else []
+    else:
+        shown = files.owned(call.tenant.key)
+    measures = [files.size_loader(file) for file in shown if file.source_job is not None]
+    return lambda: [measure() for measure in measures]
+
+
 def list_files(call: Call) -> ApiResponse:
     files = call.engine.files.list(call.tenant.key)
     return json_response(FileListResponse(data=[file_view(call.engine, call.tenant, f) for f in files]))
@@ -181,8 +204,8 @@ def get_file(call: Call) -> ApiResponse:
 
 def file_content(call: Call) -> ApiResponse:
     files = call.engine.files
-    data = files.content(files.get(call.tenant.key, call.params["id"]))
-    return ApiResponse(body=data, media_type="application/octet-stream")
+    make = files.content_loader(files.get(call.tenant.key, call.params["id"]))
+    return ApiResponse(media_type="application/octet-stream", deferred=make)
 
 
 def delete_file(call: Call) -> ApiResponse:

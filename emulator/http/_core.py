@@ -17,7 +17,7 @@ from ..engine._journal import Journal
 from ..engine._store import Store
 from ._fault_intercept import intercept
 from ._recording import journal_entry, recorded
-from ._routing import Route, dispatch, error_response
+from ._routing import Call, Route, dispatch, error_response, resolve
 from ._transport import ApiRequest, ApiResponse
 from ._view_cache import ViewCache
 
@@ -27,6 +27,9 @@ def _routes() -> tuple[Route, ...]:
     from ._routes import ROUTES
 
     return tuple(ROUTES)
+
+
+LARGE_BODY = 64 * 1024  # bytes; a larger request body takes a while to parse and store
 
 
 class InternalError(ApiError):
@@ -109,8 +112,40 @@ class Emulator:
 
     # ------------------------------------------------------------ requests
 
+    def takes_long(self, request: ApiRequest) -> bool:
+        """Whether answering `request` may take long: its body is large, or its route's work grows
+        with the stored data (`Route.slow`). A face with an event loop runs these in a thread."""
+        if len(request.body) > LARGE_BODY:
+            return True
+        try:
+            return resolve(_routes(), request)[0].slow
+        except ApiError:
+            return False
+
+    def _prepare(self, request: ApiRequest) -> None:
+        """Run the long, pure part of a request (its route's `prepare`) before taking the lock for
+        the request itself, which then finds it done: other requests wait for the lock only while
+        the state is read and changed, not while a large dataset is parsed and judged."""
+        routes = _routes()
+        try:
+            route, params = resolve(routes, request)
+            if route.prepare is None:
+                return
+            engine = self.engine
+            with self._lock, engine.store.transaction():
+                tenant = engine.tenants.find(request.api_key) if request.api_key else None
+                if route.auth == "api_key" and tenant is None:
+                    return  # a key seen for the first time has nothing stored to prepare
+                call = Call(engine, self.views, request, params, route, tenant, routes)
+                work = route.prepare(call)
+            if work is not None:
+                work()
+        except Exception:  # only a head start: the request itself meets and answers any problem
+            return
+
     def handle(self, request: ApiRequest) -> ApiResponse:
         """Answer one request. Never raises: every failure is an error body."""
+        self._prepare(request)
         engine, views, routes = self.engine, self.views, _routes()
         with self._lock, engine.store.transaction():
             call = None
@@ -119,14 +154,21 @@ class Emulator:
                     engine, views, routes, request, lambda: dispatch(engine, views, routes, request)
                 )
             except Exception as exc:  # a bug in the emulator, not in the request
-                traceback.print_exc(file=sys.stderr)
-                response = error_response(
-                    InternalError(
-                        f"Internal emulator error ({type(exc).__name__}: {exc}). Please report it.",
-                        headers={"x-should-retry": "false"},
-                    )
-                )
+                response = self._internal_error(exc)
             if recorded(request):
                 now = engine.clock.now_ns()
                 engine.journal.record(lambda seq: journal_entry(seq, request, call, response, now))
-            return response
+        try:
+            return response.finish()  # a deferred body (a result file) is made outside the lock
+        except Exception as exc:
+            return self._internal_error(exc)
+
+    @staticmethod
+    def _internal_error(exc: Exception) -> ApiResponse:
+        traceback.print_exc(file=sys.stderr)
+        return error_response(
+            InternalError(
+                f"Internal emulator error ({type(exc).__name__}: {exc}). Please report it.",
+                headers={"x-should-retry": "false"},
+            )
+        )
