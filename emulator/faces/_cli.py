@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import signal
 import sys
 import typing
 
@@ -16,6 +17,8 @@ from ..engine._config import ENV_PREFIX, SettingsEnvironment, env_var
 from ..engine._first_error import first_error
 from ._configfile import ConfigFileError
 from ._settings import OPTION_FIELDS, ServerSettings, option_of
+
+SWITCH_INTERVAL_SECONDS = 0.0005  # Python's default is 0.005
 
 
 def is_loopback(host: str) -> bool:
@@ -116,6 +119,12 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"together-eval-emulator: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
         return 1
+    # SIGTERM stops the server as Ctrl-C does, and the exit status is 0 for both: uvicorn handles
+    # the signal, shuts down, then raises it again under the handler in force before it started.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # The server's event loop competes for the GIL with the threads answering long requests; a
+    # shorter switch interval lets it take the GIL back sooner after each socket call.
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     try:
         server.serve(on_ready=lambda url: print(f"listening on {url}", flush=True))
     except KeyboardInterrupt:

@@ -29,6 +29,22 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+SHUTDOWN_GRACE_SECONDS = 2.0  # requests still running when the server stops get this long to finish
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn's server, telling the app when it starts shutting down: a fault still playing (a
+    `hang` holds its connection, and so the shutdown, for minutes) ends at once."""
+
+    def __init__(self, config: uvicorn.Config, on_shutdown: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.on_shutdown = on_shutdown
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.on_shutdown()
+        await super().shutdown(sockets=sockets)
+
+
 class EmulatorServer:
     """A uvicorn server for one emulator, on an already-bound socket (port 0 picks a free one)."""
 
@@ -36,8 +52,15 @@ class EmulatorServer:
         self.emulator = emulator
         self.socket = bind(host, port)
         self.url = url_of(self.socket)
-        config = uvicorn.Config(create_app(emulator), log_level=log_level, access_log=False, lifespan="off")
-        self.server = uvicorn.Server(config)
+        app = create_app(emulator)
+        config = uvicorn.Config(
+            app,
+            log_level=log_level,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        )
+        self.server = _Uvicorn(config, on_shutdown=app.stop)
         self._thread: threading.Thread | None = None
 
     def serve(self, on_ready: Callable[[str], None] | None = None) -> None:
