@@ -29,7 +29,7 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-SHUTDOWN_GRACE_SECONDS = 2.0  # requests still running when the server stops get this long to finish
+SHUTDOWN_GRACE_SECONDS = 2  # requests still running when the server stops get this long to finish
 
 
 class _Uvicorn(uvicorn.Server):

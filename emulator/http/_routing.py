@@ -185,7 +185,7 @@ def error_response(error: ApiError) -> ApiResponse:
     return json_response(body, error.status_code, dict(error.headers))
 
 
-def base_url_hint(path: str, base_url: str, routes: list[Route]) -> str | None:
+def base_url_hint(path: str, base_url: str, routes: Sequence[Route]) -> str | None:
     """The D1 message for a path that looks like a base-URL mistake, else None."""
     if path.startswith("/v1/v1/") or path.startswith("/v1/v3/"):
         doubled = True

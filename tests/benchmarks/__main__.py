@@ -17,6 +17,8 @@ MODULES = [
     "pytest_overhead",
     "big_datasets",
     "memory",
+    "latency_under_load",
+    "load",
 ]
 
 
