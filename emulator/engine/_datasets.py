@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from ._pacing import pace
+
 
 @contextmanager
 def paused_gc() -> Iterator[None]:
@@ -59,6 +61,7 @@ class Dataset:
         if found is None:
             keys, digest = self.row_keys, hashlib.blake2b(digest_size=16)
             for start in range(0, len(keys), KEYS_PER_SLICE):  # the digest of all keys joined by newlines
+                pace()
                 digest.update(b"\n" if start else b"")
                 digest.update(b"\n".join(keys[start : start + KEYS_PER_SLICE]))
             found = digest.hexdigest()
@@ -89,6 +92,7 @@ def _texts(content: bytes, filename: str) -> list[str]:
     start = len(codecs.BOM_UTF8) if content.startswith(codecs.BOM_UTF8) else 0
     texts, position = [], start
     while position < len(content):
+        pace()
         end = content.find(b"\n", position + SLICE_BYTES)
         end = len(content) if end < 0 else end + 1
         try:
@@ -127,10 +131,14 @@ def parse_dataset(content: bytes, file_type: str, filename: str) -> Dataset:
 
 def _jsonl_rows(texts: list[str], filename: str) -> tuple[tuple[str, ...], list[dict[str, Any]]]:
     """The non-blank lines, stripped, and the object each holds."""
-    sliced = [[stripped for line in text.splitlines() if (stripped := line.strip())] for text in texts]
+    sliced = []
+    for text in texts:
+        pace()
+        sliced.append([stripped for line in text.splitlines() if (stripped := line.strip())])
     lines = tuple(line for found in sliced for line in found)
     rows: list[dict[str, Any]] = []
     for found in sliced:
+        pace()
         try:  # one C-level parse per slice for the common, valid case
             parsed = json.loads("[" + ",".join(found) + "]")
         except json.JSONDecodeError:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._datasets import Dataset, canonical, paused_gc
+from ._pacing import pace
 from ._parameters import ClassifyParameters, CompareParameters, ModelRequest, ScoreParameters
 from ._templates import render
 from ._textgen import sentences
@@ -146,6 +147,7 @@ class Judge:
     def verdicts(self, dataset: Dataset, *, text: bool = True) -> Iterator[RowVerdict]:
         verdict = self.verdict
         for row, key in zip(dataset.rows, dataset.row_keys, strict=False):
+            pace()
             yield verdict(row, key, text=text)
 
     def verdict(self, row: dict[str, Any], row_key: bytes | None = None, *, text: bool = True) -> RowVerdict:

@@ -13,8 +13,9 @@ from starlette.routing import Route as StarletteRoute
 from starlette.types import Receive, Scope, Send
 
 from ..engine._config import EmulatorConfig
+from ..engine._pacing import paced
 from ..http._core import Emulator
-from ..http._transport import ApiRequest
+from ..http._transport import ApiRequest, ApiResponse
 from ._socket_faults import RAW_SEND, play_fault
 from ._workers import Workers
 
@@ -67,10 +68,14 @@ class CoreEndpoint:
         """The server is shutting down: cut short the faults still playing (a hang, a latency)."""
         self.stopping.set()
 
+    def _handle_paced(self, request: ApiRequest) -> ApiResponse:
+        with paced():  # long loops pause now and then, so the event loop keeps answering the others
+            return self.emulator.handle(request)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = to_api_request(scope, await read_body(receive))
         if self.emulator.takes_long(request):
-            response = await self.workers.run(lambda: self.emulator.handle(request))
+            response = await self.workers.run(lambda: self._handle_paced(request))
         else:
             response = self.emulator.handle(request)
         headers = [

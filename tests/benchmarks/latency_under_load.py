@@ -2,7 +2,9 @@
 uploads a 200 MB dataset, creates a job on it and downloads its result file, on the live server.
 
 Three processes: the server (`together-eval-emulator serve`), the pollers (10 threads with
-keep-alive connections, each recording when it asked and how long the answer took), and this one,
+keep-alive connections, each polling every 20 ms and recording when it asked and how long the
+answer took: together well below what the server can answer, so that the figure measures stalls,
+not a saturated server), and this one,
 which drives the big job. Clocks are compared on CLOCK_MONOTONIC, which every process shares.
 The figure counts the polls made from the create to the end of the download; the upload's window
 is reported beside it."""
@@ -23,6 +25,7 @@ from .live import ROOT, expect, percentile, request, start_server, stop_server
 from .timing import Figure
 
 POLLERS = 10
+POLL_PAUSE = 0.02  # seconds between a poller's polls: 10 pollers ask up to ~500 times a second
 DATASET_BYTES = 200 * 2**20
 ROW_TEXT = 1_000  # characters of prompt and of response per row: ~2 KB rows, ~100k of them
 TARGET_MS = 50.0
@@ -82,7 +85,7 @@ def run_pollers(host: str, port: int, path: str, stop_file: str, out_file: str) 
             start = time.monotonic()
             expect(request(connection, "GET", path), 200)
             mine.append((start, time.monotonic() - start))
-            time.sleep(0.005)  # a poller's pace: ~100 polls a second each at most
+            time.sleep(POLL_PAUSE)
         with lock:
             samples.extend(mine)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from together_eval_emulator import Emulator
-from together_eval_emulator.engine import _files, _jobs
+from together_eval_emulator.engine import _files, _jobs, _pacing
 from together_eval_emulator.faces._server import EmulatorServer
 
 from tests.support import CoreClient, Reply, classify_params, jsonl, qa_rows
@@ -107,7 +107,14 @@ def test_other_requests_are_answered_while_a_result_file_is_generated(
 def test_the_server_answers_others_while_a_long_request_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     emulator = Emulator(clock="manual")
     _, result_file_id = completed_job(CoreClient(emulator), 40, "server")
-    gate = Gate(_files.result_file)
+    paced: list[bool] = []
+    original = _files.result_file
+
+    def generate(*args: Any) -> bytes:
+        paced.append(_pacing._state.paced)  # the worker thread paces its long loops
+        return original(*args)
+
+    gate = Gate(generate)
     monkeypatch.setattr(_files, "result_file", gate)
     server = EmulatorServer(emulator).start()
     host, port = server.socket.getsockname()[:2]
@@ -129,6 +136,7 @@ def test_the_server_answers_others_while_a_long_request_runs(monkeypatch: pytest
         status, body = downloading.join()
         assert status == 200
         assert body.count(b"\n") == 40
+        assert paced == [True]
     finally:
         gate.release.set()
         server.stop()
