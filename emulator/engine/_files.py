@@ -270,14 +270,10 @@ class Files:
 
     def size_loader(self, file: StoredFile) -> Callable[[], int]:
         """`size(file)` in two steps, as `content_loader`: measuring a result file takes long."""
-        if file.size is not None:
-            size = file.size
-            return lambda: size
+        known = self._known_size(file)
+        if known is not None:
+            return lambda: known
         job = self._job_of(file)
-        cached = self._sizes.get((file.tenant, file.id))
-        if cached is not None and cached[0] is job.judge and cached[1] is job.dataset and cached[2] is job.convenience:
-            size = cached[3]
-            return lambda: size
 
         def measure() -> int:
             size = len(self._generate(job))
@@ -285,6 +281,19 @@ class Files:
             return size
 
         return measure
+
+    def size_known(self, file: StoredFile) -> bool:
+        """Whether `size(file)` is at hand: an upload's, or a result file's measured already."""
+        return self._known_size(file) is not None
+
+    def _known_size(self, file: StoredFile) -> int | None:
+        if file.size is not None:
+            return file.size
+        job = self._job_of(file)
+        cached = self._sizes.get((file.tenant, file.id))
+        if cached is not None and cached[0] is job.judge and cached[1] is job.dataset and cached[2] is job.convenience:
+            return cached[3]
+        return None
 
     def _remember_size(self, file: StoredFile, job: Job, size: int) -> None:
         if len(self._sizes) >= CACHE_LIMIT:

@@ -37,6 +37,7 @@ TOO_MANY_FAILURES = (
     "{failed} of {total} rows failed generation or judging, more than 30%. "
     "Check the models, templates and dataset, then run the evaluation again."
 )
+LONG_DATASET_BYTES = 64 * 1024  # a larger dataset takes long to parse and judge: see `Jobs.prepare`
 SHARED_LIMIT = 1024  # distinct job configurations whose immutable values are shared
 
 # Immutable values that identical jobs share, across every emulator of the process: judges, echoed
@@ -140,14 +141,17 @@ class Jobs:
         that changes nothing and reads nothing from the store. Called under the emulator's lock,
         which the work then runs without: the values it computes are cached where `create` looks
         for them, so a large dataset holds up no other request. (When the state changes in between,
-        `create` finds no cached value and computes it as usual.) None when there is nothing to do."""
+        `create` finds no cached value and computes it as usual.) None when there is nothing long to
+        do: no such file, or a dataset small enough for `create` to handle at once."""
+        parameters = body.get("parameters") if isinstance(body, dict) else None
+        file_id = parameters.get("input_data_file_path") if isinstance(parameters, dict) else None
+        file = self.files.find(tenant.key, file_id) if isinstance(file_id, str) else None
+        if file is None or (file.size or 0) <= LONG_DATASET_BYTES:
+            return None
         try:
             eval_type, params = validate_create(body)
         except ApiError:
             return None  # `create` answers the 400
-        file = self.files.find(tenant.key, params.input_data_file_path)
-        if file is None:
-            return None
         magic_scenario = magic.scenario_of(params)
         outcome = self._scenario(tenant, eval_type, body, file, magic_scenario, consume=False).outcome
         load = self.files.dataset_loader(file)

@@ -188,8 +188,8 @@ def prepare_sizes(call: Call) -> Callable[[], object] | None:
         shown = [found] if found is not None else []
     else:
         shown = files.owned(call.tenant.key)
-    measures = [files.size_loader(file) for file in shown if file.source_job is not None]
-    return lambda: [measure() for measure in measures]
+    measures = [files.size_loader(file) for file in shown if not files.size_known(file)]
+    return (lambda: [measure() for measure in measures]) if measures else None
 
 
 def list_files(call: Call) -> ApiResponse:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from functools import lru_cache
 
 from ..engine._clock import Clock
@@ -113,31 +114,36 @@ class Emulator:
     # ------------------------------------------------------------ requests
 
     def takes_long(self, request: ApiRequest) -> bool:
-        """Whether answering `request` may take long: its body is large, or its route's work grows
-        with the stored data (`Route.slow`). A face with an event loop runs these in a thread."""
+        """Whether answering `request` may take long: its body is large, its route's work grows with
+        the stored data (`Route.slow`), or its route has long work to prepare for this request (a
+        create on a large dataset). A face with an event loop runs these in a thread."""
         if len(request.body) > LARGE_BODY:
             return True
         try:
-            return resolve(_routes(), request)[0].slow
-        except ApiError:
+            route, params = resolve(_routes(), request)
+            return route.slow or self._work(route, params, request) is not None
+        except Exception:  # answered at once, with the error
             return False
 
+    def _work(self, route: Route, params: dict[str, str], request: ApiRequest) -> Callable[[], object] | None:
+        """The long, pure part of a request (its route's `prepare`), read under the lock; None when
+        there is nothing long to do."""
+        if route.prepare is None:
+            return None
+        engine = self.engine
+        with self._lock, engine.store.transaction():
+            tenant = engine.tenants.find(request.api_key) if request.api_key else None
+            if route.auth == "api_key" and tenant is None:
+                return None  # a key seen for the first time has nothing stored to prepare
+            return route.prepare(Call(engine, self.views, request, params, route, tenant, _routes()))
+
     def _prepare(self, request: ApiRequest) -> None:
-        """Run the long, pure part of a request (its route's `prepare`) before taking the lock for
-        the request itself, which then finds it done: other requests wait for the lock only while
-        the state is read and changed, not while a large dataset is parsed and judged."""
-        routes = _routes()
+        """Run the long part of a request before taking the lock for the request itself, which then
+        finds it done: other requests wait for the lock only while the state is read and changed,
+        not while a large dataset is parsed and judged."""
         try:
-            route, params = resolve(routes, request)
-            if route.prepare is None:
-                return
-            engine = self.engine
-            with self._lock, engine.store.transaction():
-                tenant = engine.tenants.find(request.api_key) if request.api_key else None
-                if route.auth == "api_key" and tenant is None:
-                    return  # a key seen for the first time has nothing stored to prepare
-                call = Call(engine, self.views, request, params, route, tenant, routes)
-                work = route.prepare(call)
+            route, params = resolve(_routes(), request)
+            work = self._work(route, params, request)
             if work is not None:
                 work()
         except Exception:  # only a head start: the request itself meets and answers any problem

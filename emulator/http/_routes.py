@@ -88,7 +88,6 @@ API_ROUTES: list[Route] = [
         "/v1/evaluation",
         api.create_evaluation,
         "evaluation.create",
-        slow=True,
         prepare=api.prepare_create,
         summary="Create an evaluation job",
         description="The real contract (`type`, `parameters`), or the documented one (`model`, "

@@ -77,7 +77,9 @@ def test_other_requests_are_answered_while_a_dataset_is_parsed_and_judged(
     client: CoreClient, monkeypatch: pytest.MonkeyPatch, module: Any, name: str
 ) -> None:
     other, _ = completed_job(client, 3, f"small {name}")
-    big = client.upload(dataset(40, f"big {name}"))
+    content = dataset(2_000, f"big {name}")
+    assert len(content) > _jobs.LONG_DATASET_BYTES  # smaller ones are parsed and judged within the create
+    big = client.upload(content)
     gate = Gate(getattr(module, name))
     monkeypatch.setattr(module, name, gate)
     creating = Background(lambda: client.create("classify", classify_params(big)))
