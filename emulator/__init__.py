@@ -5,17 +5,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .engine._config import EmulatorConfig
-from .http._core import Emulator
 
 if TYPE_CHECKING:
+    from .engine._config import EmulatorConfig
     from .engine._faults import FaultAction, FaultMatch, FaultRule, Quota
+    from .engine._redaction import key_fingerprint
     from .engine._scenarios import Match, Outcome, Progression, Scenario, ScenarioEntry
     from .engine._snapshot import Snapshot
     from .faces._control_client import ControlPlaneError, JobSummary, ScenarioListing, StateImported
     from .faces._controller import EmulatorController, JobNeverCompletes
     from .faces._mock import EmulatorMock, respx_router
+    from .http._core import Emulator
     from .http._wire import ClockState
+    from .stores._factory import open_store
 
 __all__ = [
     "ClockState",
@@ -39,12 +41,17 @@ __all__ = [
     "Snapshot",
     "StateImported",
     "__version__",
+    "key_fingerprint",
+    "open_store",
     "respx_router",
 ]
 
-# The in-process face pulls in respx and httpx; the server never needs them, so they load on first use.
-# The control plane's models (what `EmulatorController` takes and returns) load on first use too.
+# Every public name loads on first use: the pytest plugin (`together_eval_emulator.pytest_plugin`) is
+# imported by every pytest run where the package is installed, and must not pay for pydantic, the
+# core or respx unless a fixture is used; the server never needs respx and httpx.
 _LAZY = {
+    "Emulator": "http._core",
+    "EmulatorConfig": "engine._config",
     "EmulatorController": "faces._controller",
     "EmulatorMock": "faces._mock",
     "respx_router": "faces._mock",
@@ -64,6 +71,8 @@ _LAZY = {
     "FaultAction": "engine._faults",
     "Quota": "engine._faults",
     "Snapshot": "engine._snapshot",
+    "key_fingerprint": "engine._redaction",
+    "open_store": "stores._factory",
 }
 
 

@@ -10,25 +10,37 @@ Fixtures:
 Both patch `TOGETHER_API_KEY` and `TOGETHER_BASE_URL` (in the form the installed `together` SDK
 expects) and hand the test an `EmulatorController`. Settings: `@pytest.mark.together_emulator(...)`,
 `--together-emulator-<name>` options and `together_emulator_<name>` ini keys (see `_options`).
+
+Every pytest run in an environment where the package is installed loads this module, fixtures used
+or not: it imports only pytest and the static option table. The emulator, httpx, respx, Starlette
+and pydantic are imported by the fixtures, on first use.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..faces._controller import EmulatorController
-from ..faces._mock import TEST_DEFAULTS, EmulatorMock
-from ..faces._server import EmulatorServer
-from ..http._core import Emulator
 from . import _options
-from ._sleep import patch_sleep
+
+if TYPE_CHECKING:
+    from ..faces._controller import EmulatorController
+    from ..faces._server import EmulatorServer
+    from ._fixture_settings import FixtureSettings
 
 __all__ = ["EmulatorController", "together_emulator", "together_emulator_server"]
 
 _DEFAULTS = pytest.StashKey[dict[str, Any]]()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "EmulatorController":  # re-exported for type hints in users' tests, loaded on first use
+        from ..faces._controller import EmulatorController
+
+        return EmulatorController
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -40,15 +52,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_DEFAULTS] = _options.session_defaults(config)
 
 
-def _prepare(
-    monkeypatch: pytest.MonkeyPatch, controller: EmulatorController, settings: _options.FixtureSettings
-) -> None:
+def _prepare(monkeypatch: pytest.MonkeyPatch, controller: EmulatorController, settings: FixtureSettings) -> None:
     """Point the together SDKs at the emulator for this test (undone by monkeypatch)."""
     monkeypatch.setenv("TOGETHER_API_KEY", controller.api_key)
     monkeypatch.setenv("TOGETHER_BASE_URL", controller.base_url)
     monkeypatch.setenv("TOGETHER_TELEMETRY_DISABLED", "1")  # the 3.x CLI would post analytics
     monkeypatch.setenv("TOGETHER_NO_BANNER", "1")  # the 1.5.x SDK prints a banner otherwise
     if settings.advance_on_sleep:
+        from ._sleep import patch_sleep
+
         patch_sleep(monkeypatch, controller)
 
 
@@ -57,9 +69,14 @@ def together_emulator(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
     """A fresh in-process emulator behind a respx router, for httpx-based clients.
 
     `Together()` with no arguments reaches it; so does any `httpx.Client` / `AsyncClient` sent
-    to `together_emulator.url`. Unknown paths answer the emulator's 404; other hosts fail
-    (or pass through, with `other_hosts="pass_through"`).
+    to `together_emulator.url`. Unknown paths answer the emulator's 404. Requests through in-memory
+    transports (Starlette's `TestClient`, `httpx.ASGITransport`, pytest-httpx) are left alone;
+    requests that would reach another network host fail (or pass through, with
+    `other_hosts="pass_through"`).
     """
+    from ..faces._mock import EmulatorMock
+    from ..http._core import Emulator
+
     settings = _options.for_test(request.node, request.config.stash[_DEFAULTS])
     mock = EmulatorMock(
         Emulator(settings.emulator_config()),
@@ -78,6 +95,10 @@ def together_emulator(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
 @pytest.fixture(scope="session")
 def _together_emulator_live_server() -> Iterator[EmulatorServer]:
     """The session's emulator server on 127.0.0.1 and a free port, in a background thread."""
+    from ..faces._mock import TEST_DEFAULTS
+    from ..faces._server import EmulatorServer
+    from ..http._core import Emulator
+
     server = EmulatorServer(Emulator(**TEST_DEFAULTS)).start()
     try:
         yield server
@@ -94,6 +115,8 @@ def together_emulator_server(
     `.url` is its root (`http://127.0.0.1:<port>`, the together 3.x base URL), `.v1_url` the
     together 1.x/2.x base URL, `.base_url` the one for the installed SDK.
     """
+    from ..faces._controller import EmulatorController
+
     settings = _options.for_test(request.node, request.config.stash[_DEFAULTS])
     server = _together_emulator_live_server
     server.emulator.reconfigure(settings.emulator_config())

@@ -1,54 +1,43 @@
 """Settings of the emulator fixtures: the marker, command-line options and ini keys.
 
-`FixtureSettings` is the engine's settings model plus the fixture's own options, and every option
-is generated from its fields. pytest reads the sources; the model parses and validates what they
-give, as it does for `serve`. From weakest to strongest: test defaults (manual clock, seed 0) <
-ini `together_emulator_<name>` < command line `--together-emulator-<name>` <
+`FixtureSettings` (in `_fixture_settings`) is the engine's settings model plus the fixture's own
+options, and every option is generated from its fields. pytest reads the sources; the model parses
+and validates what they give, as it does for `serve`. From weakest to strongest: test defaults
+(manual clock, seed 0) < ini `together_emulator_<name>` < command line `--together-emulator-<name>` <
 `@pytest.mark.together_emulator(<name>=...)` on the module, then the class, then the test (the
 closest marker wins). The ini and command line take settings (scalars and comma-separated lists);
 the marker takes every field, tables (`scenarios`, `faults`, ...) included. No environment
 variable is read: a test run does not depend on the shell it starts in.
+
+Registering the options and the marker reads the static `_option_table` only: pydantic and the
+emulator are imported when a fixture is used, or when a setting is given on the command line or in
+an ini file (to refuse a bad one at start-up).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from pydantic import Field, ValidationError
 
-from ..engine._config import EmulatorConfig, setting_names
-from ..engine._first_error import first_error
-from ..faces._controller import DEFAULT_API_KEY
-from ..faces._mock import DEFAULT_BASE_URL, TEST_DEFAULTS
+from ._option_table import MARKER_DEFAULTS, OPTION_TABLE, TEST_DEFAULTS
+
+if TYPE_CHECKING:
+    from ._fixture_settings import FixtureSettings
 
 MARKER = "together_emulator"
-DOCS = "see 'Testing with pytest' in the README"
+DOCS = "see docs/testing.md"
+
+COMMAND_LINE_FIELDS = list(OPTION_TABLE)  # ini keys and --together-emulator-<name> options
+MARKER_FIELDS = list(MARKER_DEFAULTS)
 
 
-class FixtureSettings(EmulatorConfig):
-    """What one test's fixture builds: the emulator's settings and the fixture's own options.
+def __getattr__(name: str) -> Any:
+    if name == "FixtureSettings":  # the model loads on first use (it imports pydantic and the engine)
+        from ._fixture_settings import FixtureSettings
 
-    A plain model, not a pydantic-settings one: it reads no source itself (pytest does), and
-    building a `BaseSettings` costs about a millisecond per test."""
-
-    api_key: str = Field(
-        DEFAULT_API_KEY, min_length=1, description="API key put in TOGETHER_API_KEY (also the tenant)."
-    )
-    base_url: str = Field(
-        DEFAULT_BASE_URL, min_length=1, description="Root URL the in-process emulator answers on (no socket is opened)."
-    )
-    other_hosts: Literal["fail", "pass_through"] = Field(
-        "fail", description="In-process: requests to other hosts 'fail', or 'pass_through' to the network."
-    )
-    advance_on_sleep: bool = Field(
-        False,
-        description="time.sleep / asyncio.sleep in the test's thread advance the emulator clock instead of waiting.",
-    )
-
-
-COMMAND_LINE_FIELDS = setting_names(FixtureSettings)  # ini keys and --together-emulator-<name> options
-MARKER_FIELDS = list(FixtureSettings.model_fields)
+        return FixtureSettings
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def ini_key(name: str) -> str:
@@ -59,12 +48,8 @@ def option_of(name: str) -> str:
     return f"--together-emulator-{name.replace('_', '-')}"
 
 
-def _default(name: str) -> Any:
-    return TEST_DEFAULTS.get(name, FixtureSettings.model_fields[name].get_default(call_default_factory=True))
-
-
 def _shown(name: str) -> str:
-    default = _default(name)
+    default = TEST_DEFAULTS.get(name, MARKER_DEFAULTS[name])
     return "[...]" if isinstance(default, list) and default else repr(default)
 
 
@@ -72,13 +57,33 @@ def add_options(parser: pytest.Parser) -> None:
     """Register `--together-emulator-<name>` and ini `together_emulator_<name>` for every setting."""
     group = parser.getgroup("together-emulator", "together evaluation emulator (session defaults)")
     for name in COMMAND_LINE_FIELDS:
-        text = f"{(FixtureSettings.model_fields[name].description or name).rstrip('.')} (default {_shown(name)})"
+        text = f"{OPTION_TABLE[name][1].rstrip('.')} (default {_shown(name)})"
         group.addoption(option_of(name), dest=ini_key(name), default=None, metavar=name.upper(), help=text)
         parser.addini(ini_key(name), help=text, default=None)
 
 
+class _Invalid(ValueError):
+    def __init__(self, field: str, value: Any, message: str) -> None:
+        super().__init__(f"invalid setting {field}={value!r}: {message}")
+        self.field = field
+
+
+def build(values: dict[str, Any]) -> FixtureSettings:
+    """Validate merged values into `FixtureSettings`; a bad value raises a ValueError naming it."""
+    from pydantic import ValidationError
+
+    from ..engine._first_error import first_error
+    from ._fixture_settings import FixtureSettings
+
+    try:
+        return FixtureSettings(**values)
+    except ValidationError as exc:
+        first = first_error(exc)
+        raise _Invalid(first.field, first.value, first.message) from None
+
+
 def session_defaults(config: pytest.Config) -> dict[str, Any]:
-    """Test defaults overlaid with ini settings, then command-line options; checked once."""
+    """Test defaults overlaid with ini settings, then command-line options; checked once when any is given."""
     values: dict[str, Any] = dict(TEST_DEFAULTS)
     origin: dict[str, str] = {}
     for name in COMMAND_LINE_FIELDS:
@@ -88,14 +93,13 @@ def session_defaults(config: pytest.Config) -> dict[str, Any]:
         option = config.getoption(ini_key(name), None)
         if option is not None:
             values[name], origin[name] = option, option_of(name)
+    if not origin:
+        return values  # the test defaults are valid; checking them would import pydantic and the emulator
     try:
-        FixtureSettings(**values)
-    except ValidationError as exc:
-        first = first_error(exc)
-        where = origin.get(first.field.split(".")[0], "the test defaults")
-        raise pytest.UsageError(
-            f"together emulator: invalid setting {first.field}={first.value!r}: {first.message} (from {where})"
-        ) from None
+        build(values)
+    except _Invalid as exc:
+        where = origin.get(exc.field.split(".")[0], "the test defaults")
+        raise pytest.UsageError(f"together emulator: {exc} (from {where})") from None
     return values
 
 
@@ -116,10 +120,9 @@ def for_test(node: pytest.Item, defaults: dict[str, Any]) -> FixtureSettings:
             )
         values.update(mark.kwargs)
     try:
-        return FixtureSettings(**values)
-    except ValidationError as exc:
-        first = first_error(exc)
-        problem = f"invalid setting {first.field}={first.value!r}: {first.message}"
+        return build(values)
+    except _Invalid as exc:
+        problem = str(exc)
     pytest.fail(f"@pytest.mark.{MARKER}: {problem} ({DOCS}).", pytrace=False)
 
 

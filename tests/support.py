@@ -5,6 +5,7 @@ Both return `Reply`, so a test runs unchanged on each face. `CoreClient` is the 
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -176,3 +177,12 @@ def classify_params(file_id: str, judge: dict[str, Any] = JUDGE, **extra: Any) -
         "model_to_evaluate": "response",
         **extra,
     }
+
+
+# An upload token (`<nonce>.<signature>`); where the journal shows it, its fingerprint and the digest
+# of the body it was masked in.
+UPLOAD_TOKEN = re.compile(r'[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}|secret-…[0-9a-f]{8}|"body_sha256":"[0-9a-f]{64}"')
+
+
+def without_tokens(text: str) -> str:
+    return UPLOAD_TOKEN.sub("<token>", text)

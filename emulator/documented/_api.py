@@ -125,7 +125,7 @@ class ConvenienceRequest:
     """What a documented create asked for; kept on its job (`Job.convenience`)."""
 
     model: str
-    evaluation_type: str
+    evaluation_type: EvalType
     dataset: str
     parameters: DocumentedParameters
     summary: BenchmarkSummary | None = field(default=None, repr=False, compare=False)
@@ -385,7 +385,7 @@ def create(call: Call, body: dict[str, Any]) -> ApiResponse:
             id=job.workflow_id,
             model=request.model,
             evaluation_type=request.evaluation_type,
-            dataset=request.dataset,  # type: ignore[arg-type]
+            dataset=request.dataset,
             created_at=format_micros(job.created_ns),
         )
     )

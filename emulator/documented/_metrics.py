@@ -22,7 +22,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..engine._datasets import Dataset, canonical
 from ..engine._results import DEFAULT_OUTCOME, Judge, Outcome, RowVerdict, result_row
@@ -117,7 +117,7 @@ def _answers_by_category(dataset: Dataset) -> dict[str, list[str]]:
     return found
 
 
-def _wrong_answer(row: dict, reference: str, pool: dict[str, list[str]], u: float) -> str:
+def _wrong_answer(row: dict[str, Any], reference: str, pool: dict[str, list[str]], u: float) -> str:
     options = row.get("options")
     candidates = [str(o) for o in options if str(o) != reference] if isinstance(options, list) else []
     if not candidates:
@@ -223,7 +223,8 @@ def benchmark_summary(job: Job) -> BenchmarkSummary | None:
         return None
     if request.summary is None:
         request.summary = summarize_checks(job.judge, row_checks(job))
-    return request.summary
+    summary: BenchmarkSummary = request.summary  # `Job.convenience` is typed loosely (Any)
+    return summary
 
 
 def benchmark_result_file(job: Job) -> bytes:

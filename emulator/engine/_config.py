@@ -6,18 +6,21 @@ from the fields (`setting_names`)."""
 
 from __future__ import annotations
 
+import functools
 import os
 import types
 import typing
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
+from ._clock import MAX_TIME_SCALE, parse_time
 from ._faults import FaultRule
 from ._scenarios import EvalType, ProgressionMode, Scenario, ScenarioEntry
+from ._strict_json import MAX_JSON_DEPTH
 
 ENV_PREFIX = "TOGETHER_EMULATOR_"
 
@@ -104,13 +107,15 @@ class EmulatorConfig(BaseModel):
     `config.model_copy(update={...})`. Settings (scalars, lists of strings) are also read from
     `TOGETHER_EMULATOR_<FIELD>` variables and options; tables come from a config file or Python."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     seed: int = Field(0, description="Seed of ids, verdicts and generated text.")
     clock: Literal["real", "manual"] = Field(
         "real", description="`real`: wall time (scaled); `manual`: frozen until advanced."
     )
-    time_scale: float = Field(1.0, gt=0, description="Speed of the real clock (60 = a minute per second).")
+    time_scale: float = Field(
+        1.0, gt=0, le=MAX_TIME_SCALE, description="Speed of the real clock (60 = a minute per second)."
+    )
     start_time: str | None = Field(
         None,
         description="Where the clock starts (RFC 3339 or epoch seconds); unset: 2026-01-01T00:00:00Z for a "
@@ -126,6 +131,25 @@ class EmulatorConfig(BaseModel):
     column_use_rule: bool = Field(True, description="Fail jobs whose dataset has unreferenced columns.")
     strict_models: bool = Field(False, description="Fail serverless models missing from the allowlist.")
     journal_limit: int = Field(10_000, ge=0, description="Most recent requests the journal keeps (0: all).")
+    journal_byte_limit: int = Field(
+        32 * 2**20,
+        ge=0,
+        description="Bytes of bodies, paths and queries the journal keeps, oldest requests dropped first "
+        "(0: no bound).",
+    )
+    journal_body_limit: int = Field(
+        64 * 2**10,
+        ge=0,
+        description="Largest request body the journal keeps; a larger one is kept as its size and SHA-256 only.",
+    )
+    upload_url_seconds: float = Field(
+        3600.0,
+        gt=0,
+        le=366 * 86_400,
+        allow_inf_nan=False,
+        description="Lifetime of an upload URL on the emulator clock (seconds); it also dies once its file is "
+        "preprocessed or completed.",
+    )
     model_allowlist: CommaSeparated = Field(
         default_factory=lambda: list(SERVERLESS_ALLOWLIST),
         description="Answer of GET /v1/evaluation/model-list (and the strict-models allowlist); "
@@ -151,6 +175,45 @@ class EmulatorConfig(BaseModel):
     faults: list[FaultRule] = Field(default_factory=list, description="Fault rules in force at start.")
     tenants: list[TenantConfig] = Field(default_factory=list, description="Known API keys and their names.")
     files: list[SeedFile] = Field(default_factory=list, description="Files uploaded at start.")
+    # Bounds of every request (docs/limits.md): each is a 413 or a 400 in the real error shape.
+    max_body_bytes: int = Field(
+        1_048_576, ge=1, description="Largest request body in bytes, file bytes and state imports aside (413 beyond)."
+    )
+    max_upload_bytes: int = Field(
+        1_073_741_824,
+        ge=1,
+        description="Largest body carrying file bytes (an upload URL, a part, a direct upload) or a state import, "
+        "in bytes (413 beyond).",
+    )
+    max_json_depth: int = Field(
+        64,
+        ge=1,
+        le=MAX_JSON_DEPTH,
+        description="Deepest nesting of arrays and objects in a JSON body (400 beyond) or a dataset row (its job "
+        "ends in user_error).",
+    )
+    max_list_items: int = Field(
+        1_000, ge=1, description="Most items of an array or object in a JSON body, e.g. `labels` (400 beyond)."
+    )
+    max_string_chars: int = Field(
+        100_000, ge=1, description="Longest string in a JSON body, in characters (400 beyond)."
+    )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_boolean_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """`true` is not a number: a boolean given to a numeric setting (in a config file) is refused,
+        not read as 1."""
+        if isinstance(value, bool) and info.field_name in _numeric_fields(cls):
+            raise ValueError("a number is needed, not a boolean")
+        return value
+
+    @field_validator("start_time")
+    @classmethod
+    def _known_instant(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_time(value)  # raises ValueError, named after the field by pydantic
+        return value
 
     @classmethod
     def from_env(
@@ -169,6 +232,20 @@ class EmulatorConfig(BaseModel):
         if type(self) is EmulatorConfig:
             return self
         return EmulatorConfig.model_validate({name: getattr(self, name) for name in EmulatorConfig.model_fields})
+
+
+@functools.cache
+def _numeric_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The fields of `model` that hold a number (alone or optional)."""
+    found = set()
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+            members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+            annotation = members[0] if len(members) == 1 else None
+        if annotation in (int, float):
+            found.add(name)
+    return frozenset(found)
 
 
 def is_setting(field: FieldInfo) -> bool:
@@ -224,6 +301,7 @@ class EmulatorSettings(EmulatorConfig, BaseSettings):
         env_ignore_empty=True,
         extra="forbid",
         frozen=True,
+        allow_inf_nan=False,
         validate_default=True,
         defer_build=True,
     )

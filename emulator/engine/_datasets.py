@@ -1,4 +1,4 @@
-"""Evaluation datasets: JSONL or CSV bytes parsed into rows (spec §6.1)."""
+"""Evaluation datasets: JSONL or CSV bytes parsed into rows (docs/reference/results.md#input-datasets)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._pacing import pace
+from ._strict_json import MAX_JSON_DEPTH, depth
 
 
 @contextmanager
@@ -51,7 +52,7 @@ class Dataset:
     rows: tuple[dict[str, Any], ...]
     lines: tuple[str, ...] | None = None  # a JSONL dataset's own lines, one per row
 
-    # Computed on first use and kept on the instance. Not functools.cached_property: on Python 3.11
+    # Each computed on first use and kept on the instance. Not functools.cached_property: on Python 3.11
     # it takes one lock for every instance, so a thread hashing a large dataset outside the
     # emulator's lock would stall a request hashing a small one under it.
     @property
@@ -67,6 +68,29 @@ class Dataset:
             found = digest.hexdigest()
             object.__setattr__(self, "_fingerprint", found)
         return found
+
+    @property
+    def deepest_row(self) -> tuple[int, int]:
+        """(how deep arrays and objects nest in the deepest row, that row's number from 1); a row
+        of plain values is 1 deep. Read once per dataset; cheap when no row nests at all."""
+        found: tuple[int, int] | None = self.__dict__.get("_deepest_row")
+        if found is None:
+            found = self._deepest_row()
+            object.__setattr__(self, "_deepest_row", found)
+        return found
+
+    def _deepest_row(self) -> tuple[int, int]:
+        if self.lines is None:  # CSV: every value is a string
+            return 1, 1
+        if sum(line.count("{") + line.count("[") for line in self.lines) == len(self.lines):
+            return 1, 1  # one opening bracket per line: each row's own brace
+        deepest, number = 1, 1
+        for index, row in enumerate(self.rows, start=1):
+            pace()
+            level = depth(row)
+            if level > deepest:
+                deepest, number = level, index
+        return deepest, number
 
     @property
     def row_keys(self) -> tuple[bytes, ...]:
@@ -141,7 +165,7 @@ def _jsonl_rows(texts: list[str], filename: str) -> tuple[tuple[str, ...], list[
         pace()
         try:  # one C-level parse per slice for the common, valid case
             parsed = json.loads("[" + ",".join(found) + "]")
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # the slow way names the bad line
             parsed = None
         if parsed is None or len(parsed) != len(found) or not all(type(row) is dict for row in parsed):
             return lines, _jsonl_rows_slowly("".join(texts), filename)
@@ -160,6 +184,11 @@ def _jsonl_rows_slowly(text: str, filename: str) -> list[dict[str, Any]]:
         except json.JSONDecodeError as exc:
             raise DatasetError(
                 f"Line {number} of '{filename}' is not valid JSON ({exc.msg}). Each line must be one JSON object."
+            ) from None
+        except RecursionError:  # the parser's own guard: hundreds of levels
+            raise DatasetError(
+                f"Line {number} of '{filename}' nests arrays and objects too deeply to be read. Flatten the row: "
+                f"rows may nest as deep as the `max_json_depth` setting (at most {MAX_JSON_DEPTH} levels)."
             ) from None
         if not isinstance(row, dict):
             raise DatasetError(

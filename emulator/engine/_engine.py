@@ -3,6 +3,10 @@
 `Engine` owns the store, the clock and the services (tenants, jobs, files, scenarios, faults, the
 journal) and gives each one the collaborators it needs. Settings are never changed in place:
 `reseed`, `reconfigure` and a state import take a new settings object and rebuild the services.
+
+A new store is filled from the settings; a store that already holds a state (a persistent store
+reopened after a restart, or a store shared with other processes) is taken up as it is, with the
+seed it was made from (`Store.seed`).
 """
 
 from __future__ import annotations
@@ -10,10 +14,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from . import _ids as ids
-from . import _snapshot as snapshots
-from . import _startup as startup
-from ._clock import Clock, parse_time
+from . import _ids as ids, _snapshot as snapshots, _startup as startup
+from ._clock import NS, Clock, parse_time
 from ._config import EmulatorConfig
 from ._files import Files
 from ._jobs import Jobs
@@ -23,6 +25,7 @@ from ._rulebooks import FaultRules, ScenarioRules
 from ._snapshot import Snapshot
 from ._store import Store
 from ._tenants import Tenants
+from ._upload_tokens import UploadTokens
 
 
 class Engine:
@@ -41,8 +44,15 @@ class Engine:
         self.store = store or MemoryStore()
         self.clock = Clock(self.store, wall_ns)
         self._routes = routes
-        self._build()
-        self.reset()
+        self.upload_tokens = UploadTokens()  # its key lives as long as the engine (resets included)
+        with self.store.transaction():
+            seed = self.store.seed()
+            if seed is not None and seed != self.config.seed:
+                self.config = self.config.model_copy(update={"seed": seed})
+            self._build()
+            if seed is None:  # a new store: fill it from the settings
+                self.reset()
+            # else: a store with a state (a restart, or another process's store): taken up as it is
 
     def _build(self) -> None:
         """The services, wired to the store and the current settings."""
@@ -50,9 +60,19 @@ class Engine:
         self.tenants = Tenants(store)
         self.scenarios = ScenarioRules(store)
         self.faults = FaultRules(store)
-        self.files = Files(store, self.clock)
+        self.files = Files(store, self.clock, self.upload_tokens, round(config.upload_url_seconds * NS))
         self.jobs = Jobs(store, self.clock, self.files, self.scenarios, config)
-        self.journal = Journal(store, self._routes, config.journal_limit)
+        self.journal = Journal(store, self._routes, config.journal_limit, byte_limit=config.journal_byte_limit)
+
+    def follow_store(self) -> None:
+        """Take up the seed of the state in the store when it is not this engine's: another process
+        sharing the store reseeded it or imported a state. Called at the start of every request."""
+        seed = self.store.seed()
+        if seed is None:  # emptied from outside (never by an engine): start it over
+            self.reset()
+        elif seed != self.config.seed:
+            self.config = self.config.model_copy(update={"seed": seed})
+            self._build()
 
     def _start_clock(self) -> None:
         config = self.config
@@ -78,6 +98,7 @@ class Engine:
             scenarios=self.scenarios,
             faults=self.faults,
         )
+        self.store.set_seed(self.config.seed)
 
     def reseed(self, seed: int) -> None:
         """Use `seed` from now on and start over from it; the clock keeps its time."""
@@ -106,6 +127,14 @@ class Engine:
     def import_state(self, snapshot: Snapshot) -> None:
         """Replace the whole state with a snapshot's (nothing changes when it is invalid); its seed
         becomes this engine's, in a new settings object (the one given at construction is left alone)."""
-        snapshots.import_state(self.store, snapshot, clock=self.clock, scenarios=self.scenarios, faults=self.faults)
+        snapshots.import_state(
+            self.store,
+            snapshot,
+            clock=self.clock,
+            scenarios=self.scenarios,
+            faults=self.faults,
+            upload_lifetime_ns=self.files.upload_lifetime_ns,
+        )
+        self.store.set_seed(snapshot.seed)
         self.config = self.config.model_copy(update={"seed": snapshot.seed})
         self._build()

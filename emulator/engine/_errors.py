@@ -1,4 +1,4 @@
-"""Typed errors raised by the core; `wire.ErrorBody` renders them (spec D10)."""
+"""Typed errors raised by the core; `wire.ErrorBody` renders them (docs/wire-contract.md#decision-error-shape)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,10 @@ class Unauthorized(ApiError):
         super().__init__(INVALID_API_KEY_MESSAGE, code="invalid_api_key")
 
 
+class Forbidden(ApiError):
+    status_code = 403
+
+
 class NotFound(ApiError):
     status_code = 404
 
@@ -44,3 +48,7 @@ class MethodNotAllowed(ApiError):
 
 class Conflict(ApiError):
     status_code = 409
+
+
+class PayloadTooLarge(ApiError):
+    status_code = 413

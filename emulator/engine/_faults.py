@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -20,9 +21,15 @@ from ._scenarios import lookup
 
 FaultKind = Literal["error", "latency", "hang", "drop", "truncate", "malformed"]
 
+MAX_SECONDS = 31_622_400.0  # a year, longer than any test waits: a latency, a hang, a retry-after, a quota window
+# What an HTTP header can carry: a name is a token; a value is printable Latin-1, no line breaks,
+# no white space at either end.
+HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+HEADER_VALUE = re.compile(r"(?:[\x21-\x7e\x80-\xff](?:[\t\x20-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)?")
+
 
 class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 def _only_for(info: ValidationInfo, kinds: tuple[str, ...]) -> None:
@@ -61,10 +68,10 @@ class FaultAction(_Data):
     type: str | None = None
     code: str | None = None
     param: str | None = None
-    retry_after: float | None = Field(None, gt=0)
+    retry_after: float | None = Field(None, gt=0, le=MAX_SECONDS)
     should_retry: bool | None = None
     headers: dict[str, str] = Field(default_factory=dict)
-    seconds: float | None = Field(None, gt=0, validate_default=True)
+    seconds: float | None = Field(None, gt=0, le=MAX_SECONDS, validate_default=True)
     stage: Literal["response", "connect"] | None = None
 
     @field_validator("status", "message", "type", "code", "param", "retry_after", "should_retry")
@@ -81,6 +88,12 @@ class FaultAction(_Data):
     def _headers(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
         if value:
             _only_for(info, ("error",))
+        for name, text in value.items():
+            if not HEADER_NAME.fullmatch(name) or not HEADER_VALUE.fullmatch(text):
+                raise ValueError(
+                    f"header {name!r}: {text!r} cannot be sent: a name is letters, digits and !#$%&'*+-.^_`|~, a "
+                    "value printable Latin-1 without line breaks"
+                )
         return value
 
     @field_validator("seconds")
@@ -104,7 +117,7 @@ class Quota(_Data):
     """At most `limit` requests per `window_seconds` (emulator clock) for each tenant."""
 
     limit: int = Field(ge=1)
-    window_seconds: float = Field(60.0, gt=0)
+    window_seconds: float = Field(60.0, gt=0, le=MAX_SECONDS)
 
 
 class FaultRule(_Data):

@@ -1,4 +1,5 @@
-"""Files: the three-step upload, direct and multipart uploads, list, retrieve, download, delete (§8).
+"""Files: the three-step upload, direct and multipart uploads, list, retrieve, download, delete
+(docs/reference/files.md).
 
 A tenant sees three kinds of file: the built-in datasets (shared, read-only), the files it
 uploaded (metadata and bytes in the store), and the result file of each of its jobs that has
@@ -13,14 +14,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from ..documented._metrics import benchmark_result_file
-from . import _builtin_datasets as builtin_datasets
-from . import _ids as ids
-from . import _lifecycle as lifecycle
-from ._clock import Clock
+from . import _builtin_datasets as builtin_datasets, _ids as ids, _lifecycle as lifecycle
+from ._clock import Clock, format_micros
 from ._datasets import Dataset, parse_dataset
-from ._errors import InvalidRequest, NotFound
+from ._errors import Forbidden, InvalidRequest, NotFound
 from ._results import result_file
 from ._store import Job, PendingUpload, Store, StoredFile
+from ._upload_tokens import UploadTokens
 
 CACHE_LIMIT = 4096  # entries of each derived-value cache below; cleared when full
 
@@ -46,13 +46,31 @@ def _not_found(file_id: str) -> NotFound:
 
 
 def _upload_not_found() -> NotFound:
-    return NotFound("Unknown or expired upload URL. Ask POST /v1/files for a new one.")
+    return NotFound("Unknown upload URL: this emulator never issued it. Ask POST /v1/files for a new one.")
+
+
+def _upload_spent() -> Forbidden:
+    return Forbidden(
+        "This upload URL is used up: its file was preprocessed, completed or deleted, or the URL expired. "
+        "Ask POST /v1/files for a new one.",
+        code="upload_url_used",
+    )
+
+
+def _upload_expired(expires_ns: int, param: str | None = None) -> Forbidden:
+    return Forbidden(
+        f"This upload URL expired at {format_micros(expires_ns)} (emulator time). Ask POST /v1/files for a new one.",
+        param=param,
+        code="upload_url_expired",
+    )
 
 
 class Files:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, tokens: UploadTokens, upload_lifetime_ns: int) -> None:
         self.store = store
         self.clock = clock
+        self.tokens = tokens  # issues the upload URLs' tokens, and recognises spent ones
+        self.upload_lifetime_ns = upload_lifetime_ns
         # Derived values, each kept with what it was derived from (compared by identity, so a
         # change to the bytes or the job gives a miss, never a stale value).
         self._parsed: dict[tuple[str, str], tuple[bytes, Dataset]] = {}
@@ -83,34 +101,71 @@ class Files:
         file = replace(file, size=len(content))
         self.store.put_file(file)
         self.store.put_content(file.tenant, file.id, content)
+        self._parsed.pop((file.tenant, file.id), None)  # the old bytes' rows: never read again
         return file
 
     def request_upload(
         self, tenant: str, *, filename: str, purpose: str, file_type: str, multipart: bool = False
     ) -> tuple[StoredFile, str]:
-        """Step 1: a file awaiting its bytes, and the token of its upload URL (or multipart upload)."""
+        """Step 1: a file awaiting its bytes, and the token of its upload URL (or multipart upload),
+        which takes bytes for that file only, for `upload_lifetime_ns` of emulator time."""
+        self._forget_expired_uploads()
         file = self.new(tenant, filename=filename, purpose=purpose, file_type=file_type)
-        token = self.store.draw(ids.token)
-        self.store.put_upload(token, PendingUpload(tenant=tenant, file_id=file.id, multipart=multipart))
+        # The token once came from the seeded generator: its draw is kept (and thrown away) so that
+        # the ids after an upload are the same as they always were for a seed.
+        self.store.draw(ids.token)
+        token = self.tokens.issue()
+        expires_ns = self.clock.now_ns() + self.upload_lifetime_ns
+        self.store.put_upload(token, PendingUpload(tenant, file.id, multipart=multipart, expires_ns=expires_ns))
         return file, token
 
-    def receive(self, token: str, content: bytes, part: int | None = None) -> None:
-        """Step 2: the PUT of the bytes (or of one part) to the upload URL."""
+    def pending_upload(self, token: str, *, multipart: bool, key: str | None = None) -> PendingUpload:
+        """The pending upload a PUT to its URL may fill: a 404 for a token this emulator never issued
+        (or a whole-file URL used for a part, or the reverse), a 403 for one used up or expired, or
+        presented with another tenant's API key."""
         upload = self.store.get_upload(token)
-        if upload is None or (part is not None) != upload.multipart:
+        if upload is None:
+            if self.tokens.issued(token):
+                raise _upload_spent()
             raise _upload_not_found()
+        if upload.multipart != multipart:
+            raise _upload_not_found()
+        if upload.expires_ns is not None and self.clock.now_ns() >= upload.expires_ns:
+            self._forget_upload(token, upload)
+            raise _upload_expired(upload.expires_ns)
+        if key is not None and key != upload.tenant:
+            raise Forbidden("This upload URL was issued to another API key.", code="upload_url_forbidden")
+        return upload
+
+    def receive(self, token: str, content: bytes, part: int | None = None, *, key: str | None = None) -> None:
+        """Step 2: the PUT of the bytes (or of one part) to the upload URL."""
+        upload = self.pending_upload(token, multipart=part is not None, key=key)
         if part is not None:
             self.store.put_upload_part(token, part, content)
             return
         file = self.store.get_file(upload.tenant, upload.file_id)
-        if file is None:
-            raise _upload_not_found()
+        if file is None:  # deleted meanwhile
+            self.store.delete_upload(token)
+            raise _upload_spent()
         self.put(file, content)
 
-    def complete_multipart(self, tenant: str, token: str, file_id: str, part_numbers: list[int]) -> StoredFile:
+    def finish_upload(self, tenant: str, file_id: str) -> None:
+        """Step 3 (preprocess): the file is final, so its upload URL dies."""
+        for token, upload in self.store.uploads():
+            if upload.tenant == tenant and upload.file_id == file_id:
+                self.store.delete_upload(token)
+
+    def _multipart_upload(self, tenant: str, token: str, file_id: str) -> PendingUpload:
         upload = self.store.get_upload(token)
         if upload is None or not upload.multipart or upload.tenant != tenant or upload.file_id != file_id:
             raise NotFound(f"Multipart upload '{token}' for file '{file_id}' not found.", param="upload_id")
+        if upload.expires_ns is not None and self.clock.now_ns() >= upload.expires_ns:
+            self._forget_upload(token, upload)
+            raise _upload_expired(upload.expires_ns, "upload_id")
+        return upload
+
+    def complete_multipart(self, tenant: str, token: str, file_id: str, part_numbers: list[int]) -> StoredFile:
+        self._multipart_upload(tenant, token, file_id)
         parts = self.store.upload_parts(token)
         missing = [n for n in part_numbers if n not in parts]
         if missing:
@@ -128,6 +183,19 @@ class Files:
             raise NotFound(f"Multipart upload '{token}' for file '{file_id}' not found.", param="upload_id")
         self.store.delete_upload(token)
         self.store.delete_file(tenant, file_id)
+
+    def _forget_upload(self, token: str, upload: PendingUpload) -> None:
+        """Drop an upload that will never take bytes again, and its file if the bytes never came."""
+        self.store.delete_upload(token)
+        file = self.store.get_file(upload.tenant, upload.file_id)
+        if file is not None and not file.ready:
+            self.store.delete_file(upload.tenant, upload.file_id)
+
+    def _forget_expired_uploads(self) -> None:
+        now = self.clock.now_ns()
+        for token, upload in self.store.uploads():
+            if upload.expires_ns is not None and now >= upload.expires_ns:
+                self._forget_upload(token, upload)
 
     # ------------------------------------------------------------ result files (derived)
 
@@ -309,4 +377,6 @@ class Files:
             self.store.put_job(replace(self._job_of(file), result_file_deleted=True))
         else:
             self.store.delete_file(tenant, file_id)
+            self.finish_upload(tenant, file_id)
+            self._parsed.pop((tenant, file_id), None)  # its bytes and rows go with it
         return file

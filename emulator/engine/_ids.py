@@ -1,4 +1,4 @@
-"""Seeded identifiers (spec D9): same seed and same requests give the same ids.
+"""Seeded identifiers (docs/wire-contract.md#decision-seeded-ids): same seed and same requests give the same ids.
 
 Ids are drawn, in request order, from one random generator seeded from the emulator seed. The
 generator's state lives in the store (`Store.draw`), so draws stay in sequence across processes
@@ -58,9 +58,17 @@ def restore_state(data: list[Any]) -> random.Random:
 # What one draw makes: pure functions of the generator, handed to `Store.draw`.
 
 
-def workflow_id(created_s: int) -> Callable[[random.Random], str]:
-    """The draw of a job id, `eval-xxxx-<created seconds>` (callers draw again while it is taken)."""
-    return lambda rng: f"eval-{rng.getrandbits(16):04x}-{created_s}"
+JOB_ID_BITS = 16  # a second's job ids: eval-0000-<s> to eval-ffff-<s>
+
+
+def job_id(number: int, second: int) -> str:
+    """The job id numbered `number` in the id space of `second`: `eval-xxxx-<second>`."""
+    return f"eval-{number:04x}-{second}"
+
+
+def workflow_id(second: int, bits: int = JOB_ID_BITS) -> Callable[[random.Random], str]:
+    """The draw of a job id in the space of `second` (`Jobs` draws again while it is taken)."""
+    return lambda rng: job_id(rng.getrandbits(bits), second)
 
 
 def file_id(rng: random.Random) -> str:
@@ -68,4 +76,6 @@ def file_id(rng: random.Random) -> str:
 
 
 def token(rng: random.Random) -> str:
+    """The draw upload tokens once took. Tokens now come from `secrets` (`_upload_tokens.py`), but
+    each upload still makes this draw, so the ids that follow an upload stay what they were."""
     return f"{rng.getrandbits(128):032x}"

@@ -1,4 +1,4 @@
-"""Evaluation jobs: create, read on the clock, list, the update hook (spec §3, §4, D2–D5), and the
+"""Evaluation jobs: create, read on the clock, list, the update hook (docs/reference/evaluations.md), and the
 control plane's moves (advance one job, force a status, attach a scenario to one job).
 
 A job's status is derived when it is read, from its phases and the clock (and, under
@@ -13,10 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from . import _ids as ids
-from . import _lifecycle as lifecycle
-from . import _magic as magic
-from . import _preflight as preflight
+from . import _ids as ids, _lifecycle as lifecycle, _magic as magic, _preflight as preflight
 from ._clock import NS, Clock
 from ._config import EmulatorConfig
 from ._datasets import Dataset, DatasetError, canonical
@@ -24,11 +21,11 @@ from ._errors import ApiError, Conflict, InvalidRequest, NotFound
 from ._files import Files
 from ._ids import derived_uuid4
 from ._lifecycle import TERMINAL, Phase
-from ._parameters import ClassifyParameters, CompareParameters, ScoreParameters
+from ._parameters import ClassifyParameters, CompareParameters, ScoreParameters, Status
 from ._results import Judge, is_job_failure, sorted_results, summarize
 from ._rulebooks import ScenarioRules
 from ._scenarios import CreateContext, Outcome, Progression, Resolved, Scenario, verdict_weights
-from ._store import Job, Store, StoredFile, Tenant, reads_counter
+from ._store import Job, Store, StoredFile, Tenant, id_scan_counter, id_space_full_counter, reads_counter
 from ._validation import validate_create
 
 Params = ClassifyParameters | ScoreParameters | CompareParameters
@@ -38,6 +35,7 @@ TOO_MANY_FAILURES = (
     "Check the models, templates and dataset, then run the evaluation again."
 )
 LONG_DATASET_BYTES = 64 * 1024  # a larger dataset takes long to parse and judge: see `Jobs.prepare`
+ID_DRAWS = 8  # seeded draws of a job id before its second's space counts as crowded
 SHARED_LIMIT = 1024  # distinct job configurations whose immutable values are shared
 
 # Immutable values that identical jobs share, across every emulator of the process: judges, echoed
@@ -71,7 +69,7 @@ def _rows(dataset: Dataset | None) -> int:
     return len(dataset.rows) if dataset else 0
 
 
-def path_of(outcome: Outcome, problem: str | None, failed_rows: int, rows: int) -> tuple[list[str], str | None]:
+def path_of(outcome: Outcome, problem: str | None, failed_rows: int, rows: int) -> tuple[list[Status], str | None]:
     """The statuses a job goes through from pending, given its outcome and its dataset, and the
     `results.error` it ends with (None when it completes or stalls)."""
     path = lifecycle.statuses(outcome)
@@ -86,6 +84,8 @@ def path_of(outcome: Outcome, problem: str | None, failed_rows: int, rows: int) 
 
 class Jobs:
     """The jobs of every tenant. Each change is a new `Job` record handed to the store."""
+
+    id_bits = ids.JOB_ID_BITS  # the size of a second's id space (tests use a smaller one)
 
     def __init__(
         self, store: Store, clock: Clock, files: Files, scenarios: ScenarioRules, config: EmulatorConfig
@@ -181,11 +181,35 @@ class Jobs:
         )
 
     def _new_id(self, created_s: int) -> str:
-        draw = ids.workflow_id(created_s)
-        while True:
+        """A job id no job has, drawn from the seeded generator in the space of the creation second.
+        A space that is used up lends the following second's, so ids stay unique, deterministic and
+        of the real form, and a create never loops however many jobs share a second."""
+        second = created_s
+        while True:  # ends: a second whose space is full is marked so and never searched again
+            if not self.store.counter(id_space_full_counter(second)):
+                found = self._free_id(second)
+                if found is not None:
+                    return found
+                self.store.set_counter(id_space_full_counter(second), 1)
+            second += 1
+
+    def _free_id(self, second: int) -> str | None:
+        """A free id of `second`'s space: a few seeded draws, then (a crowded space) the next free
+        number in order from where the last such search stopped, so each number is looked at once
+        over the space's life. None when the space is full."""
+        space = 1 << self.id_bits
+        draw = ids.workflow_id(second, self.id_bits)
+        for _ in range(ID_DRAWS):
             candidate = self.store.draw(draw)
             if self.store.find_job(candidate) is None:
                 return candidate
+        cursor = id_scan_counter(second)
+        for number in range(self.store.counter(cursor), space):
+            candidate = ids.job_id(number, second)
+            if self.store.find_job(candidate) is None:
+                self.store.set_counter(cursor, number + 1)
+                return candidate
+        return None
 
     def _load(self, params: Params, file: StoredFile | None, *, magic_model: bool) -> tuple[Dataset | None, str | None]:
         """The job's parsed dataset and its first dataset problem (each None when there is none)."""
@@ -262,11 +286,12 @@ class Jobs:
     def phases_reached(self, job: Job) -> tuple[Phase, ...]:
         return lifecycle.reached(job.phases, self._elapsed(job))
 
-    def status(self, job: Job) -> str:
+    def status(self, job: Job) -> Status:
         return self.phases_reached(job)[-1].status
 
     def results(self, job: Job) -> dict[str, Any] | None:
-        """The `results` object as served: null until terminal (§5.5), sorted keys (D7, sorted once)."""
+        """The `results` object as served: null until terminal, sorted keys, sorted once
+        (docs/wire-contract.md#decision-results-format)."""
         status = self.status(job)
         if status not in TERMINAL:
             return None
@@ -278,8 +303,9 @@ class Jobs:
         return results
 
     def list(self, tenant: Tenant, *, status: str | None, limit: int) -> list[Job]:
-        """Newest first, filtered on the exact status, at most `limit` (D2). Each job listed counts
-        as one read of it (`after_polls`); jobs the filter leaves out do not."""
+        """Newest first, filtered on the exact status, at most `limit`
+        (docs/wire-contract.md#decision-list-routes). Each job listed counts as one read of it (`after_polls`); jobs
+        the filter leaves out do not."""
         found = []
         for job in reversed(self.store.jobs(tenant.key)):
             elapsed = self._elapsed(job)
@@ -313,7 +339,7 @@ class Jobs:
 
     # ------------------------------------------------------------ moving a job
 
-    def _put(self, job: Job, status: str) -> Job:
+    def _put(self, job: Job, status: Status) -> Job:
         """The job entering `status` now, then going on along its path under its progression."""
         kept = self.phases_reached(job)
         now = self._elapsed(job)
@@ -359,7 +385,7 @@ class Jobs:
         )
         return replace(job, phases=phases)
 
-    def force(self, workflow_id: str, status: str, message: str | None = None) -> Job:
+    def force(self, workflow_id: str, status: Status, message: str | None = None) -> Job:
         """Put a job in `status` now (a terminal status ends it; another one resumes its path)."""
         job = self.locate(workflow_id)
         if status in ("error", "user_error"):
@@ -407,10 +433,16 @@ class Jobs:
         self.store.put_job(job)
         return job
 
-    # ------------------------------------------------------------ update hook (D4)
+    # ------------------------------------------------------------ update hook
 
     def update(
-        self, tenant: Tenant, workflow_id: str, *, status: str | None, results: dict[str, Any] | None, error: str | None
+        self,
+        tenant: Tenant,
+        workflow_id: str,
+        *,
+        status: Status | None,
+        results: dict[str, Any] | None,
+        error: str | None,
     ) -> Job:
         """Set a job's results, error and/or status as its owner reports them. Nothing changes on a 400."""
         job = self._find(tenant, workflow_id)

@@ -5,6 +5,11 @@ test can ask what its code sent: `journal.assert_called("evaluation.create", tim
 live in the store (`Store.append_request`); this module reads them. Control-plane requests
 (`/_emulator/...`, except the upload URLs) are not recorded, so reading the journal over HTTP does
 not change it.
+
+The journal is discreet and bounded: an entry names its tenant by name or key fingerprint, never by
+the key; secret fields of its body are masked (`_redaction.py`); a body larger than the configured
+limit is kept as its size and SHA-256 only; and the oldest entries go when the journal holds more
+than its limits in entries or in bytes.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from ._redaction import key_fingerprint, mask_secrets
 from ._store import JOURNAL_SEQ, RecordedRequest, Store
 
 __all__ = ["Journal", "RecordedRequest", "RecordedRequestList", "RecordedRequestView", "RouteName"]
@@ -43,8 +49,11 @@ class RecordedRequestView(BaseModel):
     method: str
     path: str
     query: dict[str, str]
-    body: Any
-    tenant: str | None
+    body: Any  # JSON as JSON, other bodies as text; None when empty or larger than the journal keeps
+    body_size: int
+    body_sha256: str
+    body_truncated: bool  # larger than the journal keeps: only its size and SHA-256 are
+    tenant: str | None  # the tenant's name, else its key's fingerprint
     route: str | None
     job_id: str | None
     file_id: str | None
@@ -62,6 +71,9 @@ class RecordedRequestView(BaseModel):
             path=entry.path,
             query=entry.query,
             body=body,
+            body_size=entry.size,
+            body_sha256=entry.sha256,
+            body_truncated=entry.truncated,
             tenant=entry.tenant,
             route=entry.route,
             job_id=entry.job_id,
@@ -98,18 +110,24 @@ class Journal:
     """
 
     def __init__(
-        self, store: Store, routes: Callable[[], Sequence[RouteName]] = tuple, limit: int | None = None
+        self,
+        store: Store,
+        routes: Callable[[], Sequence[RouteName]] = tuple,
+        limit: int | None = None,
+        *,
+        byte_limit: int | None = None,
     ) -> None:
         self._store = store
         self._routes = routes  # the known routes, to check the names given to `filter`
         self.limit = limit or None  # the most recent `limit` requests are kept (all when None)
+        self.byte_limit = byte_limit or None  # ... and only as many as fit in `byte_limit` bytes
 
     # ------------------------------------------------------------ recording
 
     def record(self, entry: Callable[[int], RecordedRequest]) -> RecordedRequest:
         """Append one answered request, given as the entry to make for its number; returns it."""
         made = entry(self._store.increment(JOURNAL_SEQ))
-        self._store.append_request(made, self.limit)
+        self._store.append_request(made, self.limit, self.byte_limit)
         return made
 
     def clear(self) -> None:
@@ -160,16 +178,18 @@ class Journal:
         tenant: str | None = None,
         status_code: int | None = None,
     ) -> list[RecordedRequest]:
-        """The recorded requests matching every given criterion."""
+        """The recorded requests matching every given criterion. `tenant` is an API key, a
+        tenant's name or a key fingerprint (`key_fingerprint`)."""
         __tracebackhide__ = True
         match = self._matcher(route) if route else (lambda e: True)
+        tenants = None if tenant is None else {tenant, key_fingerprint(tenant)}
         return [
             e
             for e in self.entries
             if match(e)
             and (job_id is None or e.job_id == job_id)
             and (file_id is None or e.file_id == file_id)
-            and (tenant is None or e.tenant == tenant)
+            and (tenants is None or e.tenant in tenants or e.key_fingerprint in tenants)
             and (status_code is None or e.status_code == status_code)
         ]
 
@@ -219,14 +239,16 @@ class Journal:
         self, route: str, *, body: dict[str, Any] | None = None, query: dict[str, str] | None = None, **criteria: Any
     ) -> RecordedRequest:
         """Assert some call to `route` had a JSON body containing `body` (a recursive subset) and
-        the `query` parameters; returns the last such call."""
+        the `query` parameters; returns the last such call. Secrets in `body` and `query` are
+        compared masked, as the journal keeps them."""
         __tracebackhide__ = True
         calls = self.filter(route, **criteria)
         problems = []
+        expected_body, expected_query = mask_secrets(body), mask_secrets(query)
         for entry in reversed(calls):
-            problem = _subset_mismatch(body, entry.json()) if body is not None else None
+            problem = _subset_mismatch(expected_body, entry.json()) if body is not None else None
             if problem is None and query is not None:
-                problem = _subset_mismatch(query, entry.query, "query")
+                problem = _subset_mismatch(expected_query, entry.query, "query")
             if problem is None:
                 return entry
             problems.append(f"  #{entry.seq}: {problem}")

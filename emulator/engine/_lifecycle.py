@@ -4,7 +4,7 @@ background task.
 A job stores its creation instant and a list of phases. A phase is entered at a fixed offset from
 creation (time-driven progressions), on the read that brings the job's read count to a number
 (`after_polls`), or when the control plane moves the job (`manual`). Its status at any instant is
-the last phase entered (ARCHITECTURE.md).
+the last phase entered (docs/contributing/architecture.md#time-dependent-state-is-derived-on-read).
 """
 
 from __future__ import annotations
@@ -13,17 +13,18 @@ from dataclasses import dataclass, replace
 
 from ._clock import NS
 from ._config import EmulatorConfig
+from ._parameters import Status
 from ._scenarios import Outcome, Progression
 
 TERMINAL = frozenset({"completed", "error", "user_error"})
-FLOW = ("pending", "queued", "running")
+FLOW: tuple[Status, ...] = ("pending", "queued", "running")
 CREATED_MESSAGE = "Job created and pending for processing"
 UPDATED_MESSAGE = "Job status updated"
 
 
 @dataclass(frozen=True)
 class Phase:
-    status: str
+    status: Status
     offset_ns: int | None  # when the job entered it, from creation; None: not yet
     after_reads: int | None = None  # after_polls: entered on the read that makes the job's reads this
 
@@ -36,19 +37,20 @@ def _ns(seconds: float) -> int:
     return int(round(seconds * NS))
 
 
-def statuses(outcome: Outcome) -> list[str]:
+def statuses(outcome: Outcome) -> list[Status]:
     """The statuses a job with this outcome goes through, from `pending` to its end."""
     last = FLOW.index(outcome.phase) if outcome.kind != "completed" else len(FLOW) - 1
     path = list(FLOW[: last + 1])
     if "running" in path:
         at = path.index("running")
-        path[at : at + 1] = ["running", "queued"] * outcome.preemptions + ["running"]
+        preempted: list[Status] = ["running", "queued"]
+        path[at : at + 1] = preempted * outcome.preemptions + ["running"]
     if outcome.kind != "stall":
         path.append(outcome.kind)
     return path
 
 
-def remainder(path: list[str], status: str) -> list[str]:
+def remainder(path: list[Status], status: Status) -> list[Status]:
     """The rest of `path` for a job put in `status`: from its last occurrence, or `status` then
     the path's end (its terminal status, or nothing for a stall)."""
     if status in path:
@@ -59,7 +61,7 @@ def remainder(path: list[str], status: str) -> list[str]:
 
 
 def plan(
-    progression: Progression, path: list[str], config: EmulatorConfig, *, rows: int, at_ns: int = 0, reads: int = 0
+    progression: Progression, path: list[Status], config: EmulatorConfig, *, rows: int, at_ns: int = 0, reads: int = 0
 ) -> tuple[Phase, ...]:
     """Phases for `path`, the first entered at `at_ns` when the job had `reads` reads.
 

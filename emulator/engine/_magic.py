@@ -73,7 +73,7 @@ def scenario_of(params: ClassifyParameters | ScoreParameters | CompareParameters
     outcome: dict[str, Any] = {}
     progression: dict[str, Any] = {}
     for directive in model[len(PREFIX) :].split("+"):
-        found = next(((rule.match(directive), name) for rule, name in _RULES if rule.match(directive)), None)
+        found = next(((match, name) for rule, name in _RULES if (match := rule.match(directive))), None)
         if found is None:
             raise _unknown(model, directive)
         match, name = found

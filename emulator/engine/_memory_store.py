@@ -38,6 +38,7 @@ class MemoryStore(Store):
         return _NO_TRANSACTION
 
     def clear(self) -> None:
+        self._seed: int | None = None
         self._tenants: dict[str, Tenant] = {}
         self._known_keys: frozenset[str] | None = None
         self._jobs: dict[str, dict[str, Job]] = {}  # tenant -> workflow id -> job
@@ -55,6 +56,15 @@ class MemoryStore(Store):
         self._faults: tuple[FaultRule, ...] = ()
         with self._lock:
             self._journal: deque[RecordedRequest] = deque()
+            self._journal_bytes = 0  # sum of the entries' `journal_bytes`
+
+    # ------------------------------------------------------------ seed
+
+    def seed(self) -> int | None:
+        return self._seed
+
+    def set_seed(self, seed: int) -> None:
+        self._seed = seed
 
     # ------------------------------------------------------------ tenants
 
@@ -211,12 +221,14 @@ class MemoryStore(Store):
 
     # ------------------------------------------------------------ journal
 
-    def append_request(self, entry: RecordedRequest, limit: int | None) -> None:
+    def append_request(self, entry: RecordedRequest, limit: int | None, max_bytes: int | None = None) -> None:
         with self._lock:
             self._journal.append(entry)
-            if limit:
-                while len(self._journal) > limit:
-                    self._journal.popleft()
+            self._journal_bytes += entry.journal_bytes
+            while len(self._journal) > 1 and (
+                (limit and len(self._journal) > limit) or (max_bytes and self._journal_bytes > max_bytes)
+            ):
+                self._journal_bytes -= self._journal.popleft().journal_bytes
 
     def requests(self) -> list[RecordedRequest]:
         with self._lock:
@@ -225,4 +237,5 @@ class MemoryStore(Store):
     def clear_requests(self) -> None:
         with self._lock:
             self._journal.clear()
+            self._journal_bytes = 0
             self._counters[JOURNAL_SEQ] = 0

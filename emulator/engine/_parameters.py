@@ -1,5 +1,5 @@
 """Job parameters: the `parameters` object of each evaluation type, as the engine reads them
-(spec-level field names; the HTTP layer re-exports them as wire models)."""
+(wire-level field names; the HTTP layer re-exports them as wire models)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ TEMPERATURE: JsonDict = {"minimum": 0, "maximum": 2}
 AT_LEAST_ONE: JsonDict = {"minimum": 1}
 
 
-# ---------------------------------------------------------------- create request (§3.1)
+# ---------------------------------------------------------------- create request
 
 
 def _null_means_absent(schema: JsonDict) -> None:
@@ -48,7 +48,7 @@ def _external_needs_token(schema: JsonDict) -> None:
 
 
 class _Params(BaseModel):
-    # Unknown keys are ignored (D5); `null` is stripped before validation.
+    # Unknown keys are ignored; `null` is stripped before validation (docs/wire-contract.md#decision-null-means-absent).
     model_config = ConfigDict(strict=True, extra="ignore", json_schema_extra=_null_means_absent)
 
 
@@ -109,7 +109,7 @@ class CompareParameters(_Params):
 
 
 Parameters = ClassifyParameters | ScoreParameters | CompareParameters
-PARAMETER_MODELS: dict[str, type[_Params]] = {
+PARAMETER_MODELS: dict[str, type[Parameters]] = {
     "classify": ClassifyParameters,
     "score": ScoreParameters,
     "compare": CompareParameters,

@@ -1,5 +1,5 @@
-"""Dataset checks made when a job reaches `running` (spec D5, D6): each problem becomes the
-job's `user_error` message, naming the file, column or template and the fix."""
+"""Dataset checks made when a job reaches `running`: each problem becomes the job's `user_error`
+message, naming the file, column or template and the fix (docs/wire-contract.md#decision-dataset-checks-at-running)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ Params = ClassifyParameters | ScoreParameters | CompareParameters
 
 
 def unknown_file_message(file_id: str) -> str:
-    # One message for unknown, deleted and another tenant's files: nothing leaks (D5).
+    # One message for unknown, deleted and another tenant's files: nothing leaks
+    # (docs/wire-contract.md#decision-dataset-checks-at-running).
     return (
         f"Input file '{file_id}' was not found. Upload the dataset with purpose 'eval' and pass its id "
         "(file-...) as parameters.input_data_file_path."
@@ -35,6 +36,12 @@ def templates(params: Params) -> list[tuple[str, str]]:
 
 def check(params: Params, dataset: Dataset, filename: str, config: EmulatorConfig) -> str | None:
     """The first dataset problem of a job, or None."""
+    deepest, number = dataset.deepest_row
+    if deepest > config.max_json_depth:
+        return (
+            f"Row {number} of '{filename}' nests arrays and objects {deepest} levels deep; the emulator takes at "
+            f"most {config.max_json_depth} (setting `max_json_depth`). Flatten the row."
+        )
     columns = set(dataset.columns)
     used: set[str] = set(RECOGNIZED_COLUMNS)
     for name in MODEL_FIELDS:

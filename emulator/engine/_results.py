@@ -2,7 +2,8 @@
 
 A row's verdict is a pure function of (seed, job configuration, row content), so the same
 dataset and parameters give the same labels, scores and winners in any order and on any face.
-Aggregates (`results`) and the result file are both computed from the same verdicts (spec §5, §7).
+Aggregates (`results`) and the result file are both computed from the same verdicts
+(docs/reference/results.md#results, docs/reference/results.md#result-file).
 """
 
 from __future__ import annotations
@@ -50,14 +51,15 @@ _OTHER = {"A": "B", "B": "A"}
 
 
 def plain_number(value: float) -> float | int:
-    """Integral floats are written without `.0` (spec D7)."""
+    """Integral floats are written without `.0` (docs/wire-contract.md#decision-results-format)."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
 
 
 def sorted_results(results: dict[str, Any]) -> dict[str, Any]:
-    """Keys of `results` and nested objects in byte-sorted order, integral floats as ints (D7)."""
+    """Keys of `results` and nested objects in byte-sorted order, integral floats as ints
+    (docs/wire-contract.md#decision-results-format)."""
     return {
         key: sorted_results(value) if isinstance(value, dict) else plain_number(value)
         for key, value in sorted(results.items(), key=lambda item: item[0].encode())
@@ -206,6 +208,8 @@ class Judge:
         span = high - low
         # Triangular noise around the mean: bounded, seeded, cheap.
         value = low + span * (self.outcome.score_mean + self.outcome.score_spread * (u0 + u1 - 1) * 1.7)
+        if math.isnan(value):  # a spread so wide against a range so narrow that inf * 0 came up
+            value = low
         value = min(max(value, low), high)
         if self._integer_scores:
             return int(round(value))
@@ -227,7 +231,7 @@ def _compare_feedback(winner: str, bits: int, seed: int) -> str:
     return f"Response {winner} is better. {sentences(seed, bits, 1)}"
 
 
-# ---------------------------------------------------------------- aggregates (spec §5)
+# ---------------------------------------------------------------- aggregates (docs/reference/results.md#results)
 
 
 def is_job_failure(failed_rows: int, total_rows: int) -> bool:
@@ -290,7 +294,7 @@ def summarize(judge: Judge, dataset: Dataset) -> tuple[dict[str, Any], int]:
     return results, failed_rows
 
 
-# ---------------------------------------------------------------- result file rows (spec §7)
+# ---------------------------------------------------------------- result file rows
 
 
 def result_row(judge: Judge, verdict: RowVerdict) -> dict[str, Any]:
@@ -325,7 +329,7 @@ LINES_PER_CHUNK = 1024  # rows joined and encoded at a time: all at once would h
 
 
 def result_file(judge: Judge, dataset: Dataset) -> bytes:
-    """The JSONL result file: one row per input row, in input order (spec D8)."""
+    """The JSONL result file: one row per input row, in input order (docs/wire-contract.md#decision-result-file)."""
     chunks: list[bytes] = []
     lines: list[str] = []
     with paused_gc():

@@ -30,7 +30,7 @@ _TRIANGULAR_STD = 1.7 * math.sqrt(1 / 6)
 
 
 class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 def _require_kind(info: ValidationInfo, key: str, allowed: tuple[str, ...], name: str) -> None:
@@ -81,7 +81,7 @@ class Progression(_Data):
     def polls_for(self, status: str) -> int:
         """Reads a phase is shown for under `after_polls` (1 unless configured)."""
         if isinstance(self.polls, dict):
-            return self.polls.get(status, 1)  # type: ignore[call-overload]
+            return self.polls[status] if status in self.polls else 1
         return 1 if self.polls is None else self.polls
 
 
@@ -178,7 +178,7 @@ def verdict_weights(
     elif outcome.compare_weights is not None:
         a, b, tie = (outcome.compare_weights.get(k, 0.0) for k in ("A", "B", "Tie"))
         total = a + b + tie
-        # A tie is the flipped pass disagreeing with the original one (spec §7.4).
+        # A tie is the flipped pass disagreeing with the original one (docs/reference/results.md#compare-rows).
         values["agreement"] = (a + b) / total
         values["a_share"] = a / (a + b) if a + b else 0.5
     return results.Outcome(**values)
@@ -230,7 +230,8 @@ class Match(_Data):
     parameters: dict[str, Any] = Field(default_factory=dict)  # dotted path -> value
 
     def matches(self, ctx: CreateContext) -> bool:
-        judge = ctx.parameters.get("judge") if isinstance(ctx.parameters.get("judge"), dict) else {}
+        judge = ctx.parameters.get("judge")
+        judge = judge if isinstance(judge, dict) else {}
         checks = [
             self.type is None or self.type == ctx.type,
             self.judge_model is None or fnmatch.fnmatchcase(str(judge.get("model", "")), self.judge_model),

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import _ids as ids
-from ._clock import Clock
+from ._clock import EARLIEST_NS, LATEST_NS, MAX_TIME_SCALE, Clock
 from ._datasets import Dataset
 from ._errors import InvalidRequest
 from ._faults import FaultBook
@@ -33,7 +33,7 @@ from ._scenarios import Outcome, Progression, ScenarioBook, verdict_weights
 from ._store import Job, PendingUpload, Store, StoredFile, Tenant, reads_counter
 from ._validation import validate_create
 
-VERSION = 1
+VERSION: Final = 1
 
 
 class _Data(BaseModel):
@@ -95,12 +95,15 @@ class UploadData(_Data):
     file_id: str
     parts: dict[int, str] = Field(default_factory=dict)  # part number -> base64
     multipart: bool = False
+    # When the upload URL dies, on the emulator clock; absent (older snapshots): a whole lifetime
+    # after the import.
+    expires_ns: int | None = None
 
 
 class ClockData(_Data):
-    now_ns: int
+    now_ns: int = Field(ge=EARLIEST_NS, le=LATEST_NS)
     mode: Literal["real", "manual"]
-    time_scale: float = Field(gt=0)
+    time_scale: float = Field(gt=0, le=MAX_TIME_SCALE)
 
 
 class Snapshot(_Data):
@@ -200,6 +203,7 @@ def export_state(
                 file_id=u.file_id,
                 multipart=u.multipart,
                 parts={n: _b64(p) or "" for n, p in store.upload_parts(token).items()},
+                expires_ns=u.expires_ns,
             )
             for token, u in store.uploads()
         ],
@@ -255,7 +259,7 @@ class _Contents:
     uploads: list[tuple[str, PendingUpload, dict[int, bytes]]] = field(default_factory=list)
 
 
-def _contents(snapshot: Snapshot) -> _Contents:
+def _contents(snapshot: Snapshot, upload_expiry_ns: int) -> _Contents:
     contents = _Contents()
     for t_index, data in enumerate(snapshot.tenants):
         contents.tenants.append(Tenant(data.key, name=data.name))
@@ -285,17 +289,26 @@ def _contents(snapshot: Snapshot) -> _Contents:
             contents.jobs.append((job, job_data.reads))
     for u_index, upload in enumerate(snapshot.uploads):
         parts = {n: _unb64(p, f"uploads.{u_index}.parts.{n}") for n, p in upload.parts.items()}
-        record = PendingUpload(tenant=upload.tenant, file_id=upload.file_id, multipart=upload.multipart)
+        expires_ns = upload.expires_ns if upload.expires_ns is not None else upload_expiry_ns
+        record = PendingUpload(upload.tenant, upload.file_id, multipart=upload.multipart, expires_ns=expires_ns)
         contents.uploads.append((upload.token, record, parts))
     return contents
 
 
 def import_state(
-    store: Store, snapshot: Snapshot, *, clock: Clock, scenarios: ScenarioRules, faults: FaultRules
+    store: Store,
+    snapshot: Snapshot,
+    *,
+    clock: Clock,
+    scenarios: ScenarioRules,
+    faults: FaultRules,
+    upload_lifetime_ns: int,
 ) -> None:
     """Replace the store's whole state with `snapshot`, validated first: nothing changes on error.
-    The caller takes `snapshot.seed` as its seed (a new settings object: settings never change)."""
-    contents = _contents(snapshot)
+    The caller takes `snapshot.seed` as its seed (a new settings object: settings never change).
+    A pending upload without an expiry (an older snapshot) gets `upload_lifetime_ns` from the
+    snapshot's clock."""
+    contents = _contents(snapshot, snapshot.clock.now_ns + upload_lifetime_ns)
     try:
         ids.restore_state(snapshot.ids)
     except (TypeError, ValueError):

@@ -13,19 +13,24 @@ and is handed to `Engine(config, store=...)`; no service or handler changes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from concurrent.futures import Future
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from . import _strict_json as strict_json
 from ._clock import ClockState, format_micros
 from ._datasets import Dataset
 from ._faults import FaultRule
 from ._ids import stable_hex
 from ._lifecycle import Phase
+from ._parameters import EvalType
+from ._redaction import key_fingerprint
 from ._results import Judge
 from ._scenarios import Outcome, Progression, ScenarioBook
 
@@ -40,6 +45,11 @@ class Tenant:
 
     key: str
     name: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How the journal and the control plane name the tenant: its name, else its key's fingerprint."""
+        return self.name or key_fingerprint(self.key)
 
     @property
     def owner_id(self) -> str:
@@ -82,7 +92,7 @@ class Job:
 
     workflow_id: str
     tenant: str
-    type: str
+    type: EvalType
     parameters: dict[str, Any]  # as submitted, echoed back on retrieve
     judge: Judge
     created_ns: int
@@ -104,11 +114,14 @@ class Job:
 
 @dataclass(frozen=True)
 class PendingUpload:
-    """An upload URL handed out and not yet completed; multipart parts are stored apart."""
+    """An upload URL handed out and not yet used up, kept under its token (`_upload_tokens.py`);
+    multipart parts are stored apart. It takes bytes for its tenant's file `file_id` only, until
+    `expires_ns` on the emulator clock or until the file is preprocessed or completed."""
 
     tenant: str
     file_id: str
     multipart: bool = False
+    expires_ns: int | None = None  # None: never expires (a record made without a lifetime)
 
 
 @dataclass(frozen=True)
@@ -117,16 +130,41 @@ class RecordedRequest:
 
     seq: int  # 1-based position in the journal (`JOURNAL_SEQ`)
     method: str
-    path: str
+    path: str  # an upload URL's token shown as its fingerprint
     query: dict[str, str]
-    body: bytes
-    tenant: str | None  # the bearer key, None when absent
+    body: bytes  # secret fields masked; empty when the body was larger than the journal keeps
+    tenant: str | None  # the tenant's name, else its key's fingerprint; None without a key
     route: str | None  # matched route name (e.g. "evaluation.create"), None for a 404/405
     route_path: str | None  # matched route template (e.g. "/v1/evaluation/{id}")
     job_id: str | None
     file_id: str | None
     status_code: int
     time_ns: int  # emulator clock when answered
+    key_fingerprint: str | None = None  # `_redaction.key_fingerprint` of the bearer key
+    body_size: int | None = None  # bytes of the body as received; None: `len(body)`
+    body_sha256: str | None = None  # hex SHA-256 of the body as received; None: computed from `body`
+
+    @property
+    def size(self) -> int:
+        """Bytes of the request body as it was received (of the body as kept when secrets were
+        masked in it)."""
+        return len(self.body) if self.body_size is None else self.body_size
+
+    @property
+    def sha256(self) -> str:
+        """Hex SHA-256 of the request body as it was received (of the body as kept when secrets
+        were masked in it)."""
+        return hashlib.sha256(self.body).hexdigest() if self.body_sha256 is None else self.body_sha256
+
+    @property
+    def truncated(self) -> bool:
+        """Whether the body was larger than the journal keeps (only its size and digest are kept)."""
+        return self.size != len(self.body)
+
+    @property
+    def journal_bytes(self) -> int:
+        """What the entry counts against the journal's byte bound: its body, path and query."""
+        return len(self.body) + len(self.path) + sum(len(k) + len(v) for k, v in self.query.items())
 
     @property
     def time(self) -> str:
@@ -134,10 +172,12 @@ class RecordedRequest:
         return format_micros(self.time_ns)
 
     def json(self) -> Any:
-        """The body parsed as JSON, or None when it is empty or not JSON."""
-        try:
-            return json.loads(self.body) if self.body.strip() else None
-        except (ValueError, UnicodeDecodeError):
+        """The body parsed as JSON, or None when it is empty, not JSON or not kept (too large)."""
+        if self.truncated:
+            return None
+        try:  # what the server took (or refused: standard JSON only, and within any depth it could take)
+            return strict_json.loads(self.body, JOURNAL_JSON) if self.body.strip() else None
+        except ValueError:
             return None
 
     def describe(self) -> str:
@@ -148,8 +188,13 @@ class RecordedRequest:
         if body is not None:
             text = json.dumps(body, sort_keys=True)
             line += f" body={text if len(text) <= 300 else text[:297] + '...'}"
+        elif self.truncated:
+            line += f" body=<{self.size} bytes, sha256 {self.sha256[:12]}…>"
         return line
 
+
+# What a journal entry's body is read back as: any depth the server could have taken.
+JOURNAL_JSON = strict_json.JsonLimits(strict_json.MAX_JSON_DEPTH)
 
 # ---------------------------------------------------------------- counter names
 
@@ -161,6 +206,16 @@ FAULT_IDS = "fault-ids"  # rules added so far (the last `fault-<n>`)
 def reads_counter(workflow_id: str) -> str:
     """Client reads of a job (retrieve, status, list appearances): what `after_polls` counts."""
     return f"reads:{workflow_id}"
+
+
+def id_space_full_counter(second: int) -> str:
+    """Set (to 1) once every job id of `second`'s space is taken: creates borrow the next second's."""
+    return f"job-ids-full:{second}"
+
+
+def id_scan_counter(second: int) -> str:
+    """Where the in-order search of `second`'s crowded id space goes on from (the next number to try)."""
+    return f"job-ids-scanned:{second}"
 
 
 def scenario_used_counter(entry_id: str) -> str:
@@ -196,9 +251,41 @@ class Store(ABC):
     def transaction(self) -> AbstractContextManager[object]:
         """The scope of one request (or one control call)."""
 
+    def unconfirmed(self) -> AbstractContextManager[list[Future[Any]]]:
+        """Within it, the calling thread's transactions may end before the store confirms their
+        writes; the futures of those commits are added to the list it gives, and `confirm` waits
+        for one (a response must not leave before its writes are confirmed). A store that confirms
+        every commit at once adds none."""
+        return nullcontext([])
+
+    def confirm(self, pending: Future[Any]) -> None:
+        """Wait until a commit made within `unconfirmed()` is applied; raises when it was not."""
+        pending.result()
+
+    def may_wait(self) -> bool:
+        """Whether the next transaction may wait for another process (a lock or lease it holds). The
+        server face then runs the request off its event loop, so this process keeps reading and
+        answering connections meanwhile. A store in this process never waits."""
+        return False
+
     @abstractmethod
     def clear(self) -> None:
         """Forget everything: back to the state of a new store."""
+
+    def close(self) -> None:  # noqa: B027 (a store that holds nothing has nothing to release)
+        """Release what the store holds in this process (a file, a connection); the state stays in
+        the store. The store is not used afterwards."""
+
+    # ------------------------------------------------------------ the seed
+
+    @abstractmethod
+    def seed(self) -> int | None:
+        """The seed the state was made from (set by the engine at every reset, reseed and state
+        import), or None for a store no engine has filled yet. A persistent or shared store keeps
+        it with the state, so an engine opened on it later, or in another process, takes it up."""
+
+    @abstractmethod
+    def set_seed(self, seed: int) -> None: ...
 
     # ------------------------------------------------------------ tenants
 
@@ -355,9 +442,10 @@ class Store(ABC):
     # ------------------------------------------------------------ the request journal
 
     @abstractmethod
-    def append_request(self, entry: RecordedRequest, limit: int | None) -> None:
+    def append_request(self, entry: RecordedRequest, limit: int | None, max_bytes: int | None = None) -> None:
         """Append an entry (numbered by `increment(JOURNAL_SEQ)`), keeping only the most recent
-        `limit` entries (all when None)."""
+        `limit` entries (all when None) and, when `max_bytes` is given, only the most recent entries
+        whose `journal_bytes` add up to at most `max_bytes` (the newest entry is always kept)."""
 
     @abstractmethod
     def requests(self) -> list[RecordedRequest]:

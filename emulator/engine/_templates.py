@@ -1,4 +1,4 @@
-"""Judge and model templates: Jinja2, as the real service parses them (spec §6.2)."""
+"""Judge and model templates: Jinja2, as the real service parses them (docs/reference/results.md#templates)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Structural validation of `POST /v1/evaluation` bodies (spec D5).
+"""Structural validation of `POST /v1/evaluation` bodies (docs/wire-contract.md#decision-create-validation).
 
-pydantic checks presence and JSON types; this module orders its findings as D5 requires
+pydantic checks presence and JSON types; this module orders its findings as that decision requires
 (missing fields, then fields of another type, then wrong types, then value rules) and
 reports the first one as a 400 naming the field.
 """
@@ -17,12 +17,13 @@ from ._parameters import (
     PARAMETER_MODELS,
     ClassifyParameters,
     CompareParameters,
+    EvalType,
     JudgeConfig,
     ModelRequest,
     ScoreParameters,
 )
 
-# Keys that belong to some evaluation types only (D5); keys of no type are ignored.
+# Keys that belong to some evaluation types only; keys of no type are ignored.
 TYPE_SPECIFIC_KEYS: dict[str, tuple[str, ...]] = {
     "labels": ("classify",),
     "pass_labels": ("classify",),
@@ -35,6 +36,8 @@ TYPE_SPECIFIC_KEYS: dict[str, tuple[str, ...]] = {
     "disable_position_bias_correction": ("compare",),
 }
 MODEL_FIELDS = ("model_to_evaluate", "model_a", "model_b")
+# Scores the emulator computes with stay exact integers and finite sums within this bound.
+MAX_SCORE = 1e15
 
 _EXPECTED = {
     "string_type": "a string",
@@ -50,7 +53,8 @@ _EXPECTED = {
 
 
 def strip_nulls(value: Any) -> Any:
-    """`null` means absent for every optional field (D5): drop null-valued keys, recursively."""
+    """`null` means absent for every optional field: drop null-valued keys, recursively
+    (docs/wire-contract.md#decision-null-means-absent)."""
     if isinstance(value, dict):
         return {k: strip_nulls(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
@@ -79,8 +83,8 @@ def dotted(parts: list[str | int]) -> str:
     return text
 
 
-def validate_create(body: Any) -> tuple[str, ClassifyParameters | ScoreParameters | CompareParameters]:
-    """Return (type, typed parameters) or raise `InvalidRequest` for the first D5 violation."""
+def validate_create(body: Any) -> tuple[EvalType, ClassifyParameters | ScoreParameters | CompareParameters]:
+    """Return (type, typed parameters) or raise `InvalidRequest` for the first violation."""
     if not isinstance(body, dict):
         raise InvalidRequest(f"The request body must be a JSON object, got {json_type(body)}.")
     eval_type = body.get("type")
@@ -123,7 +127,7 @@ def validate_create(body: Any) -> tuple[str, ClassifyParameters | ScoreParameter
         raise InvalidRequest(f"Field '{name}' must be {expected}, got {json_type(value)}{shown}.", param=name)
     assert model is not None
     _check_values(model)
-    return eval_type, model  # type: ignore[return-value]
+    return eval_type, model
 
 
 def _located(exc: ValidationError, params: dict[str, Any]) -> list[tuple[str, list[str | int], str, Any]]:
@@ -198,6 +202,13 @@ def _check_values(model: ClassifyParameters | ScoreParameters | CompareParameter
                 param="parameters.pass_labels",
             )
     if isinstance(model, ScoreParameters):
+        for name in ("min_score", "max_score", "pass_threshold"):
+            value = getattr(model, name)
+            if not -MAX_SCORE <= value <= MAX_SCORE:
+                raise InvalidRequest(
+                    f"Field 'parameters.{name}' must be between {-MAX_SCORE:g} and {MAX_SCORE:g}, got {value}.",
+                    param=f"parameters.{name}",
+                )
         if model.min_score >= model.max_score:
             raise InvalidRequest(
                 f"Field 'parameters.min_score' ({model.min_score}) must be lower than "

@@ -6,32 +6,49 @@ core's bytes back, with no Request/Response objects in between (the core already
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import Future
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route as StarletteRoute
 from starlette.types import Receive, Scope, Send
 
 from ..engine._config import EmulatorConfig
 from ..engine._pacing import paced
-from ..http._core import Emulator
-from ..http._transport import ApiRequest, ApiResponse
+from ..http._core import Emulator, internal_error
+from ..http._transport import ApiRequest, ApiResponse, SpooledBody
 from ._socket_faults import RAW_SEND, play_fault
-from ._workers import Workers
+from ._worker_threads import WorkerThreads
 
 ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 
 
-async def read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
+async def read_body(receive: Receive, limit: int) -> tuple[bytes | SpooledBody, bool]:
+    """The request body and whether it was larger than `limit` bytes: the bytes of a body sent in one
+    message, else a body streamed chunk by chunk to a spooled temporary file (a large upload is never
+    held whole in memory here). Past the limit nothing more is kept, but the rest is still read (and
+    dropped), so the client can read the 413."""
+    message = await receive()
+    first: bytes = message.get("body", b"")
+    if not message.get("more_body", False):
+        return (b"", True) if len(first) > limit else (first, False)
+    spooled = SpooledBody()
+    spooled.write(first)
+    size = len(first)
+    while message.get("more_body", False):
         message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size <= limit:
+            spooled.write(chunk)
+    if size > limit:
+        spooled.close()
+        return b"", True
+    return spooled, False
 
 
-def to_api_request(scope: Scope, body: bytes) -> ApiRequest:
+def to_api_request(scope: Scope, body: bytes | SpooledBody, oversized: bool = False) -> ApiRequest:
     headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
     host = headers.get("host")
     if host is None:
@@ -43,8 +60,19 @@ def to_api_request(scope: Scope, body: bytes) -> ApiRequest:
         base_url=f"{scope.get('scheme', 'http')}://{host}",
         query_string=scope.get("query_string", b"").decode("latin-1"),
         headers=headers,
-        body=body,
+        body=body if isinstance(body, bytes) else b"",
+        spooled=body if isinstance(body, SpooledBody) else None,
+        oversized=oversized,
     )
+
+
+def encoded_headers(response: ApiResponse) -> list[tuple[bytes, bytes]]:
+    """The response's headers as ASGI sends them, `content-length` included (also for a HEAD)."""
+    headers = [
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.all_headers().items()
+    ]
+    headers.append((b"content-length", str(len(response.body)).encode()))
+    return headers
 
 
 SEND_BYTES = 1 << 20  # a response body is sent in slices of this size
@@ -57,42 +85,66 @@ class CoreEndpoint:
     Most requests take microseconds and are answered on the event loop (a thread hop would cost
     more than the work). Those whose work grows with the data (`Emulator.takes_long`: a large body,
     a dataset to judge, a result file) run in a worker thread, so the loop keeps serving the others
-    meanwhile; the core's lock is held only while the state is read and changed."""
+    meanwhile; the core's lock is held only while the state is read and changed. So does every
+    request while the store may wait for another process (`Store.may_wait`)."""
 
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
-        self.workers = Workers(WORKER_THREADS)
+        self.workers = WorkerThreads(WORKER_THREADS)
         self.stopping = asyncio.Event()  # set when the server shuts down: playing faults end at once
 
     def stop(self) -> None:
         """The server is shutting down: cut short the faults still playing (a hang, a latency)."""
         self.stopping.set()
 
-    def _handle_paced(self, request: ApiRequest) -> ApiResponse:
-        with paced():  # long loops pause now and then, so the event loop keeps answering the others
-            return self.emulator.handle(request)
+    def _answer_paced(self, request: ApiRequest) -> tuple[ApiResponse, Future[Any] | None]:
+        """`handle_unconfirmed` in a thread; long loops pause now and then, so the event loop keeps
+        answering the others. A streamed body is closed here, once the request is done with it."""
+        try:
+            with paced():
+                return self.emulator.handle_unconfirmed(request)
+        finally:
+            if request.spooled is not None:
+                request.spooled.close()
+
+    async def _answer(self, request: ApiRequest) -> tuple[ApiResponse, Future[Any] | None]:
+        """The core's answer and the commit it waits for, on the event loop or in a thread."""
+        emulator = self.emulator
+        if emulator.store.may_wait():  # for another process: keep the event loop serving meanwhile
+            return await run_in_threadpool(self._answer_paced, request)
+        if emulator.takes_long(request):
+            return await self.workers.run(lambda: self._answer_paced(request))
+        return emulator.handle_unconfirmed(request)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = to_api_request(scope, await read_body(receive))
-        if self.emulator.takes_long(request):
-            response = await self.workers.run(lambda: self._handle_paced(request))
-        else:
-            response = self.emulator.handle(request)
-        headers = [
-            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.all_headers().items()
-        ]
-        headers.append((b"content-length", str(len(response.body)).encode()))
+        emulator = self.emulator
+        body: bytes | SpooledBody = b""
+        try:
+            body, oversized = await read_body(receive, emulator.body_limit(scope["method"], scope["path"]))
+            request = to_api_request(scope, body, oversized)
+            response, pending = await self._answer(request)
+            if pending is not None:  # the answer leaves once its writes are stored; other requests go on meanwhile
+                if not pending.done():
+                    await asyncio.wait([asyncio.wrap_future(pending)])
+                response = emulator.confirmed(response, pending)
+            headers = encoded_headers(response)
+        except Exception as exc:  # a bug: still a JSON 500, never the server's plain-text one
+            response = internal_error(exc)
+            headers = encoded_headers(response)
+        finally:
+            if isinstance(body, SpooledBody):
+                body.close()  # its temporary file goes now, not when collected (closing twice is harmless)
         if response.fault is not None and response.fault.transport:
             await play_fault(response, headers, scope, receive, send, self.stopping)
             return
         await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-        body = b"" if scope["method"] == "HEAD" else response.body
+        sent = b"" if scope["method"] == "HEAD" else response.body
         # A large body goes in slices: the server then waits for the client to take each one,
         # instead of copying the whole body into its buffer in one go on the event loop.
-        last = max(0, (len(body) - 1) // SEND_BYTES * SEND_BYTES)  # where the last slice starts
+        last = max(0, (len(sent) - 1) // SEND_BYTES * SEND_BYTES)  # where the last slice starts
         for start in range(0, last, SEND_BYTES):
-            await send({"type": "http.response.body", "body": body[start : start + SEND_BYTES], "more_body": True})
-        await send({"type": "http.response.body", "body": body[last:]})
+            await send({"type": "http.response.body", "body": sent[start : start + SEND_BYTES], "more_body": True})
+        await send({"type": "http.response.body", "body": sent[last:]})
 
 
 class EmulatorApp(Starlette):

@@ -70,7 +70,7 @@ class JobSummary(BaseModel):
     as a client read."""
 
     workflow_id: str
-    tenant: str
+    tenant: str  # the tenant's name, else its API key's fingerprint (`key-abcd…1a2b3c4d`)
     type: EvalType
     status: Status
     reads: int

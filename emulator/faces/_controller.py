@@ -49,7 +49,8 @@ def together_major_version() -> int | None:
 
 
 def sdk_base_url(url: str, major: int | None) -> str:
-    """The base URL a `together` SDK generation expects (spec §1.1): 1.x/2.x end in /v1, 3.x do not."""
+    """The base URL a `together` SDK generation expects: 1.x/2.x end in /v1, 3.x do not
+    (docs/wire-contract.md#base-urls)."""
     url = url.rstrip("/")
     return f"{url}/v1" if major is not None and major < 3 else url
 

@@ -46,11 +46,19 @@ class _Uvicorn(uvicorn.Server):
 
 
 class EmulatorServer:
-    """A uvicorn server for one emulator, on an already-bound socket (port 0 picks a free one)."""
+    """A uvicorn server for one emulator, on a socket it binds (port 0 picks a free one) or is given."""
 
-    def __init__(self, emulator: Emulator, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> None:
+    def __init__(
+        self,
+        emulator: Emulator,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        log_level: str = "warning",
+        *,
+        sock: socket.socket | None = None,
+    ) -> None:
         self.emulator = emulator
-        self.socket = bind(host, port)
+        self.socket = sock or bind(host, port)  # a socket given is shared (`serve --workers`)
         self.url = url_of(self.socket)
         app = create_app(emulator)
         config = uvicorn.Config(

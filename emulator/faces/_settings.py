@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from ..engine._config import EmulatorSettings, SettingsEnvironment, setting_names
+from ..stores._factory import parse_store_url
 from ._configfile import ConfigFileSource
 
 
@@ -28,6 +30,28 @@ class ServerSettings(EmulatorSettings):
     log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = Field(
         "warning", description="uvicorn log level."
     )
+    store: str = Field(
+        "memory",
+        description="Where the state lives: memory (gone when the server stops), sqlite:PATH (a file, kept across "
+        "restarts) or redis://HOST:PORT/DB (shared by several servers).",
+    )
+    reset_store: bool = Field(
+        False,
+        description="Start the store over at startup: its whole state is forgotten (also a state written by an "
+        "incompatible version).",
+    )
+    workers: int = Field(
+        1, ge=1, description="Server processes sharing the socket; more than 1 needs a sqlite or redis store."
+    )
+
+    @field_validator("store")
+    @classmethod
+    def _store_url(cls, value: str) -> str:
+        try:
+            parse_store_url(value)
+        except ValueError as exc:  # its message names the accepted forms
+            raise PydanticCustomError("store_url", str(exc)) from None
+        return value.strip()
 
     @classmethod
     def settings_customise_sources(

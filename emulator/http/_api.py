@@ -1,5 +1,5 @@
-"""The Together API handlers: evaluations, files, whoami (spec §2). Each handler reads the request,
-calls the core once and renders a wire model; `_routes.py` declares the routes they serve."""
+"""The Together API handlers: evaluations, files, whoami (docs/wire-contract.md#routes). Each handler reads
+the request, calls the core once and renders a wire model; `_routes.py` declares the routes they serve."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from ..documented import _api as convenience
 from ..engine._errors import InvalidRequest
 from ..engine._files import file_type_of
 from ..engine._ids import stable_hex
-from ._forms import parse_form
+from ._forms import UploadedPart, parse_form
 from ._recording import UPLOAD_PREFIX
-from ._routing import Call, json_response
+from ._routing import Call, json_response, query_int
 from ._transport import ApiResponse
 from ._views import file_view, job_json, status_json
 from ._wire import (
@@ -58,12 +58,8 @@ def prepare_create(call: Call) -> Callable[[], object] | None:
 
 def list_evaluations(call: Call) -> ApiResponse:
     query = call.request.query
-    raw_limit = query.get("limit")
-    limit = DEFAULT_LIST_LIMIT
-    if raw_limit is not None:
-        if not raw_limit.strip().isdigit() or int(raw_limit) < 1:
-            raise InvalidRequest(f"Query parameter 'limit' must be an integer >= 1, got '{raw_limit}'.", param="limit")
-        limit = min(int(raw_limit), MAX_LIST_LIMIT)
+    given = query_int(call.request, "limit", minimum=1)
+    limit = DEFAULT_LIST_LIMIT if given is None else min(given, MAX_LIST_LIMIT)
     status = query.get("status") or None
     jobs = call.engine.jobs.list(call.tenant, status=status, limit=limit) if status in (None, *STATUSES) else []
     body = b"[" + b",".join(job_json(call.engine, call.views, call.tenant, job) for job in jobs) + b"]"
@@ -99,7 +95,7 @@ def model_list(call: Call) -> ApiResponse:
 
 
 def request_upload(call: Call) -> ApiResponse:
-    fields, parts = parse_form(call.request.header("content-type"), call.request.body)
+    fields, parts = read_form(call)
     form = call.model(UploadRequestForm, fields)
     files = call.engine.files
     if "file" in parts:  # a client that sends the bytes right away
@@ -122,7 +118,7 @@ def request_upload(call: Call) -> ApiResponse:
 
 
 def direct_upload(call: Call) -> ApiResponse:
-    fields, parts = parse_form(call.request.header("content-type"), call.request.body)
+    fields, parts = read_form(call)
     if "file" not in parts:
         raise InvalidRequest("Missing the multipart part 'file' with the file's bytes.", param="file")
     part = parts["file"]
@@ -135,23 +131,40 @@ def direct_upload(call: Call) -> ApiResponse:
     return json_response(file_view(call.engine, call.tenant, file))
 
 
+def read_form(call: Call) -> tuple[dict[str, str], dict[str, UploadedPart]]:
+    """The request's form, its body read as a stream (a file part is held in memory once)."""
+    request = call.request
+    return parse_form(request.header("content-type"), request.body_stream(), request.body_size)
+
+
+def _upload_body(call: Call, part: int | None = None) -> bytes:
+    """The bytes PUT to an upload URL, read once the URL is known to take them."""
+    request = call.request
+    call.engine.files.pending_upload(call.params["token"], multipart=part is not None, key=request.api_key)
+    return request.body_stream().read()
+
+
 def receive_upload(call: Call) -> ApiResponse:
-    call.engine.files.receive(call.params["token"], call.request.body)
+    content = _upload_body(call)
+    call.engine.files.receive(call.params["token"], content, key=call.request.api_key)
     return ApiResponse(body=b"", media_type=None)
 
 
 def receive_part(call: Call) -> ApiResponse:
-    content = call.request.body
-    call.engine.files.receive(call.params["token"], content, part=int(call.params["part"]))
+    part = int(call.params["part"])
+    content = _upload_body(call, part)
+    call.engine.files.receive(call.params["token"], content, part=part, key=call.request.api_key)
     return ApiResponse(
         body=b"", media_type=None, headers={"etag": f'"{stable_hex(repr(len(content)) + content[:64].hex(), 32)}"'}
     )
 
 
 def preprocess(call: Call) -> ApiResponse:
-    file = call.engine.files.get_pending(call.tenant.key, call.params["id"])
+    files = call.engine.files
+    file = files.get_pending(call.tenant.key, call.params["id"])
     if not file.ready:
         raise InvalidRequest(f"File '{file.id}' has no content yet: PUT its bytes to the upload URL first.", param="id")
+    files.finish_upload(call.tenant.key, file.id)  # the upload URL dies: the file is final
     return json_response(file_view(call.engine, call.tenant, file))
 
 
@@ -213,7 +226,7 @@ def delete_file(call: Call) -> ApiResponse:
     return json_response(FileDeleteResponse(id=file.id))
 
 
-# ---------------------------------------------------------------- whoami (§11)
+# ---------------------------------------------------------------- whoami (docs/wire-contract.md#whoami)
 
 
 def whoami(call: Call) -> ApiResponse:

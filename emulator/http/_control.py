@@ -1,4 +1,4 @@
-"""The control plane under `/_emulator/`: what a test steers, over HTTP (ARCHITECTURE.md).
+"""The control plane under `/_emulator/`: what a test steers, over HTTP (docs/reference/control-plane.md).
 
 Every route but `health` requires the admin token when one is configured, sent as
 `Authorization: Bearer <token>` or `X-Emulator-Token: <token>` (declared in `_routes.py`, checked
@@ -13,14 +13,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from .._version import __version__
-from ..engine._clock import format_micros, format_nanos, parse_time
+from ..engine._clock import MAX_TIME_SCALE, OutOfRange, format_micros, format_nanos, parse_time
 from ..engine._errors import InvalidRequest, NotFound
 from ..engine._faults import FaultRule
 from ..engine._journal import RecordedRequestList, RecordedRequestView
 from ..engine._scenarios import Scenario, ScenarioEntry
 from ..engine._snapshot import Snapshot
-from ..engine._store import Job
-from ._routing import Call, json_response
+from ..engine._store import Job, Tenant
+from ._routing import Call, json_response, query_int
 from ._transport import ApiResponse
 from ._wire import ClockAdvanceRequest, ClockState, EvalType, Health, Status
 
@@ -34,11 +34,11 @@ class ClockSetRequest(_Body):
 
 
 class ClockRunRequest(_Body):
-    time_scale: float | None = Field(None, gt=0)
+    time_scale: float | None = Field(None, gt=0, le=MAX_TIME_SCALE)
 
 
 class ClockScaleRequest(_Body):
-    time_scale: float = Field(gt=0)
+    time_scale: float = Field(gt=0, le=MAX_TIME_SCALE)
 
 
 class SeedRequest(_Body):
@@ -57,7 +57,7 @@ class JobStatusRequest(_Body):
 
 
 def data_response(data: Any, status_code: int = 200) -> ApiResponse:
-    return ApiResponse(status_code=status_code, body=json.dumps(data, ensure_ascii=False).encode())
+    return ApiResponse(status_code=status_code, body=json.dumps(data, ensure_ascii=False, allow_nan=False).encode())
 
 
 def _body(call: Call, model: type[BaseModel], *, optional: bool = False) -> Any:
@@ -102,7 +102,10 @@ def clock_state(call: Call) -> ApiResponse:
 
 def advance_clock(call: Call) -> ApiResponse:
     body: ClockAdvanceRequest = _body(call, ClockAdvanceRequest)
-    call.engine.clock.advance(body.seconds)
+    try:
+        call.engine.clock.advance(body.seconds)
+    except OutOfRange as exc:
+        raise InvalidRequest(f"Field 'seconds': {exc}.", param="seconds") from None
     return clock_state(call)
 
 
@@ -110,6 +113,8 @@ def set_clock(call: Call) -> ApiResponse:
     body: ClockSetRequest = _body(call, ClockSetRequest)
     try:
         now = parse_time(body.now)
+    except OutOfRange as exc:
+        raise InvalidRequest(f"Field 'now': {exc}.", param="now") from None
     except ValueError:
         raise InvalidRequest(
             f"Field 'now' must be an RFC 3339 time or epoch seconds, got {body.now!r}.", param="now"
@@ -242,9 +247,10 @@ def job_summary(call: Call, job: Job) -> dict[str, Any]:
     """A job as the control plane shows it: reading it here never counts as a client read."""
     jobs = call.engine.jobs
     reached = len(jobs.phases_reached(job))
+    tenant = call.engine.tenants.find(job.tenant) or Tenant(job.tenant)
     return {
         "workflow_id": job.workflow_id,
-        "tenant": job.tenant,
+        "tenant": tenant.label,  # never the key itself
         "type": job.type,
         "status": jobs.status(job),
         "reads": jobs.reads(job),
@@ -297,8 +303,9 @@ def list_requests(call: Call) -> ApiResponse:
     """The journal, oldest first; `route`, `job_id`, `file_id`, `tenant`, `status_code` filter it."""
     query = call.request.query
     criteria: dict[str, Any] = {name: query[name] for name in ("job_id", "file_id", "tenant") if query.get(name)}
-    if query.get("status_code", "").isdigit():
-        criteria["status_code"] = int(query["status_code"])
+    status_code = query_int(call.request, "status_code", minimum=0)
+    if status_code is not None:
+        criteria["status_code"] = status_code
     try:
         entries = call.engine.journal.filter(query.get("route") or None, **criteria)
     except ValueError as exc:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import traceback
 from collections.abc import Callable
+from concurrent.futures import Future
 from functools import lru_cache
+from typing import Any
 
 from ..engine._clock import Clock
 from ..engine._config import EmulatorConfig
@@ -18,7 +21,7 @@ from ..engine._journal import Journal
 from ..engine._store import Store
 from ._fault_intercept import intercept
 from ._recording import journal_entry, recorded
-from ._routing import Call, Route, dispatch, error_response, resolve
+from ._routing import Call, Route, body_limit, dispatch, error_response, find_route, resolve
 from ._transport import ApiRequest, ApiResponse
 from ._view_cache import ViewCache
 
@@ -36,6 +39,21 @@ LARGE_BODY = 64 * 1024  # bytes; a larger request body takes a while to parse an
 class InternalError(ApiError):
     status_code = 500
     error_type = "server_error"
+
+
+def internal_error(exc: BaseException) -> ApiResponse:
+    """The JSON 500 of a bug in the emulator (never the request's fault), its traceback on stderr."""
+    traceback.print_exception(exc, file=sys.stderr)
+    error = InternalError(
+        f"Internal emulator error ({type(exc).__name__}: {exc}). Please report it.",
+        headers={"x-should-retry": "false"},
+    )
+    try:
+        return error_response(error)
+    except Exception:  # a message that will not render (say, lone surrogates): the same shape, plainly
+        detail = {"message": f"Internal emulator error ({type(exc).__name__}).", "type": error.error_type}
+        body = {"error": {**detail, "param": None, "code": None}}
+        return ApiResponse(500, json.dumps(body).encode(), dict(error.headers))
 
 
 class Emulator:
@@ -91,6 +109,7 @@ class Emulator:
     def reset(self, *, keep_clock: bool = False) -> None:
         """Forget every job, file and upload; restart ids from the seed (and the clock, unless kept)."""
         with self._lock, self.store.transaction():
+            self.engine.follow_store()
             self.engine.reset(keep_clock=keep_clock)
             self.views.clear()
 
@@ -113,11 +132,16 @@ class Emulator:
 
     # ------------------------------------------------------------ requests
 
+    def body_limit(self, method: str, path: str) -> int:
+        """The most bytes the body of a `method` request to `path` may hold: a face stops reading
+        there and hands the core an `oversized` request, which is answered 413."""
+        return body_limit(self.engine.config, find_route(_routes(), method, path))
+
     def takes_long(self, request: ApiRequest) -> bool:
         """Whether answering `request` may take long: its body is large, its route's work grows with
         the stored data (`Route.slow`), or its route has long work to prepare for this request (a
         create on a large dataset). A face with an event loop runs these in a thread."""
-        if len(request.body) > LARGE_BODY:
+        if request.body_size > LARGE_BODY:  # the size only: a streamed body is not read here
             return True
         try:
             route, params = resolve(_routes(), request)
@@ -132,6 +156,7 @@ class Emulator:
             return None
         engine = self.engine
         with self._lock, engine.store.transaction():
+            engine.follow_store()
             tenant = engine.tenants.find(request.api_key) if request.api_key else None
             if route.auth == "api_key" and tenant is None:
                 return None  # a key seen for the first time has nothing stored to prepare
@@ -150,31 +175,52 @@ class Emulator:
             return
 
     def handle(self, request: ApiRequest) -> ApiResponse:
-        """Answer one request. Never raises: every failure is an error body."""
+        """Answer one request. Never raises: every failure, the journal's included, is an error body."""
+        response, pending = self.handle_unconfirmed(request)
+        return response if pending is None else self.confirmed(response, pending)
+
+    def handle_unconfirmed(self, request: ApiRequest) -> tuple[ApiResponse, Future[Any] | None]:
+        """Answer one request, without waiting for a store outside this process to confirm its writes:
+        returns the answer and, when there is one, the commit to wait for (`confirmed`) before the
+        answer may leave. Meanwhile the next request can be handled (the server face does so)."""
         self._prepare(request)
+        with self.store.unconfirmed() as pending:
+            response = self._handle(request)
+        return response, pending[-1] if pending else None  # commits are applied in order: the last one counts
+
+    def confirmed(self, response: ApiResponse, pending: Future[Any]) -> ApiResponse:
+        """`response` once its writes are confirmed, or a 500 saying they were not applied."""
+        try:
+            self.store.confirm(pending)
+        except Exception as exc:
+            return error_response(
+                InternalError(f"The emulator could not store this request's changes ({exc}); nothing was applied.")
+            )
+        return response
+
+    def _handle(self, request: ApiRequest) -> ApiResponse:
         engine, views, routes = self.engine, self.views, _routes()
         with self._lock, engine.store.transaction():
+            engine.follow_store()
             call = None
             try:
                 response, call = intercept(
                     engine, views, routes, request, lambda: dispatch(engine, views, routes, request)
                 )
             except Exception as exc:  # a bug in the emulator, not in the request
-                response = self._internal_error(exc)
-            if recorded(request):
-                now = engine.clock.now_ns()
-                engine.journal.record(lambda seq: journal_entry(seq, request, call, response, now))
+                response = internal_error(exc)
+            try:
+                if recorded(request):
+                    now = engine.clock.now_ns()
+                    tenant = engine.tenants.find(request.api_key) if request.api_key else None
+                    name, kept = tenant.name if tenant else None, engine.config.journal_body_limit
+                    answered = response
+                    engine.journal.record(
+                        lambda seq: journal_entry(seq, request, call, answered, now, tenant_name=name, body_limit=kept)
+                    )
+            except Exception as exc:
+                response = internal_error(exc)
         try:
             return response.finish()  # a deferred body (a result file) is made outside the lock
         except Exception as exc:
-            return self._internal_error(exc)
-
-    @staticmethod
-    def _internal_error(exc: Exception) -> ApiResponse:
-        traceback.print_exc(file=sys.stderr)
-        return error_response(
-            InternalError(
-                f"Internal emulator error ({type(exc).__name__}: {exc}). Please report it.",
-                headers={"x-should-retry": "false"},
-            )
-        )
+            return internal_error(exc)

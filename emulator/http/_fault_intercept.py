@@ -7,11 +7,11 @@ the response (an error body) or into the `AppliedFault` each face plays on its t
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..engine import _strict_json as strict_json
 from ..engine._engine import Engine
 from ..engine._errors import ApiError
 from ..engine._faults import FaultAction, Quota, RequestFacts
@@ -40,7 +40,7 @@ ERROR_DEFAULTS: dict[int, tuple[str, str]] = {
 Run = Callable[[], tuple[ApiResponse, Call | None]]
 
 
-def request_facts(engine: Engine, routes: list[Route], request: ApiRequest) -> tuple[RequestFacts, Route | None]:
+def request_facts(engine: Engine, routes: Sequence[Route], request: ApiRequest) -> tuple[RequestFacts, Route | None]:
     """What the fault rules can match in a request, and the route it resolves to (if any)."""
     route: Route | None
     try:
@@ -49,10 +49,16 @@ def request_facts(engine: Engine, routes: list[Route], request: ApiRequest) -> t
         route, params = None, {}
     key = request.api_key
     tenant = engine.tenants.find(key) if key else None
-    try:
-        body: Any = json.loads(request.body) if request.body.strip() else dict(request.query)
-    except (ValueError, UnicodeDecodeError):
-        body = None
+    body: Any = None
+    # A streamed body is parsed only for a route that takes JSON: the bytes of an upload are not
+    # fields a rule can match, and reading them whole here would hold a large upload twice.
+    takes_json = route is not None and route.body is not None and "application/json" in route.body.content
+    if request.body_loaded or takes_json:
+        try:
+            limits = strict_json.JsonLimits(engine.config.max_json_depth)
+            body = strict_json.loads(request.body, limits) if request.body.strip() else dict(request.query)
+        except ValueError:  # not JSON the emulator takes: a rule cannot match its fields
+            body = None
     facts = RequestFacts(
         request.method.upper(),
         request.path,
@@ -66,7 +72,7 @@ def request_facts(engine: Engine, routes: list[Route], request: ApiRequest) -> t
 
 
 def intercept(
-    engine: Engine, views: ViewCache, routes: list[Route], request: ApiRequest, run: Run
+    engine: Engine, views: ViewCache, routes: Sequence[Route], request: ApiRequest, run: Run
 ) -> tuple[ApiResponse, Call | None]:
     """Run `request` through the fault rules: `run()` dispatches it for real."""
     if not engine.faults.active():

@@ -3,9 +3,9 @@ the latter parsed by python-multipart, Starlette's own form parser, through its 
 
 from __future__ import annotations
 
-import io
 import logging
 from dataclasses import dataclass
+from typing import BinaryIO
 from urllib.parse import parse_qsl
 
 from python_multipart import parse_form as parse_multipart
@@ -24,14 +24,16 @@ class UploadedPart:
     content: bytes
 
 
-def parse_form(content_type: str | None, body: bytes) -> tuple[dict[str, str], dict[str, UploadedPart]]:
-    """(text fields, file parts) of a form body."""
+def parse_form(content_type: str | None, body: BinaryIO, size: int) -> tuple[dict[str, str], dict[str, UploadedPart]]:
+    """(text fields, file parts) of a form body of `size` bytes, read from `body` as a stream: a
+    file part goes through a temporary file (python-multipart spills it to disk past 1 MiB) and is
+    read into memory once, so a large upload is never held twice."""
     kind = (content_type or "").split(";")[0].strip().lower()
     if kind == "multipart/form-data":
-        return _multipart(content_type or "", body)
-    if kind in ("application/x-www-form-urlencoded", "") or not body:
+        return _multipart(content_type or "", body, size)
+    if kind in ("application/x-www-form-urlencoded", "") or not size:
         try:
-            text = body.decode("utf-8")
+            text = body.read().decode("utf-8")
         except UnicodeDecodeError:
             raise InvalidRequest("The form body is not valid UTF-8.") from None
         return dict(parse_qsl(text, keep_blank_values=True)), {}
@@ -44,7 +46,7 @@ def _text(value: bytes | None) -> str:
     return (value or b"").decode("utf-8", errors="replace")
 
 
-def _multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str, UploadedPart]]:
+def _multipart(content_type: str, body: BinaryIO, size: int) -> tuple[dict[str, str], dict[str, UploadedPart]]:
     fields: dict[str, str] = {}
     files: dict[str, UploadedPart] = {}
 
@@ -56,9 +58,9 @@ def _multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str
         files[_text(file.field_name)] = UploadedPart(filename=_text(file.file_name), content=file.file_object.read())
         file.close()
 
-    headers = {"Content-Type": content_type.encode("latin-1"), "Content-Length": str(len(body)).encode()}
+    headers = {"Content-Type": content_type.encode("latin-1"), "Content-Length": str(size).encode()}
     try:
-        parse_multipart(headers, io.BytesIO(body), on_field, on_file)
+        parse_multipart(headers, body, on_field, on_file)
     except (FormParserError, ValueError) as exc:
         raise InvalidRequest(f"The multipart/form-data body could not be parsed ({exc}).") from None
     return fields, files

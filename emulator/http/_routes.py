@@ -13,8 +13,7 @@ from ..engine._faults import FaultBook, FaultRule
 from ..engine._journal import RecordedRequestList
 from ..engine._scenarios import Scenario, ScenarioBook, ScenarioEntry
 from ..engine._snapshot import Snapshot
-from . import _api as api
-from . import _control as control
+from . import _api as api, _control as control
 from ._openapi import OPENAPI_ROUTE
 from ._recording import UPLOAD_PREFIX
 from ._routing import Body, Param, Reply, Route, json_body
@@ -76,6 +75,10 @@ MODEL_SOURCE = Param(
     {"type": "string", "examples": ["all", "serverless", "dedicated", "external"]},
 )
 UPLOAD_TOKEN = Param("token", "The upload URL's token, as handed out by `POST /v1/files` or a multipart initiate.")
+UPLOAD_URL_DEAD = (
+    "The upload URL is used up (its file was preprocessed, completed or deleted) or expired "
+    "(`upload_url_seconds` of emulator time), or the request carries another tenant's API key."
+)
 UPLOAD_FORMS = Body(
     {"application/x-www-form-urlencoded": UploadRequestForm, "multipart/form-data": UploadRequestMultipart}
 )
@@ -182,6 +185,7 @@ API_ROUTES: list[Route] = [
             200: Reply("The multipart form carried the bytes (`file`): the file is stored.", FileObject),
         },
         errors={400: BAD_FORM},
+        bulk=True,
     ),
     Route(
         "POST",
@@ -192,6 +196,7 @@ API_ROUTES: list[Route] = [
         body=Body({"multipart/form-data": DirectUploadForm}),
         ok=FILE,
         errors={400: BAD_FORM},
+        bulk=True,
     ),
     Route(
         "POST",
@@ -212,7 +217,11 @@ API_ROUTES: list[Route] = [
         summary="Finish a multipart upload",
         body=json_body(MultipartCompleteRequest),
         ok=FILE,
-        errors={400: BAD_BODY + " Or a part was never uploaded.", 404: "No such multipart upload for this key."},
+        errors={
+            400: BAD_BODY + " Or a part was never uploaded.",
+            403: "The multipart upload expired.",
+            404: "No such multipart upload for this key.",
+        },
     ),
     Route(
         "POST",
@@ -295,7 +304,11 @@ API_ROUTES: list[Route] = [
         params=(UPLOAD_TOKEN,),
         body=Body({"application/octet-stream": bytes}, required=False),
         ok={200: Reply("Stored; now preprocess the file.")},
-        errors={404: "Unknown or expired upload URL."},
+        errors={
+            403: UPLOAD_URL_DEAD,
+            404: "An upload URL this emulator never issued (or a multipart part URL).",
+        },
+        bulk=True,
     ),
     Route(
         "PUT",
@@ -307,7 +320,11 @@ API_ROUTES: list[Route] = [
         params=(UPLOAD_TOKEN, Param("part", "The part number.", {"type": "integer", "minimum": 0})),
         body=Body({"application/octet-stream": bytes}, required=False),
         ok={200: Reply("Stored; complete the upload with this etag.", headers={"etag": "The part's etag."})},
-        errors={404: "Unknown or expired upload URL, or not a multipart one."},
+        errors={
+            403: UPLOAD_URL_DEAD,
+            404: "An upload URL this emulator never issued, or not a multipart one.",
+        },
+        bulk=True,
     ),
 ]
 
@@ -670,6 +687,7 @@ CONTROL_ROUTES: list[Route] = [
         body=json_body(Snapshot),
         ok=_ok(StateImported),
         errors={400: BAD_BODY},
+        bulk=True,
     ),
 ]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
@@ -12,7 +11,9 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from pydantic import BaseModel, ValidationError
 from starlette.routing import compile_path
 
-from ..engine._errors import ApiError, InvalidRequest, MethodNotAllowed, NotFound, Unauthorized
+from ..engine import _strict_json as strict_json
+from ..engine._config import EmulatorConfig, env_var
+from ..engine._errors import ApiError, InvalidRequest, MethodNotAllowed, NotFound, PayloadTooLarge, Unauthorized
 from ..engine._first_error import first_error
 from ._transport import ApiRequest, ApiResponse
 from ._wire import ErrorBody, ErrorDetail
@@ -44,24 +45,95 @@ class Call:
         return self._tenant
 
     def json(self) -> Any:
+        """The body as standard JSON within the emulator's limits (`json_limits`); else a 400."""
         if not self.request.body.strip():
             raise InvalidRequest("The request body is empty; send a JSON object.")
         try:
-            return json.loads(self.request.body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InvalidRequest(f"The request body is not valid JSON ({exc}).") from None
+            return strict_json.loads(self.request.body, json_limits(self.engine.config, self.route))
+        except strict_json.JsonProblem as exc:
+            raise json_error(exc) from None
 
     def model(self, model: type[M], data: Any = None) -> M:
-        """Validate a body (or `data`) against a wire model; the first problem is a 400 naming its field."""
+        """Validate a body (or `data`) against a wire model; the first problem is a 400 naming its field.
+        Strictly, as JSON types: a boolean is not a number, a string not a number."""
         data = self.json() if data is None else data
         try:
-            return model.model_validate(data)
+            return model.model_validate(data, strict=True)
         except ValidationError as exc:
             first = first_error(exc)
             name = first.field or None
             raise InvalidRequest(
                 f"Invalid field '{name}': {first.message}." if name else first.message, param=name
             ) from None
+
+
+# The setting behind each bound of a JSON body.
+BOUND_SETTINGS = {"depth": "max_json_depth", "items": "max_list_items", "chars": "max_string_chars"}
+
+
+def json_limits(config: EmulatorConfig, route: Route) -> strict_json.JsonLimits:
+    """The bounds of a route's JSON body. A bulk body (a state import) holds whole files and every
+    job: only its nesting is bounded."""
+    if route.bulk:
+        return strict_json.JsonLimits(config.max_json_depth)
+    return strict_json.JsonLimits(config.max_json_depth, config.max_list_items, config.max_string_chars)
+
+
+def _setting(name: str) -> str:
+    return f"setting `{name}`: --{name.replace('_', '-')}, {env_var(name)}"
+
+
+def json_error(problem: strict_json.JsonProblem) -> InvalidRequest:
+    """The 400 of a body that is not standard JSON, or breaks a bound (named with its setting)."""
+    if problem.bound is None:
+        return InvalidRequest(f"The request body is not valid JSON ({problem}).")
+    where = f" at '{problem.path}'" if problem.path else ""
+    return InvalidRequest(
+        f"The request body is out of bounds{where}: {problem} ({_setting(BOUND_SETTINGS[problem.bound])}).",
+        param=problem.path,
+    )
+
+
+MAX_QUERY_DIGITS = 18  # an integer in a query string is below 10**18 (and costs nothing to read)
+
+
+def query_int(request: ApiRequest, name: str, *, minimum: int) -> int | None:
+    """An integer query parameter (None when absent), parsed strictly: ASCII digits only (not `²`,
+    not `1e3`, not `-1`), at least `minimum`; anything else is a 400 naming it."""
+    raw = request.query.get(name)
+    if raw is None:
+        return None
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit() and len(text.lstrip("0")) <= MAX_QUERY_DIGITS) or int(text) < minimum:
+        raise InvalidRequest(
+            f"Query parameter '{name}' must be an integer >= {minimum}, got '{raw}'.",
+            param=name,
+        )
+    return int(text)
+
+
+def body_setting(route: Route | None) -> str:
+    """The setting that bounds a request body: `max_upload_bytes` on a bulk route (file bytes, a state
+    import), else `max_body_bytes` (also for a request no route takes)."""
+    return "max_upload_bytes" if route is not None and route.bulk else "max_body_bytes"
+
+
+def body_limit(config: EmulatorConfig, route: Route | None) -> int:
+    """The most bytes a request body may hold on `route`."""
+    limit: int = getattr(config, body_setting(route))
+    return limit
+
+
+def check_body_size(config: EmulatorConfig, route: Route, request: ApiRequest) -> None:
+    """A 413 when the body is larger than its route takes (or the face stopped reading it there)."""
+    limit = body_limit(config, route)
+    if request.oversized or request.body_size > limit:
+        name = body_setting(route)
+        raise PayloadTooLarge(
+            f"The request body is larger than {limit} bytes, the most {route.method} {route.path} takes on this "
+            f"emulator. Send less, or raise the limit ({_setting(name)}).",
+            code="request_too_large",
+        )
 
 
 Handler = Callable[[Call], ApiResponse]
@@ -131,7 +203,9 @@ class Route:
 
     `ok` holds the success answers (200, 201, 302), `errors` every error status the route itself
     answers with its meaning (the body is always the real error shape); the 401 of its `auth` is added
-    here, so `responses` is the whole list. Fault rules installed by a test can answer anything."""
+    here, and the 413 of a body too large (every route has one: a face stops reading a body at its
+    limit), so `responses` is the whole list. Fault rules installed by a test can answer anything.
+    A `bulk` route takes file bytes or a state import: `max_upload_bytes` bounds its body."""
 
     method: str
     path: str
@@ -146,6 +220,7 @@ class Route:
     body: Body | None = None
     ok: Mapping[int, Reply] = field(default_factory=lambda: {200: Reply("OK")})
     errors: Mapping[int, str] = field(default_factory=dict)
+    bulk: bool = False
     # Work that grows with the stored data (a dataset, a result file, the whole state): the server
     # runs the route off its event loop, and the core runs `prepare`'s work outside its lock.
     slow: bool = False
@@ -163,6 +238,7 @@ class Route:
         errors = dict(self.errors)
         if self.auth != "none":
             errors.setdefault(401, AUTH_ERRORS[self.auth])
+        errors.setdefault(413, f"The body is larger than the `{body_setting(self)}` setting allows.")
         replies = {**self.ok, **{status: Reply(text, ErrorBody) for status, text in errors.items()}}
         object.__setattr__(self, "responses", dict(sorted(replies.items())))
 
@@ -186,7 +262,8 @@ def error_response(error: ApiError) -> ApiResponse:
 
 
 def base_url_hint(path: str, base_url: str, routes: Sequence[Route]) -> str | None:
-    """The D1 message for a path that looks like a base-URL mistake, else None."""
+    """The 404 message for a path that looks like a base-URL mistake, else None
+    (docs/wire-contract.md#decision-base-url-hint)."""
     if path.startswith("/v1/v1/") or path.startswith("/v1/v3/"):
         doubled = True
     elif any(route.regex.match("/v1" + path) for route in routes if route.path.startswith("/v1/")):
@@ -205,17 +282,33 @@ def base_url_hint(path: str, base_url: str, routes: Sequence[Route]) -> str | No
     )
 
 
+def route_method(method: str) -> str:
+    """The method of the route that serves `method`: a HEAD is answered as its GET (the faces send
+    no body back)."""
+    return "GET" if method == "HEAD" else method
+
+
+def find_route(routes: Sequence[Route], method: str, path: str) -> Route | None:
+    """The route serving `method` on `path`, or None."""
+    wanted = route_method(method)
+    return next((route for route in routes if route.method == wanted and route.regex.match(path)), None)
+
+
 def resolve(routes: Sequence[Route], request: ApiRequest) -> tuple[Route, dict[str, str]]:
+    """The route of a request and its path parameters; a 404 or a 405 (with `Allow`) when none."""
+    wanted = route_method(request.method)
     allowed = []
     for route in routes:
         match = route.regex.match(request.path)
         if match:
-            if route.method == request.method:
+            if route.method == wanted:
                 return route, match.groupdict()
             allowed.append(route.method)
     if allowed:
+        methods = set(allowed) | ({"HEAD"} if "GET" in allowed else set())
         raise MethodNotAllowed(
-            f"Method {request.method} is not allowed for '{request.path}'; use {' or '.join(sorted(set(allowed)))}."
+            f"Method {request.method} is not allowed for '{request.path}'; use {' or '.join(sorted(set(allowed)))}.",
+            headers={"allow": ", ".join(sorted(methods))},
         )
     hint = base_url_hint(request.path, request.base_url, routes)
     raise NotFound(hint or f"No route for '{request.path}': the emulator does not serve this path (not emulated).")
@@ -239,6 +332,7 @@ def dispatch(
     try:
         route, params = resolve(routes, request)
         call = Call(engine, views, request, params, route, routes=tuple(routes))
+        check_body_size(engine.config, route, request)
         if route.auth == "api_key":
             key = request.api_key
             if key is None:

@@ -2,30 +2,114 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import BinaryIO
 from urllib.parse import parse_qsl
 
+SPOOL_MEMORY = 1 << 20  # bytes of a streamed body held in memory; beyond, it goes to a temporary file
 
-@dataclass
+
+class SpooledBody:
+    """A request body written, as it arrives, to a `tempfile.SpooledTemporaryFile` (in memory up to
+    `max_memory` bytes, on disk beyond), its size and SHA-256 taken on the way. A face streams a
+    body into one so that a large upload is never held whole in memory before a handler reads it,
+    once (`ApiRequest.body_stream`)."""
+
+    def __init__(self, max_memory: int = SPOOL_MEMORY) -> None:
+        self._file = tempfile.SpooledTemporaryFile(max_size=max_memory)
+        self._max_memory = max_memory
+        self._sha256 = hashlib.sha256()
+        self.size = 0
+
+    def write(self, chunk: bytes) -> None:
+        self._file.write(chunk)
+        self._sha256.update(chunk)
+        self.size += len(chunk)
+
+    @property
+    def on_disk(self) -> bool:
+        """Whether the body outgrew memory and went to a temporary file."""
+        return self.size > self._max_memory
+
+    def stream(self) -> BinaryIO:
+        """The body from its start (one reader at a time)."""
+        self._file.seek(0)
+        return self._file  # type: ignore[return-value]
+
+    def sha256(self) -> str:
+        return self._sha256.hexdigest()
+
+    def close(self) -> None:
+        self._file.close()
+
+
 class ApiRequest:
-    """One HTTP request as the core sees it: no sockets, no event loop."""
+    """One HTTP request as the core sees it: no sockets, no event loop.
 
-    method: str
-    path: str
-    base_url: str  # scheme://host[:port] the client used, for URLs handed back
-    query_string: str = ""
-    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
-    body: bytes = b""
-    api_key: str | None = field(init=False, repr=False)  # the bearer key, None when absent or empty
+    Its body is given in memory (`body`), or, by a face that streamed it, as a `SpooledBody`: then
+    `body` reads it whole on first use, while the upload handlers read it as a stream
+    (`body_stream`) and the journal keeps only its size, digest and (when small) its bytes. A face that
+    stopped reading a body at its route's limit says so with `oversized` (the core answers 413).
+    """
 
-    def __post_init__(self) -> None:
-        self.api_key = self._bearer_key()
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        base_url: str,  # scheme://host[:port] the client used, for URLs handed back
+        query_string: str = "",
+        headers: dict[str, str] | None = None,  # lower-case names
+        body: bytes = b"",
+        *,
+        spooled: SpooledBody | None = None,
+        oversized: bool = False,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.base_url = base_url
+        self.query_string = query_string
+        self.headers = headers if headers is not None else {}
+        self.spooled = spooled
+        self.oversized = oversized  # the face stopped reading the body at its limit: the body is larger
+        self._body: bytes | None = body if spooled is None else None
         self._query: dict[str, str] | None = None
+        self.api_key = self._bearer_key()  # the bearer key, None when absent or empty
+
+    def __repr__(self) -> str:
+        return f"ApiRequest({self.method} {self.path}{'?' if self.query_string else ''}{self.query_string})"
+
+    @property
+    def body(self) -> bytes:
+        """The whole body (a streamed one is read from its spool on first use, then kept)."""
+        if self._body is None:
+            assert self.spooled is not None
+            self._body = self.spooled.stream().read()
+        return self._body
+
+    @property
+    def body_loaded(self) -> bool:
+        """Whether the whole body is held in memory (always, unless it was streamed and not read whole)."""
+        return self._body is not None
+
+    @property
+    def body_size(self) -> int:
+        return self.spooled.size if self.spooled is not None else len(self.body)
+
+    def body_stream(self) -> BinaryIO:
+        """The body as a binary stream from its start, without holding it in memory if it was streamed."""
+        return self.spooled.stream() if self.spooled is not None else io.BytesIO(self.body)
+
+    def body_sha256(self) -> str:
+        """Hex SHA-256 of the body."""
+        return self.spooled.sha256() if self.spooled is not None else hashlib.sha256(self.body).hexdigest()
 
     @property
     def query(self) -> dict[str, str]:
-        if self._query is None:  # parsed on first use (functools.cached_property locks on 3.11)
+        if self._query is None:  # parsed on first use
             self._query = dict(parse_qsl(self.query_string, keep_blank_values=True)) if self.query_string else {}
         return self._query
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 from pydantic import BaseModel
 
@@ -11,7 +12,7 @@ from ..engine._clock import NS, format_micros, format_nanos
 from ..engine._engine import Engine
 from ..engine._store import Job, StoredFile, Tenant
 from ._view_cache import ViewCache
-from ._wire import EvaluationJob, EvaluationStatusResponse, FileObject, StatusUpdate
+from ._wire import EvaluationJob, EvaluationStatusResponse, FileObject, FilePurpose, FileType, StatusUpdate
 
 
 def _serialized(views: ViewCache, kind: str, job: Job, reached: int, build: Callable[[], BaseModel]) -> bytes:
@@ -66,13 +67,15 @@ def status_view(engine: Engine, job: Job) -> EvaluationStatusResponse:
 
 
 def file_view(engine: Engine, tenant: Tenant, file: StoredFile) -> FileObject:
+    # The engine keeps purpose and file_type as str; they come from a validated upload form, a seed
+    # file's settings, the engine's own constants or a snapshot of these (FileObject checks them again).
     return FileObject(
         id=file.id,
         created_at=file.created_ns // NS,
-        purpose=file.purpose,
+        purpose=cast(FilePurpose, file.purpose),
         filename=file.filename,
         bytes=engine.files.size(file),
-        FileType=file.file_type,
+        file_type=cast(FileType, file.file_type),
         project_id=tenant.project_id,
         organization_id=tenant.organization_id,
     )

@@ -1,4 +1,4 @@
-"""Wire models: every request and response body the emulator reads or writes (spec §3–§11).
+"""Wire models: every request and response body the emulator reads or writes (docs/wire-contract.md#routes).
 
 Field order here is the order on the wire. Job and file state never build dictionaries
 themselves; `views.py` turns state into these models.
@@ -12,25 +12,28 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictStr
 from pydantic.config import JsonDict
 from pydantic.json_schema import SkipJsonSchema
 
-from ..engine._parameters import (  # noqa: F401
-    PARAMETER_MODELS,
-    STATUSES,
-    ClassifyParameters,
-    CompareParameters,
-    EvalType,
-    JudgeConfig,
-    ModelField,
-    ModelRequest,
-    ModelSource,
-    Number,
-    Parameters,
-    ScoreParameters,
-    Status,
-    _Params,
+from ..engine._clock import SPAN_SECONDS
+
+# Re-exported: the job parameter models are wire models too.
+from ..engine._parameters import (
+    PARAMETER_MODELS as PARAMETER_MODELS,
+    STATUSES as STATUSES,
+    ClassifyParameters as ClassifyParameters,
+    CompareParameters as CompareParameters,
+    EvalType as EvalType,
+    JudgeConfig as JudgeConfig,
+    ModelField as ModelField,
+    ModelRequest as ModelRequest,
+    ModelSource as ModelSource,
+    Number as Number,
+    Parameters as Parameters,
+    ScoreParameters as ScoreParameters,
+    Status as Status,
+    _Params as _Params,
 )
 from ..engine._scenarios import Outcome, Progression
 
-# ---------------------------------------------------------------- errors (§9.1, D10)
+# ---------------------------------------------------------------- errors (docs/wire-contract.md#errors)
 
 
 class ErrorDetail(BaseModel):
@@ -73,7 +76,7 @@ class EvaluationCreateResponse(BaseModel):
     status: Literal["pending"] = "pending"
 
 
-# ---------------------------------------------------------------- jobs (§4)
+# ---------------------------------------------------------------- jobs (docs/reference/evaluations.md#the-job-object)
 
 
 class StatusUpdate(BaseModel):
@@ -118,7 +121,7 @@ class EvaluationUpdateResponse(BaseModel):
     status: Status
 
 
-# ---------------------------------------------------------------- files (§8)
+# ---------------------------------------------------------------- files (docs/reference/files.md)
 
 FilePurpose = Literal[
     "fine-tune", "batch-api", "eval", "eval-output", "eval-sample", "eval-summary", "batch-generated", "calibration"
@@ -242,7 +245,7 @@ class MultipartAbortRequest(BaseModel):
     file_id: str
 
 
-# ---------------------------------------------------------------- whoami (§11)
+# ---------------------------------------------------------------- whoami (docs/wire-contract.md#whoami)
 
 
 class WhoamiAPIKey(BaseModel):
@@ -280,7 +283,7 @@ class ClockState(BaseModel):
 class ClockAdvanceRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    seconds: float = Field(ge=0)
+    seconds: float = Field(ge=0, le=SPAN_SECONDS, description="Not past the end of the clock's range (year 9999).")
 
 
 class Health(BaseModel):

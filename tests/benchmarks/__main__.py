@@ -14,11 +14,16 @@ MODULES = [
     "respx_overhead",
     "peer_openai_responses",
     "server_rps",
+    "stores",
     "pytest_overhead",
+    "plugin_startup",
     "big_datasets",
     "memory",
     "latency_under_load",
     "load",
+    "upload_memory",
+    "redis_store",
+    "job_ids",
 ]
 
 

@@ -14,10 +14,12 @@ from .timing import Figure, interleaved
 ROOT = Path(__file__).resolve().parents[2]
 TESTS = 200
 
-# The baseline module imports the SDK and builds its client too: those one-time costs are the
-# suite's, not the emulator's, and would otherwise be spread over the 200 tests.
+# The baseline module imports the SDK and builds its client too, and imports the emulator (which the
+# plugin loads on a fixture's first use): those one-time costs would otherwise be spread over the 200 tests.
 EMPTY = """
 import pytest
+import together_eval_emulator.faces._mock  # the plugin loads the emulator on a fixture's first use: once per run
+import together_eval_emulator.faces._server
 from together import Together
 
 CLIENT = Together(api_key="test-emulator-key", base_url="http://together-emulator.test")
@@ -77,6 +79,8 @@ CANNED = """
 import httpx
 import pytest
 import respx
+import together_eval_emulator.faces._mock  # as in the baseline: one-time imports are not per-test costs
+import together_eval_emulator.faces._server
 from together import Together
 
 CLIENT = Together(api_key="test-emulator-key", base_url="http://together-emulator.test")

@@ -4,6 +4,9 @@ Fixtures:
 
 * ``live_server`` (session): starts ``python -m emulator serve --port 0 --clock manual --seed 0``
   from the repository root, waits for its ``listening on http://…`` line and stops it at the end.
+  It is parametrised by store (``STORE_KINDS`` of tests/stores/store_support.py: one server per
+  store, ``--store ...``), so every contract test runs against each store; a module marked
+  ``@pytest.mark.stores("memory", ...)`` runs against those only.
 * ``emu`` (function): the same server, reset (``POST /_emulator/reset``) before the test. Every
   test in this directory is reset, whether or not it asks for ``emu``.
 * ``advance`` (function): ``advance(seconds)`` moves the emulator clock over HTTP.
@@ -21,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from tests.stores.store_support import STORE_KINDS, store_url
 from tests.together15 import together15_python_or_fail
 
 HERE = Path(__file__).resolve().parent
@@ -34,9 +38,23 @@ if str(HERE) not in sys.path:
 from contract_server import LiveEmulator, start_emulator  # noqa: E402
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "stores(*kinds): run these contract tests against these stores only")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "live_server" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("stores")
+        kinds = list(marker.args) if marker else STORE_KINDS
+        metafunc.parametrize("live_server", kinds, indirect=True, scope="session")
+
+
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEmulator]:
-    with start_emulator(tmp_path_factory.mktemp("emulator-server") / "server.log") as server:
+def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEmulator]:
+    kind = request.param
+    directory = tmp_path_factory.mktemp(f"emulator-server-{kind}")
+    store = store_url(kind, request, directory)
+    with start_emulator(directory / "server.log", "--store", store) as server:
         yield server
 
 

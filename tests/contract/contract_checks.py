@@ -2,7 +2,7 @@
 
 Everything here works on plain JSON data (dicts, lists), so the same assertions apply to what
 together 3.1.1 parses, to what a together 1.5.35 script prints, and to what a CLI prints.
-Spec references are to shared/spec/together-eval-api.md.
+References are to the project's pages: docs/wire-contract.md and docs/reference/.
 """
 
 from __future__ import annotations
@@ -22,18 +22,19 @@ GEN_MODEL_A = "Qwen/Qwen3.5-9B"
 GEN_MODEL_B = "openai/gpt-oss-20b"
 
 STATUSES = ("pending", "queued", "running", "completed", "error", "user_error")
-WORKFLOW_ID_RE = re.compile(r"^eval-[0-9a-f]{4}-\d+$")  # spec §4.4, D9
-FILE_ID_RE = re.compile(  # file-<uuid4>, spec D9
+WORKFLOW_ID_RE = re.compile(r"^eval-[0-9a-f]{4}-\d+$")  # docs/wire-contract.md#decision-seeded-ids
+FILE_ID_RE = re.compile(  # file-<uuid4>, docs/wire-contract.md#decision-seeded-ids
     r"^file-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 )
-MICROS_TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")  # spec §4.5
-NANOS_TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")  # spec §4.5
-# A JSON number written with a useless ".0" (spec D7: integral floats are written without it).
+MICROS_TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")  # docs/wire-contract.md#ids-and-timestamps
+NANOS_TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")  # docs/wire-contract.md#ids-and-timestamps
+# A JSON number written with a useless ".0": integral floats are written without it
+# (docs/wire-contract.md#decision-results-format).
 INTEGRAL_FLOAT_RE = re.compile(r"(?<![\w.])-?\d+\.0+(?![\d.eE])")
 
-CREATED_MESSAGE = "Job created and pending for processing"  # spec §4.3
+CREATED_MESSAGE = "Job created and pending for processing"  # docs/reference/evaluations.md#status_updates
 UPDATED_MESSAGE = "Job status updated"
-COLUMN_USE_MESSAGE = (  # spec §6.4, exact
+COLUMN_USE_MESSAGE = (  # docs/reference/results.md#column-use-rule, exact
     "Unsupported dataset column(s): {cols}. Each column must be referenced by a model or judge "
     "template, or be a recognized field ('image_data_urls'). Remove unused columns or reference "
     "them in a template."
@@ -97,7 +98,7 @@ def model_request(
     max_tokens: int = 256,
     temperature: float = 0.2,
 ) -> dict[str, Any]:
-    """A complete ModelRequest (spec §3.1.6): every key the 1.5.35 client requires."""
+    """A complete ModelRequest (docs/reference/evaluations.md#model-request): every key the 1.5.35 client requires."""
     return {
         "model": model,
         "model_source": "serverless",
@@ -267,8 +268,9 @@ SDK3_ONLY_CASES: dict[str, Case] = {
 
 
 def is_user_file(file_id: str) -> bool:
-    """Uploaded and result files: ids `file-<uuid4>` (D9). Used to look at the caller's own files
-    where a test is about them; `test_a_new_key_lists_no_files` checks that nothing else is listed."""
+    """Uploaded and result files: ids `file-<uuid4>` (docs/wire-contract.md#decision-seeded-ids). Used to look
+    at the caller's own files where a test is about them; `test_a_new_key_lists_no_files` checks that
+    nothing else is listed."""
     return bool(FILE_ID_RE.match(file_id))
 
 
@@ -287,7 +289,8 @@ def parse_jsonl(data: bytes | str) -> list[dict[str, Any]]:
 def check_error_body(
     body: Any, *, status: int | None = None, param: str | Iterable[str] | None = None, code: str | None = None
 ) -> dict[str, Any]:
-    """Spec D10 / §9.1: `{"error": {"message", "type", "param", "code"}}`, strings or null."""
+    """The error body: `{"error": {"message", "type", "param", "code"}}`, strings or null
+    (docs/wire-contract.md#decision-error-shape)."""
     assert isinstance(body, dict) and isinstance(body.get("error"), dict), (
         f"error body is not {{'error': {{...}}}}: {body!r}"
     )
@@ -308,7 +311,7 @@ def check_error_body(
 
 
 def assert_keys_sorted(obj: Any, where: str = "results") -> None:
-    """Spec D7 / §5.0: keys of results (and nested objects) in byte-sorted order."""
+    """Keys of results (and nested objects) in byte-sorted order (docs/wire-contract.md#decision-results-format)."""
     if isinstance(obj, dict):
         keys = list(obj)
         assert keys == sorted(keys, key=lambda k: k.encode()), f"{where} keys not byte-sorted: {keys}"
@@ -317,16 +320,17 @@ def assert_keys_sorted(obj: Any, where: str = "results") -> None:
 
 
 def check_wire_status_text(raw: str) -> None:
-    """Raw text of GET /v1/evaluation/{id}/status: D7 number formatting and key order."""
-    assert not INTEGRAL_FLOAT_RE.search(raw), f"integral float written with .0 (spec D7): {raw}"
+    """Raw text of GET /v1/evaluation/{id}/status: number formatting and key order
+    (docs/wire-contract.md#decision-results-format)."""
+    assert not INTEGRAL_FLOAT_RE.search(raw), f"integral float written with .0: {raw}"
     doc = json.loads(raw)
     if doc.get("results") is not None:
         assert_keys_sorted(doc["results"])
-        assert "num_samples" not in doc["results"], f"num_samples must never be emitted (D7): {raw}"
+        assert "num_samples" not in doc["results"], f"num_samples must never be emitted: {raw}"
 
 
 def check_params_echo(echoed: Any, submitted: dict[str, Any]) -> None:
-    """The job's `parameters` echo every submitted key and value (spec §4.2)."""
+    """The job's `parameters` echo every submitted key and value (docs/wire-contract.md#decision-echoed-parameters)."""
     assert isinstance(echoed, dict), f"parameters not echoed: {echoed!r}"
     for key, value in submitted.items():
         assert key in echoed, f"parameters.{key} missing from the echo: {echoed}"
@@ -337,7 +341,7 @@ def check_params_echo(echoed: Any, submitted: dict[str, Any]) -> None:
 
 
 def check_created(resp: dict[str, Any]) -> str:
-    """Create response (spec §3.1.9)."""
+    """Create response (docs/reference/evaluations.md#create-response)."""
     assert resp.get("status") == "pending", resp
     wid = resp.get("workflow_id")
     assert isinstance(wid, str) and WORKFLOW_ID_RE.match(wid), f"bad workflow_id {wid!r}"
@@ -357,7 +361,8 @@ def ns_epoch(ts: str) -> float:
 
 
 def check_job_timestamps(job: dict[str, Any]) -> None:
-    """A raw EvaluationJob: timestamp formats (§4.5) and workflow id seconds = created_at (§4.4)."""
+    """A raw EvaluationJob: timestamp formats and workflow id seconds = created_at
+    (docs/wire-contract.md#ids-and-timestamps)."""
     assert MICROS_TS_RE.match(job["created_at"]), job["created_at"]
     assert MICROS_TS_RE.match(job["updated_at"]), job["updated_at"]
     secs = int(job["workflow_id"].rsplit("-", 1)[1])
@@ -366,7 +371,8 @@ def check_job_timestamps(job: dict[str, Any]) -> None:
 
 
 def check_status_updates(updates: list[dict[str, Any]], statuses: list[str]) -> None:
-    """Raw status_updates (spec §4.3): one entry per transition, fixed messages, ns timestamps."""
+    """Raw status_updates: one entry per transition, fixed messages, ns timestamps
+    (docs/reference/evaluations.md#status_updates)."""
     assert [u["status"] for u in updates] == statuses, updates
     for i, u in enumerate(updates):
         assert list(u) == ["status", "message", "timestamp"], f"status_updates key order: {list(u)}"
@@ -381,23 +387,21 @@ def check_status_updates(updates: list[dict[str, Any]], statuses: list[str]) -> 
 
 def _check_input_prefix(case: Case, out_rows: list[dict[str, Any]], input_rows: list[dict[str, Any]]) -> None:
     assert len(out_rows) == len(input_rows), (
-        f"{len(out_rows)} result rows for {len(input_rows)} input rows (one row per input row, D8)"
+        f"{len(out_rows)} result rows for {len(input_rows)} input rows (one row per input row)"
     )
     for i, (out, inp) in enumerate(zip(out_rows, input_rows, strict=False)):
         keys = list(out)
-        assert keys[: len(inp)] == list(inp), (
-            f"row {i}: must start with the input columns {list(inp)} (§7.1), got {keys}"
-        )
+        assert keys[: len(inp)] == list(inp), f"row {i}: must start with the input columns {list(inp)}, got {keys}"
         for col, val in inp.items():
             assert out[col] == val, (
-                f"row {i}: column {col!r} is {out[col]!r}, input had {val!r} (row order must be input order, D8)"
+                f"row {i}: column {col!r} is {out[col]!r}, input had {val!r} (row order must be input order)"
             )
 
 
 def _assert_subsequence(keys: list[str], order: list[str], where: str) -> None:
     present = [k for k in keys if k in order]
     expected = [k for k in order if k in keys]
-    assert present == expected, f"{where}: key order {present}, spec §7 order is {expected}"
+    assert present == expected, f"{where}: key order {present}, the documented order is {expected}"
 
 
 def check_classify(
@@ -413,7 +417,7 @@ def check_classify(
     invalid = 0
     for i, row in enumerate(out_rows):
         added = [k for k in row if k not in input_rows[i]]
-        assert set(added) <= extra_keys, f"row {i}: unexpected keys {set(added) - extra_keys} (§7.2)"
+        assert set(added) <= extra_keys, f"row {i}: unexpected keys {set(added) - extra_keys}"
         _assert_subsequence(added, order, f"row {i}")
         assert ("MODEL_TO_EVALUATE_OUTPUT" in row) == gen, (
             f"row {i}: MODEL_TO_EVALUATE_OUTPUT must be present only when responses are generated"
@@ -436,7 +440,7 @@ def check_classify(
         "result_file_id",
     }, sorted(results)
     lc = results["label_counts"]
-    assert isinstance(lc, dict), f"label_counts must be a JSON object (D7), got {lc!r}"
+    assert isinstance(lc, dict), f"label_counts must be a JSON object, got {lc!r}"
     assert set(lc) == set(labels), f"label_counts must list every label {labels}: {lc}"
     assert all(isinstance(v, int) and not isinstance(v, bool) for v in lc.values()), lc
     assert lc == counted, f"label_counts {lc} disagree with the result file {counted}"
@@ -465,7 +469,7 @@ def check_score(
     scores: list[float] = []
     for i, row in enumerate(out_rows):
         added = [k for k in row if k not in input_rows[i]]
-        assert set(added) <= extra_keys, f"row {i}: unexpected keys {set(added) - extra_keys} (§7.3)"
+        assert set(added) <= extra_keys, f"row {i}: unexpected keys {set(added) - extra_keys}"
         assert ("MODEL_TO_EVALUATE_OUTPUT" in row) == gen, (
             f"row {i}: MODEL_TO_EVALUATE_OUTPUT must be present only when responses are generated"
         )
@@ -532,13 +536,13 @@ def check_compare(
     for i, row in enumerate(out_rows):
         added = [k for k in row if k not in input_rows[i]]
         unexpected = set(added) - set(COMPARE_ORDER) - COMPARE_2026_EXTRAS
-        assert not unexpected, f"row {i}: unexpected keys {unexpected} (§7.4)"
+        assert not unexpected, f"row {i}: unexpected keys {unexpected}"
         _assert_subsequence(added, COMPARE_ORDER, f"row {i}")
         assert ("MODEL_TO_EVALUATE_OUTPUT_A" in row) == gen_a, f"row {i}: {added}"
         assert ("MODEL_TO_EVALUATE_OUTPUT_B" in row) == gen_b, f"row {i}: {added}"
         assert isinstance(row.get("evaluation_successful"), bool), f"row {i}: {row}"
         assert isinstance(row.get("is_incomplete"), bool), f"row {i}: {row}"
-        if single_pass:  # only the original-order pass runs (§7.4, 3.1.1 docstring)
+        if single_pass:  # only the original-order pass runs (docs/reference/results.md#compare-rows, 3.1.1 docstring)
             flipped = {"choice_flipped", "judge_feedback_flipped_order", "judge_raw_output_flipped"} & set(row)
             assert not flipped, f"row {i}: single-pass compare must not carry {flipped}"
             fd = row.get("final_decision", row.get("choice_original") or "")
@@ -556,7 +560,7 @@ def check_compare(
             assert co in ("A", "B", None) and cf in ("A", "B", None), f"row {i}: {row}"
             if co is not None and cf is not None:
                 assert fd == (co if co == cf else "Tie"), (
-                    f"row {i}: passes {co}/{cf} must give {co if co == cf else 'Tie'}, got {fd} (§7.4)"
+                    f"row {i}: passes {co}/{cf} must give {co if co == cf else 'Tie'}, got {fd}"
                 )
             else:
                 assert fd == (co or cf), f"row {i}: one parsed pass decides: {row}"

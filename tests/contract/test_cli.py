@@ -1,7 +1,7 @@
 """Contract: the together CLIs against a live emulator.
 
 * 3.1.1: ``tg`` (cyclopts), configured by TOGETHER_API_KEY / TOGETHER_BASE_URL (no /v1). Without
-  TOGETHER_PROJECT_ID it calls ``GET /v3/whoami`` before every command (spec §1.5, §11).
+  TOGETHER_PROJECT_ID it calls ``GET /v3/whoami`` before every command (docs/reference/sdks.md#the-clis).
 * 1.5.35: ``together --api-key K --base-url URL/v1 …`` (click), run from the 1.5.35 environment.
 """
 
@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import together
 from contract_checks import (
     CASES,
@@ -30,6 +31,10 @@ from contract_checks import (
     parse_jsonl,
 )
 from together import Together
+
+# The CLIs start a process per command (minutes in all) and reach the server through the SDKs, whose
+# every call the other contract modules make against each store: the memory store is enough here.
+pytestmark = pytest.mark.stores("memory")
 
 KEY = "cli-key"
 TIMEOUT = 120
@@ -145,7 +150,7 @@ def test_tg_evals_flow_resolving_the_project_with_whoami(emu: Any, advance: Any,
     )
     wid = check_created(created)
 
-    # the CLI uploaded ./local.jsonl with purpose eval before creating the job (§1.5)
+    # the CLI uploaded ./local.jsonl with purpose eval before creating the job (docs/reference/sdks.md#the-clis)
     files = [x for x in sdk(emu).files.list().data if is_user_file(x.id)]
     assert len(files) == 1 and files[0].purpose == "eval" and files[0].filename == "local.jsonl"
     assert sdk(emu).files.content(files[0].id).read() == (tmp_path / "local.jsonl").read_bytes()
@@ -204,7 +209,8 @@ def test_tg_generation_score_and_compare(emu: Any, advance: Any, tmp_path: Path)
             project_id="proj-contract",
         )
     )
-    # no --model-to-evaluate-temperature: the CLI sends temperature null and max_tokens 16000 (§3.1.7)
+    # no --model-to-evaluate-temperature: the CLI sends temperature null and max_tokens 16000
+    # (docs/reference/evaluations.md#what-each-client-sends)
     w_gen = check_created(created)
 
     score = CASES["score-column"]
@@ -366,7 +372,8 @@ def test_tg_reports_api_errors(emu: Any, tmp_path: Path) -> None:
 
 
 def test_tg_with_a_v1_base_url_is_told_the_right_one(emu: Any, tmp_path: Path) -> None:
-    """A /v1 base makes the 3.x CLI call /v1/v3/whoami; the 404 names the right base URL (D1)."""
+    """A /v1 base makes the 3.x CLI call /v1/v3/whoami; the 404 names the right base URL
+    (docs/wire-contract.md#decision-base-url-hint)."""
     proc = tg(emu, tmp_path, "evals", "list", base_url=emu.url + "/v1")
     assert proc.returncode != 0
     assert f"base_url='{emu.url}'" in proc.stdout + proc.stderr, proc.stdout + proc.stderr[-2000:]
@@ -529,7 +536,8 @@ def test_together15_cli_generation_score_compare(emu: Any, advance: Any, togethe
 def test_together15_cli_retrieve_crashes_on_created_at(emu: Any, together15_cli: Path, tmp_path: Path) -> None:
     """SDK defect, not an emulator one: `together evaluation retrieve` json.dumps() a model_dump()
     holding datetime objects (together 1.5.35 cli/api/evaluation.py, `retrieve`), so it fails for
-    every job that has `created_at`, as real jobs do (§4.2). This test pins that behaviour."""
+    every job that has `created_at`, as real jobs do (docs/reference/evaluations.md#the-job-object). This test pins that
+    behaviour."""
     case = CASES["classify-column"]
     fid = upload15(together15_cli, emu, case.write_jsonl(tmp_path / "qa.jsonl"))
     wid = check_created(sdk(emu).evals.create(type="classify", parameters=case.params_for(fid)).to_dict())  # type: ignore[arg-type]

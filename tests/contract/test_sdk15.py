@@ -106,7 +106,7 @@ def test_sdk15_flow(emu: Any, together15_python: Path, tmp_path: Path, case_name
         dataset.stat().st_size,
     ), up
     assert up["processed"] is True and isinstance(up["line_count"], int), (
-        f"FileResponse should carry Processed / LineCount (§8.4): {up}"
+        f"FileResponse should carry Processed / LineCount: {up}"
     )
     assert out["file_retrieve"] == up
     assert [x["id"] for x in out["files_list_before"]["data"] if is_user_file(x["id"])] == [up["id"]]
@@ -123,7 +123,7 @@ def test_sdk15_flow(emu: Any, together15_python: Path, tmp_path: Path, case_name
     done = out["status_done"]
     assert done["status"] == "completed", done
     results = done["results"]
-    assert_keys_sorted(results)  # 1.5.35 keeps the server's key order (§5.0)
+    assert_keys_sorted(results)  # 1.5.35 keeps the server's key order
     rows = parse_jsonl(out["result_text"])
     check_results_and_file(case, results, rows)
     assert out["retrieve_done"]["status"] == "completed"
@@ -215,8 +215,8 @@ def test_sdk15_errors(emu: Any, together15_python: Path, tmp_path: Path) -> None
 
     assert assert_api_error(out["no_authorization_header"], "AuthenticationError", 401) == D10_401
     assert assert_api_error(out["blank_key_list"], "AuthenticationError", 401) == D10_401
-    # files.upload step 1 maps any 401 to its own AuthenticationError message (§8.2)
+    # files.upload step 1 maps any 401 to its own AuthenticationError message
     assert out["blank_key_upload"]["exception"] == "together.error.AuthenticationError", out["blank_key_upload"]
 
     err = assert_api_error(out["base_url_without_v1"], "InvalidRequestError", 404)
-    assert f"base_url='{emu.url}/v1'" in err["message"], err  # D1: names the 1.x base URL
+    assert f"base_url='{emu.url}/v1'" in err["message"], err  # names the 1.x base URL

@@ -1,7 +1,8 @@
 """Contract: together==3.1.1 (the Stainless SDK) against a live emulator.
 
 Clients validate responses strictly (`_strict_response_validation=True`) except where the 3.1.1
-types cannot describe what the spec requires (the `eval-output` purpose of result files, D8).
+types cannot describe what the wire contract requires (the `eval-output` purpose of result files:
+docs/wire-contract.md#decision-result-file).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ UNAUTHORIZED_BODY = {
         "param": None,
         "code": "invalid_api_key",
     }
-}  # spec D10
+}  # docs/wire-contract.md#decision-api-keys
 LIFECYCLE = ["pending", "queued", "running", "completed"]
 
 
@@ -77,7 +78,7 @@ def raw_json(emu: Any, path: str, key: str = KEY_A) -> Any:
 def test_files_upload_retrieve_list_content_delete(emu: Any, tmp_path: Path) -> None:
     c = client(emu)
     path = CASES["classify-column"].write_jsonl(tmp_path / "qa.jsonl")
-    f = c.files.upload(file=path, purpose="eval", check=False)  # strict FileResponse (§8.3)
+    f = c.files.upload(file=path, purpose="eval", check=False)  # strict FileResponse
     assert FILE_ID_RE.match(f.id), f.id
     assert (f.object, f.filename, f.bytes, f.file_type, f.purpose) == (
         "file",
@@ -134,8 +135,9 @@ BUILTIN_DATASETS = [
 
 
 def test_a_new_key_lists_only_the_builtin_datasets(emu: Any, tmp_path: Path) -> None:
-    """A tenant starts with no file of its own (D8, D10): GET /v1/files lists only the read-only
-    built-in datasets every key shares (issue 5, ids = their names), and nothing another key uploaded."""
+    """A tenant starts with no file of its own: GET /v1/files lists only the read-only built-in
+    datasets every key shares (issue 5, ids = their names), and nothing another key uploaded
+    (docs/wire-contract.md#decision-tenant-isolation)."""
     (tmp_path / "other.jsonl").write_bytes(b'{"prompt": "p"}\n')
     client(emu).files.upload(file=tmp_path / "other.jsonl", purpose="eval", check=False)  # key A's own
     assert [f.id for f in client(emu, "brand-new-key").files.list().data] == BUILTIN_DATASETS
@@ -181,7 +183,8 @@ def test_job_flow_results_and_result_file(emu: Any, advance: Any, tmp_path: Path
     st = resp.parse()
     assert st.status == "completed", raw_text
     results = json.loads(raw_text)["results"]
-    # what the 3.1.1 objects expose (§5.6): attribute access works whichever union variant is picked
+    # what the 3.1.1 objects expose (docs/reference/results.md#how-the-sdks-expose-results): attribute access
+    # works whichever union variant is picked
     assert st.results is not None and st.results.result_file_id == results["result_file_id"]
     if case.type == "classify":
         assert st.results.label_counts == results["label_counts"]
@@ -206,7 +209,7 @@ def test_job_flow_results_and_result_file(emu: Any, advance: Any, tmp_path: Path
     check_job_timestamps(raw)
     check_status_updates(raw["status_updates"], LIFECYCLE)
     assert raw["updated_at"][:26] == raw["status_updates"][-1]["timestamp"][:26], (
-        "updated_at should be the completion time (§4.2)"
+        "updated_at should be the completion time"
     )
     check_params_echo(raw["parameters"], params)
 
@@ -214,8 +217,8 @@ def test_job_flow_results_and_result_file(emu: Any, advance: Any, tmp_path: Path
     out_rows = parse_jsonl(data)
     check_results_and_file(case, results, out_rows)
 
-    # the result file is an eval-output file of the job owner (D8); 3.1.1's FilePurpose literal
-    # lacks eval-output, so read its metadata with a non-strict client.
+    # the result file is an eval-output file of the job owner (docs/wire-contract.md#decision-result-file);
+    # 3.1.1's FilePurpose literal lacks eval-output, so read its metadata with a non-strict client.
     rf = client(emu, strict=False).files.retrieve(results["result_file_id"])
     assert (rf.id, rf.purpose, rf.file_type, rf.bytes, rf.object) == (
         results["result_file_id"],
@@ -262,14 +265,14 @@ def test_list_newest_first_filters_and_limit(emu: Any, advance: Any, tmp_path: P
     w3 = create(c, case, fid)
 
     jobs = c.evals.list()
-    assert [j.workflow_id for j in jobs] == [w3, w2, w1], "GET /v1/evaluation is newest first (D2)"
+    assert [j.workflow_id for j in jobs] == [w3, w2, w1], "GET /v1/evaluation is newest first"
     assert [j.status for j in jobs] == ["pending", "pending", "completed"]
     assert all(j.type == "classify" and j.parameters for j in jobs)
     assert [j.workflow_id for j in c.evals.list(limit=2)] == [w3, w2]
     assert [j.workflow_id for j in c.evals.list(status="completed")] == [w1]
     assert [j.workflow_id for j in c.evals.list(status="pending", limit=1)] == [w3]
     assert [j.workflow_id for j in c.evals.list(status="pending", limit=100)] == [w3, w2]
-    assert c.evals.list(status="failed") == []  # not a status: matches nothing (D2)
+    assert c.evals.list(status="failed") == []  # not a status: matches nothing
     assert c.evals.list(status="running") == []
 
 
@@ -308,7 +311,7 @@ def test_list_limit_is_capped_at_100(emu: Any, tmp_path: Path) -> None:
     fid = upload(c, case, tmp_path).id
     for _ in range(101):
         create(c, case, fid)
-    assert len(c.evals.list(limit=500)) == 100  # D2: a larger value returns at most 100 jobs
+    assert len(c.evals.list(limit=500)) == 100  # a larger value returns at most 100 jobs
     assert len(raw_json(emu, "/v1/evaluations?limit=101&userId=someone")) == 100
 
 
@@ -322,7 +325,7 @@ def test_result_file_listed_with_purpose_eval_output(emu: Any, advance: Any, tmp
     ]  # strict list works before completion
     advance(3600)
     rid = strict.evals.status(wid).results.result_file_id  # type: ignore[union-attr]
-    # D8 keeps eval-output, which the strict 3.1.1 FilePurpose literal cannot parse (§8.1)
+    # result files have purpose eval-output, which the strict 3.1.1 FilePurpose literal cannot parse
     with pytest.raises(together.APIResponseValidationError):
         strict.files.list()
     files = {x.id: x for x in client(emu, strict=False).files.list().data if is_user_file(x.id)}
@@ -338,7 +341,7 @@ def test_column_use_rule_fails_the_job_with_the_documented_message(emu: Any, adv
     rows = [dict(r, category="misc", id=str(i)) for i, r in enumerate(QA_ROWS)]
     case = Case("classify-unused", "classify", rows, CASES["classify-column"].parameters)
     c = client(emu)
-    wid = create(c, case, upload(c, case, tmp_path).id)  # dataset problems are not create errors (D5)
+    wid = create(c, case, upload(c, case, tmp_path).id)  # dataset problems are not create errors
     advance(3600)
     job = c.evals.retrieve(wid)
     assert job.status == "user_error"
@@ -524,7 +527,8 @@ def test_invalid_create_is_bad_request_naming_the_field(emu: Any, type_: str, mu
 
 
 def test_first_structural_problem_is_reported(emu: Any) -> None:
-    """D5: checks run in a fixed order (required keys before value rules) and the first failure wins."""
+    """Checks run in a fixed order (required keys before value rules) and the first failure wins
+    (docs/wire-contract.md#decision-create-validation)."""
     params = CASES["classify-column"].params_for("file-00000000-0000-4000-8000-000000000000")
     params.pop("judge")
     params["labels"] = ["only"]
@@ -538,7 +542,7 @@ def test_first_structural_problem_is_reported(emu: Any) -> None:
 
 
 def test_body_without_type_is_bad_request(emu: Any) -> None:
-    """D5: a create body without `type` is a 400 naming `type`. (A body carrying `evaluation_type`
+    """A create body without `type` is a 400 naming `type`. (A body carrying `evaluation_type`
     instead is the emulator-only convenience API of issue 5, tested in test_sdk3_builtin.py.)"""
     for body in (
         {"model": "meta-llama/Llama-3.2-3B-Instruct-Turbo", "dataset": "qa-benchmark-v1"},
@@ -559,7 +563,8 @@ def test_invalid_type_is_bad_request(emu: Any) -> None:
 
 
 def test_nulls_count_as_absent(emu: Any, tmp_path: Path) -> None:
-    """D5: null is 'absent' for every optional field (what the 1.5.35 client and 3.1.1 CLI send)."""
+    """`null` is 'absent' for every optional field (what the 1.5.35 client and 3.1.1 CLI send;
+    docs/wire-contract.md#decision-null-means-absent)."""
     c = client(emu)
     fid = upload(c, CASES["classify-column"], tmp_path).id
     params: dict[str, Any] = CASES["classify-column"].params_for(fid)
@@ -606,7 +611,7 @@ def test_tenants_are_isolated(emu: Any, advance: Any, tmp_path: Path) -> None:
     advance(3600)
     st_b = raw_json(emu, f"/v1/evaluation/{wid_b}/status", key=KEY_B)
     assert st_b["status"] == "user_error", st_b
-    # ... and the message is the one an unknown file gets: no tenant information leaks (D5)
+    # ... and the message is the one an unknown file gets: no tenant information leaks
     unknown = "file-00000000-0000-4000-8000-000000000000"
     wid_u = create(b, case, unknown)
     advance(3600)
@@ -659,11 +664,12 @@ def test_v1_in_3x_base_url_gets_a_helpful_404(emu: Any) -> None:
         c.evals.list()
     err = check_error_body(ei.value.body)
     assert "/v1/v1/evaluation" in err["message"], err
-    assert f"base_url='{emu.url}'" in err["message"], err  # D1: names the right 3.x base URL
+    assert f"base_url='{emu.url}'" in err["message"], err  # names the right 3.x base URL
 
 
 def test_unknown_paths_are_404_with_hints_for_base_url_mistakes(emu: Any) -> None:
-    """D1: canonical routes only; a path that looks like a base-URL mistake names both base URLs."""
+    """Canonical routes only; a path that looks like a base-URL mistake names both base URLs
+    (docs/wire-contract.md#decision-canonical-routes, docs/wire-contract.md#decision-base-url-hint)."""
     for path, hinted in [
         ("/v1/v1/evaluation", True),
         ("/evaluations", True),
@@ -702,7 +708,8 @@ def test_whoami_for_the_3x_cli(emu: Any) -> None:
 
 
 def test_csv_dataset_job(emu: Any, advance: Any, tmp_path: Path) -> None:
-    """CSV input (§6.1): parsed with quoting, result rows carry the CSV values in input order."""
+    """CSV input (docs/reference/results.md#input-datasets): parsed with quoting, result rows carry the CSV values
+    in input order."""
     case = CASES["classify-column"]
     path = tmp_path / "qa.csv"
     with open(path, "w", newline="", encoding="utf-8") as fh:
@@ -722,7 +729,7 @@ def test_csv_dataset_job(emu: Any, advance: Any, tmp_path: Path) -> None:
 def test_multipart_upload_path_of_the_sdk(
     emu: Any, advance: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The SDK's > 5 GiB multipart path (§8.9), exercised with tiny parts."""
+    """The SDK's > 5 GiB multipart path (docs/reference/files.md#multipart-upload), exercised with tiny parts."""
     monkeypatch.setattr(sdk_files, "MULTIPART_THRESHOLD_GB", 0.0)
     monkeypatch.setattr(sdk_files, "TARGET_PART_SIZE_MB", 200 / 2**20)
     monkeypatch.setattr(sdk_files, "MIN_PART_SIZE_MB", 100 / 2**20)
@@ -738,7 +745,7 @@ def test_multipart_upload_path_of_the_sdk(
     assert c.evals.status(wid).status == "completed"
 
 
-# ------------------------------------------------------------------- D3 model list, D4 hook
+# ------------------------------------------------------------------- model list, update hook
 
 
 SERVERLESS_2026 = {
@@ -764,7 +771,7 @@ SERVERLESS_2026 = {
     "openai/gpt-oss-20b",
     "zai-org/GLM-5",
     "zai-org/GLM-5.1",
-}  # spec §12.1
+}  # docs/reference/evaluations.md#model-list
 
 
 def test_model_list_routes(emu: Any) -> None:
@@ -783,7 +790,7 @@ def test_update_hook_sets_a_terminal_status(emu: Any, advance: Any, tmp_path: Pa
     c = client(emu)
     wid = create(c, case, upload(c, case, tmp_path).id)
     r = emu.api("POST", f"/v1/evaluation/{wid}/update", key=KEY_B, json={"status": "error", "error": "x"})
-    assert r.status_code == 404, r.text  # another tenant's job (D4)
+    assert r.status_code == 404, r.text  # another tenant's job (docs/wire-contract.md#decision-tenant-isolation)
     check_error_body(r.json())
     r = emu.api("POST", f"/v1/evaluation/{wid}/update", json={"status": "failed"}, key=KEY_A)
     assert r.status_code == 400, r.text
@@ -805,7 +812,7 @@ def test_update_hook_sets_a_terminal_status(emu: Any, advance: Any, tmp_path: Pa
     assert [j.workflow_id for j in c.evals.list(status="error")] == [wid]
 
 
-# ------------------------------------------------------------------------------ D9 seeded ids
+# ------------------------------------------------------------------------------ seeded ids
 
 
 def _id_sequence(server: Any, path: Path) -> list[str]:
@@ -832,7 +839,7 @@ def test_same_seed_and_requests_give_the_same_ids(emu: Any, tmp_path: Path) -> N
     assert all(a != b for a, b in zip(other, first, strict=False)), (other, first)
 
 
-# --------------------------------------------------------- D3 strict models, D6 rule switched off
+# --------------------------------------------------------- strict models, column-use rule switched off
 
 
 def test_server_options_strict_models_and_column_rule_off(tmp_path: Path) -> None:
@@ -856,7 +863,7 @@ def test_server_options_strict_models_and_column_rule_off(tmp_path: Path) -> Non
         st = srv.api("GET", f"/v1/evaluation/{ok}/status", key=KEY_A).json()
         assert st["status"] == "completed", st
         out = parse_jsonl(c.files.content(st["results"]["result_file_id"]).read())
-        check_results_and_file(base, st["results"], out, rows)  # D6: unused columns are copied through
+        check_results_and_file(base, st["results"], out, rows)  # unused columns are copied through
         for wid, model in ((bad_judge, "acme/not-a-listed-model"), (bad_gen, "acme/unlisted-generator")):
             st = srv.api("GET", f"/v1/evaluation/{wid}/status", key=KEY_A).json()
             assert st["status"] == "user_error", st

@@ -27,6 +27,7 @@ from contract_checks import (
     is_user_file,
     parse_jsonl,
 )
+from together_eval_emulator import key_fingerprint
 from typescript_support import NODE_DIR, node_or_skip
 
 REPO = Path(__file__).resolve().parents[2]
@@ -244,7 +245,7 @@ def test_typescript_upload_base_url_without_v1(emu: Any, node: Path, tmp_path: P
     out = run_flow(node, emu, "flow", type="classify", parameters={}, dataset=str(dataset), upload_base_url=emu.url)
     assert out["upload"] == {"rejected": {"message": "failed to upload file"}}
     (entry,) = journal(emu, status_code="404")
-    assert (entry["method"], entry["path"], entry["tenant"]) == ("POST", "/files", KEY)
+    assert (entry["method"], entry["path"], entry["tenant"]) == ("POST", "/files", key_fingerprint(KEY))
     assert user_files(emu) == []
 
 

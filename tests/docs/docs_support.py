@@ -33,6 +33,12 @@ RUNNERS = {
     "docs/datasets.md": "tests/docs/test_guide_examples.py",
     "docs/python-api.md": "tests/docs/test_python_api_docs.py",
     "docs/documented-api.md": "tests/docs/test_documented_api_docs.py",
+    "docs/configuration.md": "tests/docs/test_small_examples.py",
+    "docs/openapi.md": "tests/docs/test_small_examples.py",
+    "docs/pytest.md": "tests/docs/test_small_examples.py",
+    "docs/fastapi.md": "tests/docs/test_fastapi_docs.py",
+    "docs/uploads-and-journal.md": "tests/docs/test_uploads_docs.py",
+    "docs/persistence.md": "tests/docs/test_persistence_docs.py",
 }
 
 _BLOCK = re.compile(

@@ -13,8 +13,9 @@ Format (docs/contributing/index.md, "Documentation"):
   "…" matches anything, one ending in "…" by prefix; a non-JSON body line "…" matches the rest;
 * `<!-- check: advance N -->` moves the clock N seconds, `<!-- check: skip -->` skips the next
   exchange, `<!-- check: config {json} -->` starts a fresh emulator with those settings;
-* a request may use `{file_id}`, `{upload_path}`, `{workflow_id}` and `{result_file_id}`, filled from
-  earlier answers (the last `X-Together-File-Id` header, `Location` path, workflow id and result file id).
+* a request may use `{file_id}`, `{upload_path}`, `{upload_id}`, `{workflow_id}` and `{result_file_id}`,
+  filled from earlier answers (the last `X-Together-File-Id` header, `Location` path, multipart
+  `upload_id`, workflow id and result file id): upload tokens are random, never the same twice.
 """
 
 from __future__ import annotations
@@ -104,6 +105,8 @@ def learn(names: dict[str, str], response: ApiResponse) -> None:
     except (json.JSONDecodeError, UnicodeDecodeError):
         return
     if isinstance(data, dict):
+        if isinstance(data.get("upload_id"), str):
+            names["upload_id"] = data["upload_id"]
         if isinstance(data.get("workflow_id"), str):
             names["workflow_id"] = data["workflow_id"]
         results = data.get("results")

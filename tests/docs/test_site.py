@@ -4,18 +4,30 @@ project refers to documents outside the repository."""
 
 from __future__ import annotations
 
+import ast
 import importlib.util
+import io
 import os
 import re
 import subprocess
 import sys
+import tokenize
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from docs_support import REPO, RUNNERS, pages, python_blocks, runnable_blocks
 
-OUTSIDE = ["../shared", "shared/spec", "spec " + "\u00a7"]  # written apart so this file does not match
+# Written apart so this file does not match. The section sign and the design notes' names only ever
+# cited documents outside the repository.
+OUTSIDE = ["../" + "shared", "shared/" + "spec", "\u00a7", "ARCHITECTURE" + ".md", "STYLE" + ".md"]
+# An old decision id (`D` and a number from 1 to 10) used as a citation; decisions are anchors of
+# docs/wire-contract.md now.
+DECISION_ID = re.compile(r"\bD(10|[1-9])\b")
+CODE_FOLDERS = ("emulator", "pytest_plugin", "tests")
+# A page of the site cited from code, with an optional anchor.
+DOCS_CITATION = re.compile(r"\bdocs/[\w./-]+\.md(?:#[\w-]+)?")
 
 
 def test_the_site_builds_strictly(tmp_path: Path) -> None:
@@ -89,4 +101,57 @@ def test_no_file_refers_outside_the_project() -> None:
             continue
         for number, line in enumerate(text.splitlines(), 1):
             found += [f"{name}:{number}: {line.strip()[:120]}" for needle in OUTSIDE if needle in line]
+    assert not found, "\n".join(found)
+
+
+def python_files() -> list[Path]:
+    """The tracked Python files of the package and its tests."""
+    files = subprocess.run(
+        ["git", "ls-files", "--", *(f"{folder}/*.py" for folder in CODE_FOLDERS)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [REPO / name for name in files.splitlines() if (REPO / name).is_file()]
+
+
+def prose(path: Path) -> Iterator[tuple[int, str]]:
+    """(line, text) of every comment and docstring of a Python file: what cites, as opposed to data."""
+    source = path.read_text()
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT:
+            yield token.start[0], token.string
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                if isinstance(body[0].value.value, str):
+                    yield body[0].lineno, body[0].value.value
+
+
+def test_no_comment_cites_a_decision_by_an_old_id() -> None:
+    """Comments and docstrings cite the decisions by their anchors in docs/wire-contract.md, never by
+    the ids of a document outside the project."""
+    found = [
+        f"{path.relative_to(REPO)}:{line}: {text.strip()[:120]}"
+        for path in python_files()
+        for line, text in prose(path)
+        if DECISION_ID.search(text)
+    ]
+    assert not found, "\n".join(found)
+
+
+def test_every_page_and_anchor_cited_in_code_exists() -> None:
+    """A `docs/<page>.md#<anchor>` in the code names a page of the repository and one of its headings,
+    so a citation cannot outlive the section it points at."""
+    found = []
+    for path in python_files():
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            for citation in DOCS_CITATION.findall(line):
+                target, _, anchor = citation.partition("#")
+                if not (REPO / target).is_file():
+                    found.append(f"{path.relative_to(REPO)}:{number}: {target} does not exist")
+                elif anchor and anchor not in anchors(REPO / target):
+                    found.append(f"{path.relative_to(REPO)}:{number}: {target} has no heading #{anchor}")
     assert not found, "\n".join(found)

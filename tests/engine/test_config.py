@@ -43,11 +43,19 @@ def test_settings_are_the_scalar_and_list_fields() -> None:
         "column_use_rule",
         "strict_models",
         "journal_limit",
+        "journal_byte_limit",
+        "journal_body_limit",
+        "upload_url_seconds",
         "model_allowlist",
         "progression",
         "polls_per_phase",
         "admin_token",
         "auth",
+        "max_body_bytes",
+        "max_upload_bytes",
+        "max_json_depth",
+        "max_list_items",
+        "max_string_chars",
     ]
 
 

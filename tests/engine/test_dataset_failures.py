@@ -1,4 +1,5 @@
-"""Dataset problems end the job in `user_error` when it reaches `running` (spec D5, D6, D3)."""
+"""Dataset problems end the job in `user_error` when it reaches `running`
+(docs/wire-contract.md#decision-dataset-checks-at-running)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Status is a function of the emulator clock (ARCHITECTURE.md; spec §4)."""
+"""Status is a function of the emulator clock (docs/reference/evaluations.md#statuses-and-lifecycle)."""
 
 from __future__ import annotations
 

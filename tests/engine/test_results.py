@@ -1,4 +1,5 @@
-"""Results: seeded verdicts, aggregates that agree with the result file, determinism (spec §5, §7, D7–D9)."""
+"""Results: seeded verdicts, aggregates that agree with the result file, determinism
+(docs/wire-contract.md#decision-seeded-verdicts, docs/reference/results.md)."""
 
 from __future__ import annotations
 
@@ -82,7 +83,7 @@ def test_classify_results_agree_with_the_result_file(generated: bool) -> None:
     assert all(
         list(r) == ["prompt", "response", "other", *extra, "evaluation_successful", "label", "feedback"] for r in rows
     )
-    assert [r["prompt"] for r in rows] == [r["prompt"] for r in ROWS]  # input order kept (D8)
+    assert [r["prompt"] for r in rows] == [r["prompt"] for r in ROWS]  # input order kept
 
 
 @pytest.mark.parametrize("generated", [False, True], ids=["column", "generated"])

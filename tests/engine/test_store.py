@@ -1,18 +1,19 @@
-"""The `Store` interface, method by method. Written against the interface only: a new store (SQLite,
-Redis) joins these tests by adding its factory to `STORES`."""
+"""The `Store` interface, method by method. Written against the interface only: every store of
+tests/stores/store_support.py (`STORE_KINDS`) runs them."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from together_eval_emulator.engine import _ids as ids
 from together_eval_emulator.engine._clock import ClockState
 from together_eval_emulator.engine._faults import FaultAction, FaultRule
 from together_eval_emulator.engine._lifecycle import Phase
-from together_eval_emulator.engine._memory_store import MemoryStore
 from together_eval_emulator.engine._results import Judge
 from together_eval_emulator.engine._scenarios import Outcome, Scenario, ScenarioBook, ScenarioEntry
 from together_eval_emulator.engine._store import (
@@ -26,8 +27,10 @@ from together_eval_emulator.engine._store import (
     reads_counter,
 )
 from together_eval_emulator.engine._validation import validate_create
+from together_eval_emulator.stores._factory import open_store
 
-STORES: dict[str, Callable[[], Store]] = {"memory": MemoryStore}
+from tests.stores.redis_support import redis_server, redis_url  # noqa: F401 (fixtures)
+from tests.stores.store_support import STORE_KINDS, close, store_url
 
 PARAMS = {
     "input_data_file_path": "file-1",
@@ -38,11 +41,12 @@ PARAMS = {
 }
 
 
-@pytest.fixture(params=sorted(STORES))
-def store(request: pytest.FixtureRequest) -> Iterator[Store]:
-    made = STORES[request.param]()
+@pytest.fixture(params=[*STORE_KINDS, "redis"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    made = open_store(store_url(request.param, request, tmp_path))
     yield made
     made.clear()
+    close(made)
 
 
 def job(workflow_id: str = "eval-0001-1", tenant: str = "key-a", **changes: object) -> Job:
@@ -107,6 +111,16 @@ def test_clear_gives_back_a_new_store(store: Store) -> None:
     assert store.counter("c") == 0 and store.quota_windows("fault-1") == {}
     assert store.scenario_book() == ScenarioBook() and list(store.fault_rules()) == []
     assert store.requests() == []
+
+
+def test_seed_is_none_until_set_and_cleared_with_the_state(store: Store) -> None:
+    assert store.seed() is None
+    store.set_seed(7)
+    assert store.seed() == 7
+    store.set_seed(2**70)  # any int a setting allows
+    assert store.seed() == 2**70
+    store.clear()
+    assert store.seed() is None
 
 
 # ---------------------------------------------------------------- tenants
@@ -190,7 +204,7 @@ def test_delete_file_forgets_metadata_and_bytes(store: Store) -> None:
 
 
 def test_uploads_and_parts(store: Store) -> None:
-    one, two = PendingUpload("key-a", "file-1"), PendingUpload("key-a", "file-2", multipart=True)
+    one, two = PendingUpload("key-a", "file-1", expires_ns=5), PendingUpload("key-a", "file-2", multipart=True)
     store.put_upload("tok-1", one)
     store.put_upload("tok-2", two)
     assert store.get_upload("tok-2") == two and store.get_upload("tok-3") is None
@@ -305,6 +319,23 @@ def test_journal_keeps_the_most_recent_entries(store: Store) -> None:
     for n in range(5):
         record(f"/v1/files/{n}", None)  # no limit: every entry is kept
     assert [e.seq for e in store.requests()] == [1, 2, 3, 4, 5]
+
+
+def test_journal_keeps_the_most_recent_entries_within_a_byte_bound(store: Store) -> None:
+    def record(body: bytes, max_bytes: int | None) -> RecordedRequest:
+        made = replace(entry(seq=store.increment(JOURNAL_SEQ), path="/p"), body=body, body_size=None)
+        store.append_request(made, 100, max_bytes)
+        return made
+
+    recorded = [record(b"x" * 98, 300) for _ in range(5)]  # 100 bytes each, with the path
+    assert [e.journal_bytes for e in recorded] == [100] * 5
+    assert store.requests() == recorded[2:]
+    huge = record(b"x" * 1000, 300)
+    assert store.requests() == [huge]  # the newest entry is always kept, whatever its size
+    assert store.requests()[-1].size == 1000 and store.requests()[-1].sha256 == hashlib.sha256(huge.body).hexdigest()
+    store.clear_requests()
+    kept = [record(b"x" * 98, 300) for _ in range(3)]
+    assert store.requests() == kept  # the bytes of cleared entries no longer count
 
 
 def test_journal_reads_while_another_thread_appends(store: Store) -> None:

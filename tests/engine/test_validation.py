@@ -1,4 +1,5 @@
-"""Structural validation at create (spec D5): a 400 in the real shape naming the field."""
+"""Structural validation at create: a 400 in the real shape naming the field
+(docs/wire-contract.md#decision-create-validation)."""
 
 from __future__ import annotations
 

@@ -28,6 +28,7 @@ from together_eval_emulator import (
     ScenarioEntry,
     Snapshot,
     StateImported,
+    key_fingerprint,
 )
 from together_eval_emulator.faces import _controller
 
@@ -222,7 +223,7 @@ def test_job_summaries_are_not_reads(emu: EmulatorController, client: Together, 
     job_id = create(client, file_id)
     summary = emu.job_summary(job_id)
     assert isinstance(summary, JobSummary)
-    assert (summary.workflow_id, summary.tenant, summary.type) == (job_id, emu.api_key, "classify")
+    assert (summary.workflow_id, summary.tenant, summary.type) == (job_id, key_fingerprint(emu.api_key), "classify")
     assert (summary.status, summary.reads, summary.results) == ("pending", 0, None)
     assert [phase.status for phase in summary.timeline] == ["pending", "queued", "running", "completed"]
     assert summary.timeline[-1].at == "2026-01-01T00:00:06.030000000Z" and not summary.timeline[-1].reached
@@ -348,7 +349,8 @@ def test_recorded_requests_with_filters(emu: EmulatorController, client: Togethe
         client.evals.status("eval-missing")
     emu.job_summary(job_id)  # control-plane requests are never recorded
     (created,) = emu.recorded_requests("evaluation.create")
-    assert (created.job_id, created.tenant, created.status_code) == (job_id, emu.api_key, 200)
+    assert (created.job_id, created.tenant, created.status_code) == (job_id, key_fingerprint(emu.api_key), 200)
+    assert emu.recorded_requests("evaluation.create", tenant=emu.api_key) == [created]  # filtered by the key
     assert created.body["type"] == "classify"
     assert [r.route for r in emu.recorded_requests(job_id=job_id)] == ["evaluation.create", "evaluation.status"]
     assert [r.path for r in emu.recorded_requests(status_code=404)] == ["/v1/evaluation/eval-missing/status"]

@@ -10,6 +10,7 @@ import httpx
 import pytest
 import respx
 from respx.models import AllMockedAssertionError
+from together_eval_emulator import key_fingerprint
 from together_eval_emulator.faces._controller import EmulatorController
 from together_eval_emulator.faces._mock import DEFAULT_BASE_URL, EmulatorMock, respx_router
 from together_eval_emulator.faces._server import EmulatorServer
@@ -118,4 +119,5 @@ def test_shared_emulator_and_patched_environment(monkeypatch: pytest.MonkeyPatch
         )
     assert os.environ["TOGETHER_BASE_URL"] == "https://api.together.ai"
     assert "TOGETHER_API_KEY" not in os.environ
-    assert emulator.journal.entries[0].tenant == "env-key"
+    assert emulator.journal.entries[0].tenant == key_fingerprint("env-key")
+    assert emulator.journal.filter(tenant="env-key") == emulator.journal.entries

@@ -46,25 +46,9 @@ API_KEY = {"Authorization": "Bearer fuzz"}  # API routes accept any key; the con
 TIMEOUT = 10.0  # seconds; a request that takes longer is a hang
 
 
-# Known 5xx answers that the input-bounds work fixes (clock values that would overflow become 400s);
-# remove the entries once it is merged.
-KNOWN_5XX = {
-    "control.clock.advance": "an advance that overflows the clock is a 500 until bounded",
-    "control.clock.set": "an instant out of the clock's range is a 500 until bounded",
-    "control.clock.run": "a time scale that overflows the clock is a 500 until bounded",
-}
-
-
 def operations() -> list[Any]:
-    """One test parameter per route, with the known 5xx ones marked."""
-    return [
-        pytest.param(
-            route,
-            id=f"{route.method} {route.template}",
-            marks=[pytest.mark.xfail(reason=KNOWN_5XX[route.name], strict=False)] if route.name in KNOWN_5XX else [],
-        )
-        for route in _routes()
-    ]
+    """One test parameter per route."""
+    return [pytest.param(route, id=f"{route.method} {route.template}") for route in _routes()]
 
 
 @pytest.fixture(scope="module")

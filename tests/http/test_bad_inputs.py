@@ -1,5 +1,5 @@
 """No request can make the emulator fail: every route, given bad bodies, content types and query
-strings, answers below 500, and every error is in the real shape (spec D10)."""
+strings, answers below 500, and every error is in the real shape (docs/wire-contract.md#decision-error-shape)."""
 
 from __future__ import annotations
 

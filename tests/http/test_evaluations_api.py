@@ -1,4 +1,4 @@
-"""Evaluation routes: list, retrieve, status, model list, auth and unknown paths (spec §3, D1, D2, D3, D10)."""
+"""Evaluation routes: list, retrieve, status, model list, auth and unknown paths (docs/reference/evaluations.md)."""
 
 from __future__ import annotations
 

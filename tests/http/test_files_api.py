@@ -1,4 +1,5 @@
-"""Files API: the three-step upload of both SDKs, direct and multipart uploads, read, delete (spec §8)."""
+"""Files API: the three-step upload of both SDKs, direct and multipart uploads, read, delete
+(docs/reference/files.md)."""
 
 from __future__ import annotations
 

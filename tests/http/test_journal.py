@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
+from together_eval_emulator import key_fingerprint
 from together_eval_emulator.http._core import Emulator
 
 from tests.http.journal_calls import DATA, call, create_job
@@ -32,7 +34,8 @@ def test_records_every_api_request_with_what_it_concerns(emu: Emulator) -> None:
     upload, put, preprocess, create, status, unknown = entries
     assert (upload.file_id, preprocess.file_id, upload.status_code) == (file_id, file_id, 302)
     assert put.tenant is None and put.body == DATA
-    assert (create.job_id, create.tenant, create.json()["type"]) == (job_id, "key-a", "classify")
+    # the tenant by its key's fingerprint, never by the key
+    assert (create.job_id, create.tenant, create.json()["type"]) == (job_id, key_fingerprint("key-a"), "classify")
     assert (status.job_id, status.time, status.route_path) == (
         job_id,
         "2026-01-01T00:00:02.500000Z",
@@ -54,7 +57,10 @@ def test_control_plane_is_not_recorded_and_serves_the_journal(emu: Emulator) -> 
         "path": f"/v1/evaluation/{job_id}",
         "query": {},
         "body": None,
-        "tenant": "key-a",
+        "body_size": 0,
+        "body_sha256": hashlib.sha256(b"").hexdigest(),
+        "body_truncated": False,
+        "tenant": key_fingerprint("key-a"),
         "route": "evaluation.retrieve",
         "job_id": job_id,
         "file_id": None,
@@ -92,8 +98,9 @@ def test_filters_and_route_forms(emu: Emulator) -> None:
     assert journal.count(f"GET /v1/evaluation/{job_id}") == 1
     assert journal.count("/v1/files/{id}/preprocess") == 1
     assert [e.seq for e in journal.filter(file_id=file_id)] == [1, 3]
-    assert [e.tenant for e in journal.filter(status_code=404)] == ["key-b"]
-    assert journal.filter(tenant="key-b")[0].job_id == job_id
+    assert [e.tenant for e in journal.filter(status_code=404)] == [key_fingerprint("key-b")]
+    assert journal.filter(tenant="key-b")[0].job_id == job_id  # by the key, as by its fingerprint
+    assert journal.filter(tenant=key_fingerprint("key-b"))[0].job_id == job_id
     with pytest.raises(ValueError, match=r"No route 'GET /v1/evaluation/\{id\}/results'"):
         journal.count("GET /v1/evaluation/{id}/results")
 

@@ -123,8 +123,8 @@ def test_run_time_limits_and_statuses_are_declared(document: dict[str, Any]) -> 
     assert part["schema"]["type"] == "integer"
     kind = operation(document, ROUTES["control.scenarios.type"])["parameters"][0]
     assert kind["schema"]["enum"] == ["classify", "score", "compare"]
-    assert set(operation(document, ROUTES["control.faults.add"])["responses"]) == {"201", "400", "401"}
-    assert set(operation(document, ROUTES["files.upload"])["responses"]) == {"200", "302", "400", "401"}
+    assert set(operation(document, ROUTES["control.faults.add"])["responses"]) == {"201", "400", "401", "413"}
+    assert set(operation(document, ROUTES["files.upload"])["responses"]) == {"200", "302", "400", "401", "413"}
     assert operation(document, ROUTES["control.health"])["security"] == []
 
 
@@ -203,6 +203,14 @@ class World:
         reply = self.form("/v1/files", {"purpose": "eval", "file_name": "d.jsonl"})
         return reply.headers["location"].removeprefix(BASE)
 
+    def used_upload_url(self) -> str:
+        """The path of an upload URL whose file was uploaded and preprocessed."""
+        reply = self.form("/v1/files", {"purpose": "eval", "file_name": "d.jsonl"})
+        url = reply.headers["location"].removeprefix(BASE)
+        assert self.call("PUT", url, body=b'{"a": 1}\n', key=None).status == 200
+        assert self.call("POST", f"/v1/files/{reply.headers['x-together-file-id']}/preprocess").status == 200
+        return url
+
     def pending_file(self) -> str:
         """A file whose upload URL was handed out and never used."""
         return self.form("/v1/files", {"purpose": "eval", "file_name": "d.jsonl"}).headers["x-together-file-id"]
@@ -237,6 +245,12 @@ class World:
             etags.append({"part_number": part["PartNumber"], "etag": put.headers["etag"]})
         return {"upload_id": upload["upload_id"], "file_id": upload["file_id"], "parts": etags}
 
+    def expired_parts(self) -> dict[str, Any]:
+        """A multipart upload's complete body, once its upload has expired."""
+        sent = self.parts_sent()
+        self.api.advance(86_400)  # a day: past any upload URL's lifetime
+        return sent
+
     def scenario_rule(self) -> str:
         return self.control("POST", "scenarios", {"times": 1}).json()["id"]  # type: ignore[no-any-return]
 
@@ -269,6 +283,20 @@ def no_key(route: str, method: str, path: str, body: Any = None) -> Case:
 
 CLASSIFY = {"type": "classify", "parameters": {}}
 MISSING = "eval-0000-0"
+
+
+def too_large(route: Route) -> Case:
+    """The 413 every route declares: a body one byte over its limit (set small here)."""
+    path = re.sub(r"\{(\w+)(:int)?\}", lambda m: "1" if m.group(2) else "x", route.path)
+    return case(
+        route.name,
+        413,
+        lambda w: w.call(route.method, path, body=b"x" * 65),
+        "body-too-large",
+        max_body_bytes=64,
+        max_upload_bytes=64,
+    )
+
 
 CASES: list[Case] = [
     # evaluations
@@ -408,6 +436,12 @@ CASES: list[Case] = [
     ),
     case(
         "files.multipart.complete",
+        403,
+        lambda w: w.call("POST", "/v1/files/multipart/complete", json_body=w.expired_parts()),
+        "expired",
+    ),
+    case(
+        "files.multipart.complete",
         404,
         lambda w: w.call(
             "POST", "/v1/files/multipart/complete", json_body={"upload_id": "u", "file_id": "f", "parts": []}
@@ -457,11 +491,18 @@ CASES: list[Case] = [
     no_key("whoami", "GET", "/v3/whoami"),
     # upload URLs
     case("upload.put", 200, lambda w: w.call("PUT", w.upload_url(), body=b'{"a": 1}\n', key=None)),
+    case("upload.put", 403, lambda w: w.call("PUT", w.used_upload_url(), body=b"x", key=None), "used"),
     case("upload.put", 404, lambda w: w.call("PUT", "/_emulator/uploads/nope", body=b"x", key=None)),
     case(
         "upload.put_part",
         200,
         lambda w: w.call("PUT", w.initiated()["parts"][0]["URL"].removeprefix(BASE), body=b"x", key=None),
+    ),
+    case(
+        "upload.put_part",
+        403,
+        lambda w: w.call("PUT", w.initiated()["parts"][0]["URL"].removeprefix(BASE), body=b"x", key="key-b"),
+        "other-key",
     ),
     case("upload.put_part", 404, lambda w: w.call("PUT", "/_emulator/uploads/nope/parts/1", body=b"x", key=None)),
     # control plane
@@ -609,6 +650,7 @@ CASES: list[Case] = [
     admin_only("control.state.import", "PUT", "state", {}),
     # the document
     case("openapi", 200, lambda w: w.call("GET", "/openapi.json", key=None), admin_token=ADMIN),
+    *[too_large(route) for route in ROUTES.values()],
 ]
 
 

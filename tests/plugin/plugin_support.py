@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 JUDGE = {"model": "meta-llama/Llama-3.3-70B-Instruct-Turbo", "model_source": "serverless"}
 
-# type -> (dataset rows, parameters without input_data_file_path). Every column is used (D6).
+# type -> (dataset rows, parameters without input_data_file_path). Every column is used (the column-use rule).
 EVAL_CASES: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {
     "classify": (
         [{"prompt": f"Question {i}?", "response": f"Answer {i}."} for i in range(5)],

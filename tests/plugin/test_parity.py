@@ -1,5 +1,6 @@
 """One scripted session through the respx router and through the live server: every response,
-ids and timestamps included, must be byte-identical (same seed, same frozen clock)."""
+ids and timestamps included, must be byte-identical (same seed, same frozen clock), but for the
+upload URLs' tokens, which are random by design."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from plugin_support import EVAL_CASES
 from together_eval_emulator.faces._controller import EmulatorController
 from together_eval_emulator.faces._mock import EmulatorMock
 from together_eval_emulator.http._routing import Route
+
+from tests.support import without_tokens
 
 KEY = {"authorization": "Bearer parity-key"}
 IGNORED_HEADERS = {"date", "server"}  # added by uvicorn, not by the emulator
@@ -91,7 +94,7 @@ def scripted_session(client: httpx.Client, routes: list[Route]) -> Iterator[http
     yield get(f"/v1/files/{file_ids['score']}/content", headers=KEY)
     yield client.delete(f"/v1/files/{file_ids['score']}", headers=KEY)
     yield get(f"/v1/files/{file_ids['score']}", headers={"authorization": "Bearer someone-else"})  # 404
-    yield get("/v1/v1/evaluation", headers=KEY)  # D1 hints
+    yield get("/v1/v1/evaluation", headers=KEY)  # base-URL hints
     yield get("/evaluations", headers=KEY)
     yield get("/v1/not-a-route", headers=KEY)
     yield client.delete("/v1/evaluation", headers=KEY)  # 405
@@ -116,10 +119,10 @@ def transcript(client: httpx.Client, routes: list[Route]) -> list[tuple[object, 
     return [
         (
             r.request.method,
-            r.request.url.path,
+            without_tokens(r.request.url.path),
             r.status_code,
-            sorted((k, v) for k, v in r.headers.items() if k not in IGNORED_HEADERS),
-            r.content,
+            sorted((k, without_tokens(v)) for k, v in r.headers.items() if k not in IGNORED_HEADERS),
+            without_tokens(r.content.decode("utf-8", errors="surrogateescape")),
         )
         for r in scripted_session(client, routes)
     ]

@@ -201,7 +201,7 @@ def test_bad_value(together_emulator):
     assert "@pytest.mark.together_emulator got unknown option(s) ['sede']. Valid options: seed, clock, " in output
     assert (
         "@pytest.mark.together_emulator: invalid setting clock='fast': Input should be 'real' or 'manual' "
-        "(see 'Testing with pytest' in the README)." in output
+        "(see docs/testing.md)." in output
     )
     assert "During handling" not in output
     usage = run(pytester, "--together-emulator-time-scale=-1")

@@ -5,8 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support import BASE, KEY, Api, CoreFace, Reply, ServerFace, jsonl, make_face, qa_rows  # noqa: F401
-from tests.support import classify_params as support_classify_params
+from tests.support import (  # noqa: F401
+    BASE,
+    KEY,
+    Api,
+    CoreFace,
+    Reply,
+    ServerFace,
+    classify_params as support_classify_params,
+    jsonl,
+    make_face,
+    qa_rows,
+)
 
 JUDGE = {"model": "judge-model", "model_source": "serverless", "system_template": "Judge {{prompt}} {{response}}"}
 

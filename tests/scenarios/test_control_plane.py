@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from scenario_support import Api, classify_params, jsonl, make_face, qa_rows
-from together_eval_emulator import Emulator, EmulatorConfig
+from together_eval_emulator import Emulator, EmulatorConfig, key_fingerprint
 
 
 def test_clock_routes(api: Api) -> None:
@@ -89,7 +89,10 @@ def test_jobs_routes(api: Api) -> None:
     workflow_id = api.create_id("classify", classify_params(api.upload(jsonl(qa_rows(2)))))
     other = api.create_id("classify", classify_params(api.upload(jsonl(qa_rows(2)), key="key-b")), key="key-b")
     jobs = api.control("GET", "jobs")
-    assert [(j["workflow_id"], j["tenant"]) for j in jobs] == [(workflow_id, "key-a"), (other, "key-b")]
+    assert [(j["workflow_id"], j["tenant"]) for j in jobs] == [
+        (workflow_id, key_fingerprint("key-a")),
+        (other, key_fingerprint("key-b")),
+    ]
     summary = api.control("POST", f"jobs/{workflow_id}/advance")
     assert summary["status"] == "queued"
     assert [(p["status"], p["reached"]) for p in summary["timeline"]] == [

@@ -156,7 +156,7 @@ def test_compare_failed_rows_are_incomplete(api: Api) -> None:
     results, rows = job["results"], api.content(job["results"]["result_file_id"])
     failed = [row for row in rows if row["is_incomplete"]]
     assert failed and all(not row["evaluation_successful"] and row["final_decision"] == "" for row in failed)
-    assert results["judge_fail_count"] == 2 * len(failed)  # both passes failed (spec §5.3)
+    assert results["judge_fail_count"] == 2 * len(failed)  # both passes failed
     assert results["A_wins"] + results["B_wins"] + results["Ties"] + len(failed) == 100
 
 

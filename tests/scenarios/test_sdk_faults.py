@@ -1,4 +1,5 @@
-"""The real SDKs meet each fault: retries as the spec says (§9.3, §9.4), their own exceptions.
+"""The real SDKs meet each fault: retries as documented, their own exceptions
+(docs/reference/sdks.md#errors-and-retries).
 
 together 3.1.1 runs in this interpreter against a live server; together 1.5.35 runs in its own
 interpreter (one subprocess for all its cases). Retry-After values are tiny so nothing waits long.
@@ -54,7 +55,7 @@ def error(status: int, **extra: Any) -> dict[str, Any]:
     return {"kind": "error", "status": status, **extra}
 
 
-# (case, action, client options, exception class name, attempts) — spec §9.3 for 3.1.1
+# (case, action, client options, exception class name, attempts) — docs/reference/sdks.md#errors-and-retries for 3.1.1
 CASES_3 = [
     ("429", error(429, retry_after=FAST), {}, "RateLimitError", 3),
     ("500", error(500, retry_after=FAST), {}, "InternalServerError", 3),
@@ -149,13 +150,27 @@ def test_together_3_honours_retry_after(
         assert len(sdk_sleeps) == 1 and 0.75 * INITIAL_RETRY_DELAY <= sdk_sleeps[0] <= INITIAL_RETRY_DELAY
 
 
-def test_together_3_quota_waits_the_honest_retry_after(server: EmulatorServer, sdk_sleeps: list[float]) -> None:
-    set_fault(server, {"match": MATCH, "quota": {"limit": 1, "window_seconds": 0.3}})
-    client = together.Together(api_key="sdk3-quota", base_url=server.url)
-    client.evals.list()
-    client.evals.list()  # 429, then the SDK waits retry-after-ms and succeeds
-    assert len(sdk_sleeps) == 1 and 0 < sdk_sleeps[0] <= 0.3  # what is left of the 0.3 s window
-    assert attempts(server) == (3, 1)
+def test_together_3_quota_waits_the_honest_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a manual clock, the SDK's retry wait moves the emulator's clock instead of the wall clock:
+    the quota's window and the wait the SDK chose are exact, whatever the machine's load."""
+    live = EmulatorServer(Emulator(clock="manual")).start()
+    try:
+        main, sleeps = threading.current_thread(), []
+
+        def clock_sleep(seconds: float) -> None:  # the SDK's retry wait, on the emulator clock
+            if threading.current_thread() is main:
+                sleeps.append(seconds)
+                live.emulator.advance(seconds)
+
+        monkeypatch.setattr(time, "sleep", clock_sleep)
+        set_fault(live, {"match": MATCH, "quota": {"limit": 1, "window_seconds": 0.3}})
+        client = together.Together(api_key="sdk3-quota", base_url=live.url)
+        client.evals.list()
+        client.evals.list()  # 429, then the SDK waits retry-after-ms (all of the 0.3 s window) and succeeds
+        assert sleeps == [0.3]
+        assert attempts(live) == (3, 1)
+    finally:
+        live.stop()
 
 
 # ---------------------------------------------------------------- together 1.5.35 (subprocess)

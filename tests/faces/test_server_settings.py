@@ -28,14 +28,25 @@ SETTINGS: dict[str, tuple[str, Any]] = {
     "column_use_rule": ("off", False),
     "strict_models": ("on", True),
     "journal_limit": ("5", 5),
+    "journal_byte_limit": ("1048576", 1048576),
+    "journal_body_limit": ("1024", 1024),
+    "upload_url_seconds": ("600", 600.0),
     "model_allowlist": ("org/a, org/b", ["org/a", "org/b"]),
     "progression": ("after_polls", "after_polls"),
     "polls_per_phase": ("3", 3),
     "admin_token": ("secret", "secret"),
     "auth": ("known", "known"),
+    "max_body_bytes": ("2048", 2048),
+    "max_upload_bytes": ("4096", 4096),
+    "max_json_depth": ("10", 10),
+    "max_list_items": ("20", 20),
+    "max_string_chars": ("30", 30),
     "host": ("127.0.0.2", "127.0.0.2"),
     "port": ("8123", 8123),
     "log_level": ("info", "info"),
+    "store": ("sqlite:state.db", "sqlite:state.db"),
+    "reset_store": ("on", True),
+    "workers": ("3", 3),
 }
 # A value of every table, as a config file gives it.
 TABLES: dict[str, Any] = {
@@ -208,3 +219,9 @@ def test_help_names_every_option_and_its_variable() -> None:
     text = parser()._subparsers._group_actions[0].choices["serve"].format_help()  # type: ignore[union-attr]
     for name in OPTION_FIELDS:
         assert option_of(name) in text and env_var(name) in text.replace("\n", "").replace(" ", "")
+
+
+def test_an_on_off_option_given_bare_is_on() -> None:
+    bare = from_command_line("--reset-store", "--strict-models")
+    assert bare.reset_store is True and bare.strict_models is True
+    assert from_command_line("--reset-store", "off", "--port", "0").reset_store is False

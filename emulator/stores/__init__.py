@@ -1,0 +1,1 @@
+"""Stores that keep the emulator's state outside one process's memory (SQLite, Redis), and `open_store`."""

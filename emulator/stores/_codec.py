@@ -1,0 +1,210 @@
+"""Records as text and back, for stores that keep the state outside this process.
+
+Everything is JSON except two things: file bytes (kept as bytes by the store) and the documented
+add-on's request on its jobs (`Job.convenience`), which the engine and the stores never name; it
+is pickled, and read back only as classes of this package (`_PackageUnpickler`).
+
+A job's judge is not written: it is rebuilt from the job's type, parameters, seed and verdict
+weights, as `engine._jobs.Jobs.judge` builds it (identical judges are shared). A job's dataset is
+written apart, once per distinct dataset (`encode_dataset`), since many jobs share one.
+
+Changing what is written here changes the stored format: raise `FORMAT_VERSION`, which the stores
+keep with their state, so a store written in another format is refused instead of misread.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import io
+import json
+import pickle
+from collections.abc import Sequence
+from typing import Any
+
+from ..engine import _results as results
+from ..engine._clock import ClockState
+from ..engine._datasets import Dataset
+from ..engine._faults import FaultRule
+from ..engine._jobs import shared
+from ..engine._lifecycle import Phase
+from ..engine._scenarios import Outcome, Progression, ScenarioBook
+from ..engine._store import Job, PendingUpload, RecordedRequest, StoredFile
+from ..engine._validation import validate_create
+
+FORMAT_VERSION = 1
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_loads = json.loads
+_PACKAGE = __name__.split(".")[0] + "."
+_BUILTINS = {"set", "frozenset", "tuple", "list", "dict", "bytes", "bytearray", "complex"}
+
+
+class _PackageUnpickler(pickle.Unpickler):
+    """Unpickles values made of this package's classes and plain builtins, nothing else: a store
+    file never gets to name an arbitrary callable."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module.startswith(_PACKAGE) or (module == "builtins" and name in _BUILTINS):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"a stored value names {module}.{name}, which a store never writes")
+
+
+def _pickled(value: Any) -> str | None:
+    return None if value is None else base64.b64encode(pickle.dumps(value, protocol=5)).decode()
+
+
+def _unpickled(text: str | None) -> Any:
+    return None if text is None else _PackageUnpickler(io.BytesIO(base64.b64decode(text))).load()
+
+
+# ---------------------------------------------------------------- small records
+
+
+def encode_file(file: StoredFile) -> str:
+    return _dumps(dataclasses.asdict(file))
+
+
+def decode_file(text: str) -> StoredFile:
+    return StoredFile(**_loads(text))
+
+
+def encode_upload(upload: PendingUpload) -> str:
+    return _dumps(dataclasses.asdict(upload))
+
+
+def decode_upload(text: str) -> PendingUpload:
+    return PendingUpload(**_loads(text))
+
+
+def encode_clock(state: ClockState) -> str:
+    return _dumps(dataclasses.asdict(state))
+
+
+def decode_clock(text: str) -> ClockState:
+    return ClockState(**_loads(text))
+
+
+def encode_json(value: Any) -> str:
+    """Plain JSON data (id generator state, known keys, quota windows)."""
+    return _dumps(value)
+
+
+def decode_json(text: str) -> Any:
+    return _loads(text)
+
+
+def encode_book(book: ScenarioBook) -> str:
+    return book.model_dump_json()
+
+
+def decode_book(text: str) -> ScenarioBook:
+    return ScenarioBook.model_validate_json(text)
+
+
+def encode_rules(rules: Sequence[FaultRule]) -> str:
+    return "[" + ",".join(rule.model_dump_json() for rule in rules) + "]"
+
+
+def decode_rules(text: str) -> tuple[FaultRule, ...]:
+    return tuple(FaultRule.model_validate(rule) for rule in _loads(text))
+
+
+# ---------------------------------------------------------------- journal entries
+
+
+def encode_request(entry: RecordedRequest) -> tuple[str, bytes]:
+    """An entry as JSON (all but its body) and its body. Written once per request: by hand, as a
+    list (`dataclasses.asdict` deep-copies)."""
+    e = entry
+    fields = [e.seq, e.method, e.path, e.query, e.tenant, e.route, e.route_path, e.job_id, e.file_id]
+    extra = [e.key_fingerprint, e.body_size, e.body_sha256]
+    return _dumps([*fields, e.status_code, e.time_ns, *extra]), e.body
+
+
+def decode_request(text: str, body: bytes) -> RecordedRequest:
+    seq, method, path, query, tenant, route, route_path, job_id, file_id, status_code, time_ns, *extra = _loads(text)
+    return RecordedRequest(
+        seq, method, path, query, body, tenant, route, route_path, job_id, file_id, status_code, time_ns, *extra
+    )
+
+
+# ---------------------------------------------------------------- datasets
+
+
+def encode_dataset(dataset: Dataset) -> tuple[str, str]:
+    """A dataset as JSON, with the digest of that text (what jobs refer to it by)."""
+    text = _dumps({"columns": dataset.columns, "rows": dataset.rows, "lines": dataset.lines})
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest(), text
+
+
+def decode_dataset(text: str) -> Dataset:
+    data = _loads(text)
+    lines = data["lines"]
+    return Dataset(
+        columns=tuple(data["columns"]), rows=tuple(data["rows"]), lines=tuple(lines) if lines is not None else None
+    )
+
+
+# ---------------------------------------------------------------- jobs
+
+
+def encode_job(job: Job) -> str:
+    """A job as JSON, without its tenant, id and dataset (the store keeps those beside it)."""
+    judge = job.judge
+    return _dumps(
+        {
+            "type": job.type,
+            "parameters": job.parameters,
+            "judge": {"seed": judge.seed, "weights": dataclasses.asdict(judge.outcome), "key": judge.cache_key},
+            "created_ns": job.created_ns,
+            "phases": [[p.status, p.offset_ns, p.after_reads] for p in job.phases],
+            "results": job.results,
+            "error": job.error,
+            "result_file_id": job.result_file_id,
+            "result_file_deleted": job.result_file_deleted,
+            "progression": job.progression.model_dump(mode="json"),
+            "outcome": job.outcome.model_dump(mode="json"),
+            "source": job.source,
+            "problem": job.problem,
+            "failed_rows": job.failed_rows,
+            "convenience": _pickled(job.convenience),
+        }
+    )
+
+
+def _judge(eval_type: str, parameters: dict[str, Any], data: dict[str, Any]) -> results.Judge:
+    _, params = validate_create({"type": eval_type, "parameters": parameters})
+    seed, key = data["seed"], data["key"]
+    weights = results.Outcome(**data["weights"])
+
+    def make() -> results.Judge:
+        return results.Judge(eval_type, params, seed, weights, cache_key=key)
+
+    # Judges made by `Jobs.judge` are shared under their key; one read back joins them.
+    return shared("judge\x1f" + key, make) if key is not None else make()
+
+
+def decode_job(workflow_id: str, tenant: str, text: str, dataset: Dataset | None) -> Job:
+    data = _loads(text)
+    return Job(
+        workflow_id=workflow_id,
+        tenant=tenant,
+        type=data["type"],
+        parameters=data["parameters"],
+        judge=_judge(data["type"], data["parameters"], data["judge"]),
+        created_ns=data["created_ns"],
+        phases=tuple(Phase(status, offset, after) for status, offset, after in data["phases"]),
+        dataset=dataset,
+        results=data["results"],
+        error=data["error"],
+        result_file_id=data["result_file_id"],
+        result_file_deleted=data["result_file_deleted"],
+        progression=Progression.model_validate(data["progression"]),
+        outcome=Outcome.model_validate(data["outcome"]),
+        source=data["source"],
+        problem=data["problem"],
+        failed_rows=data["failed_rows"],
+        convenience=_unpickled(data["convenience"]),
+    )

@@ -1,0 +1,170 @@
+"""The Redis store on the live server: requests per second for GET /v1/evaluation/{id}/status with a
+Redis store against the memory store (one process each), and two Redis-backed processes sharing
+one state against one.
+
+Every server is a process of its own; the load comes from another process with keep-alive
+connections (spread evenly over the servers it is given). On a 2-core machine the load generator,
+the servers and redis-server share the cores, so the two-process figure says little about how a
+bigger machine scales: docs/shared-emulator.md works that out on paper.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from .timing import Figure, interleaved
+
+ROOT = Path(__file__).resolve().parents[2]
+AUTH = {"Authorization": "Bearer bench"}
+CONNECTIONS, SECONDS = 4, 1.5
+
+
+# ---------------------------------------------------------------- servers (child processes)
+
+
+def run_server(info_path: str, redis_url: str, path: str) -> None:
+    """One server on the memory store (`redis_url` "-") or on a Redis store; with `path` "-" it makes the
+    benchmark's completed job first, else it joins a state that has one."""
+    import uvicorn
+    from together_eval_emulator import Emulator
+    from together_eval_emulator.faces._asgi import create_app
+    from together_eval_emulator.faces._server import bind, url_of
+    from together_eval_emulator.stores._redis import RedisStore
+
+    from .workload import completed_job, upload
+
+    store = RedisStore(redis_url) if redis_url != "-" else None
+    emulator = Emulator(clock="manual", store=store)
+    if path == "-":
+        path = f"/v1/evaluation/{completed_job(emulator, upload(emulator, 100))}/status"
+    sock = bind("127.0.0.1", 0)
+    Path(info_path).write_text(json.dumps({"url": url_of(sock), "path": path}))
+    uvicorn.Server(uvicorn.Config(create_app(emulator), log_level="error", access_log=False, lifespan="off")).run(
+        sockets=[sock]
+    )
+
+
+def start(name: str, tmp: Path, redis_url: str = "-", path: str = "-") -> tuple[subprocess.Popen[bytes], dict]:
+    info = tmp / f"{name}.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.benchmarks.redis_store", "serve", str(info), redis_url, path], cwd=ROOT
+    )
+    for _ in range(400):
+        if info.exists() and info.read_text():
+            time.sleep(0.3)  # the socket is bound before the file is written; let uvicorn start serving
+            return process, json.loads(info.read_text())
+        time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"{name} server did not start")
+
+
+# ---------------------------------------------------------------- load (child process)
+
+
+def run_load(urls: list[str], path: str, seconds: float) -> None:
+    counts = [0] * CONNECTIONS
+    deadline = time.perf_counter() + seconds
+
+    def worker(index: int) -> None:
+        host, port = urls[index % len(urls)].removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        while time.perf_counter() < deadline:
+            connection.request("GET", path, headers=AUTH)
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"status {response.status}")
+            counts[index] += 1
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(CONNECTIONS)]
+    start_time = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    print(sum(counts) / (time.perf_counter() - start_time))
+
+
+def load(infos: list[dict]) -> float:
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.benchmarks.redis_store", "load", infos[0]["path"], str(SECONDS)]
+        + [info["url"] for info in infos],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr)
+    return float(done.stdout.strip())
+
+
+# ---------------------------------------------------------------- orchestration
+
+
+def measure(repetitions: int = 5) -> list[Figure]:
+    import shutil
+
+    from tests.stores.redis_support import INSTALL, start_redis, stop_redis
+
+    if shutil.which("redis-server") is None:
+        print(f"# redis_store: not measured: {INSTALL}", file=sys.stderr)
+        return []
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        redis_server, redis_base = start_redis(tmp)
+        processes = []
+        try:
+            memory_process, memory = start("memory", tmp)
+            processes.append(memory_process)
+            first_process, first = start("redis-1", tmp, f"{redis_base}/0")
+            processes.append(first_process)
+            second_process, second = start("redis-2", tmp, f"{redis_base}/0", first["path"])
+            processes.append(second_process)
+            medians = interleaved(
+                {
+                    "memory": lambda: load([memory]),
+                    "redis": lambda: load([first]),
+                    "redis x2": lambda: load([first, second]),
+                },
+                repetitions,
+            )
+        finally:
+            for process in processes:
+                process.terminate()
+                process.wait(10)
+            stop_redis(redis_server)
+    against_memory = medians["redis"] / medians["memory"]
+    two_against_one = medians["redis x2"] / medians["redis"]
+    return [
+        Figure(
+            "live server, Redis store: GET /v1/evaluation/{id}/status",
+            f"{medians['redis']:.0f} req/s",
+            f"{medians['memory']:.0f} req/s (memory store)",
+            f"{against_memory:.2f}",
+            "≥ 0.5",
+            against_memory >= 0.5,
+        ),
+        Figure(
+            "two Redis-backed server processes, one state (same status GET, load split evenly)",
+            f"{medians['redis x2']:.0f} req/s",
+            f"{medians['redis']:.0f} req/s (one process)",
+            f"{two_against_one:.2f}",
+            "reported (2 cores shared with the load and redis-server)",
+            True,
+        ),
+    ]
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "serve":
+        run_server(sys.argv[2], sys.argv[3], sys.argv[4])
+    else:
+        run_load(sys.argv[4:], sys.argv[2], float(sys.argv[3]))

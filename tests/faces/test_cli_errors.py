@@ -1,0 +1,112 @@
+"""`serve`'s mistakes: every bad option, variable or config value is one line on stderr and exit
+status 2, never a traceback; `--help` shows the choices of every option that has some."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from together_eval_emulator.engine._config import env_var
+from together_eval_emulator.faces._cli import main
+from together_eval_emulator.faces._settings import ServerSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ServerSettings.model_fields:
+        monkeypatch.delenv(env_var(name), raising=False)
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """`main(argv)`'s exit status (argparse's own exits included) and its stderr."""
+    try:
+        status = main(argv)
+    except SystemExit as exc:
+        status = int(exc.code or 0)
+    return status, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv,fragment",
+    [
+        (["--port", "-1"], "--port"),
+        (["--port", "70000"], "--port"),
+        (["--port", "eighty"], "--port"),
+        (["--start-time", "yesterday"], "--start-time"),
+        (["--start-time", "1e20"], "--start-time"),
+        (["--start-time", "inf"], "--start-time"),
+        (["--log-level", "chatty"], "--log-level"),
+        (["--clock", "sundial"], "--clock"),
+        (["--auth", "maybe"], "--auth"),
+        (["--progression", "sometimes"], "--progression"),
+        (["--time-scale", "1e308"], "--time-scale"),
+        (["--time-scale", "nan"], "--time-scale"),
+        (["--running-seconds", "inf"], "--running-seconds"),
+        (["--max-body-bytes", "0"], "--max-body-bytes"),
+        (["--max-json-depth", "100000"], "--max-json-depth"),
+        (["--port"], "--port"),
+        (["--no-such-option"], "--no-such-option"),
+        (["--config", "/nonexistent/emulator.toml"], "/nonexistent/emulator.toml"),
+        (["--host", "0.0.0.0"], "--admin-token"),
+    ],
+)
+def test_a_bad_option_is_one_line_and_status_2(
+    argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, err = run(["serve", *argv], capsys)
+    assert status == 2
+    assert err.count("\n") == 1 and fragment in err, err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("port", "-1"),
+        ("port", "99999"),
+        ("start_time", "yesterday"),
+        ("log_level", "chatty"),
+        ("time_scale", "true"),
+        ("seed", "x"),
+        ("column_use_rule", "maybe"),
+        ("max_list_items", "-5"),
+    ],
+)
+def test_a_bad_variable_is_one_line_and_status_2(
+    name: str, value: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(env_var(name), value)
+    status, err = run(["serve"], capsys)
+    assert status == 2
+    assert err.count("\n") == 1 and env_var(name) in err, err
+
+
+def test_a_boolean_in_the_config_file_is_not_a_number(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "emulator.json"
+    config.write_text('{"time_scale": true}')
+    status, err = run(["serve", "--config", str(config)], capsys)
+    assert status == 2 and "time_scale" in err and err.count("\n") == 1, err
+
+
+def test_help_shows_every_choice() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "together_eval_emulator", "serve", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    text = " ".join(done.stdout.split())  # argparse wraps lines
+    for option, choices in [
+        ("--clock", "real|manual"),
+        ("--auth", "any|known"),
+        ("--progression", "immediate|after_polls|durations|manual"),
+        ("--log-level", "critical|error|warning|info|debug|trace"),
+    ]:
+        assert f"{option} {choices}" in text, option
+    for option in ("--max-body-bytes", "--max-upload-bytes", "--max-json-depth", "--max-list-items"):
+        assert option in text
