@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
+from .http._default_extensions import register_default
 
 if TYPE_CHECKING:
     from .engine._config import EmulatorConfig
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from .faces._controller import EmulatorController, JobNeverCompletes
     from .faces._mock import EmulatorMock, respx_router
     from .http._core import Emulator
+    from .http._extension import ApiExtension
     from .http._wire import ClockState
     from .stores._factory import open_store
 
@@ -74,6 +76,18 @@ _LAZY = {
     "key_fingerprint": "engine._redaction",
     "open_store": "stores._factory",
 }
+
+
+def _documented_api() -> ApiExtension:
+    from .documented._extension import DocumentedApi
+
+    return DocumentedApi()
+
+
+# The documented API is part of the product: every `Emulator` serves it unless built with
+# `extensions=[]`. Registered here, above every layer, so neither the engine nor `http/` names it;
+# registering imports nothing (the registry module imports nothing, the add-on loads on first use).
+register_default(_documented_api)
 
 
 def __getattr__(name: str) -> Any:

@@ -1,8 +1,9 @@
 """The engine: the services of one emulated account space over one store, built from its settings.
 
 `Engine` owns the store, the clock and the services (tenants, jobs, files, scenarios, faults, the
-journal) and gives each one the collaborators it needs. Settings are never changed in place:
-`reseed`, `reconfigure` and a state import take a new settings object and rebuild the services.
+journal) and gives each one the collaborators it needs, the add-ons (`_extension.py`) included.
+Settings are never changed in place: `reseed`, `reconfigure` and a state import take a new settings
+object and rebuild the services.
 
 A new store is filled from the settings; a store that already holds a state (a persistent store
 reopened after a restart, or a store shared with other processes) is taken up as it is, with the
@@ -17,6 +18,7 @@ from collections.abc import Callable, Sequence
 from . import _ids as ids, _snapshot as snapshots, _startup as startup
 from ._clock import NS, Clock, parse_time
 from ._config import EmulatorConfig
+from ._extension import Extension, check_names
 from ._files import Files
 from ._jobs import Jobs
 from ._journal import Journal, RouteName
@@ -39,11 +41,13 @@ class Engine:
         store: Store | None = None,
         routes: Callable[[], Sequence[RouteName]] = tuple,
         wall_ns: Callable[[], int] = time.time_ns,
+        extensions: Sequence[Extension] = (),
     ) -> None:
         self.config = config or EmulatorConfig()
         self.store = store or MemoryStore()
         self.clock = Clock(self.store, wall_ns)
         self._routes = routes
+        self.extensions = check_names(extensions)  # the add-ons whose hooks jobs and files call
         self.upload_tokens = UploadTokens()  # its key lives as long as the engine (resets included)
         with self.store.transaction():
             seed = self.store.seed()
@@ -60,8 +64,10 @@ class Engine:
         self.tenants = Tenants(store)
         self.scenarios = ScenarioRules(store)
         self.faults = FaultRules(store)
-        self.files = Files(store, self.clock, self.upload_tokens, round(config.upload_url_seconds * NS))
-        self.jobs = Jobs(store, self.clock, self.files, self.scenarios, config)
+        self.files = Files(
+            store, self.clock, self.upload_tokens, round(config.upload_url_seconds * NS), self.extensions
+        )
+        self.jobs = Jobs(store, self.clock, self.files, self.scenarios, config, self.extensions)
         self.journal = Journal(store, self._routes, config.journal_limit, byte_limit=config.journal_byte_limit)
 
     def follow_store(self) -> None:
@@ -134,6 +140,7 @@ class Engine:
             scenarios=self.scenarios,
             faults=self.faults,
             upload_lifetime_ns=self.files.upload_lifetime_ns,
+            extensions=self.extensions,
         )
         self.store.set_seed(snapshot.seed)
         self.config = self.config.model_copy(update={"seed": snapshot.seed})

@@ -10,15 +10,15 @@ so it exists from the instant the job completes, whoever looked or not.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
-from ..documented._metrics import benchmark_result_file
 from . import _builtin_datasets as builtin_datasets, _ids as ids, _lifecycle as lifecycle
 from ._clock import Clock, format_micros
 from ._datasets import Dataset, parse_dataset
 from ._errors import Forbidden, InvalidRequest, NotFound
-from ._results import result_file
+from ._extension import Extension, attached
+from ._results import jsonl, result_file, result_row
 from ._store import Job, PendingUpload, Store, StoredFile
 from ._upload_tokens import UploadTokens
 
@@ -66,11 +66,19 @@ def _upload_expired(expires_ns: int, param: str | None = None) -> Forbidden:
 
 
 class Files:
-    def __init__(self, store: Store, clock: Clock, tokens: UploadTokens, upload_lifetime_ns: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        tokens: UploadTokens,
+        upload_lifetime_ns: int,
+        extensions: Sequence[Extension] = (),
+    ) -> None:
         self.store = store
         self.clock = clock
         self.tokens = tokens  # issues the upload URLs' tokens, and recognises spent ones
         self.upload_lifetime_ns = upload_lifetime_ns
+        self.extensions = tuple(extensions)  # add-ons that may add columns to a job's result file
         # Derived values, each kept with what it was derived from (compared by identity, so a
         # change to the bytes or the job gives a miss, never a stale value).
         self._parsed: dict[tuple[str, str], tuple[bytes, Dataset]] = {}
@@ -300,12 +308,21 @@ class Files:
             raise _not_found(file.id)
         return job
 
-    @staticmethod
-    def _generate(job: Job) -> bytes:
+    def _generate(self, job: Job) -> bytes:
+        """A job's result file: the real rows, plus the fields of the add-ons whose data it carries."""
         assert job.dataset is not None  # result files exist only for jobs with a dataset
-        if job.convenience is not None:  # documented-API jobs add their benchmark columns
-            return benchmark_result_file(job)
-        return result_file(job.judge, job.dataset)
+        adding = attached(self.extensions, job.extensions)
+        if not adding:
+            return result_file(job.judge, job.dataset)
+        verdicts = list(job.judge.verdicts(job.dataset))
+        rows = [result_row(job.judge, verdict) for verdict in verdicts]
+        for extension, data in adding:
+            fields = extension.result_fields(job, data, verdicts)
+            if fields is None:
+                continue
+            for row, extra in zip(rows, fields, strict=True):
+                row.update(extra)
+        return jsonl(rows)
 
     def dataset(self, file: StoredFile) -> Dataset:
         """The parsed rows of a file, parsed once per content; raises DatasetError."""
@@ -333,7 +350,7 @@ class Files:
 
     def size(self, file: StoredFile) -> int:
         """The file's `bytes`. A result file's is measured on its generated content, once for each
-        (judge, dataset, documented request) its job has had: what the content derives from."""
+        (judge, dataset, add-on data) its job has had: what the content derives from."""
         return self.size_loader(file)()
 
     def size_loader(self, file: StoredFile) -> Callable[[], int]:
@@ -359,14 +376,14 @@ class Files:
             return file.size
         job = self._job_of(file)
         cached = self._sizes.get((file.tenant, file.id))
-        if cached is not None and cached[0] is job.judge and cached[1] is job.dataset and cached[2] is job.convenience:
+        if cached is not None and cached[0] is job.judge and cached[1] is job.dataset and cached[2] is job.extensions:
             return cached[3]
         return None
 
     def _remember_size(self, file: StoredFile, job: Job, size: int) -> None:
         if len(self._sizes) >= CACHE_LIMIT:
             self._sizes.clear()
-        self._sizes[(file.tenant, file.id)] = (job.judge, job.dataset, job.convenience, size)
+        self._sizes[(file.tenant, file.id)] = (job.judge, job.dataset, job.extensions, size)
 
     def delete(self, tenant: str, file_id: str) -> StoredFile:
         """Delete an upload or a result file (a result file stays deleted: its job remembers it)."""

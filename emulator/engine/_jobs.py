@@ -9,7 +9,7 @@ called for a completed job's results or result file to appear.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -18,6 +18,7 @@ from ._clock import NS, Clock
 from ._config import EmulatorConfig
 from ._datasets import Dataset, DatasetError, canonical
 from ._errors import ApiError, Conflict, InvalidRequest, NotFound
+from ._extension import Extension, attached
 from ._files import Files
 from ._ids import derived_uuid4
 from ._lifecycle import TERMINAL, Phase
@@ -59,6 +60,23 @@ DEFAULT_ERRORS = {
 }
 
 
+def make_judge(
+    eval_type: str,
+    params: Params,
+    seed: int,
+    outcome: Outcome,
+    job_data: Mapping[str, Any],
+    extensions: Sequence[Extension],
+) -> Judge:
+    """The judge of a job: its configuration under the verdict distribution its outcome gives,
+    as adjusted by the extensions whose data it carries. Shared by identical jobs."""
+    weights = verdict_weights(outcome, params)
+    for extension, data in attached(extensions, job_data):
+        weights = extension.verdict_weights(eval_type, params, seed, data, weights)
+    key = f"{seed}\x1f{eval_type}\x1f{params!r}\x1f{weights!r}"
+    return shared("judge\x1f" + key, lambda: Judge(eval_type, params, seed, weights, cache_key=key))  # type: ignore[no-any-return]
+
+
 def settings_scenario(config: EmulatorConfig) -> Scenario:
     """The bottom level of scenario resolution: what the server settings say."""
     polls = config.polls_per_phase if config.progression == "after_polls" else None
@@ -88,17 +106,30 @@ class Jobs:
     id_bits = ids.JOB_ID_BITS  # the size of a second's id space (tests use a smaller one)
 
     def __init__(
-        self, store: Store, clock: Clock, files: Files, scenarios: ScenarioRules, config: EmulatorConfig
+        self,
+        store: Store,
+        clock: Clock,
+        files: Files,
+        scenarios: ScenarioRules,
+        config: EmulatorConfig,
+        extensions: Sequence[Extension] = (),
     ) -> None:
         self.store = store
         self.clock = clock
         self.files = files
         self.scenarios = scenarios
         self.config = config
+        self.extensions = tuple(extensions)
 
     # ------------------------------------------------------------ create
 
-    def create(self, tenant: Tenant, body: Any) -> Job:
+    def create(self, tenant: Tenant, body: Any, extensions: Mapping[str, Any] | None = None) -> Job:
+        """A new job from a real-contract create body. An add-on that creates the job passes its
+        data (`{extension name: JSON-ready data}`); the job keeps it and the add-on's hooks apply."""
+        job_data = dict(extensions or {})
+        unknown = set(job_data) - {extension.name for extension in self.extensions}
+        if unknown:
+            raise ValueError(f"no extension named {sorted(unknown)} is registered")
         eval_type, params = validate_create(body)
         magic_scenario = magic.scenario_of(params)
         now = self.clock.now_ns()
@@ -112,7 +143,7 @@ class Jobs:
         if dataset is not None and problem is None:
             result_file_id = "file-" + derived_uuid4(self.config.seed, tenant.key, workflow_id, "result")
         judge, results, failed_rows = self._verdicts(
-            eval_type, params, chosen.outcome, dataset, problem, result_file_id
+            eval_type, params, chosen.outcome, job_data, dataset, problem, result_file_id
         )
         path, error = path_of(chosen.outcome, problem, failed_rows, _rows(dataset))
         job = Job(
@@ -132,6 +163,7 @@ class Jobs:
             source=chosen.source,
             problem=problem,
             failed_rows=failed_rows,
+            extensions=job_data,
         )
         self.store.put_job(job)
         return job
@@ -158,7 +190,7 @@ class Jobs:
 
         def work() -> None:
             dataset, problem = self._checked(params, file, load, magic_model=magic_scenario is not None)
-            self._verdicts(eval_type, params, outcome, dataset, problem, None)
+            self._verdicts(eval_type, params, outcome, {}, dataset, problem, None)  # no add-on data
 
         return work
 
@@ -229,25 +261,23 @@ class Jobs:
             return None, str(exc)
         return dataset, preflight.check(params, dataset, file.filename, config)
 
-    def judge(self, eval_type: str, params: Any, outcome: Outcome) -> Judge:
-        """The judge of a job configuration under an outcome, shared by identical jobs."""
-        weights = verdict_weights(outcome, params)
-        seed = self.config.seed
-        key = f"{seed}\x1f{eval_type}\x1f{params!r}\x1f{weights!r}"
-        return shared("judge\x1f" + key, lambda: Judge(eval_type, params, seed, weights, cache_key=key))  # type: ignore[no-any-return]
+    def judge(self, eval_type: str, params: Any, outcome: Outcome, job_data: Mapping[str, Any]) -> Judge:
+        """The judge of a job configuration under an outcome (`make_judge`, on this seed)."""
+        return make_judge(eval_type, params, self.config.seed, outcome, job_data, self.extensions)
 
     def _verdicts(
         self,
         eval_type: str,
         params: Any,
         outcome: Outcome,
+        job_data: Mapping[str, Any],
         dataset: Dataset | None,
         problem: str | None,
         result_file_id: str | None,
     ) -> tuple[Judge, dict[str, Any] | None, int]:
         """Judge, results (as served: sorted, with result_file_id) and failed rows under an outcome:
-        a pure function of seed, configuration and rows."""
-        judge = self.judge(eval_type, params, outcome)
+        a pure function of seed, configuration, add-on data and rows."""
+        judge = self.judge(eval_type, params, outcome, job_data)
         if dataset is None or problem is not None:
             return judge, None, 0
         results, failed_rows = shared(
@@ -412,7 +442,13 @@ class Jobs:
             source["progression"] = "job"
         if scenario.outcome is not None:
             judge, results, failed_rows = self._verdicts(
-                job.type, job.judge.params, scenario.outcome, job.dataset, job.problem, job.result_file_id
+                job.type,
+                job.judge.params,
+                scenario.outcome,
+                job.extensions,
+                job.dataset,
+                job.problem,
+                job.result_file_id,
             )
             job = replace(job, outcome=scenario.outcome, judge=judge, failed_rows=failed_rows)
             if results is not None:

@@ -13,7 +13,7 @@ import json
 import math
 import struct
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -341,3 +341,10 @@ def result_file(judge: Judge, dataset: Dataset) -> bytes:
     if lines or not chunks:
         chunks.append(("\n".join(lines) + "\n").encode())
     return b"".join(chunks)
+
+
+def jsonl(rows: Iterable[dict[str, Any]]) -> bytes:
+    """Result rows as a result file's bytes (the same encoding as `result_file`)."""
+    with paused_gc():
+        lines = [_row_json(row) for row in rows]
+    return ("\n".join(lines) + "\n").encode()

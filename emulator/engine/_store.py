@@ -17,7 +17,7 @@ import hashlib
 import json
 import random
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -107,9 +107,9 @@ class Job:
     source: dict[str, str] = field(default_factory=dict)  # which scenario level set each field
     problem: str | None = None  # the dataset problem that ends the job in user_error at running
     failed_rows: int = 0
-    # The request of a job made through the documented API add-on (its `ConvenienceRequest`), None
-    # for every real-contract job. Typed loosely: the engine never names the add-on's types.
-    convenience: Any = None
+    # Each add-on's data on this job, by extension name (`_extension.py`): JSON-ready values, kept
+    # in snapshots as they are. Empty for a job no add-on made.
+    extensions: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

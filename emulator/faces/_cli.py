@@ -45,7 +45,7 @@ def _metavar(name: str, field: FieldInfo) -> str:
 
 
 def _default_text(field: FieldInfo) -> str:
-    default = field.get_default(call_default_factory=True)
+    default = field.get_default(call_default_factory=True, validated_data={})
     if isinstance(default, bool):
         return "on" if default else "off"
     if isinstance(default, list):

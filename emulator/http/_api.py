@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..documented import _api as convenience
 from ..engine._errors import InvalidRequest
 from ..engine._files import file_type_of
 from ..engine._ids import stable_hex
+from ._extension import api_extensions
 from ._forms import UploadedPart, parse_form
 from ._recording import UPLOAD_PREFIX
 from ._routing import Call, json_response, query_int
@@ -42,8 +42,9 @@ MAX_LIST_LIMIT = 100
 
 def create_evaluation(call: Call) -> ApiResponse:
     body = call.json()
-    if convenience.is_documented(body):  # {model, evaluation_type, dataset}: the documented layer
-        return convenience.create(call, body)
+    for extension in api_extensions(call.engine):  # an add-on's own create body (the documented API's)
+        if extension.claims(body):
+            return json_response(extension.create(call.engine, call.tenant, body))
     job = call.engine.jobs.create(call.tenant, body)
     return json_response(EvaluationCreateResponse(workflow_id=job.workflow_id))
 
@@ -51,8 +52,8 @@ def create_evaluation(call: Call) -> ApiResponse:
 def prepare_create(call: Call) -> Callable[[], object] | None:
     """The dataset parse and the verdicts of a real-contract create, done before its lock."""
     body = call.json()
-    if not isinstance(body, dict) or convenience.is_documented(body):
-        return None  # documented jobs run on the small built-in datasets
+    if not isinstance(body, dict) or any(extension.claims(body) for extension in api_extensions(call.engine)):
+        return None  # an add-on's create (the documented API's jobs run on the small built-in datasets)
     return call.engine.jobs.prepare(call.tenant, body)
 
 

@@ -6,9 +6,8 @@ import json
 import sys
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from functools import lru_cache
 from typing import Any
 
 from ..engine._clock import Clock
@@ -19,6 +18,8 @@ from ..engine._files import Files
 from ..engine._jobs import Jobs
 from ..engine._journal import Journal
 from ..engine._store import Store
+from ._default_extensions import default_extensions
+from ._extension import ApiExtension
 from ._fault_intercept import intercept
 from ._recording import journal_entry, recorded
 from ._routing import Call, Route, body_limit, dispatch, error_response, find_route, resolve
@@ -26,11 +27,10 @@ from ._transport import ApiRequest, ApiResponse
 from ._view_cache import ViewCache
 
 
-@lru_cache(maxsize=1)
-def _routes() -> tuple[Route, ...]:
-    from ._routes import ROUTES
+def _route_table(extensions: tuple[ApiExtension, ...]) -> tuple[Route, ...]:
+    from ._routes import route_table  # the handlers, on first use
 
-    return tuple(ROUTES)
+    return route_table(extensions)
 
 
 LARGE_BODY = 64 * 1024  # bytes; a larger request body takes a while to parse and store
@@ -61,17 +61,25 @@ class Emulator:
     so concurrent requests never interleave their state changes.
 
     `config` and keyword overrides (`EmulatorConfig` fields) give the settings; `store` the state's
-    home (a new `MemoryStore` when not given)."""
+    home (a new `MemoryStore` when not given); `extensions` the add-ons (`ApiExtension`) it serves
+    beside the real contract: by default the package's own (the documented API), `[]` for none."""
 
     def __init__(
-        self, config: EmulatorConfig | None = None, *, store: Store | None = None, **overrides: object
+        self,
+        config: EmulatorConfig | None = None,
+        *,
+        store: Store | None = None,
+        extensions: Sequence[ApiExtension] | None = None,
+        **overrides: object,
     ) -> None:
         base = config or EmulatorConfig()
         # Overrides are validated like any setting (tables such as `faults` become models).
         settings = EmulatorConfig.model_validate({**base.model_dump(), **overrides}) if overrides else base
         self._lock = threading.RLock()
         self.views = ViewCache()
-        self.engine = Engine(settings, store=store, routes=_routes)
+        self.extensions = tuple(default_extensions() if extensions is None else extensions)
+        self._routes = _route_table(self.extensions)
+        self.engine = Engine(settings, store=store, routes=lambda: self._routes, extensions=self.extensions)
 
     # ------------------------------------------------------------ the engine's parts
 
@@ -82,7 +90,8 @@ class Emulator:
 
     @property
     def routes(self) -> list[Route]:
-        return list(_routes())
+        """The route table: the Together API with the add-ons, their routes, the control plane."""
+        return list(self._routes)
 
     @property
     def store(self) -> Store:
@@ -135,7 +144,7 @@ class Emulator:
     def body_limit(self, method: str, path: str) -> int:
         """The most bytes the body of a `method` request to `path` may hold: a face stops reading
         there and hands the core an `oversized` request, which is answered 413."""
-        return body_limit(self.engine.config, find_route(_routes(), method, path))
+        return body_limit(self.engine.config, find_route(self._routes, method, path))
 
     def takes_long(self, request: ApiRequest) -> bool:
         """Whether answering `request` may take long: its body is large, its route's work grows with
@@ -144,7 +153,7 @@ class Emulator:
         if request.body_size > LARGE_BODY:  # the size only: a streamed body is not read here
             return True
         try:
-            route, params = resolve(_routes(), request)
+            route, params = resolve(self._routes, request)
             return route.slow or self._work(route, params, request) is not None
         except Exception:  # answered at once, with the error
             return False
@@ -160,14 +169,14 @@ class Emulator:
             tenant = engine.tenants.find(request.api_key) if request.api_key else None
             if route.auth == "api_key" and tenant is None:
                 return None  # a key seen for the first time has nothing stored to prepare
-            return route.prepare(Call(engine, self.views, request, params, route, tenant, _routes()))
+            return route.prepare(Call(engine, self.views, request, params, route, tenant, self._routes))
 
     def _prepare(self, request: ApiRequest) -> None:
         """Run the long part of a request before taking the lock for the request itself, which then
         finds it done: other requests wait for the lock only while the state is read and changed,
         not while a large dataset is parsed and judged."""
         try:
-            route, params = resolve(_routes(), request)
+            route, params = resolve(self._routes, request)
             work = self._work(route, params, request)
             if work is not None:
                 work()
@@ -199,7 +208,7 @@ class Emulator:
         return response
 
     def _handle(self, request: ApiRequest) -> ApiResponse:
-        engine, views, routes = self.engine, self.views, _routes()
+        engine, views, routes = self.engine, self.views, self._routes
         with self._lock, engine.store.transaction():
             engine.follow_store()
             call = None

@@ -97,7 +97,8 @@ def _response(reply: Reply, refs: dict[tuple[Any, JsonSchemaMode], Any]) -> dict
 
 
 def _operation(route: Route, refs: dict[tuple[Any, JsonSchemaMode], Any]) -> dict[str, Any]:
-    operation: dict[str, Any] = {"operationId": route.name, "tags": [TAGS[route.name.split(".")[0]]]}
+    group = route.name.split(".")[0]  # an add-on's own route may open a group of its own
+    operation: dict[str, Any] = {"operationId": route.name, "tags": [TAGS.get(group, group)]}
     if route.summary:
         operation["summary"] = route.summary
     if route.description:

@@ -4,19 +4,29 @@ Each `Route` names its handler and declares its parameters, body, answers (succe
 statuses, with their schemas) and auth; the dispatcher enforces the auth, and `/openapi.json` is
 written from these declarations alone (`_openapi.py`). A route added here is served by every face
 and documented at once.
+
+Add-ons (`_extension.py`) add to the table: alternatives to the real wire models (wherever a route
+declares one) and routes of their own. `route_table(extensions)` is the table of an emulator with
+those add-ons.
 """
 
 from __future__ import annotations
 
-from ..documented import _api as documented
+import dataclasses
+import operator
+from collections.abc import Mapping, Sequence
+from functools import lru_cache, reduce
+from types import GenericAlias
+
 from ..engine._faults import FaultBook, FaultRule
 from ..engine._journal import RecordedRequestList
 from ..engine._scenarios import Scenario, ScenarioBook, ScenarioEntry
 from ..engine._snapshot import Snapshot
 from . import _api as api, _control as control
+from ._extension import ApiExtension
 from ._openapi import OPENAPI_ROUTE
 from ._recording import UPLOAD_PREFIX
-from ._routing import Body, Param, Reply, Route, json_body
+from ._routing import Body, Param, Reply, Route, Schema, json_body
 from ._wire import (
     STATUSES,
     ClockAdvanceRequest,
@@ -83,7 +93,6 @@ UPLOAD_FORMS = Body(
     {"application/x-www-form-urlencoded": UploadRequestForm, "multipart/form-data": UploadRequestMultipart}
 )
 FILE = {200: Reply("The file.", FileObject)}
-JOB = EvaluationJob | documented.DocumentedEvaluationJob  # a documented create's job carries its fields
 
 API_ROUTES: list[Route] = [
     Route(
@@ -93,10 +102,9 @@ API_ROUTES: list[Route] = [
         "evaluation.create",
         prepare=api.prepare_create,
         summary="Create an evaluation job",
-        description="The real contract (`type`, `parameters`), or the documented one (`model`, "
-        "`evaluation_type`, `dataset`), which answers with its extra fields.",
-        body=json_body(EvaluationCreateRequest | documented.DocumentedCreateRequest),
-        ok={200: Reply("The job was created.", EvaluationCreateResponse | documented.DocumentedCreateResponse)},
+        description="The real contract (`type`, `parameters`).",
+        body=json_body(EvaluationCreateRequest),
+        ok={200: Reply("The job was created.", EvaluationCreateResponse)},
         errors={400: BAD_BODY},
     ),
     Route(
@@ -107,7 +115,7 @@ API_ROUTES: list[Route] = [
         slow=True,
         summary="List evaluation jobs",
         query=LIST_QUERY,
-        ok={200: Reply("The jobs, newest first.", list[JOB])},
+        ok={200: Reply("The jobs, newest first.", list[EvaluationJob])},
         errors={400: "`limit` is not an integer >= 1."},
     ),
     Route(
@@ -118,7 +126,7 @@ API_ROUTES: list[Route] = [
         slow=True,
         summary="List evaluation jobs (the plural path of SDK 1.x)",
         query=LIST_QUERY,
-        ok={200: Reply("The jobs, newest first.", list[JOB])},
+        ok={200: Reply("The jobs, newest first.", list[EvaluationJob])},
         errors={400: "`limit` is not an integer >= 1."},
     ),
     Route(
@@ -146,7 +154,7 @@ API_ROUTES: list[Route] = [
         "evaluation.retrieve",
         summary="Retrieve an evaluation job",
         params=(JOB_ID,),
-        ok={200: Reply("The job.", JOB)},
+        ok={200: Reply("The job.", EvaluationJob)},
         errors={404: NO_JOB},
     ),
     Route(
@@ -156,7 +164,7 @@ API_ROUTES: list[Route] = [
         "evaluation.status",
         summary="An evaluation job's status and results",
         params=(JOB_ID,),
-        ok={200: Reply("OK", EvaluationStatusResponse | documented.DocumentedStatusResponse)},
+        ok={200: Reply("OK", EvaluationStatusResponse)},
         errors={404: NO_JOB},
     ),
     Route(
@@ -691,4 +699,44 @@ CONTROL_ROUTES: list[Route] = [
     ),
 ]
 
-ROUTES: list[Route] = API_ROUTES + CONTROL_ROUTES + [OPENAPI_ROUTE]
+# ---------------------------------------------------------------- with the add-ons
+
+
+def _widened(schema: Schema, alternatives: Mapping[Schema, list[Schema]]) -> Schema:
+    """`schema` with each real model the add-ons extend replaced by `Real | Alternative | ...`
+    (inside a `list[...]` too)."""
+    if isinstance(schema, GenericAlias) and schema.__origin__ is list:
+        return list[_widened(schema.__args__[0], alternatives)]  # type: ignore[misc]
+    extra = alternatives.get(schema) if isinstance(schema, type) else None
+    return reduce(operator.or_, [schema, *extra]) if extra else schema
+
+
+def _with_addons(route: Route, alternatives: Mapping[Schema, list[Schema]], notes: Sequence[str]) -> Route:
+    """A route of the table as the add-ons extend it (the route itself when they do not)."""
+    body = route.body
+    if body is not None:
+        body = dataclasses.replace(body, content={k: _widened(v, alternatives) for k, v in body.content.items()})
+    ok = {
+        status: dataclasses.replace(reply, schema=_widened(reply.schema, alternatives))
+        for status, reply in route.ok.items()
+    }
+    if body == route.body and ok == route.ok:
+        return route
+    # A route that now takes an add-on's bodies says so.
+    description = " ".join([route.description, *notes]) if body != route.body else route.description
+    return dataclasses.replace(route, body=body, ok=ok, description=description)
+
+
+@lru_cache(maxsize=8)
+def route_table(extensions: tuple[ApiExtension, ...] = ()) -> tuple[Route, ...]:
+    """The routes of an emulator with these add-ons: the Together API (with the add-ons' models
+    declared beside the real ones), the add-ons' own routes, the control plane and the OpenAPI
+    document. Built once per set of add-ons."""
+    alternatives: dict[Schema, list[Schema]] = {}
+    for extension in extensions:
+        for real, alternative in extension.alternatives.items():
+            alternatives.setdefault(real, []).append(alternative)
+    notes = [extension.create_description for extension in extensions if extension.create_description]
+    api_routes = [_with_addons(route, alternatives, notes) for route in API_ROUTES]
+    own = [route for extension in extensions for route in extension.routes()]
+    return (*api_routes, *own, *CONTROL_ROUTES, OPENAPI_ROUTE)

@@ -45,7 +45,7 @@ __all__ = ["IncompatibleStore", "LeaseLost", "RedisStore"]
 
 T = TypeVar("T")
 
-SCHEMA = "1"  # the layout of the keys and records; a store of another one is refused
+SCHEMA = "2"  # the layout of the keys and records; a store of another one is refused (2: `Job.extensions`)
 DEFAULT_PREFIX = "together-eval-emulator:"
 CACHE_LIMIT = 50_000  # records kept decoded; the cache is emptied when full
 CONTENT_CACHE_BYTES = 32 * 1024 * 1024  # file bytes kept in memory (recently read or written)

@@ -44,7 +44,7 @@ P = ParamSpec("P")
 
 # The store schema: raise it whenever the tables below or `codec.FORMAT_VERSION` change. A file
 # of another schema is refused (start it over with `--reset-store`).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: codec format 2 (a job's add-on data as JSON)
 APPLICATION_ID = 0x54454545  # "TEEE": marks the file as an emulator store (PRAGMA application_id)
 BUSY_TIMEOUT_S = 30.0  # how long a transaction waits for another process's to finish
 CACHE_LIMIT = 20_000  # records of each kind kept decoded; a cache is emptied when full

@@ -33,6 +33,7 @@ RUNNERS = {
     "docs/datasets.md": "tests/docs/test_guide_examples.py",
     "docs/python-api.md": "tests/docs/test_python_api_docs.py",
     "docs/documented-api.md": "tests/docs/test_documented_api_docs.py",
+    "docs/contributing/architecture.md": "tests/http/test_extensions.py",
     "docs/configuration.md": "tests/docs/test_small_examples.py",
     "docs/openapi.md": "tests/docs/test_small_examples.py",
     "docs/pytest.md": "tests/docs/test_small_examples.py",
