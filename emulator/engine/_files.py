@@ -10,7 +10,7 @@ so it exists from the instant the job completes, whoever looked or not.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from . import _builtin_datasets as builtin_datasets, _ids as ids, _lifecycle as lifecycle
@@ -280,15 +280,27 @@ class Files:
 
     def content(self, file: StoredFile) -> bytes:
         """The file's bytes; a result file is generated from its job (a pure function of it)."""
+        return self.content_loader(file)()
+
+    def content_loader(self, file: StoredFile) -> Callable[[], bytes]:
+        """`content(file)` in two steps: what it derives from is read from the store now, and the
+        returned function makes the bytes (a result file's take long) reading nothing more."""
         if file.source_job is not None:
-            return self._generate(self._job_of(file))
+            job = self._job_of(file)
+
+            def generate() -> bytes:
+                data = self._generate(job)
+                self._remember_size(file, job, len(data))
+                return data
+
+            return generate
         builtin = builtin_datasets.get(file.id)  # built-in names never collide with `file-...` ids
         if builtin is not None:
-            return builtin.content()
+            return builtin.content
         data = self.store.get_content(file.tenant, file.id)
         if data is None:
             raise _not_found(file.id)
-        return data
+        return lambda: data
 
     def _job_of(self, file: StoredFile) -> Job:
         job = self.store.get_job(file.tenant, file.source_job or "")
@@ -314,10 +326,18 @@ class Files:
 
     def dataset(self, file: StoredFile) -> Dataset:
         """The parsed rows of a file, parsed once per content; raises DatasetError."""
+        return self.dataset_loader(file)()
+
+    def dataset_loader(self, file: StoredFile) -> Callable[[], Dataset]:
+        """`dataset(file)` in two steps: the bytes are read from the store now, and the returned
+        function parses them (once per content), reading nothing more from the store."""
         builtin = builtin_datasets.get(file.id)
         if builtin is not None:
-            return builtin.dataset()
+            return builtin.dataset
         content = self.content(file)
+        return lambda: self._parse(file, content)
+
+    def _parse(self, file: StoredFile, content: bytes) -> Dataset:
         key = (file.tenant, file.id)
         cached = self._parsed.get(key)
         if cached is not None and cached[0] is content:
@@ -331,18 +351,39 @@ class Files:
     def size(self, file: StoredFile) -> int:
         """The file's `bytes`. A result file's is measured on its generated content, once for each
         (judge, dataset, add-on data) its job has had: what the content derives from."""
+        return self.size_loader(file)()
+
+    def size_loader(self, file: StoredFile) -> Callable[[], int]:
+        """`size(file)` in two steps, as `content_loader`: measuring a result file takes long."""
+        known = self._known_size(file)
+        if known is not None:
+            return lambda: known
+        job = self._job_of(file)
+
+        def measure() -> int:
+            size = len(self._generate(job))
+            self._remember_size(file, job, size)
+            return size
+
+        return measure
+
+    def size_known(self, file: StoredFile) -> bool:
+        """Whether `size(file)` is at hand: an upload's, or a result file's measured already."""
+        return self._known_size(file) is not None
+
+    def _known_size(self, file: StoredFile) -> int | None:
         if file.size is not None:
             return file.size
         job = self._job_of(file)
-        key = (file.tenant, file.id)
-        cached = self._sizes.get(key)
+        cached = self._sizes.get((file.tenant, file.id))
         if cached is not None and cached[0] is job.judge and cached[1] is job.dataset and cached[2] is job.extensions:
             return cached[3]
-        size = len(self._generate(job))
+        return None
+
+    def _remember_size(self, file: StoredFile, job: Job, size: int) -> None:
         if len(self._sizes) >= CACHE_LIMIT:
             self._sizes.clear()
-        self._sizes[key] = (job.judge, job.dataset, job.extensions, size)
-        return size
+        self._sizes[(file.tenant, file.id)] = (job.judge, job.dataset, job.extensions, size)
 
     def delete(self, tenant: str, file_id: str) -> StoredFile:
         """Delete an upload or a result file (a result file stays deleted: its job remembers it)."""

@@ -18,7 +18,7 @@ from . import _ids as ids, _lifecycle as lifecycle, _magic as magic, _preflight 
 from ._clock import NS, Clock
 from ._config import EmulatorConfig
 from ._datasets import Dataset, DatasetError, canonical
-from ._errors import Conflict, InvalidRequest, NotFound
+from ._errors import ApiError, Conflict, InvalidRequest, NotFound
 from ._extension import Extension, attached
 from ._files import Files
 from ._ids import derived_uuid4
@@ -26,7 +26,7 @@ from ._lifecycle import TERMINAL, Phase
 from ._parameters import ClassifyParameters, CompareParameters, ScoreParameters, Status
 from ._results import Judge, is_job_failure, sorted_results, summarize
 from ._rulebooks import ScenarioRules
-from ._scenarios import CreateContext, Outcome, Progression, Scenario, verdict_weights
+from ._scenarios import CreateContext, Outcome, Progression, Resolved, Scenario, verdict_weights
 from ._store import Job, Store, StoredFile, Tenant, id_scan_counter, id_space_full_counter, reads_counter
 from ._validation import validate_create
 
@@ -36,6 +36,7 @@ TOO_MANY_FAILURES = (
     "{failed} of {total} rows failed generation or judging, more than 30%. "
     "Check the models, templates and dataset, then run the evaluation again."
 )
+LONG_DATASET_BYTES = 64 * 1024  # a larger dataset takes long to parse and judge: see `Jobs.prepare`
 ID_DRAWS = 8  # seeded draws of a job id before its second's space counts as crowded
 SHARED_LIMIT = 1024  # distinct job configurations whose immutable values are shared
 
@@ -134,12 +135,8 @@ class Jobs:
         magic_scenario = magic.scenario_of(params)
         now = self.clock.now_ns()
         workflow_id = self._new_id(now // NS)
-        file_id = params.input_data_file_path
-        file = self.files.find(tenant.key, file_id)
-        context = CreateContext(
-            tenant.key, tenant.name, eval_type, body["parameters"], file_id, file.filename if file else None
-        )
-        chosen = self.scenarios.resolve(context, magic=magic_scenario, base=settings_scenario(self.config))
+        file = self.files.find(tenant.key, params.input_data_file_path)
+        chosen = self._scenario(tenant, eval_type, body, file, magic_scenario)
         echoed = body["parameters"]
         echoed = shared("parameters\x1f" + canonical(echoed), lambda: echoed)
         dataset, problem = self._load(params, file, magic_model=magic_scenario is not None)
@@ -171,6 +168,50 @@ class Jobs:
         )
         self.store.put_job(job)
         return job
+
+    def prepare(self, tenant: Tenant, body: Any) -> Callable[[], object] | None:
+        """The long part of `create(tenant, body)` (parsing the dataset, judging its rows), as work
+        that changes nothing and reads nothing from the store. Called under the emulator's lock,
+        which the work then runs without: the values it computes are cached where `create` looks
+        for them, so a large dataset holds up no other request. (When the state changes in between,
+        `create` finds no cached value and computes it as usual.) None when there is nothing long to
+        do: no such file, or a dataset small enough for `create` to handle at once."""
+        parameters = body.get("parameters") if isinstance(body, dict) else None
+        file_id = parameters.get("input_data_file_path") if isinstance(parameters, dict) else None
+        file = self.files.find(tenant.key, file_id) if isinstance(file_id, str) else None
+        if file is None or (file.size or 0) <= LONG_DATASET_BYTES:
+            return None
+        try:
+            eval_type, params = validate_create(body)
+        except ApiError:
+            return None  # `create` answers the 400
+        magic_scenario = magic.scenario_of(params)
+        outcome = self._scenario(tenant, eval_type, body, file, magic_scenario, consume=False).outcome
+        load = self.files.dataset_loader(file)
+
+        def work() -> None:
+            dataset, problem = self._checked(params, file, load, magic_model=magic_scenario is not None)
+            self._verdicts(eval_type, params, outcome, {}, dataset, problem, None)  # no add-on data
+
+        return work
+
+    def _scenario(
+        self,
+        tenant: Tenant,
+        eval_type: str,
+        body: Any,
+        file: StoredFile | None,
+        magic_scenario: Scenario | None,
+        *,
+        consume: bool = True,
+    ) -> Resolved:
+        file_id = body["parameters"]["input_data_file_path"]
+        context = CreateContext(
+            tenant.key, tenant.name, eval_type, body["parameters"], file_id, file.filename if file else None
+        )
+        return self.scenarios.resolve(
+            context, magic=magic_scenario, base=settings_scenario(self.config), consume=consume
+        )
 
     def _new_id(self, created_s: int) -> str:
         """A job id no job has, drawn from the seeded generator in the space of the creation second.
@@ -207,10 +248,16 @@ class Jobs:
         """The job's parsed dataset and its first dataset problem (each None when there is none)."""
         if file is None:
             return None, preflight.unknown_file_message(params.input_data_file_path)
+        return self._checked(params, file, self.files.dataset_loader(file), magic_model=magic_model)
+
+    def _checked(
+        self, params: Params, file: StoredFile, load: Callable[[], Dataset], *, magic_model: bool
+    ) -> tuple[Dataset | None, str | None]:
+        """The dataset `load` parses and its first problem for the job (each None when there is none)."""
         # A magic judge model is never checked against the strict-models allowlist.
         config = self.config.model_copy(update={"strict_models": False}) if magic_model else self.config
         try:
-            dataset = self.files.dataset(file)
+            dataset = load()
         except DatasetError as exc:
             return None, str(exc)
         return dataset, preflight.check(params, dataset, file.filename, config)

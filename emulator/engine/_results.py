@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._datasets import Dataset, canonical, paused_gc
+from ._pacing import pace
 from ._parameters import ClassifyParameters, CompareParameters, ModelRequest, ScoreParameters
 from ._templates import render
 from ._textgen import sentences
@@ -148,6 +149,7 @@ class Judge:
     def verdicts(self, dataset: Dataset, *, text: bool = True) -> Iterator[RowVerdict]:
         verdict = self.verdict
         for row, key in zip(dataset.rows, dataset.row_keys, strict=False):
+            pace()
             yield verdict(row, key, text=text)
 
     def verdict(self, row: dict[str, Any], row_key: bytes | None = None, *, text: bool = True) -> RowVerdict:
@@ -323,11 +325,22 @@ def result_row(judge: Judge, verdict: RowVerdict) -> dict[str, Any]:
     return row
 
 
+LINES_PER_CHUNK = 1024  # rows joined and encoded at a time: all at once would hold the GIL long
+
+
 def result_file(judge: Judge, dataset: Dataset) -> bytes:
     """The JSONL result file: one row per input row, in input order (docs/wire-contract.md#decision-result-file)."""
+    chunks: list[bytes] = []
+    lines: list[str] = []
     with paused_gc():
-        lines = [_row_json(result_row(judge, verdict)) for verdict in judge.verdicts(dataset)]
-    return ("\n".join(lines) + "\n").encode()
+        for verdict in judge.verdicts(dataset):
+            lines.append(_row_json(result_row(judge, verdict)))
+            if len(lines) == LINES_PER_CHUNK:
+                chunks.append(("\n".join(lines) + "\n").encode())
+                lines = []
+    if lines or not chunks:
+        chunks.append(("\n".join(lines) + "\n").encode())
+    return b"".join(chunks)
 
 
 def jsonl(rows: Iterable[dict[str, Any]]) -> bytes:

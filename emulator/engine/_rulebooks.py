@@ -73,8 +73,9 @@ class ScenarioRules:
         self._put(types=types)
         return removed
 
-    def resolve(self, ctx: CreateContext, *, magic: Scenario | None, base: Scenario) -> Resolved:
-        """The scenario of a new job; consumes one use of the "next N" entry that applies.
+    def resolve(self, ctx: CreateContext, *, magic: Scenario | None, base: Scenario, consume: bool = True) -> Resolved:
+        """The scenario of a new job; consumes one use of the "next N" entry that applies (unless
+        `consume` is false: a look ahead that changes nothing).
 
         Precedence, field by field: magic input > the first matching "next N" entry > matching
         rules in the order added > the evaluation type's scenario > the server default > `base`
@@ -86,7 +87,7 @@ class ScenarioRules:
         limited = next((e for e in book.entries if e.times is not None and e.match.matches(ctx)), None)
         if limited is not None:
             levels.append((f"scenario:{limited.id}", limited))
-            if self.store.increment(scenario_used_counter(limited.id or "")) >= (limited.times or 0):
+            if consume and self.store.increment(scenario_used_counter(limited.id or "")) >= (limited.times or 0):
                 self._put(entries=[e for e in book.entries if e is not limited])
         levels += [(f"scenario:{e.id}", e) for e in book.entries if e.times is None and e.match.matches(ctx)]
         if ctx.type in book.types:

@@ -67,6 +67,22 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+SHUTDOWN_GRACE_SECONDS = 2  # requests still running when the server stops get this long to finish
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn's server, telling the app when it starts shutting down: a fault still playing (a
+    `hang` holds its connection, and so the shutdown, for minutes) ends at once."""
+
+    def __init__(self, config: uvicorn.Config, on_shutdown: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.on_shutdown = on_shutdown
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.on_shutdown()
+        await super().shutdown(sockets=sockets)
+
+
 class EmulatorServer:
     """A uvicorn server for one emulator, on a socket it binds (port 0 picks a free one) or is given."""
 
@@ -83,15 +99,17 @@ class EmulatorServer:
         self.socket = sock or bind(host, port)  # a socket given is shared (`serve --workers`)
         self.url = url_of(self.socket)
         self.http, self.loop = server_stack()
+        app = create_app(emulator)
         config = uvicorn.Config(
-            create_app(emulator),
+            app,
             log_level=log_level,
             access_log=False,
             lifespan="off",
             http=self.http,
             loop="none",  # the loop is made by `serve`, for this server only
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
         )
-        self.server = uvicorn.Server(config)
+        self.server = _Uvicorn(config, on_shutdown=app.stop)
         self._thread: threading.Thread | None = None
 
     def serve(self, on_ready: Callable[[str], None] | None = None) -> None:
