@@ -107,6 +107,7 @@ class EmulatorServer:
             lifespan="off",
             http=self.http,
             loop="none",  # the loop is made by `serve`, for this server only
+            ws="none",  # no WebSocket route: uvicorn need not import a WebSocket library
             timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
         )
         self.server = _Uvicorn(config, on_shutdown=app.stop)

@@ -52,8 +52,10 @@ def test_loading_the_plugin_imports_nothing_heavy() -> None:
 def test_the_plugin_loads_cleanly_with_warnings_as_errors(tmp_path: Path) -> None:
     (tmp_path / "test_uses_fixtures.py").write_text(
         "from together import Together\n\n"
-        "def test_in_process(together_emulator):\n    assert Together().evals.list() == []\n\n"
-        "def test_live(together_emulator_server):\n    assert Together().evals.list() == []\n"
+        "def test_in_process(together_emulator):\n    with Together() as client:\n"
+        "        assert client.evals.list() == []\n\n"
+        "def test_live(together_emulator_server):\n    with Together() as client:  # socket closed, not left to GC\n"
+        "        assert client.evals.list() == []\n"
     )
     done = subprocess.run(
         [sys.executable, "-W", "error", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"],
