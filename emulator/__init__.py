@@ -10,6 +10,8 @@ from .http._default_extensions import register_default
 if TYPE_CHECKING:
     from .engine._config import EmulatorConfig
     from .engine._faults import FaultAction, FaultMatch, FaultRule, Quota
+    from .engine._paths import LifecyclePath
+    from .engine._polling import PollingReport, PollingThresholds
     from .engine._redaction import key_fingerprint
     from .engine._scenarios import Match, Outcome, Progression, Scenario, ScenarioEntry
     from .engine._snapshot import Snapshot
@@ -33,8 +35,11 @@ __all__ = [
     "FaultRule",
     "JobNeverCompletes",
     "JobSummary",
+    "LifecyclePath",
     "Match",
     "Outcome",
+    "PollingReport",
+    "PollingThresholds",
     "Progression",
     "Quota",
     "Scenario",
@@ -73,6 +78,9 @@ _LAZY = {
     "FaultAction": "engine._faults",
     "Quota": "engine._faults",
     "Snapshot": "engine._snapshot",
+    "PollingReport": "engine._polling",
+    "LifecyclePath": "engine._paths",
+    "PollingThresholds": "engine._polling",
     "key_fingerprint": "engine._redaction",
     "open_store": "stores._factory",
 }

@@ -23,6 +23,7 @@ from ._files import Files
 from ._jobs import Jobs
 from ._journal import Journal, RouteName
 from ._memory_store import MemoryStore
+from ._polling import Polling
 from ._rulebooks import FaultRules, ScenarioRules
 from ._snapshot import Snapshot
 from ._store import Store
@@ -69,6 +70,7 @@ class Engine:
         )
         self.jobs = Jobs(store, self.clock, self.files, self.scenarios, config, self.extensions)
         self.journal = Journal(store, self._routes, config.journal_limit, byte_limit=config.journal_byte_limit)
+        self.polling = Polling(self.jobs, self.journal, config)
 
     def follow_store(self) -> None:
         """Take up the seed of the state in the store when it is not this engine's: another process

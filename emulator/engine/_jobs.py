@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from itertools import islice
 from typing import Any
 
 from . import _ids as ids, _lifecycle as lifecycle, _magic as magic, _preflight as preflight
@@ -335,16 +336,22 @@ class Jobs:
     def list(self, tenant: Tenant, *, status: str | None, limit: int) -> list[Job]:
         """Newest first, filtered on the exact status, at most `limit`
         (docs/wire-contract.md#decision-list-routes). Each job listed counts as one read of it (`after_polls`); jobs
-        the filter leaves out do not."""
-        found = []
-        for job in reversed(self.store.jobs(tenant.key)):
-            elapsed = self._elapsed(job)
-            would_be = lifecycle.on_read(job.phases, elapsed, self.reads(job) + 1)
-            if status is None or lifecycle.reached(would_be, elapsed)[-1].status == status:
-                found.append(self._read(job))
-                if len(found) == limit:
-                    break
-        return found
+        the filter leaves out do not. A status filter is answered from the store's status index
+        (`Store.find_jobs`): its cost does not grow with the tenant's jobs."""
+        if status is None:
+            found = builtins.list(islice(reversed(self.store.jobs(tenant.key)), max(limit, 0)))
+        else:
+            now = self.clock.now_ns()
+            found = self.store.find_jobs(
+                tenant.key, status, now, limit, lambda job: self._listed_status(job, now) == status
+            )
+        return [self._read(job) for job in found]  # each read changes its own job only
+
+    def _listed_status(self, job: Job, now_ns: int) -> Status:
+        """The status a job is listed with at `now_ns`: as the read that lists it leaves it."""
+        elapsed = now_ns - job.created_ns
+        would_be = lifecycle.on_read(job.phases, elapsed, self.reads(job) + 1)
+        return lifecycle.reached(would_be, elapsed)[-1].status
 
     def terminal_ns(self, job: Job) -> int | None:
         """The clock instant the job ends by itself, or None when it stalls or waits on reads or

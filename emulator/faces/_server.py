@@ -1,10 +1,19 @@
-"""Serving the app with uvicorn: in the foreground (the CLI) or in a background thread (tests)."""
+"""Serving the app with uvicorn: in the foreground (the CLI) or in a background thread (tests).
+
+The server runs on the fastest stack that imports here: httptools (HTTP parsing) and uvloop (the
+event loop), which `uvicorn[standard]` installs where they build, else uvicorn's pure-Python h11
+and the standard asyncio loop. Both are chosen explicitly (`server_stack`), and the loop is made
+for this server only (no process-wide event loop policy is set).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import socket
 import threading
 from collections.abc import Callable
+from typing import Literal
 
 import uvicorn
 
@@ -22,6 +31,35 @@ def bind(host: str, port: int) -> socket.socket:
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
+
+
+HttpImpl = Literal["httptools", "h11"]
+LoopImpl = Literal["uvloop", "asyncio"]
+
+
+def _importable(module: str) -> bool:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
+def server_stack() -> tuple[HttpImpl, LoopImpl]:
+    """The HTTP implementation and event loop the server runs on: httptools and uvloop when each
+    imports, else h11 and asyncio (each chosen on its own)."""
+    http: HttpImpl = "httptools" if _importable("httptools") else "h11"
+    loop: LoopImpl = "uvloop" if _importable("uvloop") else "asyncio"
+    return http, loop
+
+
+def loop_factory(loop: LoopImpl) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """What makes the server's event loop (None: asyncio's default)."""
+    if loop == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop
+    return None  # asyncio's own default loop
 
 
 def url_of(sock: socket.socket) -> str:
@@ -60,12 +98,15 @@ class EmulatorServer:
         self.emulator = emulator
         self.socket = sock or bind(host, port)  # a socket given is shared (`serve --workers`)
         self.url = url_of(self.socket)
+        self.http, self.loop = server_stack()
         app = create_app(emulator)
         config = uvicorn.Config(
             app,
             log_level=log_level,
             access_log=False,
             lifespan="off",
+            http=self.http,
+            loop="none",  # the loop is made by `serve`, for this server only
             timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
         )
         self.server = _Uvicorn(config, on_shutdown=app.stop)
@@ -82,7 +123,8 @@ class EmulatorServer:
                     on_ready(self.url)
 
             self.server.startup = startup  # type: ignore[method-assign]
-        self.server.run(sockets=[self.socket])
+        with asyncio.Runner(loop_factory=loop_factory(self.loop)) as runner:
+            runner.run(self.server.serve(sockets=[self.socket]))
 
     def start(self) -> EmulatorServer:
         """Serve from a daemon thread; returns once the socket accepts connections."""

@@ -220,12 +220,14 @@ class Emulator:
                 response = internal_error(exc)
             try:
                 if recorded(request):
-                    now = engine.clock.now_ns()
+                    now, wall = engine.clock.now_ns(), engine.clock.wall_ns()
                     tenant = engine.tenants.find(request.api_key) if request.api_key else None
                     name, kept = tenant.name if tenant else None, engine.config.journal_body_limit
                     answered = response
                     engine.journal.record(
-                        lambda seq: journal_entry(seq, request, call, answered, now, tenant_name=name, body_limit=kept)
+                        lambda seq: journal_entry(
+                            seq, request, call, answered, now, tenant_name=name, body_limit=kept, wall_ns=wall
+                        )
                     )
             except Exception as exc:
                 response = internal_error(exc)

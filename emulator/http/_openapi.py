@@ -166,10 +166,12 @@ def build_document(routes: Sequence[Route]) -> dict[str, Any]:
     """The OpenAPI 3.1 document of `routes`, as a JSON-ready dict."""
     inputs = {key: None for route in routes for key in _schemas(route)}  # ordered, without repeats
     generator = GenerateJsonSchema(by_alias=True, ref_template=REF_TEMPLATE)
-    refs, definitions = generator.generate_definitions(
+    generated, generated_definitions = generator.generate_definitions(
         [(schema, mode, TypeAdapter(schema).core_schema) for schema, mode in inputs]
     )
-    refs, definitions = _merge_same_modes(refs, definitions)
+    refs, definitions = _merge_same_modes(
+        generated, {str(name): schema for name, schema in generated_definitions.items()}
+    )
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         paths.setdefault(route.template, {})[route.method.lower()] = _operation(route, refs)

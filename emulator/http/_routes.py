@@ -20,6 +20,8 @@ from types import GenericAlias
 
 from ..engine._faults import FaultBook, FaultRule
 from ..engine._journal import RecordedRequestList
+from ..engine._paths import MAX_POLLS, MAX_PREEMPTIONS, PathList
+from ..engine._polling import PollingReport, PollingReportList
 from ..engine._scenarios import Scenario, ScenarioBook, ScenarioEntry
 from ..engine._snapshot import Snapshot
 from . import _api as api, _control as control
@@ -360,6 +362,41 @@ JOURNAL_FILTERS = (
     Param("status_code", "Only answers with this HTTP status (a value that is not all digits is ignored)."),
 )
 CLOCK = _ok(ClockState, "The clock after the change.")
+POLLING_QUERY = (
+    Param(
+        "min_interval",
+        "Shortest polling interval in seconds, on the emulator clock (default: the setting "
+        "`polling_min_interval_seconds`, 1).",
+        {"type": "number", "minimum": 0},
+    ),
+    Param(
+        "stops_after_terminal",
+        "`false`: reads after the job ended are not checked (default `true`).",
+        {"type": "boolean"},
+    ),
+    Param(
+        "reads_after_terminal",
+        "Reads allowed after the one that saw the job end (default: `polling_reads_after_terminal`, 0).",
+        {"type": "integer", "minimum": 0},
+    ),
+    Param(
+        "honours_retry_after",
+        "`false`: reads that came before a Retry-After had passed are not a finding "
+        "(default: `polling_honours_retry_after`, true).",
+        {"type": "boolean"},
+    ),
+    Param(
+        "list_watches",
+        "List calls allowed to watch a running job (default: `polling_list_watches`, 0).",
+        {"type": "integer", "minimum": 0},
+    ),
+    Param(
+        "wall_clock",
+        "`true`: add the intervals on the wall clock (they differ from run to run).",
+        {"type": "boolean"},
+    ),
+)
+BAD_POLLING_QUERY = "A query parameter is invalid or unknown (named in `error.param`)."
 
 CONTROL_ROUTES: list[Route] = [
     Route(
@@ -673,6 +710,94 @@ CONTROL_ROUTES: list[Route] = [
         body=json_body(Scenario),
         ok=_ok(JobSummary),
         errors={400: BAD_BODY, 404: NO_SUCH_JOB, 409: "The job has already ended."},
+    ),
+    Route(
+        "GET",
+        "/_emulator/jobs/{id}/polling",
+        control.polling_report,
+        "control.jobs.polling",
+        slow=True,
+        summary="How clients polled one job, and the verdict (not a client read)",
+        auth="admin",
+        params=(ANY_JOB_ID,),
+        query=POLLING_QUERY,
+        ok=_ok(PollingReport),
+        errors={400: BAD_POLLING_QUERY, 404: NO_SUCH_JOB},
+    ),
+    Route(
+        "GET",
+        "/_emulator/polling",
+        control.polling_reports,
+        "control.polling",
+        slow=True,
+        summary="How clients polled every job: one report per job, with its verdict",
+        auth="admin",
+        query=(
+            Param("tenant", "Only the jobs of this API key, tenant name or key fingerprint."),
+            Param(
+                "verdict",
+                "Only the reports with this verdict.",
+                {"type": "string", "enum": ["ok", "bad", "incomplete"]},
+            ),
+            *POLLING_QUERY,
+        ),
+        ok=_ok(PollingReportList),
+        errors={400: BAD_POLLING_QUERY},
+    ),
+    Route(
+        "GET",
+        "/_emulator/paths",
+        control.list_paths,
+        "control.paths",
+        summary="Every lifecycle path a job can take, filtered; each with the scenario that makes jobs follow it",
+        auth="admin",
+        query=(
+            Param(
+                "terminal",
+                "How the paths end, comma-separated: `completed`, `error`, `user_error`, `stall` (default: all).",
+            ),
+            Param(
+                "at",
+                "Phases an error, user_error or stall happens in, comma-separated: `pending`, `queued`, "
+                "`running` (default: all).",
+            ),
+            Param(
+                "max_preemptions",
+                f"Also the paths with 1..k preemptions before an end reached from running (0 to {MAX_PREEMPTIONS}; "
+                "default 0).",
+                {"type": "integer", "minimum": 0, "maximum": MAX_PREEMPTIONS},
+            ),
+            Param(
+                "progression",
+                "`durations` (default: the settings' seconds per phase) or `after_polls` (phases move on reads).",
+                {"type": "string", "enum": ["durations", "after_polls"]},
+            ),
+            Param(
+                "max_polls",
+                f"`after_polls`: each phase shown for 1..N reads, every combination a path (1 to {MAX_POLLS}; "
+                "default 1).",
+                {"type": "integer", "minimum": 1, "maximum": MAX_POLLS},
+            ),
+            Param(
+                "type",
+                "The evaluation type whose creates each path's scenario entry matches (default: every type).",
+                {"type": "string", "enum": ["classify", "score", "compare"]},
+            ),
+        ),
+        ok=_ok(PathList),
+        errors={400: "A query parameter is invalid or unknown (named in `error.param`)."},
+    ),
+    Route(
+        "PUT",
+        "/_emulator/paths/{id}",
+        control.attach_path,
+        "control.paths.attach",
+        summary="Make the next jobs follow one lifecycle path (adds its scenario entry)",
+        auth="admin",
+        params=(Param("id", "A path's id, as listed (`pending.queued.error`, `pending.queued.stall@1`)."),),
+        body=json_body(control.PathAttachRequest, required=False),
+        ok=_ok(ScenarioEntry, "The scenario entry added, with its id.", 201),
+        errors={400: BAD_BODY, 404: "No lifecycle path with this id."},
     ),
     Route(
         "GET",

@@ -53,12 +53,13 @@ class Call:
         except strict_json.JsonProblem as exc:
             raise json_error(exc) from None
 
-    def model(self, model: type[M], data: Any = None) -> M:
+    def model(self, model: type[M], data: Any = None, *, strict: bool = True) -> M:
         """Validate a body (or `data`) against a wire model; the first problem is a 400 naming its field.
-        Strictly, as JSON types: a boolean is not a number, a string not a number."""
+        Strictly, as JSON types: a boolean is not a number, a string not a number. A query string's
+        values are all strings: `strict=False` reads them as the numbers and booleans they spell."""
         data = self.json() if data is None else data
         try:
-            return model.model_validate(data, strict=True)
+            return model.model_validate(data, strict=strict)
         except ValidationError as exc:
             first = first_error(exc)
             name = first.field or None

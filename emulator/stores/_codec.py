@@ -32,7 +32,8 @@ from ..engine._scenarios import Outcome, Progression, ScenarioBook
 from ..engine._store import Job, PendingUpload, RecordedRequest, StoredFile
 from ..engine._validation import validate_create
 
-FORMAT_VERSION = 2  # 2: a job's add-on data as JSON (`extensions`), no longer pickled
+FORMAT_VERSION = 3  # 2: a job's add-on data as JSON (`extensions`), no longer pickled; 3: journal entries keep
+# their wall time, Retry-After and the status a read showed
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _loads = json.loads
@@ -98,7 +99,7 @@ def encode_request(entry: RecordedRequest) -> tuple[str, bytes]:
     list (`dataclasses.asdict` deep-copies)."""
     e = entry
     fields = [e.seq, e.method, e.path, e.query, e.tenant, e.route, e.route_path, e.job_id, e.file_id]
-    extra = [e.key_fingerprint, e.body_size, e.body_sha256]
+    extra = [e.key_fingerprint, e.body_size, e.body_sha256, e.wall_ns, e.retry_after_ms, e.job_status]
     return _dumps([*fields, e.status_code, e.time_ns, *extra]), e.body
 
 
