@@ -13,7 +13,13 @@ from dataclasses import dataclass
 import pytest
 
 pytest_plugins = ["pytester"]
-QUIET = ("-p", "no:hypothesispytest", "-p", "no:benchmark", "-p", "no:faker", "-p", "no:cacheprovider")
+# Other installed plugins stay out of the user's session; schemathesis's (from the test extra) would
+# chain every collection error to an assertion of its own ("During handling of the above exception").
+QUIET = tuple(
+    arg
+    for name in ("hypothesispytest", "benchmark", "faker", "cacheprovider", "schemathesis")
+    for arg in ("-p", f"no:{name}")
+)
 
 CLIENT = '''
 import json
