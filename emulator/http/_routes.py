@@ -716,6 +716,7 @@ CONTROL_ROUTES: list[Route] = [
         "/_emulator/jobs/{id}/polling",
         control.polling_report,
         "control.jobs.polling",
+        slow=True,
         summary="How clients polled one job, and the verdict (not a client read)",
         auth="admin",
         params=(ANY_JOB_ID,),
@@ -728,6 +729,7 @@ CONTROL_ROUTES: list[Route] = [
         "/_emulator/polling",
         control.polling_reports,
         "control.polling",
+        slow=True,
         summary="How clients polled every job: one report per job, with its verdict",
         auth="admin",
         query=(
