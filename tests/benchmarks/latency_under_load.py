@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .live import ROOT, expect, percentile, request, start_server, stop_server
+from .live import ROOT, classify, expect, percentile, request, start_server, stop_server
 from .timing import Figure
 
 POLLERS = 10
@@ -42,21 +42,6 @@ def dataset(target_bytes: int) -> bytes:
     rows = target_bytes // row_bytes
     return "".join(
         json.dumps({"prompt": f"Q{i} {filler}", "response": f"A{i} {filler}"}) + "\n" for i in range(rows)
-    ).encode()
-
-
-def classify(file_id: str) -> bytes:
-    return json.dumps(
-        {
-            "type": "classify",
-            "parameters": {
-                "input_data_file_path": file_id,
-                "labels": ["good", "bad"],
-                "pass_labels": ["good"],
-                "model_to_evaluate": "response",
-                "judge": {"model": "judge", "model_source": "serverless", "system_template": "Rate {{prompt}}"},
-            },
-        }
     ).encode()
 
 

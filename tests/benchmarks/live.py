@@ -4,6 +4,7 @@ keep-alive HTTP calls to it."""
 from __future__ import annotations
 
 import http.client
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,22 @@ ROOT = Path(__file__).resolve().parents[2]
 AUTH = {"Authorization": "Bearer bench"}
 
 Answer = tuple[int, dict[str, str], bytes]
+
+
+def classify(file_id: str) -> bytes:
+    """The body of a classify create on `file_id`, the same for every live benchmark."""
+    return json.dumps(
+        {
+            "type": "classify",
+            "parameters": {
+                "input_data_file_path": file_id,
+                "labels": ["good", "bad"],
+                "pass_labels": ["good"],
+                "model_to_evaluate": "response",
+                "judge": {"model": "judge", "model_source": "serverless", "system_template": "Rate {{prompt}}"},
+            },
+        }
+    ).encode()
 
 
 def start_server(*options: str) -> tuple[subprocess.Popen[str], str]:

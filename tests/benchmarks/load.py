@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from .live import expect, peak_rss_bytes, percentile, request, start_server, stop_server
+from .live import classify, expect, peak_rss_bytes, percentile, request, start_server, stop_server
 from .timing import HEADER, Figure
 
 JOB_CLIENTS = UPLOAD_CLIENTS = 50
@@ -81,21 +81,6 @@ class Client:
 def rows(count: int, tag: str) -> bytes:
     return "".join(
         json.dumps({"prompt": f"{tag} question {i}?", "response": f"{tag} answer {i}."}) + "\n" for i in range(count)
-    ).encode()
-
-
-def classify(file_id: str) -> bytes:
-    return json.dumps(
-        {
-            "type": "classify",
-            "parameters": {
-                "input_data_file_path": file_id,
-                "labels": ["good", "bad"],
-                "pass_labels": ["good"],
-                "model_to_evaluate": "response",
-                "judge": {"model": "judge", "model_source": "serverless", "system_template": "Rate {{prompt}}"},
-            },
-        }
     ).encode()
 
 
