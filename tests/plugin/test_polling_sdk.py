@@ -26,6 +26,15 @@ def create(client: Together, write_dataset: Callable[[str], Path]) -> str:
     return client.evals.create(type="classify", parameters=parameters).workflow_id
 
 
+@pytest.fixture(params=["in-process", "live server"])
+def emulator(request: pytest.FixtureRequest) -> EmulatorController:
+    """The test's emulator: the in-process one, then the live server."""
+    face: EmulatorController = request.getfixturevalue(
+        "together_emulator" if request.param == "in-process" else "together_emulator_server"
+    )
+    return face
+
+
 def wait_for(client: Together, job_id: str, every: float) -> str:
     """The user's poller: read the status, sleep `every` seconds, until the job ends (6.05 s after its create)."""
     while True:
@@ -36,13 +45,9 @@ def wait_for(client: Together, job_id: str, every: float) -> str:
 
 
 @SLEEPING
-@pytest.mark.parametrize("face", ["in-process", "live server"])
 def test_a_poller_that_sleeps_between_reads_passes(
-    face: str, request: pytest.FixtureRequest, write_dataset: Callable[[str], Path]
+    emulator: EmulatorController, write_dataset: Callable[[str], Path]
 ) -> None:
-    emulator: EmulatorController = request.getfixturevalue(
-        "together_emulator" if face == "in-process" else "together_emulator_server"
-    )
     client = Together()
     job_id = create(client, write_dataset)
     assert wait_for(client, job_id, every=2) == "completed"
@@ -52,13 +57,9 @@ def test_a_poller_that_sleeps_between_reads_passes(
 
 
 @SLEEPING
-@pytest.mark.parametrize("face", ["in-process", "live server"])
 def test_a_busy_poller_fails_with_the_reads_that_came_too_soon(
-    face: str, request: pytest.FixtureRequest, write_dataset: Callable[[str], Path]
+    emulator: EmulatorController, write_dataset: Callable[[str], Path]
 ) -> None:
-    emulator: EmulatorController = request.getfixturevalue(
-        "together_emulator" if face == "in-process" else "together_emulator_server"
-    )
     client = Together()
     job_id = create(client, write_dataset)
     wait_for(client, job_id, every=0.1)
