@@ -106,7 +106,7 @@ def judged_correct(judge: Judge, verdict: RowVerdict) -> bool:
 
 def _answers_by_category(dataset: Dataset) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
-    for row in dataset.rows:
+    for row in dataset.rows():
         answers = found.setdefault(str(row.get("category", "")), [])
         answer = str(row.get("reference_answer", ""))
         if answer not in answers:

@@ -10,8 +10,10 @@ so it exists from the instant the job completes, whoever looked or not.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import IO
 
 from . import _builtin_datasets as builtin_datasets, _ids as ids, _lifecycle as lifecycle
 from ._clock import Clock, format_micros
@@ -23,6 +25,31 @@ from ._store import Job, PendingUpload, Store, StoredFile
 from ._upload_tokens import UploadTokens
 
 CACHE_LIMIT = 4096  # entries of each derived-value cache below; cleared when full
+# The pass that measures a result file before its first download keeps what it generates in a
+# temporary file, in memory up to this many bytes and on disk beyond, which the download then
+# sends: the file is generated once, and never held whole in memory.
+SPOOL_MEMORY = 1 << 20
+READ_BYTES = 1 << 20  # a spooled result file is sent in blocks of this size
+
+
+@dataclass(frozen=True)
+class GeneratedFile:
+    """A result file as it is sent: its size, known before its first byte (the `Content-Length`), and
+    its chunks, generated as they are asked for (`_results.result_file`)."""
+
+    size: int
+    chunks: Iterator[bytes]
+
+
+def _read_back(spool: IO[bytes]) -> Iterator[bytes]:
+    """A spooled result file's bytes, block by block; the spool (and its temporary file) is closed
+    at the end, or when the reader gives up."""
+    try:
+        spool.seek(0)
+        while block := spool.read(READ_BYTES):
+            yield block
+    finally:
+        spool.close()
 
 
 def file_type_of(filename: str, given: str | None) -> str:
@@ -279,19 +306,30 @@ class Files:
         return builtin_datasets.stored_files(tenant) + self.owned(tenant)
 
     def content(self, file: StoredFile) -> bytes:
-        """The file's bytes; a result file is generated from its job (a pure function of it)."""
-        return self.content_loader(file)()
+        """The file's bytes, whole; a result file is generated from its job (a pure function of it)."""
+        made = self.content_loader(file)()
+        return made if isinstance(made, bytes) else b"".join(made.chunks)
 
-    def content_loader(self, file: StoredFile) -> Callable[[], bytes]:
-        """`content(file)` in two steps: what it derives from is read from the store now, and the
-        returned function makes the bytes (a result file's take long) reading nothing more."""
+    def content_loader(self, file: StoredFile) -> Callable[[], bytes | GeneratedFile]:
+        """The file's content in two steps: what it derives from is read from the store now, and the
+        returned function makes it, reading nothing more: an upload's bytes, or a result file as a
+        `GeneratedFile`. A result file whose size is known is generated chunk by chunk as it is
+        read; else it is generated once now, to measure it, into a spooled temporary file, which is
+        then read back (that takes long)."""
         if file.source_job is not None:
             job = self._job_of(file)
+            known = self._known_size(file)
 
-            def generate() -> bytes:
-                data = self._generate(job)
-                self._remember_size(file, job, len(data))
-                return data
+            def generate() -> GeneratedFile:
+                if known is not None:
+                    return GeneratedFile(known, self._chunks(job))
+                spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)
+                try:
+                    size = self._measure(file, job, spool)
+                except BaseException:
+                    spool.close()
+                    raise
+                return GeneratedFile(size, _read_back(spool))
 
             return generate
         builtin = builtin_datasets.get(file.id)  # built-in names never collide with `file-...` ids
@@ -308,12 +346,19 @@ class Files:
             raise _not_found(file.id)
         return job
 
-    def _generate(self, job: Job) -> bytes:
-        """A job's result file: the real rows, plus the fields of the add-ons whose data it carries."""
+    def _chunks(self, job: Job) -> Iterator[bytes]:
+        """A job's result file, chunk by chunk: the real rows, plus the fields of the add-ons whose
+        data it carries. Nothing is generated before the first chunk is asked for."""
         assert job.dataset is not None  # result files exist only for jobs with a dataset
         adding = attached(self.extensions, job.extensions)
         if not adding:
             return result_file(job.judge, job.dataset)
+        return self._with_fields(job, adding)
+
+    def _with_fields(self, job: Job, adding: list[tuple[Extension, object]]) -> Iterator[bytes]:
+        """A result file with add-on fields, made whole: an add-on's fields may depend on every row's
+        verdict (the documented API's metrics do), and add-on jobs run on the built-in datasets."""
+        assert job.dataset is not None
         verdicts = list(job.judge.verdicts(job.dataset))
         rows = [result_row(job.judge, verdict) for verdict in verdicts]
         for extension, data in adding:
@@ -322,7 +367,18 @@ class Files:
                 continue
             for row, extra in zip(rows, fields, strict=True):
                 row.update(extra)
-        return jsonl(rows)
+        yield jsonl(rows)
+
+    def _measure(self, file: StoredFile, job: Job, spool: IO[bytes] | None = None) -> int:
+        """A result file's size, by generating it once (remembered for its job's content); what is
+        generated goes to `spool` when given, else it is dropped as it comes."""
+        size = 0
+        for chunk in self._chunks(job):
+            size += len(chunk)
+            if spool is not None:
+                spool.write(chunk)
+        self._remember_size(file, job, size)
+        return size
 
     def dataset(self, file: StoredFile) -> Dataset:
         """The parsed rows of a file, parsed once per content; raises DatasetError."""
@@ -359,13 +415,7 @@ class Files:
         if known is not None:
             return lambda: known
         job = self._job_of(file)
-
-        def measure() -> int:
-            size = len(self._generate(job))
-            self._remember_size(file, job, size)
-            return size
-
-        return measure
+        return lambda: self._measure(file, job)
 
     def size_known(self, file: StoredFile) -> bool:
         """Whether `size(file)` is at hand: an upload's, or a result file's measured already."""

@@ -85,7 +85,7 @@ def settings_scenario(config: EmulatorConfig) -> Scenario:
 
 
 def _rows(dataset: Dataset | None) -> int:
-    return len(dataset.rows) if dataset else 0
+    return dataset.row_count if dataset else 0
 
 
 def path_of(outcome: Outcome, problem: str | None, failed_rows: int, rows: int) -> tuple[list[Status], str | None]:

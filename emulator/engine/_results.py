@@ -15,6 +15,7 @@ import struct
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from ._datasets import Dataset, canonical, paused_gc
@@ -48,6 +49,7 @@ _words = struct.Struct(">8Q").unpack  # a 64-byte digest as eight 64-bit words
 _UNIT = 2.0**-64
 _row_json = json.JSONEncoder(ensure_ascii=False).encode
 _OTHER = {"A": "B", "B": "A"}
+_NO_ROW: dict[str, Any] = {}  # the row of a verdict without text: never read
 
 
 def plain_number(value: float) -> float | int:
@@ -147,10 +149,17 @@ class Judge:
     # ------------------------------------------------------------ verdicts
 
     def verdicts(self, dataset: Dataset, *, text: bool = True) -> Iterator[RowVerdict]:
+        """The verdict of each row of `dataset`, in order, as its rows are read (none are held).
+        Without `text` a verdict depends on the row's key alone: its `row` is left empty."""
         verdict = self.verdict
-        for row, key in zip(dataset.rows, dataset.row_keys, strict=False):
+        if not text:
+            for key in dataset.keys():
+                pace()
+                yield verdict(_NO_ROW, key, text=False)
+            return
+        for row, key in dataset.keyed_rows():
             pace()
-            yield verdict(row, key, text=text)
+            yield verdict(row, key)
 
     def verdict(self, row: dict[str, Any], row_key: bytes | None = None, *, text: bool = True) -> RowVerdict:
         """The verdict of one row; `row_key` is its canonical JSON, when already known.
@@ -239,8 +248,9 @@ def is_job_failure(failed_rows: int, total_rows: int) -> bool:
 
 
 def summarize(judge: Judge, dataset: Dataset) -> tuple[dict[str, Any], int]:
-    """The `results` object without `result_file_id`, and the number of failed rows."""
-    n = len(dataset.rows)
+    """The `results` object without `result_file_id`, and the number of failed rows: one pass over
+    the rows, each judged and dropped."""
+    n = dataset.row_count
     generation_fails = judge_fails = invalid = failed_rows = 0
     labels: dict[str, int] = {}
     scores: list[float] = []
@@ -325,22 +335,23 @@ def result_row(judge: Judge, verdict: RowVerdict) -> dict[str, Any]:
     return row
 
 
-LINES_PER_CHUNK = 1024  # rows joined and encoded at a time: all at once would hold the GIL long
+LINES_PER_CHUNK = 1024  # rows joined and encoded at a time: all at once would hold the GIL long, and every row
 
 
-def result_file(judge: Judge, dataset: Dataset) -> bytes:
-    """The JSONL result file: one row per input row, in input order (docs/wire-contract.md#decision-result-file)."""
-    chunks: list[bytes] = []
-    lines: list[str] = []
-    with paused_gc():
-        for verdict in judge.verdicts(dataset):
-            lines.append(_row_json(result_row(judge, verdict)))
-            if len(lines) == LINES_PER_CHUNK:
-                chunks.append(("\n".join(lines) + "\n").encode())
-                lines = []
-    if lines or not chunks:
-        chunks.append(("\n".join(lines) + "\n").encode())
-    return b"".join(chunks)
+def result_file(judge: Judge, dataset: Dataset) -> Iterator[bytes]:
+    """The JSONL result file, one row per input row in input order
+    (docs/wire-contract.md#decision-result-file), as chunks of `LINES_PER_CHUNK` rows each. A
+    generator: nothing is made before the first chunk is asked for, and only one chunk's rows are
+    held at a time. Every row was checked when the job was created, so no chunk can fail."""
+    verdicts = judge.verdicts(dataset)
+    first = True
+    while True:
+        with paused_gc():  # per chunk: the collector must not stay off while a client takes its time
+            lines = [_row_json(result_row(judge, verdict)) for verdict in islice(verdicts, LINES_PER_CHUNK)]
+        if not lines and not first:
+            return
+        first = False
+        yield ("\n".join(lines) + "\n").encode()
 
 
 def jsonl(rows: Iterable[dict[str, Any]]) -> bytes:

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import _ids as ids
 from ._clock import EARLIEST_NS, LATEST_NS, MAX_TIME_SCALE, Clock
-from ._datasets import Dataset
+from ._datasets import Dataset, DatasetError, parse_dataset, rows_dataset, written_rows
 from ._errors import InvalidRequest
 from ._extension import Extension, import_job_data
 from ._faults import FaultBook
@@ -137,7 +137,19 @@ def _unb64(text: str, where: str) -> bytes:
         raise InvalidRequest(f"Field '{where}' is not valid base64.", param=where) from None
 
 
-def _job_data(job: Job, *, reads: int, completed: bool) -> JobData:
+def _dataset_data(dataset: Dataset) -> DatasetData:
+    """A dataset's rows in a snapshot, and a JSONL file's own lines (verdicts hash them)."""
+    keyed = list(dataset.keyed_rows())
+    lines = [key.decode() for _, key in keyed] if dataset.kind == "jsonl" else None
+    return DatasetData(columns=list(dataset.columns), rows=[row for row, _ in keyed], lines=lines)
+
+
+def _job_data(job: Job, *, reads: int, completed: bool, datasets: dict[int, DatasetData]) -> JobData:
+    dataset = None
+    if job.dataset is not None:  # read once per dataset: jobs share them
+        dataset = datasets.get(id(job.dataset))
+        if dataset is None:
+            dataset = datasets[id(job.dataset)] = _dataset_data(job.dataset)
     return JobData(
         workflow_id=job.workflow_id,
         type=job.type,
@@ -145,13 +157,7 @@ def _job_data(job: Job, *, reads: int, completed: bool) -> JobData:
         seed=job.judge.seed,
         created_ns=job.created_ns,
         phases=[PhaseData(status=p.status, offset_ns=p.offset_ns, after_reads=p.after_reads) for p in job.phases],
-        dataset=DatasetData(
-            columns=list(job.dataset.columns),
-            rows=list(job.dataset.rows),
-            lines=list(job.dataset.lines) if job.dataset.lines is not None else None,
-        )
-        if job.dataset
-        else None,
+        dataset=dataset,
         results=job.results,
         error=job.error,
         result_file_id=job.result_file_id,
@@ -184,6 +190,7 @@ def export_state(
     """The whole state, as of now."""
     now = clock.now_ns()
     tenants = []
+    datasets: dict[int, DatasetData] = {}
     for tenant in store.tenants():
         owned = files.owned(tenant.key, pending=True)
         tenant_jobs = store.jobs(tenant.key)
@@ -193,7 +200,9 @@ def export_state(
                 name=tenant.name,
                 files=[_file_data(f, None if f.source_job else store.get_content(tenant.key, f.id)) for f in owned],
                 jobs=[
-                    _job_data(job, reads=jobs.reads(job), completed=completed_ns(job, now) is not None)
+                    _job_data(
+                        job, reads=jobs.reads(job), completed=completed_ns(job, now) is not None, datasets=datasets
+                    )
                     for job in tenant_jobs
                 ],
             )
@@ -222,21 +231,47 @@ def export_state(
     )
 
 
-def _job(data: JobData, tenant: str, where: str, *, deleted: bool, extensions: Sequence[Extension]) -> Job:
+class _Datasets:
+    """The datasets of a snapshot's jobs, each read once (jobs share them)."""
+
+    def __init__(self) -> None:
+        self._read: dict[bytes, tuple[Dataset, list[dict[str, Any]]]] = {}  # content -> dataset, its rows
+
+    def get(self, data: DatasetData, where: str) -> Dataset:
+        """The dataset a job's `dataset` field holds: a JSONL file's rows are read from its lines (which
+        verdicts hash), other rows as they are; each must be what `columns` and `rows` say."""
+        if data.lines is not None:
+            content = "".join(line + "\n" for line in data.lines).encode("utf-8", "surrogatepass")
+        else:
+            content = written_rows(data.rows)
+        found = self._read.get(content)
+        if found is None:
+            try:
+                if data.lines is not None:
+                    dataset = parse_dataset(content, "jsonl", f"{where}.dataset")
+                else:
+                    dataset = rows_dataset(content, f"{where}.dataset")
+            except DatasetError as exc:
+                raise InvalidRequest(f"{where}.dataset: {exc}", param=f"{where}.dataset") from None
+            found = self._read[content] = (dataset, list(dataset.rows()))
+        dataset, rows = found
+        if list(dataset.columns) != data.columns or (data.rows is not rows and data.rows != rows):
+            raise InvalidRequest(
+                f"{where}.dataset: 'columns' and 'rows' must be the columns and rows its lines hold.",
+                param=f"{where}.dataset",
+            )
+        return dataset
+
+
+def _job(
+    data: JobData, tenant: str, where: str, *, deleted: bool, extensions: Sequence[Extension], datasets: _Datasets
+) -> Job:
     try:
         eval_type, params = validate_create({"type": data.type, "parameters": data.parameters})
     except InvalidRequest as exc:
         raise InvalidRequest(f"{where}.parameters: {exc.message}", param=f"{where}.parameters") from None
     job_data = import_job_data(extensions, data.extensions, where)
-    dataset = (
-        Dataset(
-            columns=tuple(data.dataset.columns),
-            rows=tuple(data.dataset.rows),
-            lines=tuple(data.dataset.lines) if data.dataset.lines is not None else None,
-        )
-        if data.dataset
-        else None
-    )
+    dataset = datasets.get(data.dataset, where) if data.dataset else None
     return Job(
         workflow_id=data.workflow_id,
         tenant=tenant,
@@ -271,6 +306,7 @@ class _Contents:
 
 def _contents(snapshot: Snapshot, upload_expiry_ns: int, extensions: Sequence[Extension]) -> _Contents:
     contents = _Contents()
+    datasets = _Datasets()
     for t_index, data in enumerate(snapshot.tenants):
         contents.tenants.append(Tenant(data.key, name=data.name))
         listed = set()
@@ -296,7 +332,7 @@ def _contents(snapshot: Snapshot, upload_expiry_ns: int, extensions: Sequence[Ex
         for j_index, job_data in enumerate(data.jobs):
             deleted = job_data.result_file_registered and job_data.result_file_id not in listed
             where = f"tenants.{t_index}.jobs.{j_index}"
-            job = _job(job_data, data.key, where, deleted=deleted, extensions=extensions)
+            job = _job(job_data, data.key, where, deleted=deleted, extensions=extensions, datasets=datasets)
             contents.jobs.append((job, job_data.reads))
     for u_index, upload in enumerate(snapshot.uploads):
         parts = {n: _unb64(p, f"uploads.{u_index}.parts.{n}") for n, p in upload.parts.items()}

@@ -6,6 +6,7 @@ core's bytes back, with no Request/Response objects in between (the core already
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from concurrent.futures import Future
 from typing import Any
 
@@ -17,7 +18,7 @@ from starlette.types import Receive, Scope, Send
 from ..engine._config import EmulatorConfig
 from ..engine._pacing import paced
 from ..http._core import Emulator, internal_error
-from ..http._transport import ApiRequest, ApiResponse, SpooledBody
+from ..http._transport import ApiRequest, ApiResponse, SpooledBody, StreamedBody
 from ._socket_faults import RAW_SEND, play_fault
 from ._worker_threads import WorkerThreads
 
@@ -71,11 +72,19 @@ def encoded_headers(response: ApiResponse) -> list[tuple[bytes, bytes]]:
     headers = [
         (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.all_headers().items()
     ]
-    headers.append((b"content-length", str(len(response.body)).encode()))
+    headers.append((b"content-length", str(response.size).encode()))
     return headers
 
 
 SEND_BYTES = 1 << 20  # a response body is sent in slices of this size
+
+
+def _next_chunk(chunks: Iterator[bytes]) -> bytes | None:
+    """The next chunk of a streamed body (None after the last), its long loops paced."""
+    with paced():
+        return next(chunks, None)
+
+
 WORKER_THREADS = 4  # requests that take long, answered at once; more wait for a thread
 
 
@@ -138,6 +147,9 @@ class CoreEndpoint:
             await play_fault(response, headers, scope, receive, send, self.stopping)
             return
         await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+        if response.stream is not None:
+            await self._send_stream(response.stream, send, head=scope["method"] == "HEAD")
+            return
         sent = b"" if scope["method"] == "HEAD" else response.body
         # A large body goes in slices: the server then waits for the client to take each one,
         # instead of copying the whole body into its buffer in one go on the event loop.
@@ -145,6 +157,25 @@ class CoreEndpoint:
         for start in range(0, last, SEND_BYTES):
             await send({"type": "http.response.body", "body": sent[start : start + SEND_BYTES], "more_body": True})
         await send({"type": "http.response.body", "body": sent[last:]})
+
+    async def _send_stream(self, stream: StreamedBody, send: Send, *, head: bool) -> None:
+        """A streamed body (a result file), chunk by chunk as the client takes them: each chunk is made
+        in a worker thread, so the event loop only sends. Its `Content-Length` went with the headers.
+        No chunk can fail (the job's dataset was checked when it was created); if one did anyway (a
+        bug), the exception ends the connection short of that length, which the client reports."""
+        chunks = stream.chunks
+        try:
+            while not head and (chunk := await self.workers.run(lambda: _next_chunk(chunks))) is not None:
+                if chunk:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        finally:
+            close = getattr(chunks, "close", None)
+            try:
+                if close is not None:  # a generator given up early (a HEAD, a client gone) ends now
+                    close()
+            except ValueError:  # still making a chunk in its thread (the request was cancelled): it ends with it
+                pass
+        await send({"type": "http.response.body", "body": b""})
 
 
 class EmulatorApp(Starlette):

@@ -39,7 +39,7 @@ import functools
 import inspect
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
@@ -97,12 +97,39 @@ def serve(emulator: Emulator) -> Callable[[httpx.Request], httpx.Response]:
         response = emulator.handle(api_request)
         raise_for_fault(response, request)  # a scripted hang, drop or truncation: the httpx exception
         headers = {name.lower(): value for name, value in response.all_headers().items()}
-        headers["content-length"] = str(len(response.body))  # as app.py sends it, even for b""
+        headers["content-length"] = str(response.size)  # as app.py sends it, even for b""
+        if response.stream is not None:  # a result file: its chunks are made as the client reads them
+            chunks = iter(()) if api_request.method == "HEAD" else response.stream.chunks
+            return httpx.Response(response.status_code, headers=headers, stream=ChunkStream(chunks))
         return httpx.Response(
             response.status_code, headers=headers, content=b"" if api_request.method == "HEAD" else response.body
         )
 
     return side_effect
+
+
+class ChunkStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A streamed body as an httpx response stream, for sync and async clients alike: iterating the
+    response gives the chunks as they are made (respx reads ahead only `httpx.ByteStream` bodies).
+    An async client's chunks are made on its event loop, as every in-process answer is."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self._chunks:
+            yield chunk
+
+    def close(self) -> None:
+        close = getattr(self._chunks, "close", None)
+        if close is not None:  # a body the client stopped reading: its generator ends now
+            close()
+
+    async def aclose(self) -> None:
+        self.close()
 
 
 def _origin(scheme: str, host: str, port: int | None) -> Origin:

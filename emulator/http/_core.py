@@ -232,6 +232,7 @@ class Emulator:
             except Exception as exc:
                 response = internal_error(exc)
         try:
-            return response.finish()  # a deferred body (a result file) is made outside the lock
+            # A deferred body (a result file) is made outside the lock; a fault plays with a whole body.
+            return response.finish(whole=response.fault is not None)
         except Exception as exc:
             return internal_error(exc)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import io
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import BinaryIO
 from urllib.parse import parse_qsl
 
@@ -145,23 +145,73 @@ class AppliedFault:
         return bool(self.latency or self.hang_seconds is not None or self.drop or self.truncate)
 
 
-@dataclass
+@dataclass(frozen=True)
+class StreamedBody:
+    """A body too large to make whole (a result file): its size, known before its first byte (the
+    `Content-Length`), and its chunks, made one by one as they are sent. Every check a chunk could
+    fail was made before the response was answered, so none fails half-way."""
+
+    size: int
+    chunks: Iterator[bytes]
+
+
 class ApiResponse:
-    """One HTTP response produced by the core."""
+    """One HTTP response produced by the core.
 
-    status_code: int = 200
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    media_type: str | None = "application/json"
-    fault: AppliedFault | None = None  # set by a fault rule; faces play its transport part
-    # Makes the body when it takes long (a result file): `Emulator.handle` calls it outside its
-    # lock, through `finish()`, before any face sees the response.
-    deferred: Callable[[], bytes] | None = field(default=None, repr=False)
+    Its body is bytes, or (a result file) a `StreamedBody` in `stream`, which the faces send chunk by
+    chunk. Reading `body` joins a streamed body whole (for callers that want the bytes: in-process
+    clients, faults that cut a body in half)."""
 
-    def finish(self) -> ApiResponse:
-        """Make the deferred body, if there is one."""
+    def __init__(
+        self,
+        status_code: int = 200,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        media_type: str | None = "application/json",
+        fault: AppliedFault | None = None,  # set by a fault rule; faces play its transport part
+        # Makes the body when it takes long (a result file): `Emulator.handle` calls it outside its
+        # lock, through `finish()`, before any face sees the response.
+        deferred: Callable[[], bytes | StreamedBody] | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self._body = body
+        self.stream: StreamedBody | None = None
+        self.headers = headers if headers is not None else {}
+        self.media_type = media_type
+        self.fault = fault
+        self.deferred = deferred
+
+    def __repr__(self) -> str:
+        body = f"stream of {self.stream.size} bytes" if self.stream is not None else f"{len(self._body)} bytes"
+        return f"ApiResponse({self.status_code}, {body})"
+
+    @property
+    def body(self) -> bytes:
+        """The whole body (a streamed one is joined, once: then it is no longer streamed)."""
+        if self.stream is not None:
+            self._body, self.stream = b"".join(self.stream.chunks), None
+        return self._body
+
+    @body.setter
+    def body(self, value: bytes) -> None:
+        self._body, self.stream = value, None
+
+    @property
+    def size(self) -> int:
+        """The body's length in bytes, streamed or not (its `Content-Length`)."""
+        return self.stream.size if self.stream is not None else len(self._body)
+
+    def finish(self, *, whole: bool = False) -> ApiResponse:
+        """Make the deferred body, if there is one: bytes, or a stream whose chunks are made as it is
+        read (`whole`: joined now)."""
         if self.deferred is not None:
-            self.body, self.deferred = self.deferred(), None
+            made, self.deferred = self.deferred(), None
+            if isinstance(made, StreamedBody):
+                self._body, self.stream = b"", made
+            else:
+                self.body = made
+        if whole and self.stream is not None:
+            self.body = b"".join(self.stream.chunks)
         return self
 
     def all_headers(self) -> dict[str, str]:

@@ -17,7 +17,6 @@ keep with their state, so a store written in another format is refused instead o
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -32,8 +31,9 @@ from ..engine._scenarios import Outcome, Progression, ScenarioBook
 from ..engine._store import Job, PendingUpload, RecordedRequest, StoredFile
 from ..engine._validation import validate_create
 
-FORMAT_VERSION = 3  # 2: a job's add-on data as JSON (`extensions`), no longer pickled; 3: journal entries keep
-# their wall time, Retry-After and the status a read showed
+FORMAT_VERSION = 4  # 2: a job's add-on data as JSON (`extensions`), no longer pickled; 3: journal entries keep
+# their wall time, Retry-After and the status a read showed; 4: a dataset is its file's bytes and the facts
+# its check found, no longer its rows
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _loads = json.loads
@@ -113,18 +113,15 @@ def decode_request(text: str, body: bytes) -> RecordedRequest:
 # ---------------------------------------------------------------- datasets
 
 
-def encode_dataset(dataset: Dataset) -> tuple[str, str]:
-    """A dataset as JSON, with the digest of that text (what jobs refer to it by)."""
-    text = _dumps({"columns": dataset.columns, "rows": dataset.rows, "lines": dataset.lines})
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest(), text
+def encode_dataset(dataset: Dataset) -> tuple[str, str, bytes]:
+    """A dataset as the digest jobs refer to it by, the facts its check found (JSON), and its bytes."""
+    facts = [dataset.kind, dataset.columns, dataset.row_count, dataset.fingerprint, dataset.deepest_row]
+    return dataset.digest, _dumps(facts), dataset.content
 
 
-def decode_dataset(text: str) -> Dataset:
-    data = _loads(text)
-    lines = data["lines"]
-    return Dataset(
-        columns=tuple(data["columns"]), rows=tuple(data["rows"]), lines=tuple(lines) if lines is not None else None
-    )
+def decode_dataset(text: str, content: bytes) -> Dataset:
+    kind, columns, row_count, fingerprint, deepest_row = _loads(text)
+    return Dataset(content, kind, tuple(columns), row_count, fingerprint, tuple(deepest_row))
 
 
 # ---------------------------------------------------------------- jobs

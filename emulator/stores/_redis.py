@@ -47,8 +47,8 @@ __all__ = ["IncompatibleStore", "LeaseLost", "RedisStore"]
 T = TypeVar("T")
 
 # The layout of the keys and records; a store of another one is refused (2: `Job.extensions`; 3: the
-# jobs' timelines and positions, for the status index)
-SCHEMA = "3"
+# jobs' timelines and positions, for the status index; 4: a dataset is its file's bytes and facts, not its rows)
+SCHEMA = "4"
 DEFAULT_PREFIX = "together-eval-emulator:"
 CACHE_LIMIT = 50_000  # records kept decoded; the cache is emptied when full
 CONTENT_CACHE_BYTES = 32 * 1024 * 1024  # file bytes kept in memory (recently read or written)

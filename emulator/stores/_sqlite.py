@@ -47,8 +47,8 @@ P = ParamSpec("P")
 # The store schema: raise it whenever the tables below or `codec.FORMAT_VERSION` change. A file
 # of another schema is refused (start it over with `--reset-store`).
 # 2: codec format 2 (a job's add-on data as JSON); 3: job timelines and change numbers (the status
-# index), journal entry sizes
-SCHEMA_VERSION = 3
+# index), journal entry sizes; 4: codec format 4 (a dataset is its bytes and its facts, not its rows)
+SCHEMA_VERSION = 4
 APPLICATION_ID = 0x54454545  # "TEEE": marks the file as an emulator store (PRAGMA application_id)
 BUSY_TIMEOUT_S = 30.0  # how long a transaction waits for another process's to finish
 CACHE_LIMIT = 20_000  # records of each kind kept decoded; a cache is emptied when full
@@ -58,7 +58,7 @@ CONTENT_CACHE_ITEM = 1024 * 1024
 _TABLES = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE tenants (pos INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, name TEXT);
-CREATE TABLE datasets (digest TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE datasets (digest TEXT PRIMARY KEY, data TEXT NOT NULL, content BLOB NOT NULL);
 CREATE TABLE jobs (
     pos INTEGER PRIMARY KEY, workflow_id TEXT NOT NULL UNIQUE, tenant TEXT NOT NULL,
     result_file_id TEXT, dataset TEXT, data TEXT NOT NULL,
@@ -360,8 +360,8 @@ class SQLiteStore(Store):
     def _dataset(self, digest: str) -> Dataset:
         dataset = self._datasets.get(digest)
         if dataset is None:
-            row = self._db.execute("SELECT data FROM datasets WHERE digest = ?", (digest,)).fetchone()
-            dataset = codec.decode_dataset(row[0])
+            row = self._db.execute("SELECT data, content FROM datasets WHERE digest = ?", (digest,)).fetchone()
+            dataset = codec.decode_dataset(row[0], row[1])
             self._remember(self._datasets, digest, dataset)
             self._remember(self._digests, id(dataset), (dataset, digest))
         return dataset
@@ -371,8 +371,11 @@ class SQLiteStore(Store):
         known = self._digests.get(id(dataset))
         if known is not None and known[0] is dataset:
             return known[1]
-        digest, text = codec.encode_dataset(dataset)
-        self._db.execute("INSERT INTO datasets (digest, data) VALUES (?, ?) ON CONFLICT DO NOTHING", (digest, text))
+        digest, text, content = codec.encode_dataset(dataset)
+        self._db.execute(
+            "INSERT INTO datasets (digest, data, content) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            (digest, text, content),
+        )
         self._remember(self._digests, id(dataset), (dataset, digest))
         self._datasets.setdefault(digest, dataset)
         return digest

@@ -74,7 +74,7 @@ def test_catalog_agrees_with_the_file(name: str) -> None:
         if entry.has_options:
             assert row["reference_answer"] in row["options"] and len(set(row["options"])) == len(row["options"]) >= 2
     parsed = entry.dataset()
-    assert list(parsed.rows) == rows and parsed.columns == entry.columns
+    assert list(parsed.rows()) == rows and parsed.columns == entry.columns
 
 
 @pytest.mark.parametrize("name", NAMES)
