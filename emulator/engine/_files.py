@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import heapq
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import IO
+from typing import IO, Any
 
 from . import _builtin_datasets as builtin_datasets, _ids as ids, _lifecycle as lifecycle
 from ._clock import Clock, format_micros
@@ -25,11 +26,41 @@ from ._store import Job, PendingUpload, Store, StoredFile
 from ._upload_tokens import UploadTokens
 
 CACHE_LIMIT = 4096  # entries of each derived-value cache below; cleared when full
-# The pass that measures a result file before its first download keeps what it generates in a
-# temporary file, in memory up to this many bytes and on disk beyond, which the download then
+# The pass that measures a large result file before its first download keeps what it generates in
+# a temporary file, in memory up to SPOOL_MEMORY bytes and on disk beyond, which the download then
 # sends: the file is generated once, and never held whole in memory.
 SPOOL_MEMORY = 1 << 20
-READ_BYTES = 1 << 20  # a spooled result file is sent in blocks of this size
+READ_BYTES = 256 * 1024  # a spooled result file is sent in blocks of this size
+SMALL_RESULT_BYTES = 256 * 1024  # a result file this small is made whole, and kept (`SmallResults`)
+
+
+class SmallResults:
+    """The bytes of small result files by what they derive from (the judge's key and the rows), in
+    every emulator of the process: identical jobs (a suite creating the same job in many tests)
+    share one copy instead of generating it again. At most `limit` bytes; cleared when full."""
+
+    def __init__(self, limit: int = 16 * 1024 * 1024) -> None:
+        self.limit = limit
+        self._files: dict[tuple[str, str], bytes] = {}
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str] | None) -> bytes | None:
+        return self._files.get(key) if key is not None else None
+
+    def put(self, key: tuple[str, str] | None, data: bytes) -> None:
+        if key is None:
+            return
+        with self._lock:
+            if self._bytes + len(data) > self.limit:
+                self._files.clear()
+                self._bytes = 0
+            if key not in self._files:
+                self._files[key] = data
+                self._bytes += len(data)
+
+
+SMALL_RESULTS = SmallResults()
 
 
 @dataclass(frozen=True)
@@ -312,23 +343,31 @@ class Files:
 
     def content_loader(self, file: StoredFile) -> Callable[[], bytes | GeneratedFile]:
         """The file's content in two steps: what it derives from is read from the store now, and the
-        returned function makes it, reading nothing more: an upload's bytes, or a result file as a
-        `GeneratedFile`. A result file whose size is known is generated chunk by chunk as it is
-        read; else it is generated once now, to measure it, into a spooled temporary file, which is
-        then read back (that takes long)."""
+        returned function makes it, reading nothing more: an upload's bytes, or a result file's.
+
+        A small result file comes whole (made once for identical jobs: `SMALL_RESULTS`); a larger
+        one as a `GeneratedFile`, generated chunk by chunk as it is read when its size is known,
+        else generated once now to measure it (that takes long) into a spooled temporary file,
+        which is then read back."""
         if file.source_job is not None:
             job = self._job_of(file)
+            small = SMALL_RESULTS.get(self._content_key(job))
+            if small is not None:
+                return lambda: small
             known = self._known_size(file)
 
-            def generate() -> GeneratedFile:
-                if known is not None:
+            def generate() -> bytes | GeneratedFile:
+                if known is not None and known > SMALL_RESULT_BYTES:
                     return GeneratedFile(known, self._chunks(job))
                 spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)
                 try:
-                    size = self._measure(file, job, spool)
+                    size, data = self._measure(file, job, spool)
                 except BaseException:
                     spool.close()
                     raise
+                if data is not None:
+                    spool.close()
+                    return data
                 return GeneratedFile(size, _read_back(spool))
 
             return generate
@@ -355,7 +394,7 @@ class Files:
             return result_file(job.judge, job.dataset)
         return self._with_fields(job, adding)
 
-    def _with_fields(self, job: Job, adding: list[tuple[Extension, object]]) -> Iterator[bytes]:
+    def _with_fields(self, job: Job, adding: Sequence[tuple[Extension, Any]]) -> Iterator[bytes]:
         """A result file with add-on fields, made whole: an add-on's fields may depend on every row's
         verdict (the documented API's metrics do), and add-on jobs run on the built-in datasets."""
         assert job.dataset is not None
@@ -369,16 +408,33 @@ class Files:
                 row.update(extra)
         yield jsonl(rows)
 
-    def _measure(self, file: StoredFile, job: Job, spool: IO[bytes] | None = None) -> int:
-        """A result file's size, by generating it once (remembered for its job's content); what is
-        generated goes to `spool` when given, else it is dropped as it comes."""
-        size = 0
+    def _measure(self, file: StoredFile, job: Job, spool: IO[bytes] | None = None) -> tuple[int, bytes | None]:
+        """A result file's size, by generating it once (remembered for its job's content), and its
+        bytes when it is small (kept for identical jobs too: `SMALL_RESULTS`). A larger one's bytes
+        go to `spool` when given, else they are dropped as they come."""
+        size, kept = 0, []
         for chunk in self._chunks(job):
             size += len(chunk)
+            if size <= SMALL_RESULT_BYTES:
+                kept.append(chunk)
+                continue
             if spool is not None:
+                spool.writelines(kept)
                 spool.write(chunk)
+            kept.clear()
         self._remember_size(file, job, size)
-        return size
+        if size > SMALL_RESULT_BYTES:
+            return size, None
+        data = b"".join(kept)
+        SMALL_RESULTS.put(self._content_key(job), data)
+        return size, data
+
+    def _content_key(self, job: Job) -> tuple[str, str] | None:
+        """What a job's result file derives from, when that is its judge and rows alone (no add-on
+        data on the job, which could make it depend on the job itself); None otherwise."""
+        if job.dataset is None or job.judge.cache_key is None or attached(self.extensions, job.extensions):
+            return None
+        return job.judge.cache_key, job.dataset.digest
 
     def dataset(self, file: StoredFile) -> Dataset:
         """The parsed rows of a file, parsed once per content; raises DatasetError."""
@@ -415,7 +471,7 @@ class Files:
         if known is not None:
             return lambda: known
         job = self._job_of(file)
-        return lambda: self._measure(file, job)
+        return lambda: self._measure(file, job)[0]
 
     def size_known(self, file: StoredFile) -> bool:
         """Whether `size(file)` is at hand: an upload's, or a result file's measured already."""
@@ -428,7 +484,8 @@ class Files:
         cached = self._sizes.get((file.tenant, file.id))
         if cached is not None and cached[0] is job.judge and cached[1] is job.dataset and cached[2] is job.extensions:
             return cached[3]
-        return None
+        small = SMALL_RESULTS.get(self._content_key(job))
+        return len(small) if small is not None else None
 
     def _remember_size(self, file: StoredFile, job: Job, size: int) -> None:
         if len(self._sizes) >= CACHE_LIMIT:

@@ -121,6 +121,11 @@ class Jobs:
         self.scenarios = scenarios
         self.config = config
         self.extensions = tuple(extensions)
+        # Values every job of these settings shares rather than holds its own copy of (see `_shared_plan`).
+        self._settings: tuple[EmulatorConfig, Scenario] | None = None
+        self._plans: dict[
+            tuple[int, tuple[Status, ...], int], tuple[Progression, EmulatorConfig, tuple[Phase, ...]]
+        ] = {}
 
     # ------------------------------------------------------------ create
 
@@ -154,14 +159,14 @@ class Jobs:
             parameters=echoed,
             judge=judge,
             created_ns=now,
-            phases=lifecycle.plan(chosen.progression, path, self.config, rows=_rows(dataset)),
+            phases=self._shared_plan(chosen.progression, path, _rows(dataset)),
             dataset=dataset,
             results=results,
             error=error,
             result_file_id=result_file_id,
             progression=chosen.progression,
             outcome=chosen.outcome,
-            source=chosen.source,
+            source=shared("source\x1f" + canonical(chosen.source), lambda: chosen.source),
             problem=problem,
             failed_rows=failed_rows,
             extensions=job_data,
@@ -209,9 +214,25 @@ class Jobs:
         context = CreateContext(
             tenant.key, tenant.name, eval_type, body["parameters"], file_id, file.filename if file else None
         )
-        return self.scenarios.resolve(
-            context, magic=magic_scenario, base=settings_scenario(self.config), consume=consume
-        )
+        return self.scenarios.resolve(context, magic=magic_scenario, base=self._settings_scenario(), consume=consume)
+
+    def _settings_scenario(self) -> Scenario:
+        """`settings_scenario` of the settings in force, made once: the jobs it applies to share it."""
+        if self._settings is None or self._settings[0] is not self.config:
+            self._settings = (self.config, settings_scenario(self.config))
+        return self._settings[1]
+
+    def _shared_plan(self, progression: Progression, path: list[Status], rows: int) -> tuple[Phase, ...]:
+        """A new job's phases (`lifecycle.plan`), shared by the jobs created with the same progression
+        object, path and row count: phases are immutable, so identical jobs need one copy."""
+        key = (id(progression), tuple(path), rows)
+        found = self._plans.get(key)
+        if found is None or found[0] is not progression or found[1] is not self.config:
+            if len(self._plans) >= SHARED_LIMIT:
+                self._plans.clear()
+            phases = lifecycle.plan(progression, path, self.config, rows=rows)
+            found = self._plans[key] = (progression, self.config, phases)
+        return found[2]
 
     def _new_id(self, created_s: int) -> str:
         """A job id no job has, drawn from the seeded generator in the space of the creation second.

@@ -83,7 +83,7 @@ class StoredFile:
         return self.size is not None or self.source_job is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a server may hold a hundred thousand of them
 class Job:
     """An evaluation job as created, and as changed by the control plane or the update hook.
 
