@@ -1,6 +1,11 @@
-"""Resident memory added by 10,000 completed jobs of 100 rows each, result files fetched once.
+"""Resident memory per stored job: 100,000 completed classify jobs of 100 rows each on one dataset,
+each created, completed, its status read and its result file fetched once, through the core.
 
-Runs in a fresh process (`python -m tests.benchmarks.memory`), so nothing else is counted."""
+Runs in a fresh process (`python -m tests.benchmarks.memory`), so nothing else is counted. The
+first job warms every cache (judge, summary, text pool, the shared small result file) before the
+baseline; the bounded caches and the journal (10,000 requests by default) fill up well before the
+last job, so what the figure measures is what each further job adds: its record, its ids, its
+entries in the store's indexes and counters, its `results`."""
 
 from __future__ import annotations
 
@@ -12,7 +17,8 @@ from pathlib import Path
 from .timing import Figure
 
 ROOT = Path(__file__).resolve().parents[2]
-JOBS, ROWS = 10_000, 100
+JOBS, ROWS = 100_000, 100
+TARGET = 3 * 1024  # bytes per job
 
 
 def rss_bytes() -> int:
@@ -48,20 +54,20 @@ def child() -> None:
 
 def measure() -> list[Figure]:
     done = subprocess.run(
-        [sys.executable, "-m", "tests.benchmarks.memory"], cwd=ROOT, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "tests.benchmarks.memory"], cwd=ROOT, capture_output=True, text=True, timeout=1200
     )
     if done.returncode != 0:
         raise RuntimeError(done.stderr)
     report = json.loads(done.stdout.strip().splitlines()[-1])
-    added_mb = report["added"] / 2**20
+    per_job = report["added"] / (report["jobs"] - 1)
     return [
         Figure(
-            f"memory added by {report['jobs']:,} completed jobs × {ROWS} rows",
-            f"{added_mb:.1f} MB",
+            f"memory per stored job, {report['jobs']:,} completed jobs × {ROWS} rows, result file fetched once",
+            f"{per_job:,.0f} bytes",
             "a fresh process",
-            "–",
-            "< 100 MB",
-            added_mb < 100,
+            f"{report['added'] / 2**20:.1f} MB in all",
+            f"≤ {TARGET / 1024:g} KB",
+            per_job <= TARGET,
         )
     ]
 
