@@ -99,8 +99,11 @@ def serve(emulator: Emulator) -> Callable[[httpx.Request], httpx.Response]:
         headers = {name.lower(): value for name, value in response.all_headers().items()}
         headers["content-length"] = str(response.size)  # as app.py sends it, even for b""
         if response.stream is not None:  # a result file: its chunks are made as the client reads them
-            chunks = iter(()) if api_request.method == "HEAD" else response.stream.chunks
-            return httpx.Response(response.status_code, headers=headers, stream=ChunkStream(chunks))
+            stream = ChunkStream(response.stream.chunks)
+            if api_request.method != "HEAD":
+                return httpx.Response(response.status_code, headers=headers, stream=stream)
+            stream.close()
+            response.body = b""
         return httpx.Response(
             response.status_code, headers=headers, content=b"" if api_request.method == "HEAD" else response.body
         )

@@ -550,3 +550,25 @@ def test_together15_cli_reports_not_found(emu: Any, together15_cli: Path) -> Non
     proc = together15(together15_cli, emu, "evaluation", "status", "eval-abcd-1767225600")
     assert proc.returncode != 0
     assert "InvalidRequestError" in proc.stderr and "404" in proc.stderr, proc.stderr[-2000:]
+
+
+def test_together15_cli_downloads_a_large_result_file_streamed(
+    emu: Any, advance: Any, together15_cli: Path, tmp_path: Path
+) -> None:
+    """A result file of about a megabyte leaves the server as it is generated, in pieces under its
+    `Content-Length`, which the 1.5 SDK reports as the file's size; 3.x reads the same bytes."""
+    case = CASES["classify-column"]
+    rows = [{"prompt": f"Large question {i}: what is {i} times 3?", "response": f"It is {3 * i}."} for i in range(4000)]
+    dataset = tmp_path / "large.jsonl"
+    dataset.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    fid = sdk(emu).files.upload(file=dataset, purpose="eval", check=False).id
+    wid = check_created(sdk(emu).evals.create(type="classify", parameters=case.params_for(fid)).to_dict())  # type: ignore[arg-type]
+    advance(3600)
+    results = emu.api("GET", f"/v1/evaluation/{wid}/status", key=KEY).json()["results"]
+    out_path = tmp_path / "downloaded.jsonl"
+    rid = results["result_file_id"]
+    got = json_out(together15(together15_cli, emu, "files", "retrieve-content", rid, "--output", str(out_path)))
+    assert got == {"object": "local", "id": rid, "filename": str(out_path), "size": out_path.stat().st_size}
+    assert out_path.stat().st_size > 1_000_000
+    assert sdk(emu).files.content(rid).read() == out_path.read_bytes()
+    check_results_and_file(case, results, parse_jsonl(out_path.read_bytes()), rows)

@@ -126,3 +126,18 @@ def test_the_respx_face_streams_to_async_clients_too() -> None:
 
         chunks = asyncio.run(download())
         assert len(chunks) > 1 and b"".join(chunks) == expected
+
+
+def test_together_3_reads_a_large_result_file_through_the_respx_face() -> None:
+    from together import AsyncTogether, Together
+
+    with EmulatorMock(api_key="key-a") as emu:
+        file_id, expected = completed(emu.emulator, "together 3")
+        client = Together(api_key=emu.api_key, base_url=emu.base_url, max_retries=0)
+        assert client.files.content(file_id).read() == expected
+
+        async def read() -> bytes:
+            async with AsyncTogether(api_key=emu.api_key, base_url=emu.base_url, max_retries=0) as client:
+                return await (await client.files.content(file_id)).read()
+
+        assert asyncio.run(read()) == expected
