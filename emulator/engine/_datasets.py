@@ -230,21 +230,22 @@ def parse_dataset(content: bytes, file_type: str, filename: str) -> Dataset:
 
 
 def _check_jsonl(content: bytes, texts: Iterator[str], facts: _Facts) -> None:
-    checked, checked_lines = 0, 0  # how far (in characters of decoded text) lines are known valid one by one
-    seen, seen_lines = 0, 0  # the slices read so far
+    checked, checked_lines = 0, 0  # how far (decoded characters, lines) each line is known to be one object
+    seen = 0  # decoded characters of the slices read so far
     for text, lines, parsed in _jsonl_slices(texts):
+        seen += len(text)
         if parsed is None:  # a bad line in this slice, or one too deep for the one-call parse
             # The first bad line of the file, as a line-by-line reading from the start finds it:
             # the slices the one-call parse accepted since `checked` are read again too.
-            upto = seen + len(text) - checked
-            error = _first_bad_line(_texts_from(content, checked), facts.filename, checked_lines, upto)
+            error, checked_lines = _first_bad_line(
+                _texts_from(content, checked), facts.filename, checked_lines, seen - checked
+            )
             if error is not None:
                 for _ in texts:  # bytes that are not UTF-8 further on are still reported first
                     pass
                 raise error
-            checked, checked_lines = seen + len(text), seen_lines + len(text.splitlines())
+            checked = seen
             parsed = [json.loads(line) for line in lines]
-        seen, seen_lines = seen + len(text), seen_lines + len(text.splitlines())
         facts.deeper(parsed, text)
         facts.add(parsed, "\n".join(lines).encode())
 
@@ -259,9 +260,10 @@ def _texts_from(content: bytes, chars: int) -> Iterator[str]:
         chars = 0
 
 
-def _first_bad_line(texts: Iterable[str], filename: str, before: int, upto: int) -> DatasetError | None:
+def _first_bad_line(texts: Iterable[str], filename: str, before: int, upto: int) -> tuple[DatasetError | None, int]:
     """The problem of the first line that is not one JSON object, reading `texts` line by line (the
-    lines numbered on from `before`) up to their `upto`-th character; None when each is one."""
+    lines numbered on from `before`) up to their `upto`-th character (None when each is one), and
+    the number of the last line read."""
     number, read = before, 0
     for text in texts:
         for line in text.splitlines():
@@ -271,23 +273,21 @@ def _first_bad_line(texts: Iterable[str], filename: str, before: int, upto: int)
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
-                return DatasetError(
-                    f"Line {number} of '{filename}' is not valid JSON ({exc.msg}). Each line must be one JSON object."
-                )
+                message = f"is not valid JSON ({exc.msg}). Each line must be one JSON object."
+                return DatasetError(f"Line {number} of '{filename}' {message}"), number
             except RecursionError:  # the parser's own guard: hundreds of levels
-                return DatasetError(
-                    f"Line {number} of '{filename}' nests arrays and objects too deeply to be read. Flatten the "
-                    f"row: rows may nest as deep as the `max_json_depth` setting (at most {MAX_JSON_DEPTH} levels)."
+                message = (
+                    "nests arrays and objects too deeply to be read. Flatten the row: rows may nest as deep as the "
+                    f"`max_json_depth` setting (at most {MAX_JSON_DEPTH} levels)."
                 )
+                return DatasetError(f"Line {number} of '{filename}' {message}"), number
             if not isinstance(row, dict):
-                return DatasetError(
-                    f"Line {number} of '{filename}' is a JSON {type(row).__name__}, not an object. "
-                    "Each line must be one JSON object."
-                )
+                message = f"is a JSON {type(row).__name__}, not an object. Each line must be one JSON object."
+                return DatasetError(f"Line {number} of '{filename}' {message}"), number
         read += len(text)
         if read >= upto:
-            return None
-    return None
+            break
+    return None, number
 
 
 def _records(texts: Iterable[str]) -> Iterator[list[str]]:
