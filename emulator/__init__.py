@@ -16,10 +16,11 @@ if TYPE_CHECKING:
     from .faces._controller import EmulatorController, JobNeverCompletes
     from .faces._mock import EmulatorMock, respx_router
     from .http._core import Emulator
-    from .http._wire import ClockState
+    from .http._wire import CapacityState, ClockState, QueueState
     from .stores._factory import open_store
 
 __all__ = [
+    "CapacityState",
     "ClockState",
     "ControlPlaneError",
     "Emulator",
@@ -34,6 +35,7 @@ __all__ = [
     "Match",
     "Outcome",
     "Progression",
+    "QueueState",
     "Quota",
     "Scenario",
     "ScenarioEntry",
@@ -61,6 +63,8 @@ _LAZY = {
     "ScenarioListing": "faces._control_client",
     "StateImported": "faces._control_client",
     "ClockState": "http._wire",
+    "CapacityState": "http._wire",
+    "QueueState": "http._wire",
     "Scenario": "engine._scenarios",
     "ScenarioEntry": "engine._scenarios",
     "Match": "engine._scenarios",

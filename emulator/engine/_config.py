@@ -128,6 +128,18 @@ class EmulatorConfig(BaseModel):
     failure_delay_seconds: float = Field(
         1.0, ge=0, description="How long after reaching `running` a dataset problem ends the job."
     )
+    max_running_per_tenant: int | None = Field(
+        None,
+        ge=1,
+        description="Most jobs of one API key `running` at once; the others wait in `queued`, first created "
+        "first served (unset: no limit).",
+    )
+    max_running: int | None = Field(
+        None,
+        ge=1,
+        description="Most jobs `running` at once over every API key; the others wait in `queued`, first created "
+        "first served (unset: no limit).",
+    )
     column_use_rule: bool = Field(True, description="Fail jobs whose dataset has unreferenced columns.")
     strict_models: bool = Field(False, description="Fail serverless models missing from the allowlist.")
     journal_limit: int = Field(10_000, ge=0, description="Most recent requests the journal keeps (0: all).")

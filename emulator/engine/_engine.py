@@ -22,6 +22,7 @@ from ._jobs import Jobs
 from ._journal import Journal, RouteName
 from ._memory_store import MemoryStore
 from ._rulebooks import FaultRules, ScenarioRules
+from ._schedule import Schedule
 from ._snapshot import Snapshot
 from ._store import Store
 from ._tenants import Tenants
@@ -60,8 +61,9 @@ class Engine:
         self.tenants = Tenants(store)
         self.scenarios = ScenarioRules(store)
         self.faults = FaultRules(store)
-        self.files = Files(store, self.clock, self.upload_tokens, round(config.upload_url_seconds * NS))
-        self.jobs = Jobs(store, self.clock, self.files, self.scenarios, config)
+        self.schedule = Schedule(store)
+        self.files = Files(store, self.clock, self.upload_tokens, round(config.upload_url_seconds * NS), self.schedule)
+        self.jobs = Jobs(store, self.clock, self.files, self.scenarios, config, self.schedule)
         self.journal = Journal(store, self._routes, config.journal_limit, byte_limit=config.journal_byte_limit)
 
     def follow_store(self) -> None:
@@ -97,6 +99,7 @@ class Engine:
             files=self.files,
             scenarios=self.scenarios,
             faults=self.faults,
+            schedule=self.schedule,
         )
         self.store.set_seed(self.config.seed)
 
@@ -122,6 +125,7 @@ class Engine:
             files=self.files,
             scenarios=self.scenarios,
             faults=self.faults,
+            schedule=self.schedule,
         )
 
     def import_state(self, snapshot: Snapshot) -> None:
@@ -133,6 +137,7 @@ class Engine:
             clock=self.clock,
             scenarios=self.scenarios,
             faults=self.faults,
+            schedule=self.schedule,
             upload_lifetime_ns=self.files.upload_lifetime_ns,
         )
         self.store.set_seed(snapshot.seed)

@@ -19,6 +19,7 @@ from ._clock import Clock, format_micros
 from ._datasets import Dataset, parse_dataset
 from ._errors import Forbidden, InvalidRequest, NotFound
 from ._results import result_file
+from ._schedule import Schedule
 from ._store import Job, PendingUpload, Store, StoredFile
 from ._upload_tokens import UploadTokens
 
@@ -30,15 +31,6 @@ def file_type_of(filename: str, given: str | None) -> str:
         return given
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     return suffix if suffix in ("jsonl", "csv", "parquet") else "jsonl"
-
-
-def completed_ns(job: Job, now_ns: int) -> int | None:
-    """The instant a job completed, when it has by `now_ns` (a job forced on after completing
-    keeps the instant it first completed), else None."""
-    for phase in lifecycle.reached(job.phases, now_ns - job.created_ns):
-        if phase.status == "completed":
-            return job.created_ns + (phase.offset_ns or 0)
-    return None
 
 
 def _not_found(file_id: str) -> NotFound:
@@ -66,9 +58,12 @@ def _upload_expired(expires_ns: int, param: str | None = None) -> Forbidden:
 
 
 class Files:
-    def __init__(self, store: Store, clock: Clock, tokens: UploadTokens, upload_lifetime_ns: int) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, tokens: UploadTokens, upload_lifetime_ns: int, schedule: Schedule
+    ) -> None:
         self.store = store
         self.clock = clock
+        self.schedule = schedule  # when each job really completes, under a capacity
         self.tokens = tokens  # issues the upload URLs' tokens, and recognises spent ones
         self.upload_lifetime_ns = upload_lifetime_ns
         # Derived values, each kept with what it was derived from (compared by identity, so a
@@ -203,7 +198,7 @@ class Files:
         """The result file of a job that has completed by now (and was not deleted), else None."""
         if job.result_file_id is None or job.result_file_deleted or job.dataset is None:
             return None
-        done_ns = completed_ns(job, self.clock.now_ns() if now_ns is None else now_ns)
+        done_ns = self.completed_ns(job, self.clock.now_ns() if now_ns is None else now_ns)
         if done_ns is None:
             return None
         return StoredFile(
@@ -215,6 +210,14 @@ class Files:
             created_ns=done_ns,
             source_job=job.workflow_id,
         )
+
+    def completed_ns(self, job: Job, now_ns: int) -> int | None:
+        """The instant a job completed, when it has by `now_ns` on its schedule (a job forced on
+        after completing keeps the instant it first completed), else None."""
+        for phase in lifecycle.reached(self.schedule.timeline(job), now_ns - job.created_ns):
+            if phase.status == "completed":
+                return job.created_ns + (phase.offset_ns or 0)
+        return None
 
     def _result_files(self, tenant: str) -> list[StoredFile]:
         now = self.clock.now_ns()

@@ -25,7 +25,17 @@ from ._parameters import ClassifyParameters, CompareParameters, ScoreParameters,
 from ._results import Judge, is_job_failure, sorted_results, summarize
 from ._rulebooks import ScenarioRules
 from ._scenarios import CreateContext, Outcome, Progression, Scenario, verdict_weights
-from ._store import Job, Store, StoredFile, Tenant, id_scan_counter, id_space_full_counter, reads_counter
+from ._schedule import Schedule
+from ._store import (
+    JOBS_IN_LINE,
+    Job,
+    Store,
+    StoredFile,
+    Tenant,
+    id_scan_counter,
+    id_space_full_counter,
+    reads_counter,
+)
 from ._validation import validate_create
 
 Params = ClassifyParameters | ScoreParameters | CompareParameters
@@ -87,13 +97,26 @@ class Jobs:
     id_bits = ids.JOB_ID_BITS  # the size of a second's id space (tests use a smaller one)
 
     def __init__(
-        self, store: Store, clock: Clock, files: Files, scenarios: ScenarioRules, config: EmulatorConfig
+        self,
+        store: Store,
+        clock: Clock,
+        files: Files,
+        scenarios: ScenarioRules,
+        config: EmulatorConfig,
+        schedule: Schedule,
     ) -> None:
         self.store = store
         self.clock = clock
         self.files = files
         self.scenarios = scenarios
         self.config = config
+        self.schedule = schedule
+
+    def _save(self, job: Job) -> None:
+        """Store a new or changed job; under a capacity, the schedule of every job follows it."""
+        self.store.put_job(job)
+        if self.schedule.active:
+            self.schedule.changed()
 
     # ------------------------------------------------------------ create
 
@@ -135,8 +158,9 @@ class Jobs:
             source=chosen.source,
             problem=problem,
             failed_rows=failed_rows,
+            line=self.store.increment(JOBS_IN_LINE) if self.schedule.active else None,
         )
-        self.store.put_job(job)
+        self._save(job)
         return job
 
     def _new_id(self, created_s: int) -> str:
@@ -226,18 +250,24 @@ class Jobs:
     def _read(self, job: Job) -> Job:
         """Count one client read of the job; returns the job as read (a read may enter a phase)."""
         reads = self.store.increment(reads_counter(job.workflow_id))
-        phases = lifecycle.on_read(job.phases, self._elapsed(job), reads)
+        # The record's phases: only after_polls phases wait on reads, and those never wait for a slot.
+        phases = lifecycle.on_read(job.phases, self._elapsed(job), reads, pin=self.schedule.active)
         if phases is not job.phases:
             job = replace(job, phases=phases)
-            self.store.put_job(job)
+            self._save(job)
         return job
 
     def reads(self, job: Job) -> int:
         """Client reads of the job so far."""
         return self.store.counter(reads_counter(job.workflow_id))
 
+    def timeline(self, job: Job) -> tuple[Phase, ...]:
+        """The job's phases as scheduled (`_schedule.py`): its record's, moved on by the time it
+        waits for a slot under a capacity."""
+        return self.schedule.timeline(job)
+
     def phases_reached(self, job: Job) -> tuple[Phase, ...]:
-        return lifecycle.reached(job.phases, self._elapsed(job))
+        return lifecycle.reached(self.timeline(job), self._elapsed(job))
 
     def status(self, job: Job) -> Status:
         return self.phases_reached(job)[-1].status
@@ -262,7 +292,7 @@ class Jobs:
         found = []
         for job in reversed(self.store.jobs(tenant.key)):
             elapsed = self._elapsed(job)
-            would_be = lifecycle.on_read(job.phases, elapsed, self.reads(job) + 1)
+            would_be = lifecycle.on_read(self.timeline(job), elapsed, self.reads(job) + 1)
             if status is None or lifecycle.reached(would_be, elapsed)[-1].status == status:
                 found.append(self._read(job))
                 if len(found) == limit:
@@ -271,8 +301,8 @@ class Jobs:
 
     def terminal_ns(self, job: Job) -> int | None:
         """The clock instant the job ends by itself, or None when it stalls or waits on reads or
-        on the control plane (`after_polls`, `manual`)."""
-        last = job.phases[-1]
+        on the control plane (`after_polls`, `manual`), or waits for a slot that never frees."""
+        last = self.timeline(job)[-1]
         if last.status not in TERMINAL or last.offset_ns is None:
             return None
         return job.created_ns + last.offset_ns
@@ -304,7 +334,13 @@ class Jobs:
             error = error or planned_error
             rest = lifecycle.remainder(path, status)
             phases = kept + lifecycle.plan(
-                job.progression, rest, self.config, rows=_rows(job.dataset), at_ns=now, reads=self.reads(job)
+                job.progression,
+                rest,
+                self.config,
+                rows=_rows(job.dataset),
+                at_ns=now,
+                reads=self.reads(job),
+                pin_first=self.schedule.active,
             )
         results = {} if status == "completed" and job.results is None else job.results
         return replace(job, phases=phases, error=error, results=results)
@@ -316,25 +352,27 @@ class Jobs:
         for _ in range(steps):
             kept = self.phases_reached(job)
             if len(kept) >= len(job.phases):
-                self.store.put_job(job)
+                self._save(job)
                 raise Conflict(
                     f"Job '{workflow_id}' is '{kept[-1].status}' and has no further phase to advance to. "
                     "Force a status instead (POST /_emulator/jobs/{id}/status).",
                     param="steps",
                 )
-            job = self._enter_next(job, len(kept))
-        self.store.put_job(job)
+            job = self._enter_next(job, kept)
+        self._save(job)
         return job
 
-    def _enter_next(self, job: Job, index: int) -> Job:
-        rest = [phase.status for phase in job.phases[index:]]
-        phases = job.phases[:index] + lifecycle.plan(
+    def _enter_next(self, job: Job, kept: tuple[Phase, ...]) -> Job:
+        """The job entering the phase after the `kept` ones now; the rest planned from there."""
+        rest = [phase.status for phase in job.phases[len(kept) :]]
+        phases = kept + lifecycle.plan(
             job.progression,
             rest,
             self.config,
             rows=_rows(job.dataset),
             at_ns=self._elapsed(job),
             reads=self.reads(job),
+            pin_first=self.schedule.active,
         )
         return replace(job, phases=phases)
 
@@ -346,7 +384,7 @@ class Jobs:
         elif message is not None:
             raise InvalidRequest("Field 'message' only applies to status 'error' or 'user_error'.", param="message")
         job = self._put(job, status)
-        self.store.put_job(job)
+        self._save(job)
         return job
 
     def attach(self, workflow_id: str, scenario: Scenario) -> Job:
@@ -383,7 +421,7 @@ class Jobs:
             reads=self.reads(job),
         )
         job = replace(job, source=source, error=error, phases=kept + planned[1:])
-        self.store.put_job(job)
+        self._save(job)
         return job
 
     # ------------------------------------------------------------ update hook
@@ -411,5 +449,5 @@ class Jobs:
             if status in ("error", "user_error") and job.error is None:
                 raise InvalidRequest(f"Field 'error' is required to set status '{status}'.", param="error")
             job = self._put(job, status)
-        self.store.put_job(job)
+        self._save(job)
         return job

@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
 from . import _ids as ids
+from ._capacity import CapacityLog
 from ._clock import ClockState, initial_state
 from ._faults import FaultRule
 from ._scenarios import ScenarioBook
@@ -54,6 +55,7 @@ class MemoryStore(Store):
         self._windows: dict[str, dict[str, list[int]]] = {}
         self._scenarios = _EMPTY_BOOK
         self._faults: tuple[FaultRule, ...] = ()
+        self._capacity = CapacityLog()
         with self._lock:
             self._journal: deque[RecordedRequest] = deque()
             self._journal_bytes = 0  # sum of the entries' `journal_bytes`
@@ -218,6 +220,14 @@ class MemoryStore(Store):
 
     def put_fault_rules(self, rules: Sequence[FaultRule]) -> None:
         self._faults = tuple(rules)
+
+    # ------------------------------------------------------------ capacity
+
+    def capacity_log(self) -> CapacityLog:
+        return self._capacity
+
+    def put_capacity_log(self, log: CapacityLog) -> None:
+        self._capacity = log
 
     # ------------------------------------------------------------ journal
 

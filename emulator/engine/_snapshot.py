@@ -16,21 +16,23 @@ import base64
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from . import _ids as ids
+from ._capacity import Capacity, CapacityLog
 from ._clock import EARLIEST_NS, LATEST_NS, MAX_TIME_SCALE, Clock
 from ._datasets import Dataset
 from ._errors import InvalidRequest
 from ._faults import FaultBook
-from ._files import Files, completed_ns
+from ._files import Files
 from ._jobs import Jobs
 from ._lifecycle import Phase
 from ._parameters import EvalType, Status
 from ._results import Judge
 from ._rulebooks import FaultRules, ScenarioRules
 from ._scenarios import Outcome, Progression, ScenarioBook, verdict_weights
-from ._store import Job, PendingUpload, Store, StoredFile, Tenant, reads_counter
+from ._schedule import Schedule
+from ._store import JOBS_IN_LINE, Job, PendingUpload, Store, StoredFile, Tenant, reads_counter
 from ._validation import validate_create
 
 VERSION: Final = 1
@@ -40,10 +42,26 @@ class _Data(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _without(data: dict[str, Any], name: str, keep: bool) -> dict[str, Any]:
+    """`data` without its `name` key unless `keep`: a field only written when it says something, so
+    a snapshot of a state that does not use it reads as before the field existed.
+
+    The serializers calling it have no return annotation on purpose: pydantic would take the
+    annotation (a dict) as the model's serialized JSON schema, instead of its fields'."""
+    if not keep:
+        data.pop(name, None)
+    return data
+
+
 class PhaseData(_Data):
     status: Status
     offset_ns: int | None
     after_reads: int | None = None
+    pinned: bool = False  # entered at its instant whatever the capacity (written only when true)
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        return _without(handler(self), "pinned", self.pinned)
 
 
 class DatasetData(_Data):
@@ -70,6 +88,11 @@ class JobData(_Data):
     problem: str | None = None
     failed_rows: int = 0
     reads: int = 0
+    line: int | None = Field(None, ge=1)  # its place in line (docs/capacity.md); written only when set
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        return _without(handler(self), "line", self.line is not None)
 
 
 class FileData(_Data):
@@ -100,6 +123,14 @@ class UploadData(_Data):
     expires_ns: int | None = None
 
 
+class CapacityChange(_Data):
+    """The capacity in force from `at_ns` on (docs/capacity.md); null: no limit."""
+
+    at_ns: int
+    per_tenant: int | None = Field(None, ge=1)
+    total: int | None = Field(None, ge=1)
+
+
 class ClockData(_Data):
     now_ns: int = Field(ge=EARLIEST_NS, le=LATEST_NS)
     mode: Literal["real", "manual"]
@@ -117,6 +148,11 @@ class Snapshot(_Data):
     scenarios: ScenarioBook = Field(default_factory=ScenarioBook)
     faults: FaultBook = Field(default_factory=FaultBook)
     known_keys: list[str] | None = None
+    capacity: list[CapacityChange] = Field(default_factory=list)  # written only when a capacity was set
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        return _without(handler(self), "capacity", bool(self.capacity))
 
 
 def _b64(data: bytes | None) -> str | None:
@@ -137,7 +173,10 @@ def _job_data(job: Job, *, reads: int, completed: bool) -> JobData:
         parameters=job.parameters,
         seed=job.judge.seed,
         created_ns=job.created_ns,
-        phases=[PhaseData(status=p.status, offset_ns=p.offset_ns, after_reads=p.after_reads) for p in job.phases],
+        phases=[
+            PhaseData(status=p.status, offset_ns=p.offset_ns, after_reads=p.after_reads, pinned=p.pinned)
+            for p in job.phases
+        ],
         dataset=DatasetData(
             columns=list(job.dataset.columns),
             rows=list(job.dataset.rows),
@@ -155,6 +194,7 @@ def _job_data(job: Job, *, reads: int, completed: bool) -> JobData:
         problem=job.problem,
         failed_rows=job.failed_rows,
         reads=reads,
+        line=job.line,
     )
 
 
@@ -171,7 +211,15 @@ def _file_data(file: StoredFile, content: bytes | None) -> FileData:
 
 
 def export_state(
-    store: Store, *, seed: int, clock: Clock, jobs: Jobs, files: Files, scenarios: ScenarioRules, faults: FaultRules
+    store: Store,
+    *,
+    seed: int,
+    clock: Clock,
+    jobs: Jobs,
+    files: Files,
+    scenarios: ScenarioRules,
+    faults: FaultRules,
+    schedule: Schedule,
 ) -> Snapshot:
     """The whole state, as of now."""
     now = clock.now_ns()
@@ -185,7 +233,7 @@ def export_state(
                 name=tenant.name,
                 files=[_file_data(f, None if f.source_job else store.get_content(tenant.key, f.id)) for f in owned],
                 jobs=[
-                    _job_data(job, reads=jobs.reads(job), completed=completed_ns(job, now) is not None)
+                    _job_data(job, reads=jobs.reads(job), completed=files.completed_ns(job, now) is not None)
                     for job in tenant_jobs
                 ],
             )
@@ -211,6 +259,10 @@ def export_state(
         scenarios=scenarios.book(),
         faults=faults.book(),
         known_keys=sorted(known) if known is not None else None,
+        capacity=[
+            CapacityChange(at_ns=at, per_tenant=capacity.per_tenant, total=capacity.total)
+            for at, capacity in schedule.log().changes
+        ],
     )
 
 
@@ -235,7 +287,7 @@ def _job(data: JobData, tenant: str, where: str, *, deleted: bool) -> Job:
         parameters=data.parameters,
         judge=Judge(eval_type, params, data.seed, verdict_weights(data.outcome, params)),
         created_ns=data.created_ns,
-        phases=tuple(Phase(p.status, p.offset_ns, p.after_reads) for p in data.phases),
+        phases=tuple(Phase(p.status, p.offset_ns, p.after_reads, p.pinned) for p in data.phases),
         dataset=dataset,
         results=data.results,
         error=data.error,
@@ -246,6 +298,7 @@ def _job(data: JobData, tenant: str, where: str, *, deleted: bool) -> Job:
         source=dict(data.source),
         problem=data.problem,
         failed_rows=data.failed_rows,
+        line=data.line,
     )
 
 
@@ -302,6 +355,7 @@ def import_state(
     clock: Clock,
     scenarios: ScenarioRules,
     faults: FaultRules,
+    schedule: Schedule,
     upload_lifetime_ns: int,
 ) -> None:
     """Replace the store's whole state with `snapshot`, validated first: nothing changes on error.
@@ -327,6 +381,9 @@ def import_state(
     for job, reads in contents.jobs:
         store.put_job(job)
         store.set_counter(reads_counter(job.workflow_id), reads)
+    last_in_line = max((job.line or 0 for job, _ in contents.jobs), default=0)
+    if last_in_line:
+        store.set_counter(JOBS_IN_LINE, last_in_line)
     for token, upload, parts in contents.uploads:
         store.put_upload(token, upload)
         for number, part in parts.items():
@@ -334,3 +391,7 @@ def import_state(
     store.set_known_keys(frozenset(snapshot.known_keys) if snapshot.known_keys is not None else None)
     scenarios.load(snapshot.scenarios)
     faults.load(snapshot.faults)
+    changes = sorted(snapshot.capacity, key=lambda change: change.at_ns)
+    log = CapacityLog(tuple((c.at_ns, Capacity(c.per_tenant, c.total)) for c in changes))
+    if log.active:  # a cleared store limits nothing already
+        schedule.load(log)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from . import _strict_json as strict_json
+from ._capacity import CapacityLog
 from ._clock import ClockState, format_micros
 from ._datasets import Dataset
 from ._faults import FaultRule
@@ -107,6 +108,9 @@ class Job:
     source: dict[str, str] = field(default_factory=dict)  # which scenario level set each field
     problem: str | None = None  # the dataset problem that ends the job in user_error at running
     failed_rows: int = 0
+    # Its place in line among the jobs created while a capacity was in force (`JOBS_IN_LINE`): jobs
+    # created at the same instant get slots in this order (docs/capacity.md). None otherwise.
+    line: int | None = None
     # The request of a job made through the documented API add-on (its `ConvenienceRequest`), None
     # for every real-contract job. Typed loosely: the engine never names the add-on's types.
     convenience: Any = None
@@ -201,6 +205,10 @@ JOURNAL_JSON = strict_json.JsonLimits(strict_json.MAX_JSON_DEPTH)
 JOURNAL_SEQ = "journal-seq"  # requests recorded since the journal was last emptied (the last `seq`)
 SCENARIO_IDS = "scenario-ids"  # entries added so far (the last `scn-<n>`)
 FAULT_IDS = "fault-ids"  # rules added so far (the last `fault-<n>`)
+# A random stamp, drawn again whenever what the schedule derives from changes while a capacity is
+# in force (a job's phases, the capacity): a process's cached schedule is valid while it is unchanged.
+SCHEDULE_STAMP = "schedule-stamp"
+JOBS_IN_LINE = "jobs-in-line"  # jobs created while a capacity was in force (the last `Job.line`)
 
 
 def reads_counter(workflow_id: str) -> str:
@@ -438,6 +446,15 @@ class Store(ABC):
 
     @abstractmethod
     def put_fault_rules(self, rules: Sequence[FaultRule]) -> None: ...
+
+    # ------------------------------------------------------------ capacity
+
+    @abstractmethod
+    def capacity_log(self) -> CapacityLog:
+        """The capacity over time (`_capacity.py`); an empty log (a new store's) limits nothing."""
+
+    @abstractmethod
+    def put_capacity_log(self, log: CapacityLog) -> None: ...
 
     # ------------------------------------------------------------ the request journal
 

@@ -1,7 +1,8 @@
 """`serve --config FILE`: a TOML or JSON file whose keys are the server's settings fields, settings
 and tables alike (`seed`, `clock`, `port`, `[defaults]`, `[types.score]`, `[[scenarios]]`,
 `[[faults]]`, `[[tenants]]`, `[[files]]`), read as a pydantic-settings source below the environment
-and the command line. A file's `path` is read relative to the config file, at load."""
+and the command line. A file's `path` is read relative to the config file, at load; a
+`[capacity]` table is another spelling of the `max_running_per_tenant` and `max_running` settings."""
 
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
         raise ConfigFileError(f"config file '{file}' is not valid {kind}: {exc}") from None
     if not isinstance(values, dict):
         raise ConfigFileError(f"config file '{file}' must hold an object (a TOML document or a JSON object)")
+    _capacity_table(values, file)
     for index, seed in enumerate(values.get("files") or []):
         if isinstance(seed, dict) and isinstance(seed.get("path"), str):
             data_path = file.parent / seed["path"]
@@ -52,6 +54,29 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
             seed["content"] = content
             del seed["path"]
     return values
+
+
+# `[capacity]` keys and the settings they give (docs/capacity.md).
+CAPACITY_KEYS = {"per_tenant": "max_running_per_tenant", "total": "max_running"}
+
+
+def _capacity_table(values: dict[str, Any], file: Path) -> None:
+    """Read a `[capacity]` table (`per_tenant`, `total`) as the settings it names, in place."""
+    table = values.pop("capacity", None)
+    if table is None:
+        return
+    if not isinstance(table, dict):
+        raise ConfigFileError(f"config file '{file}': 'capacity' must be a table of 'per_tenant' and 'total'")
+    unknown = sorted(set(table) - set(CAPACITY_KEYS))
+    if unknown:
+        raise ConfigFileError(f"config file '{file}': capacity.{unknown[0]} is not a key; use 'per_tenant' or 'total'")
+    for key, setting in CAPACITY_KEYS.items():
+        if key in table:
+            if setting in values:
+                raise ConfigFileError(
+                    f"config file '{file}': capacity.{key} and {setting} give the same setting; keep one"
+                )
+            values[setting] = table[key]
 
 
 class ConfigFileSource(PydanticBaseSettingsSource):

@@ -26,7 +26,7 @@ from ..engine._parameters import EvalType, Status
 from ..engine._scenarios import Scenario, ScenarioEntry
 from ..engine._snapshot import Snapshot
 from ..http._core import Emulator
-from ..http._wire import ClockState, EvaluationJob, FileObject, Health
+from ..http._wire import CapacityState, ClockState, EvaluationJob, FileObject, Health, QueueState
 from . import _api_views as api_views
 from ._control_client import ControlPlaneError, JobSummary, ScenarioListing, StateImported, epoch_ns, payload, send
 
@@ -247,6 +247,23 @@ class EmulatorController:
         an outcome; it goes on from its current phase."""
         return self._typed(JobSummary, "PUT", f"jobs/{job_id}/scenario", payload(scenario))
 
+    # ------------------------------------------------------------ capacity and queue
+
+    def capacity(self) -> CapacityState:
+        """`GET /_emulator/capacity`: most jobs `running` at once per API key and in all (None: no limit)."""
+        return self._typed(CapacityState, "GET", "capacity")
+
+    def set_capacity(self, per_tenant: int | None = None, total: int | None = None) -> CapacityState:
+        """`PUT /_emulator/capacity`: from now on, at most `per_tenant` jobs of one API key and `total`
+        jobs in all are `running` at once (None: no limit); the others wait in `queued`, first created
+        first served. What jobs did before now stays as it was."""
+        return self._typed(CapacityState, "PUT", "capacity", {"per_tenant": per_tenant, "total": total})
+
+    def queue(self) -> QueueState:
+        """`GET /_emulator/queue`: the capacity, the jobs `running` now, and every `queued` job in line
+        order with its position and planned start."""
+        return self._typed(QueueState, "GET", "queue")
+
     def _summary_or_lookup_error(self, job_id: str) -> JobSummary:
         try:
             return self.job_summary(job_id)
@@ -266,6 +283,12 @@ class EmulatorController:
             raise JobNeverCompletes(
                 f"Job {job.workflow_id} never completes on its own: its timeline ends in '{last.status}'. "
                 "Give it an outcome (POST /v1/evaluation/{id}/update or a scenario) before waiting for it."
+            )
+        if last.at is None and job.progression.mode in ("durations", "immediate"):  # waits for a slot
+            raise JobNeverCompletes(
+                f"Job {job.workflow_id} waits in the queue for a slot that never frees: the jobs running hold "
+                "the capacity and never end (GET /_emulator/queue). End them (controller.force_status) or "
+                "raise the capacity (controller.set_capacity) before waiting for it."
             )
         if last.at is None:  # after_polls or manual progression: no clock time ends it
             raise JobNeverCompletes(

@@ -32,6 +32,7 @@ import redis
 
 from .._version import __version__
 from ..engine import _ids as ids
+from ..engine._capacity import CapacityLog
 from ..engine._clock import DEFAULT_EPOCH_NS, ClockState
 from ..engine._datasets import Dataset
 from ..engine._faults import FaultRule
@@ -54,6 +55,7 @@ DATASET_CACHE_LIMIT = 1024
 _ABSENT: Any = object()  # a key known to hold nothing
 _FRESH_CLOCK = ClockState("manual", 1.0, DEFAULT_EPOCH_NS, 0)  # a new store's clock
 _EMPTY_BOOK = ScenarioBook()
+_NO_CAPACITY = CapacityLog()
 _PREFIX = re.compile(r"[A-Za-z0-9_.:-]+")
 
 Word = bytes | str | int
@@ -635,6 +637,17 @@ class RedisStore(Store):
     def put_fault_rules(self, rules: Sequence[FaultRule]) -> None:
         with self._scope() as tx:
             self._put_record(tx, self._key("faults"), tuple(rules))
+
+    # ------------------------------------------------------------ capacity
+
+    def capacity_log(self) -> CapacityLog:
+        with self._scope() as tx:
+            log = self._record(tx, self._key("capacity"))
+            return _NO_CAPACITY if log is None else log
+
+    def put_capacity_log(self, log: CapacityLog) -> None:
+        with self._scope() as tx:
+            self._put_record(tx, self._key("capacity"), log)
 
     # ------------------------------------------------------------ the request journal
 

@@ -31,6 +31,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from .._version import __version__
 from ..engine import _ids as ids
+from ..engine._capacity import CapacityLog
 from ..engine._clock import ClockState, initial_state
 from ..engine._datasets import Dataset
 from ..engine._faults import FaultRule
@@ -44,7 +45,7 @@ P = ParamSpec("P")
 
 # The store schema: raise it whenever the tables below or `codec.FORMAT_VERSION` change. A file
 # of another schema is refused (start it over with `--reset-store`).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: format 2 (a job's pinned phases), the capacity meta row
 APPLICATION_ID = 0x54454545  # "TEEE": marks the file as an emulator store (PRAGMA application_id)
 BUSY_TIMEOUT_S = 30.0  # how long a transaction waits for another process's to finish
 CACHE_LIMIT = 20_000  # records of each kind kept decoded; a cache is emptied when full
@@ -86,6 +87,7 @@ _STATE_TABLES = (
 )
 _WRITTEN_BY, _FORMAT = "written_by", "format"  # meta rows that describe the file, kept by `clear`
 _SEED, _KNOWN_KEYS, _CLOCK, _IDS, _SCENARIOS, _FAULTS = "seed", "known_keys", "clock", "ids", "scenarios", "faults"
+_CAPACITY = "capacity"
 
 
 def _scoped(method: Callable[Concatenate[SQLiteStore, P], T]) -> Callable[Concatenate[SQLiteStore, P], T]:
@@ -651,6 +653,16 @@ class SQLiteStore(Store):
     @_scoped
     def put_fault_rules(self, rules: Sequence[FaultRule]) -> None:
         self._set_meta(_FAULTS, tuple(rules), codec.encode_rules(rules))
+
+    # ------------------------------------------------------------ capacity
+
+    @_scoped
+    def capacity_log(self) -> CapacityLog:
+        return self._meta(_CAPACITY, codec.decode_capacity, CapacityLog)
+
+    @_scoped
+    def put_capacity_log(self, log: CapacityLog) -> None:
+        self._set_meta(_CAPACITY, log, codec.encode_capacity(log) if log.active else None)
 
     # ------------------------------------------------------------ the request journal
 

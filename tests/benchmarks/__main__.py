@@ -22,6 +22,7 @@ MODULES = [
     "upload_memory",
     "redis_store",
     "job_ids",
+    "capacity",
 ]
 
 

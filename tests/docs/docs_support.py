@@ -39,6 +39,7 @@ RUNNERS = {
     "docs/fastapi.md": "tests/docs/test_fastapi_docs.py",
     "docs/uploads-and-journal.md": "tests/docs/test_uploads_docs.py",
     "docs/persistence.md": "tests/docs/test_persistence_docs.py",
+    "docs/capacity.md": "tests/docs/test_capacity_docs.py",
 }
 
 _BLOCK = re.compile(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from together_eval_emulator.engine import _ids as ids
+from together_eval_emulator.engine._capacity import Capacity, CapacityLog
 from together_eval_emulator.engine._clock import ClockState
 from together_eval_emulator.engine._faults import FaultAction, FaultRule
 from together_eval_emulator.engine._lifecycle import Phase
@@ -300,6 +301,32 @@ def test_fault_rules(store: Store) -> None:
     assert list(store.fault_rules()) == rules
     store.put_fault_rules(rules[1:])
     assert [r.id for r in store.fault_rules()] == ["fault-2"]
+
+
+# ---------------------------------------------------------------- capacity
+
+
+def test_capacity_log(store: Store) -> None:
+    assert store.capacity_log() == CapacityLog() and not store.capacity_log().active
+    log = CapacityLog(((0, Capacity(per_tenant=2)), (5_000, Capacity(per_tenant=2, total=3)), (9_000, Capacity())))
+    store.put_capacity_log(log)
+    assert store.capacity_log() == log
+    store.put_capacity_log(CapacityLog())
+    assert store.capacity_log() == CapacityLog()
+
+
+def test_clear_forgets_the_capacity(store: Store) -> None:
+    store.put_capacity_log(CapacityLog(((0, Capacity(total=1)),)))
+    store.clear()
+    assert store.capacity_log() == CapacityLog()
+
+
+def test_a_pinned_phase_and_a_place_in_line_come_back(store: Store) -> None:
+    phases = (Phase("pending", 0), Phase("queued", 10), Phase("running", 50, pinned=True), Phase("completed", 90))
+    store.put_job(job("eval-1", phases=phases, line=7))
+    found = store.find_job("eval-1")
+    assert found is not None and found.phases == phases and found.line == 7
+    assert [phase.pinned for phase in found.phases] == [False, False, True, False]
 
 
 # ---------------------------------------------------------------- journal

@@ -191,6 +191,14 @@ class World:
         assert self.api.status(job_id)["status"] == "completed"
         return job_id
 
+    def queued_job(self) -> str:
+        """A job waiting in `queued` for the one slot (`max_running=1`) the job before it holds."""
+        self.job()
+        second = self.job()
+        self.api.advance(5)
+        assert self.api.status(second)["status"] == "queued"
+        return second
+
     def documented_job(self) -> str:
         reply = self.call(
             "POST", "/v1/evaluation", json_body={"model": "m", "evaluation_type": "classify", "dataset": DATASET}
@@ -639,7 +647,27 @@ CASES: list[Case] = [
     case("control.jobs.scenario", 404, lambda w: w.control("PUT", f"jobs/{MISSING}/scenario", {})),
     case("control.jobs.scenario", 409, lambda w: w.control("PUT", f"jobs/{w.finished_job()}/scenario", {})),
     admin_only("control.jobs.scenario", "PUT", f"jobs/{MISSING}/scenario", {}),
+    case("control.jobs.get", 200, lambda w: w.control("GET", f"jobs/{w.queued_job()}"), "queued", max_running=1),
+    case("control.queue.capacity", 200, lambda w: w.control("GET", "capacity"), max_running_per_tenant=2),
+    admin_only("control.queue.capacity", "GET", "capacity"),
+    case("control.queue.capacity.set", 200, lambda w: w.control("PUT", "capacity", {"per_tenant": 3, "total": None})),
+    case("control.queue.capacity.set", 200, lambda w: w.control("PUT", "capacity", {}), "unlimited"),
+    case("control.queue.capacity.set", 400, lambda w: w.control("PUT", "capacity", {"total": 0})),
+    admin_only("control.queue.capacity.set", "PUT", "capacity", {}),
+    case("control.queue", 200, lambda w: (w.queued_job(), w.control("GET", "queue"))[-1], max_running=1),
+    case("control.queue", 200, lambda w: (w.job(), w.control("GET", "queue"))[-1], "unlimited"),
+    admin_only("control.queue", "GET", "queue"),
     case("control.state", 200, lambda w: (w.finished_job(), w.documented_job(), w.control("GET", "state"))[-1]),
+    case(
+        "control.state",
+        200,
+        lambda w: (
+            w.control("POST", f"jobs/{w.queued_job()}/status", {"status": "running"}),
+            w.control("GET", "state"),
+        )[-1],
+        "capacity",
+        max_running=1,
+    ),
     admin_only("control.state", "GET", "state"),
     case(
         "control.state.import",
