@@ -9,6 +9,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from .engine._config import EmulatorConfig
     from .engine._faults import FaultAction, FaultMatch, FaultRule, Quota
+    from .engine._recordings import Recording
     from .engine._redaction import key_fingerprint
     from .engine._scenarios import Match, Outcome, Progression, Scenario, ScenarioEntry
     from .engine._snapshot import Snapshot
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from .faces._controller import EmulatorController, JobNeverCompletes
     from .faces._mock import EmulatorMock, respx_router
     from .http._core import Emulator
-    from .http._wire import CapacityState, ClockState, QueueState
+    from .http._wire import CapacityState, ClockState, QueueState, RecordingSummary
     from .stores._factory import open_store
 
 __all__ = [
@@ -37,6 +38,8 @@ __all__ = [
     "Progression",
     "QueueState",
     "Quota",
+    "Recording",
+    "RecordingSummary",
     "Scenario",
     "ScenarioEntry",
     "ScenarioListing",
@@ -65,6 +68,8 @@ _LAZY = {
     "ClockState": "http._wire",
     "CapacityState": "http._wire",
     "QueueState": "http._wire",
+    "RecordingSummary": "http._wire",
+    "Recording": "engine._recordings",
     "Scenario": "engine._scenarios",
     "ScenarioEntry": "engine._scenarios",
     "Match": "engine._scenarios",

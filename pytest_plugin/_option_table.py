@@ -164,6 +164,7 @@ MARKER_DEFAULTS: dict[str, Any] = {
     "faults": [],
     "tenants": [],
     "files": [],
+    "recordings": [],
     "max_body_bytes": 1048576,
     "max_upload_bytes": 1073741824,
     "max_json_depth": 64,

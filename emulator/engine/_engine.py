@@ -21,6 +21,7 @@ from ._files import Files
 from ._jobs import Jobs
 from ._journal import Journal, RouteName
 from ._memory_store import MemoryStore
+from ._replays import Recordings
 from ._rulebooks import FaultRules, ScenarioRules
 from ._schedule import Schedule
 from ._snapshot import Snapshot
@@ -62,8 +63,9 @@ class Engine:
         self.scenarios = ScenarioRules(store)
         self.faults = FaultRules(store)
         self.schedule = Schedule(store)
+        self.recordings = Recordings(store)
         self.files = Files(store, self.clock, self.upload_tokens, round(config.upload_url_seconds * NS), self.schedule)
-        self.jobs = Jobs(store, self.clock, self.files, self.scenarios, config, self.schedule)
+        self.jobs = Jobs(store, self.clock, self.files, self.scenarios, config, self.schedule, self.recordings)
         self.journal = Journal(store, self._routes, config.journal_limit, byte_limit=config.journal_byte_limit)
 
     def follow_store(self) -> None:
@@ -100,6 +102,7 @@ class Engine:
             scenarios=self.scenarios,
             faults=self.faults,
             schedule=self.schedule,
+            recordings=self.recordings,
         )
         self.store.set_seed(self.config.seed)
 

@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from ..documented._metrics import benchmark_result_file
-from . import _builtin_datasets as builtin_datasets, _ids as ids, _lifecycle as lifecycle
+from . import _builtin_datasets as builtin_datasets, _ids as ids, _lifecycle as lifecycle, _replays as replays
 from ._clock import Clock, format_micros
 from ._datasets import Dataset, parse_dataset
 from ._errors import Forbidden, InvalidRequest, NotFound
-from ._results import result_file
+from ._results import replay_kinds, result_file
 from ._schedule import Schedule
 from ._store import Job, PendingUpload, Store, StoredFile
 from ._upload_tokens import UploadTokens
@@ -69,7 +69,7 @@ class Files:
         # Derived values, each kept with what it was derived from (compared by identity, so a
         # change to the bytes or the job gives a miss, never a stale value).
         self._parsed: dict[tuple[str, str], tuple[bytes, Dataset]] = {}
-        self._sizes: dict[tuple[str, str], tuple[object, object, object, int]] = {}
+        self._sizes: dict[tuple[str, str], tuple[tuple[object, ...], int]] = {}
 
     # ------------------------------------------------------------ creation
 
@@ -196,7 +196,9 @@ class Files:
 
     def result_file(self, job: Job, now_ns: int | None = None) -> StoredFile | None:
         """The result file of a job that has completed by now (and was not deleted), else None."""
-        if job.result_file_id is None or job.result_file_deleted or job.dataset is None:
+        if job.result_file_id is None or job.result_file_deleted:
+            return None
+        if job.dataset is None and self._recorded_content(job) is None:
             return None
         done_ns = self.completed_ns(job, self.clock.now_ns() if now_ns is None else now_ns)
         if done_ns is None:
@@ -291,9 +293,22 @@ class Files:
             raise _not_found(file.id)
         return job
 
-    @staticmethod
-    def _generate(job: Job) -> bytes:
-        assert job.dataset is not None  # result files exist only for jobs with a dataset
+    def _recorded_content(self, job: Job) -> bytes | None:
+        """The result file a replayed job's recording carries, if it carries one."""
+        recording = replays.find(self.store, job.recording) if job.recording is not None else None
+        return None if recording is None or recording.result_file is None else recording.result_file.encode()
+
+    def _generate(self, job: Job) -> bytes:
+        recorded = self._recorded_content(job)
+        if recorded is not None:
+            return recorded
+        assert job.dataset is not None  # result files exist only for jobs with a dataset (or a recorded file)
+        if job.recording is not None:  # a replay: rows that add up to the recorded results
+            try:
+                kinds = replay_kinds(job.judge, job.dataset, job.results or {})
+            except ValueError:  # results the update hook set since: the rows as drawn
+                kinds = None
+            return result_file(job.judge, job.dataset, kinds)
         if job.convenience is not None:  # documented-API jobs add their benchmark columns
             return benchmark_result_file(job)
         return result_file(job.judge, job.dataset)
@@ -316,18 +331,20 @@ class Files:
 
     def size(self, file: StoredFile) -> int:
         """The file's `bytes`. A result file's is measured on its generated content, once for each
-        (judge, dataset, documented request) its job has had: what the content derives from."""
+        (judge, dataset, documented request, replayed results) its job has had: what the content
+        derives from."""
         if file.size is not None:
             return file.size
         job = self._job_of(file)
         key = (file.tenant, file.id)
         cached = self._sizes.get(key)
-        if cached is not None and cached[0] is job.judge and cached[1] is job.dataset and cached[2] is job.convenience:
-            return cached[3]
+        made_of = (job.judge, job.dataset, job.convenience, job.results if job.recording else None)
+        if cached is not None and all(a is b for a, b in zip(cached[0], made_of, strict=True)):
+            return cached[1]
         size = len(self._generate(job))
         if len(self._sizes) >= CACHE_LIMIT:
             self._sizes.clear()
-        self._sizes[key] = (job.judge, job.dataset, job.convenience, size)
+        self._sizes[key] = (made_of, size)
         return size
 
     def delete(self, tenant: str, file_id: str) -> StoredFile:

@@ -13,15 +13,16 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from . import _ids as ids, _lifecycle as lifecycle, _magic as magic, _preflight as preflight
+from . import _ids as ids, _lifecycle as lifecycle, _magic as magic, _preflight as preflight, _replays as replays
 from ._clock import NS, Clock
 from ._config import EmulatorConfig
 from ._datasets import Dataset, DatasetError, canonical
 from ._errors import Conflict, InvalidRequest, NotFound
 from ._files import Files
 from ._ids import derived_uuid4
-from ._lifecycle import TERMINAL, Phase
+from ._lifecycle import DEFAULT_ERRORS, TERMINAL, Phase
 from ._parameters import ClassifyParameters, CompareParameters, ScoreParameters, Status
+from ._replays import Recordings
 from ._results import Judge, is_job_failure, sorted_results, summarize
 from ._rulebooks import ScenarioRules
 from ._scenarios import CreateContext, Outcome, Progression, Scenario, verdict_weights
@@ -62,12 +63,6 @@ def shared(key: str, make: Callable[[], Any]) -> Any:
     return value
 
 
-DEFAULT_ERRORS = {
-    "error": "The evaluation job failed because of an internal error. Please run it again.",
-    "user_error": "The evaluation job failed because of a problem with its request or dataset.",
-}
-
-
 def settings_scenario(config: EmulatorConfig) -> Scenario:
     """The bottom level of scenario resolution: what the server settings say."""
     polls = config.polls_per_phase if config.progression == "after_polls" else None
@@ -104,6 +99,7 @@ class Jobs:
         scenarios: ScenarioRules,
         config: EmulatorConfig,
         schedule: Schedule,
+        recordings: Recordings,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -111,6 +107,7 @@ class Jobs:
         self.scenarios = scenarios
         self.config = config
         self.schedule = schedule
+        self.recordings = recordings
 
     def _save(self, job: Job) -> None:
         """Store a new or changed job; under a capacity, the schedule of every job follows it."""
@@ -122,25 +119,57 @@ class Jobs:
 
     def create(self, tenant: Tenant, body: Any) -> Job:
         eval_type, params = validate_create(body)
+        magic_recording = magic.recording_of(params)
         magic_scenario = magic.scenario_of(params)
         now = self.clock.now_ns()
-        workflow_id = self._new_id(now // NS)
         file_id = params.input_data_file_path
         file = self.files.find(tenant.key, file_id)
         context = CreateContext(
             tenant.key, tenant.name, eval_type, body["parameters"], file_id, file.filename if file else None
         )
-        chosen = self.scenarios.resolve(context, magic=magic_scenario, base=settings_scenario(self.config))
+        chosen = self.scenarios.resolve(
+            context,
+            magic=magic_scenario,
+            base=settings_scenario(self.config),
+            magic_recording=magic_recording,
+            consume=False,  # once the job is made: a refused replay changes nothing
+        )
         echoed = body["parameters"]
         echoed = shared("parameters\x1f" + canonical(echoed), lambda: echoed)
-        dataset, problem = self._load(params, file, magic_model=magic_scenario is not None)
+        magic_model = magic_scenario is not None or magic_recording is not None
+        dataset, problem = self._load(params, file, magic_model=magic_model)
+        judge = self.judge(eval_type, params, chosen.outcome)
+        replayed = None
+        if chosen.recording is not None:  # checked before anything changes: a refused create changes nothing
+            param = magic.FIELD if chosen.source["recording"] == "magic" else None
+            recording = self.recordings.find(chosen.recording)
+            if recording is None:
+                raise InvalidRequest(self.recordings.unknown(chosen.recording), param=param)
+            replayed = replays.replay(
+                recording,
+                eval_type=eval_type,
+                judge=judge,
+                dataset=dataset,
+                problem=problem,
+                param=param,
+            )
+        workflow_id = self._new_id(now // NS)
         result_file_id = None
-        if dataset is not None and problem is None:
+        if (dataset is not None and problem is None) or (replayed is not None and replayed.results is not None):
             result_file_id = "file-" + derived_uuid4(self.config.seed, tenant.key, workflow_id, "result")
         judge, results, failed_rows = self._verdicts(
             eval_type, params, chosen.outcome, dataset, problem, result_file_id
         )
         path, error = path_of(chosen.outcome, problem, failed_rows, _rows(dataset))
+        phases = lifecycle.plan(chosen.progression, path, self.config, rows=_rows(dataset))
+        if replayed is not None:
+            phases, error = replayed.phases, replayed.error
+            results = None
+            if replayed.results is not None:
+                results = sorted_results({**replayed.results, "result_file_id": result_file_id})
+            else:
+                result_file_id = None
+        self.scenarios.consume(chosen)
         job = Job(
             workflow_id=workflow_id,
             tenant=tenant.key,
@@ -148,7 +177,7 @@ class Jobs:
             parameters=echoed,
             judge=judge,
             created_ns=now,
-            phases=lifecycle.plan(chosen.progression, path, self.config, rows=_rows(dataset)),
+            phases=phases,
             dataset=dataset,
             results=results,
             error=error,
@@ -159,6 +188,7 @@ class Jobs:
             problem=problem,
             failed_rows=failed_rows,
             line=self.store.increment(JOBS_IN_LINE) if self.schedule.active else None,
+            recording=chosen.recording,
         )
         self._save(job)
         return job

@@ -13,12 +13,16 @@ from dataclasses import dataclass, replace
 
 from ._clock import NS
 from ._config import EmulatorConfig
-from ._parameters import Status
+from ._parameters import TERMINAL as TERMINAL, Status  # TERMINAL: read from here by the other modules
 from ._scenarios import Outcome, Progression
 
-TERMINAL = frozenset({"completed", "error", "user_error"})
 FLOW: tuple[Status, ...] = ("pending", "queued", "running")
 CREATED_MESSAGE = "Job created and pending for processing"
+# results.error of a job that fails without a message of its own.
+DEFAULT_ERRORS = {
+    "error": "The evaluation job failed because of an internal error. Please run it again.",
+    "user_error": "The evaluation job failed because of a problem with its request or dataset.",
+}
 UPDATED_MESSAGE = "Job status updated"
 
 

@@ -20,6 +20,7 @@ from . import _ids as ids
 from ._capacity import CapacityLog
 from ._clock import ClockState, initial_state
 from ._faults import FaultRule
+from ._recordings import Recording
 from ._scenarios import ScenarioBook
 from ._store import JOURNAL_SEQ, Job, PendingUpload, RecordedRequest, Store, StoredFile, Tenant
 
@@ -56,6 +57,7 @@ class MemoryStore(Store):
         self._scenarios = _EMPTY_BOOK
         self._faults: tuple[FaultRule, ...] = ()
         self._capacity = CapacityLog()
+        self._recordings: tuple[Recording, ...] = ()
         with self._lock:
             self._journal: deque[RecordedRequest] = deque()
             self._journal_bytes = 0  # sum of the entries' `journal_bytes`
@@ -228,6 +230,12 @@ class MemoryStore(Store):
 
     def put_capacity_log(self, log: CapacityLog) -> None:
         self._capacity = log
+
+    def recordings(self) -> Sequence[Recording]:
+        return self._recordings
+
+    def put_recordings(self, recordings: Sequence[Recording]) -> None:
+        self._recordings = tuple(recordings)
 
     # ------------------------------------------------------------ journal
 

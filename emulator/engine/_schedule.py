@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ._capacity import UNLIMITED, Capacity, CapacityLog
+from ._datasets import paused_gc
 from ._lifecycle import Phase, reached
 from ._store import SCHEDULE_STAMP, Job, Store
 
@@ -284,7 +285,8 @@ class Schedule:
         if stamp == self._stamp:
             return
         jobs = self._all_jobs()
-        self._moves = simulate(jobs, log)
+        with paused_gc():  # many small tuples, no reference cycles
+            self._moves = simulate(jobs, log)
         self._sources = {job.workflow_id: job.phases for job in jobs}
         self._timelines = {}
         self._stamp = stamp

@@ -28,6 +28,7 @@ from ._files import Files
 from ._jobs import Jobs
 from ._lifecycle import Phase
 from ._parameters import EvalType, Status
+from ._recordings import Recording
 from ._results import Judge
 from ._rulebooks import FaultRules, ScenarioRules
 from ._scenarios import Outcome, Progression, ScenarioBook, verdict_weights
@@ -89,10 +90,12 @@ class JobData(_Data):
     failed_rows: int = 0
     reads: int = 0
     line: int | None = Field(None, ge=1)  # its place in line (docs/capacity.md); written only when set
+    recording: str | None = None  # the recording it replays (docs/recordings.md); written only when set
 
     @model_serializer(mode="wrap")
     def _serialize(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
-        return _without(handler(self), "line", self.line is not None)
+        data = _without(handler(self), "line", self.line is not None)
+        return _without(data, "recording", self.recording is not None)
 
 
 class FileData(_Data):
@@ -149,10 +152,12 @@ class Snapshot(_Data):
     faults: FaultBook = Field(default_factory=FaultBook)
     known_keys: list[str] | None = None
     capacity: list[CapacityChange] = Field(default_factory=list)  # written only when a capacity was set
+    recordings: list[Recording] = Field(default_factory=list)  # the ones added; written only when any was
 
     @model_serializer(mode="wrap")
     def _serialize(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
-        return _without(handler(self), "capacity", bool(self.capacity))
+        data = _without(handler(self), "capacity", bool(self.capacity))
+        return _without(data, "recordings", bool(self.recordings))
 
 
 def _b64(data: bytes | None) -> str | None:
@@ -195,6 +200,7 @@ def _job_data(job: Job, *, reads: int, completed: bool) -> JobData:
         failed_rows=job.failed_rows,
         reads=reads,
         line=job.line,
+        recording=job.recording,
     )
 
 
@@ -263,6 +269,7 @@ def export_state(
             CapacityChange(at_ns=at, per_tenant=capacity.per_tenant, total=capacity.total)
             for at, capacity in schedule.log().changes
         ],
+        recordings=list(store.recordings()),
     )
 
 
@@ -299,6 +306,7 @@ def _job(data: JobData, tenant: str, where: str, *, deleted: bool) -> Job:
         problem=data.problem,
         failed_rows=data.failed_rows,
         line=data.line,
+        recording=data.recording,
     )
 
 
@@ -391,6 +399,8 @@ def import_state(
     store.set_known_keys(frozenset(snapshot.known_keys) if snapshot.known_keys is not None else None)
     scenarios.load(snapshot.scenarios)
     faults.load(snapshot.faults)
+    if snapshot.recordings:  # a cleared store holds none already
+        store.put_recordings(snapshot.recordings)
     changes = sorted(snapshot.capacity, key=lambda change: change.at_ns)
     log = CapacityLog(tuple((c.at_ns, Capacity(c.per_tenant, c.total)) for c in changes))
     if log.active:  # a cleared store limits nothing already

@@ -1,5 +1,6 @@
 """What a fresh (or freshly reset) emulator holds before any request: the tenants, files, scenarios,
-fault rules and capacity of its settings (`EmulatorConfig`, usually from `serve --config FILE`)."""
+fault rules, recordings and capacity of its settings (`EmulatorConfig`, usually from
+`serve --config FILE`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ._clock import Clock
 from ._config import EmulatorConfig, SeedFile
 from ._faults import FaultBook
 from ._files import Files, file_type_of
+from ._replays import Recordings
 from ._rulebooks import FaultRules, ScenarioRules
 from ._scenarios import Scenario, ScenarioBook
 from ._schedule import Schedule
@@ -55,12 +57,15 @@ def apply(
     scenarios: ScenarioRules,
     faults: FaultRules,
     schedule: Schedule,
+    recordings: Recordings,
 ) -> None:
     """Fill a store (just cleared) from the settings."""
     if config.defaults or config.types or config.scenarios:  # a cleared store's books are empty already
         scenarios.load(scenario_book(config))
     if config.faults:
         faults.load(fault_book(config))
+    if config.recordings:
+        recordings.load(config.recordings)
     capacity = Capacity(per_tenant=config.max_running_per_tenant, total=config.max_running)
     if capacity.limited:  # a cleared store limits nothing already
         schedule.load(CapacityLog.from_start(capacity))

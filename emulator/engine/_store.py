@@ -31,6 +31,7 @@ from ._faults import FaultRule
 from ._ids import stable_hex
 from ._lifecycle import Phase
 from ._parameters import EvalType
+from ._recordings import Recording
 from ._redaction import key_fingerprint
 from ._results import Judge
 from ._scenarios import Outcome, Progression, ScenarioBook
@@ -111,6 +112,8 @@ class Job:
     # Its place in line among the jobs created while a capacity was in force (`JOBS_IN_LINE`): jobs
     # created at the same instant get slots in this order (docs/capacity.md). None otherwise.
     line: int | None = None
+    # The recording the job replays (docs/recordings.md), by name; None for every other job.
+    recording: str | None = None
     # The request of a job made through the documented API add-on (its `ConvenienceRequest`), None
     # for every real-contract job. Typed loosely: the engine never names the add-on's types.
     convenience: Any = None
@@ -455,6 +458,15 @@ class Store(ABC):
 
     @abstractmethod
     def put_capacity_log(self, log: CapacityLog) -> None: ...
+
+    # ------------------------------------------------------------ recordings
+
+    @abstractmethod
+    def recordings(self) -> Sequence[Recording]:
+        """The recordings added (`_replays.py`), in the order added."""
+
+    @abstractmethod
+    def put_recordings(self, recordings: Sequence[Recording]) -> None: ...
 
     # ------------------------------------------------------------ the request journal
 

@@ -82,6 +82,7 @@ class JobSummary(BaseModel):
     timeline: list[TimelinePhase]
     results: dict[str, Any] | None = None
     queue: QueuePlace | None = None  # where it stands while `queued` (position, planned start)
+    recording: str | None = None  # the recording it replays (docs/recordings.md), if any
 
 
 class StateImported(BaseModel):

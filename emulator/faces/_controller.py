@@ -23,10 +23,20 @@ from ..engine._faults import FaultRule
 from ..engine._journal import Journal, RecordedRequest, RecordedRequestView
 from ..engine._lifecycle import TERMINAL
 from ..engine._parameters import EvalType, Status
+from ..engine._recordings import Recording
 from ..engine._scenarios import Scenario, ScenarioEntry
 from ..engine._snapshot import Snapshot
 from ..http._core import Emulator
-from ..http._wire import CapacityState, ClockState, EvaluationJob, FileObject, Health, QueueState
+from ..http._wire import (
+    CapacityState,
+    ClockState,
+    EvaluationJob,
+    FileObject,
+    Health,
+    QueueState,
+    RecordingList,
+    RecordingSummary,
+)
 from . import _api_views as api_views
 from ._control_client import ControlPlaneError, JobSummary, ScenarioListing, StateImported, epoch_ns, payload, send
 
@@ -263,6 +273,36 @@ class EmulatorController:
         """`GET /_emulator/queue`: the capacity, the jobs `running` now, and every `queued` job in line
         order with its position and planned start."""
         return self._typed(QueueState, "GET", "queue")
+
+    # ------------------------------------------------------------ recordings
+
+    def recordings(self) -> list[RecordingSummary]:
+        """`GET /_emulator/recordings`: every recording a job can replay, built-in ones first."""
+        return self._typed(RecordingList, "GET", "recordings").data
+
+    def recording(self, name: str) -> Recording:
+        """`GET /_emulator/recordings/{name}`: one recording as it was added."""
+        return self._typed(Recording, "GET", f"recordings/{name}")
+
+    def add_recording(
+        self,
+        name: str,
+        job: Mapping[str, Any] | Any,
+        result_file: str | bytes | None = None,
+        source: str | None = None,
+    ) -> RecordingSummary:
+        """`POST /_emulator/recordings`: keep a recorded job under `name`. `job` is what
+        `GET /v1/evaluation/{id}` answered (its JSON, or the SDK's object of it); `result_file` is
+        its result file's JSONL, when kept. Jobs then replay it through a scenario rule
+        (`{"recording": name, "match": ...}`) or the judge model `emulator/replay:<name>`."""
+        if hasattr(job, "model_dump"):  # an SDK object: its JSON as the server sent it
+            job = job.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        body: dict[str, Any] = {"name": name, "job": dict(job)}
+        if result_file is not None:
+            body["result_file"] = result_file.decode() if isinstance(result_file, bytes) else result_file
+        if source is not None:
+            body["source"] = source
+        return self._typed(RecordingSummary, "POST", "recordings", body)
 
     def _summary_or_lookup_error(self, job_id: str) -> JobSummary:
         try:

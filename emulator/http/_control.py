@@ -18,6 +18,7 @@ from ..engine._clock import MAX_TIME_SCALE, OutOfRange, format_micros, format_na
 from ..engine._errors import InvalidRequest, NotFound
 from ..engine._faults import FaultRule
 from ..engine._journal import RecordedRequestList, RecordedRequestView
+from ..engine._recordings import Recording
 from ..engine._scenarios import Scenario, ScenarioEntry
 from ..engine._schedule import Place
 from ..engine._snapshot import Snapshot
@@ -33,6 +34,9 @@ from ._wire import (
     QueuedJob,
     QueuePlace,
     QueueState,
+    RecordedPhase,
+    RecordingList,
+    RecordingSummary,
     Status,
 )
 
@@ -164,6 +168,9 @@ def list_scenarios(call: Call) -> ApiResponse:
 def add_scenario(call: Call) -> ApiResponse:
     """A rule (no `times`) or an entry for the next `times` matching creates."""
     entry: ScenarioEntry = _body(call, ScenarioEntry)
+    recordings = call.engine.recordings
+    if entry.recording is not None and recordings.find(entry.recording) is None:
+        raise InvalidRequest(recordings.unknown(entry.recording), param="recording")
     added = call.engine.scenarios.add(entry)
     return data_response(added.model_dump(mode="json"), 201)
 
@@ -277,7 +284,7 @@ def job_summary(call: Call, job: Job, queue: dict[str, Place] | None = None) -> 
         if queue is None:
             queue = {found.workflow_id: found for found in call.engine.schedule.queue(call.engine.clock.now_ns())}
         place = queue.get(job.workflow_id)
-    return {
+    summary: dict[str, Any] = {
         "workflow_id": job.workflow_id,
         "tenant": _tenant_label(call, job.tenant),
         "type": job.type,
@@ -298,6 +305,9 @@ def job_summary(call: Call, job: Job, queue: dict[str, Place] | None = None) -> 
         "results": jobs.results(job),
         "queue": None if place is None else _place(place).model_dump(mode="json"),
     }
+    if job.recording is not None:  # only on a job that replays a recording (docs/recordings.md)
+        summary["recording"] = job.recording
+    return summary
 
 
 def list_jobs(call: Call) -> ApiResponse:
@@ -354,6 +364,36 @@ def get_queue(call: Call) -> ApiResponse:
         for place in engine.schedule.queue(now)
     ]
     return json_response(QueueState(capacity=_capacity(engine.schedule.capacity(now)), running=running, data=queued))
+
+
+# ---------------------------------------------------------------- recordings
+
+
+def _recording_summary(recording: Recording, builtin: bool) -> RecordingSummary:
+    return RecordingSummary(
+        name=recording.name,
+        type=recording.job.type,
+        builtin=builtin,
+        source=recording.source,
+        timeline=[RecordedPhase(status=s, offset_seconds=seconds) for s, seconds in recording.offsets_seconds()],
+        final=recording.final,
+        result_file=recording.result_file is not None,
+    )
+
+
+def list_recordings(call: Call) -> ApiResponse:
+    listed = [_recording_summary(recording, builtin) for recording, builtin in call.engine.recordings.list()]
+    return json_response(RecordingList(data=listed))
+
+
+def add_recording(call: Call) -> ApiResponse:
+    """Keep a recording under its name (never replaced: a second one of the name is a 409)."""
+    added = call.engine.recordings.add(_body(call, Recording))
+    return json_response(_recording_summary(added, False), 201)
+
+
+def get_recording(call: Call) -> ApiResponse:
+    return ApiResponse(body=call.engine.recordings.get(call.params["name"]).model_dump_json().encode())
 
 
 # ---------------------------------------------------------------- journal (pytest plugin issue)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..documented import _api as documented
 from ..engine._faults import FaultBook, FaultRule
 from ..engine._journal import RecordedRequestList
+from ..engine._recordings import Recording
 from ..engine._scenarios import Scenario, ScenarioBook, ScenarioEntry
 from ..engine._snapshot import Snapshot
 from . import _api as api, _control as control
@@ -41,6 +42,8 @@ from ._wire import (
     MultipartInitiateRequest,
     MultipartInitiateResponse,
     QueueState,
+    RecordingList,
+    RecordingSummary,
     RemovedRules,
     SeedState,
     StateImported,
@@ -332,6 +335,7 @@ ANY_JOB_ID = Param("id", "A job's workflow id (`eval-…`), whichever API key cr
 NO_SUCH_JOB = "No job with this id."
 SCENARIO_ID = Param("id", "The id a scenario rule was given when added (`scn-1`, …).")
 FAULT_ID = Param("id", "The id a fault rule was given when added (`fault-1`, …).")
+RECORDING_NAME = Param("name", "A recording's name (`GET /_emulator/recordings` lists them).")
 EVAL_TYPE = Param(
     "type",
     "An evaluation type; any other value is a 400.",
@@ -685,6 +689,38 @@ CONTROL_ROUTES: list[Route] = [
         summary="The jobs waiting in `queued` now, in line order, with their positions and planned starts",
         auth="admin",
         ok=_ok(QueueState),
+    ),
+    Route(
+        "GET",
+        "/_emulator/recordings",
+        control.list_recordings,
+        "control.recordings",
+        summary="Every recording a job can replay: the built-in ones, then those added",
+        auth="admin",
+        ok=_ok(RecordingList),
+    ),
+    Route(
+        "POST",
+        "/_emulator/recordings",
+        control.add_recording,
+        "control.recordings.add",
+        summary="Keep a recorded job (what GET /v1/evaluation/{id} answered) for jobs to replay",
+        auth="admin",
+        body=json_body(Recording),
+        ok=_ok(RecordingSummary, "The recording as kept.", 201),
+        errors={400: BAD_BODY, 409: "A recording of this name exists already (recordings are never replaced)."},
+        bulk=True,
+    ),
+    Route(
+        "GET",
+        "/_emulator/recordings/{name}",
+        control.get_recording,
+        "control.recordings.get",
+        summary="One recording, as it was added (with its result file, if any)",
+        auth="admin",
+        params=(RECORDING_NAME,),
+        ok=_ok(Recording),
+        errors={404: "No recording of this name."},
     ),
     Route(
         "GET",

@@ -348,6 +348,28 @@ class QueueState(BaseModel):
     data: list[QueuedJob]
 
 
+class RecordedPhase(BaseModel):
+    status: Status
+    offset_seconds: float  # from the job's creation (its first status update)
+
+
+class RecordingSummary(BaseModel):
+    """A recording as `GET /_emulator/recordings` lists it: its recorded timeline, how it ends, and
+    whether it carries its result file (docs/recordings.md)."""
+
+    name: str
+    type: EvalType
+    builtin: bool
+    source: str | None
+    timeline: list[RecordedPhase]
+    final: Status
+    result_file: bool
+
+
+class RecordingList(BaseModel):
+    data: list[RecordingSummary]
+
+
 class JobSummary(BaseModel):
     """A job as the control plane shows it (reading it there is not a client read)."""
 
@@ -362,3 +384,4 @@ class JobSummary(BaseModel):
     timeline: list[TimelineEntry]
     results: dict[str, Any] | None
     queue: QueuePlace | None  # null unless the job is `queued` now
+    recording: str | None = None  # the recording it replays; only present on such a job

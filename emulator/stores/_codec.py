@@ -30,11 +30,12 @@ from ..engine._datasets import Dataset
 from ..engine._faults import FaultRule
 from ..engine._jobs import shared
 from ..engine._lifecycle import Phase
+from ..engine._recordings import Recording
 from ..engine._scenarios import Outcome, Progression, ScenarioBook
 from ..engine._store import Job, PendingUpload, RecordedRequest, StoredFile
 from ..engine._validation import validate_create
 
-FORMAT_VERSION = 2  # 2: a phase may carry a fourth item, 1 when pinned; a job has a `line`
+FORMAT_VERSION = 2  # 2: a phase may carry a fourth item, 1 when pinned; a job has a `line` and a `recording`
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _loads = json.loads
@@ -120,6 +121,14 @@ def decode_capacity(text: str) -> CapacityLog:
     return CapacityLog(tuple((at, Capacity(per_tenant, total)) for at, per_tenant, total in _loads(text)))
 
 
+def encode_recordings(recordings: Sequence[Recording]) -> str:
+    return "[" + ",".join(recording.model_dump_json() for recording in recordings) + "]"
+
+
+def decode_recordings(text: str) -> tuple[Recording, ...]:
+    return tuple(Recording.model_validate(recording) for recording in _loads(text))
+
+
 # ---------------------------------------------------------------- journal entries
 
 
@@ -186,6 +195,7 @@ def encode_job(job: Job) -> str:
             "failed_rows": job.failed_rows,
             "convenience": _pickled(job.convenience),
             "line": job.line,
+            "recording": job.recording,
         }
     )
 
@@ -224,4 +234,5 @@ def decode_job(workflow_id: str, tenant: str, text: str, dataset: Dataset | None
         failed_rows=data["failed_rows"],
         convenience=_unpickled(data["convenience"]),
         line=data.get("line"),
+        recording=data.get("recording"),
     )

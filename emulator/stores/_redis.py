@@ -36,6 +36,7 @@ from ..engine._capacity import CapacityLog
 from ..engine._clock import DEFAULT_EPOCH_NS, ClockState
 from ..engine._datasets import Dataset
 from ..engine._faults import FaultRule
+from ..engine._recordings import Recording
 from ..engine._scenarios import ScenarioBook
 from ..engine._store import JOURNAL_SEQ, Job, PendingUpload, RecordedRequest, Store, StoredFile, Tenant
 from . import _redis_codec as codec
@@ -648,6 +649,17 @@ class RedisStore(Store):
     def put_capacity_log(self, log: CapacityLog) -> None:
         with self._scope() as tx:
             self._put_record(tx, self._key("capacity"), log)
+
+    # ------------------------------------------------------------ recordings
+
+    def recordings(self) -> Sequence[Recording]:
+        with self._scope() as tx:
+            recordings = self._record(tx, self._key("recordings"))
+            return () if recordings is None else recordings
+
+    def put_recordings(self, recordings: Sequence[Recording]) -> None:
+        with self._scope() as tx:
+            self._put_record(tx, self._key("recordings"), tuple(recordings))
 
     # ------------------------------------------------------------ the request journal
 

@@ -35,6 +35,7 @@ from ..engine._capacity import CapacityLog
 from ..engine._clock import ClockState, initial_state
 from ..engine._datasets import Dataset
 from ..engine._faults import FaultRule
+from ..engine._recordings import Recording
 from ..engine._scenarios import ScenarioBook
 from ..engine._store import JOURNAL_SEQ, Job, PendingUpload, RecordedRequest, Store, StoredFile, Tenant
 from . import _codec as codec
@@ -45,7 +46,7 @@ P = ParamSpec("P")
 
 # The store schema: raise it whenever the tables below or `codec.FORMAT_VERSION` change. A file
 # of another schema is refused (start it over with `--reset-store`).
-SCHEMA_VERSION = 2  # 2: format 2 (a job's pinned phases), the capacity meta row
+SCHEMA_VERSION = 2  # 2: format 2 (a job's pinned phases, place in line, recording), capacity and recordings rows
 APPLICATION_ID = 0x54454545  # "TEEE": marks the file as an emulator store (PRAGMA application_id)
 BUSY_TIMEOUT_S = 30.0  # how long a transaction waits for another process's to finish
 CACHE_LIMIT = 20_000  # records of each kind kept decoded; a cache is emptied when full
@@ -87,7 +88,7 @@ _STATE_TABLES = (
 )
 _WRITTEN_BY, _FORMAT = "written_by", "format"  # meta rows that describe the file, kept by `clear`
 _SEED, _KNOWN_KEYS, _CLOCK, _IDS, _SCENARIOS, _FAULTS = "seed", "known_keys", "clock", "ids", "scenarios", "faults"
-_CAPACITY = "capacity"
+_CAPACITY, _RECORDINGS = "capacity", "recordings"
 
 
 def _scoped(method: Callable[Concatenate[SQLiteStore, P], T]) -> Callable[Concatenate[SQLiteStore, P], T]:
@@ -663,6 +664,16 @@ class SQLiteStore(Store):
     @_scoped
     def put_capacity_log(self, log: CapacityLog) -> None:
         self._set_meta(_CAPACITY, log, codec.encode_capacity(log) if log.active else None)
+
+    # ------------------------------------------------------------ recordings
+
+    @_scoped
+    def recordings(self) -> Sequence[Recording]:
+        return self._meta(_RECORDINGS, codec.decode_recordings, tuple)
+
+    @_scoped
+    def put_recordings(self, recordings: Sequence[Recording]) -> None:
+        self._set_meta(_RECORDINGS, tuple(recordings), codec.encode_recordings(recordings) if recordings else None)
 
     # ------------------------------------------------------------ the request journal
 

@@ -40,6 +40,7 @@ RUNNERS = {
     "docs/uploads-and-journal.md": "tests/docs/test_uploads_docs.py",
     "docs/persistence.md": "tests/docs/test_persistence_docs.py",
     "docs/capacity.md": "tests/docs/test_capacity_docs.py",
+    "docs/recordings.md": "tests/docs/test_recordings_docs.py",
 }
 
 _BLOCK = re.compile(

@@ -15,6 +15,7 @@ from together_eval_emulator.engine._capacity import Capacity, CapacityLog
 from together_eval_emulator.engine._clock import ClockState
 from together_eval_emulator.engine._faults import FaultAction, FaultRule
 from together_eval_emulator.engine._lifecycle import Phase
+from together_eval_emulator.engine._recordings import Recording
 from together_eval_emulator.engine._results import Judge
 from together_eval_emulator.engine._scenarios import Outcome, Scenario, ScenarioBook, ScenarioEntry
 from together_eval_emulator.engine._store import (
@@ -327,6 +328,27 @@ def test_a_pinned_phase_and_a_place_in_line_come_back(store: Store) -> None:
     found = store.find_job("eval-1")
     assert found is not None and found.phases == phases and found.line == 7
     assert [phase.pinned for phase in found.phases] == [False, False, True, False]
+
+
+# ---------------------------------------------------------------- recordings
+
+
+def recording(name: str, **extra: object) -> Recording:
+    updates = [
+        {"status": "pending", "message": "Job created and pending for processing", "timestamp": "2025-06-30T12:50:40Z"},
+        {"status": "error", "message": "Job status updated", "timestamp": "2025-06-30T12:55:40.5Z"},
+    ]
+    return Recording.model_validate({"name": name, "job": {"type": "score", "status_updates": updates, **extra}})
+
+
+def test_recordings_in_the_order_added_and_cleared_with_the_state(store: Store) -> None:
+    assert list(store.recordings()) == []
+    kept = [recording("one", results={"error": "boom"}, owner_id="abc"), recording("two")]
+    store.put_recordings(kept)
+    assert list(store.recordings()) == kept
+    assert store.recordings()[0].job.model_extra == {"owner_id": "abc"}  # the client's other keys stay
+    store.clear()
+    assert list(store.recordings()) == []
 
 
 # ---------------------------------------------------------------- journal

@@ -59,6 +59,18 @@ TABLES: dict[str, Any] = {
     "faults": [{"match": {"route": "evaluation.status"}, "action": {"kind": "error", "status": 429}}],
     "tenants": [{"key": "team-a-key", "name": "team-a"}],
     "files": [{"tenant": "team-a-key", "rows": [{"prompt": "p"}]}],
+    "recordings": [
+        {
+            "name": "failed-late",
+            "job": {
+                "type": "score",
+                "status_updates": [
+                    {"status": "pending", "timestamp": "2025-06-30T12:50:40.722334754Z"},
+                    {"status": "error", "timestamp": "2025-06-30T13:50:40Z"},
+                ],
+            },
+        }
+    ],
 }
 
 
