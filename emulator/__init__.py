@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
+from .http._default_extensions import register_default
 
 if TYPE_CHECKING:
     from .engine._config import EmulatorConfig
     from .engine._faults import FaultAction, FaultMatch, FaultRule, Quota
+    from .engine._paths import LifecyclePath
+    from .engine._polling import PollingReport, PollingThresholds
     from .engine._recordings import Recording
     from .engine._redaction import key_fingerprint
     from .engine._scenarios import Match, Outcome, Progression, Scenario, ScenarioEntry
@@ -17,6 +20,7 @@ if TYPE_CHECKING:
     from .faces._controller import EmulatorController, JobNeverCompletes
     from .faces._mock import EmulatorMock, respx_router
     from .http._core import Emulator
+    from .http._extension import ApiExtension
     from .http._wire import CapacityState, ClockState, QueueState, RecordingSummary
     from .stores._factory import open_store
 
@@ -33,8 +37,11 @@ __all__ = [
     "FaultRule",
     "JobNeverCompletes",
     "JobSummary",
+    "LifecyclePath",
     "Match",
     "Outcome",
+    "PollingReport",
+    "PollingThresholds",
     "Progression",
     "QueueState",
     "Quota",
@@ -80,9 +87,24 @@ _LAZY = {
     "FaultAction": "engine._faults",
     "Quota": "engine._faults",
     "Snapshot": "engine._snapshot",
+    "PollingReport": "engine._polling",
+    "LifecyclePath": "engine._paths",
+    "PollingThresholds": "engine._polling",
     "key_fingerprint": "engine._redaction",
     "open_store": "stores._factory",
 }
+
+
+def _documented_api() -> ApiExtension:
+    from .documented._extension import DocumentedApi
+
+    return DocumentedApi()
+
+
+# The documented API is part of the product: every `Emulator` serves it unless built with
+# `extensions=[]`. Registered here, above every layer, so neither the engine nor `http/` names it;
+# registering imports nothing (the registry module imports nothing, the add-on loads on first use).
+register_default(_documented_api)
 
 
 def __getattr__(name: str) -> Any:

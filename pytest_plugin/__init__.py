@@ -18,19 +18,20 @@ and pydantic are imported by the fixtures, on first use.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from . import _options
+from . import _options, _paths, _polling
 
 if TYPE_CHECKING:
+    from ..engine._paths import LifecyclePath
     from ..faces._controller import EmulatorController
     from ..faces._server import EmulatorServer
     from ._fixture_settings import FixtureSettings
 
-__all__ = ["EmulatorController", "together_emulator", "together_emulator_server"]
+__all__ = ["EmulatorController", "together_emulator", "together_emulator_path", "together_emulator_server"]
 
 _DEFAULTS = pytest.StashKey[dict[str, Any]]()
 
@@ -49,11 +50,47 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", _options.marker_signature())
+    config.addinivalue_line("markers", _paths.MARKER_LINE)
     config.stash[_DEFAULTS] = _options.session_defaults(config)
 
 
-def _prepare(monkeypatch: pytest.MonkeyPatch, controller: EmulatorController, settings: FixtureSettings) -> None:
-    """Point the together SDKs at the emulator for this test (undone by monkeypatch)."""
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    _paths.parametrize(metafunc)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if call.when == "call":
+        _polling.grade(item, report)
+        _paths.record(item, report)
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    _polling.summarize(terminalreporter, config)
+    _paths.summarize(terminalreporter)
+
+
+@pytest.fixture
+def together_emulator_path(request: pytest.FixtureRequest) -> LifecyclePath | None:
+    """The lifecycle path this run's jobs follow, under `@pytest.mark.together_emulator_paths(...)`
+    (None without it): `.label` (`pending->queued->error`), `.statuses`, `.end`, `.at`."""
+    path: LifecyclePath | None = getattr(request, "param", None)
+    return path
+
+
+def _prepare(
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    controller: EmulatorController,
+    settings: FixtureSettings,
+    path: LifecyclePath | None,
+) -> None:
+    """Point the together SDKs at the emulator for this test (undone by monkeypatch); with a
+    lifecycle path, make the jobs follow it."""
     monkeypatch.setenv("TOGETHER_API_KEY", controller.api_key)
     monkeypatch.setenv("TOGETHER_BASE_URL", controller.base_url)
     monkeypatch.setenv("TOGETHER_TELEMETRY_DISABLED", "1")  # the 3.x CLI would post analytics
@@ -61,11 +98,14 @@ def _prepare(monkeypatch: pytest.MonkeyPatch, controller: EmulatorController, se
     if settings.advance_on_sleep:
         from ._sleep import patch_sleep
 
-        patch_sleep(monkeypatch, controller)
+        patch_sleep(monkeypatch, controller, _paths.stall_deadline(request, controller, path))
+    _paths.follow(controller, path)
 
 
 @pytest.fixture
-def together_emulator(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorController]:
+def together_emulator(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, together_emulator_path: LifecyclePath | None
+) -> Iterator[EmulatorController]:
     """A fresh in-process emulator behind a respx router, for httpx-based clients.
 
     `Together()` with no arguments reaches it; so does any `httpx.Client` / `AsyncClient` sent
@@ -86,7 +126,8 @@ def together_emulator(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
     )
     controller = mock.start()
     try:
-        _prepare(monkeypatch, controller, settings)
+        _prepare(request, monkeypatch, controller, settings, together_emulator_path)
+        _polling.watch(request, controller, settings.polling)
         yield controller
     finally:
         mock.stop()
@@ -108,7 +149,10 @@ def _together_emulator_live_server() -> Iterator[EmulatorServer]:
 
 @pytest.fixture
 def together_emulator_server(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, _together_emulator_live_server: EmulatorServer
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    _together_emulator_live_server: EmulatorServer,
+    together_emulator_path: LifecyclePath | None,
 ) -> EmulatorController:
     """The session's live emulator server, reset and configured for this test.
 
@@ -121,5 +165,6 @@ def together_emulator_server(
     server = _together_emulator_live_server
     server.emulator.reconfigure(settings.emulator_config())
     controller = EmulatorController(server.emulator, server.url, api_key=settings.api_key)
-    _prepare(monkeypatch, controller, settings)
+    _prepare(request, monkeypatch, controller, settings, together_emulator_path)
+    _polling.watch(request, controller, settings.polling)
     return controller

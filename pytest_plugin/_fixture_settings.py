@@ -34,6 +34,11 @@ class FixtureSettings(EmulatorConfig):
         False,
         description="time.sleep / asyncio.sleep in the test's thread advance the emulator clock instead of waiting.",
     )
+    polling: Literal["lenient", "strict", "off"] = Field(
+        "lenient",
+        description="Polling verdict of the test's jobs: 'strict' fails the test when one was polled badly, "
+        "'lenient' only reports it (--together-emulator-polling-report), 'off' grades none.",
+    )
 
 
 def _default(name: str) -> Any:

@@ -86,6 +86,16 @@ OPTION_TABLE: dict[str, tuple[Any, str]] = {
     ),
     "progression": ("durations", "Default progression: immediate, after_polls, durations or manual."),
     "polls_per_phase": (1, "Reads per phase under the after_polls progression."),
+    "polling_min_interval_seconds": (
+        1.0,
+        "Polling verdict: shortest time between two reads of a job on the emulator clock (0: any).",
+    ),
+    "polling_reads_after_terminal": (0, "Polling verdict: reads of a job allowed after the one that saw it end."),
+    "polling_honours_retry_after": (True, "Polling verdict: a read must wait the Retry-After of the answer before it."),
+    "polling_list_watches": (
+        0,
+        "Polling verdict: list calls allowed to watch a running job (a list followed by no read of it).",
+    ),
     "admin_token": (None, "Token the control plane (/_emulator/) requires; required off loopback."),
     "auth": ("any", "`any`: every API key is a tenant; `known`: only the keys under `tenants`."),
     "max_body_bytes": (1048576, "Largest request body in bytes, file bytes and state imports aside (413 beyond)."),
@@ -107,6 +117,11 @@ OPTION_TABLE: dict[str, tuple[Any, str]] = {
     "advance_on_sleep": (
         False,
         "time.sleep / asyncio.sleep in the test's thread advance the emulator clock instead of waiting.",
+    ),
+    "polling": (
+        "lenient",
+        "Polling verdict of the test's jobs: 'strict' fails the test when one was polled badly, 'lenient' only "
+        "reports it (--together-emulator-polling-report), 'off' grades none.",
     ),
 }
 
@@ -156,6 +171,10 @@ MARKER_DEFAULTS: dict[str, Any] = {
     "model_lists": {},
     "progression": "durations",
     "polls_per_phase": 1,
+    "polling_min_interval_seconds": 1.0,
+    "polling_reads_after_terminal": 0,
+    "polling_honours_retry_after": True,
+    "polling_list_watches": 0,
     "admin_token": None,
     "auth": "any",
     "defaults": None,
@@ -174,4 +193,5 @@ MARKER_DEFAULTS: dict[str, Any] = {
     "base_url": "http://together-emulator.test",
     "other_hosts": "fail",
     "advance_on_sleep": False,
+    "polling": "lenient",
 }

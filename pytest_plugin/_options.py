@@ -53,13 +53,23 @@ def _shown(name: str) -> str:
     return "[...]" if isinstance(default, list) and default else repr(default)
 
 
+POLLING_REPORT = "together_emulator_polling_report"  # dest of --together-emulator-polling-report
+
+
 def add_options(parser: pytest.Parser) -> None:
-    """Register `--together-emulator-<name>` and ini `together_emulator_<name>` for every setting."""
+    """Register `--together-emulator-<name>` and ini `together_emulator_<name>` for every setting,
+    and the `--together-emulator-polling-report` flag."""
     group = parser.getgroup("together-emulator", "together evaluation emulator (session defaults)")
     for name in COMMAND_LINE_FIELDS:
         text = f"{OPTION_TABLE[name][1].rstrip('.')} (default {_shown(name)})"
         group.addoption(option_of(name), dest=ini_key(name), default=None, metavar=name.upper(), help=text)
         parser.addini(ini_key(name), help=text, default=None)
+    group.addoption(
+        "--together-emulator-polling-report",
+        dest=POLLING_REPORT,
+        action="store_true",
+        help="At the end of the session, list the tests whose clients polled a job badly, and why (docs/polling.md).",
+    )
 
 
 class _Invalid(ValueError):

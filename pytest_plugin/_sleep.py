@@ -54,9 +54,18 @@ def _real_sleeps() -> Iterator[tuple[ModuleType, Callable[..., Any], bool]]:
 
 
 def _stand_in(
-    real: Callable[..., Any], is_async: bool, switch: _Switch, controller: EmulatorController
+    real: Callable[..., Any],
+    is_async: bool,
+    switch: _Switch,
+    controller: EmulatorController,
+    on_advance: Callable[[], None] | None = None,
 ) -> Callable[..., Any]:
     test_thread = threading.get_ident()
+
+    def advance(delay: float) -> None:
+        controller.advance(delay)
+        if on_advance is not None:
+            on_advance()
 
     def takes_effect(delay: Any) -> bool:
         return (
@@ -71,7 +80,7 @@ def _stand_in(
         async def async_sleep(delay: Any, *args: Any, **kwargs: Any) -> Any:
             if not takes_effect(delay):
                 return await real(delay, *args, **kwargs)
-            controller.advance(delay)
+            advance(delay)
             return await real(0, *args, **kwargs)  # still a suspension point, as a real sleep is
 
         async_sleep.__wrapped__ = real  # type: ignore[attr-defined]
@@ -80,20 +89,23 @@ def _stand_in(
     def sleep(seconds: Any) -> None:
         if not takes_effect(seconds):
             return real(seconds)  # type: ignore[no-any-return]
-        controller.advance(seconds)
+        advance(seconds)
         return None
 
     sleep.__wrapped__ = real  # type: ignore[attr-defined]
     return sleep
 
 
-def patch_sleep(monkeypatch: pytest.MonkeyPatch, controller: EmulatorController) -> None:
-    """Stand in for the sleep functions for the rest of the test (undone by monkeypatch)."""
+def patch_sleep(
+    monkeypatch: pytest.MonkeyPatch, controller: EmulatorController, on_advance: Callable[[], None] | None = None
+) -> None:
+    """Stand in for the sleep functions for the rest of the test (undone by monkeypatch);
+    `on_advance` is called after each sleep moved the clock."""
     switch = _Switch()
     monkeypatch.setattr(switch, "on", True)
     stand_ins: dict[int, Callable[..., Any]] = {}
     for module, real, is_async in _real_sleeps():
-        stand_ins[id(real)] = _stand_in(real, is_async, switch, controller)
+        stand_ins[id(real)] = _stand_in(real, is_async, switch, controller, on_advance)
         monkeypatch.setattr(module, "sleep", stand_ins[id(real)])
     for module, names in _bound_names(frozenset(stand_ins)):
         for name in names:

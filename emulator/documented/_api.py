@@ -12,11 +12,15 @@ Code written from them finds a home here, kept apart from the real contract:
   (`metric`, `comparison_metric`, `categories`, `judge.criteria`) are accepted and have no effect;
 * jobs created this way carry the documented fields on retrieve, list and status, next to the
   real ones. Jobs created through the real contract never do.
+
+The job keeps what the documented create asked for as its add-on data (`DocumentedRequest.data`);
+`_extension.py` plugs all of this into the emulator.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
@@ -26,10 +30,7 @@ from ..engine._clock import format_micros
 from ..engine._errors import InvalidRequest
 from ..engine._first_error import first_error
 from ..engine._lifecycle import TERMINAL
-from ..engine._results import DEFAULT_OUTCOME, Judge, sorted_results, summarize
 from ..engine._validation import dotted, json_type
-from ..http._routing import Call, json_response
-from ..http._transport import ApiResponse
 from ..http._wire import (
     EvalType,
     EvaluationCreateResponse,
@@ -38,7 +39,7 @@ from ..http._wire import (
     ModelSource,
     Number,
 )
-from ._metrics import BenchmarkSummary, benchmark_summary, skill_outcome
+from ._metrics import Summaries
 
 if TYPE_CHECKING:
     from ..engine._engine import Engine
@@ -120,19 +121,39 @@ class DocumentedCreateRequest(BaseModel):
     parameters: DocumentedParameters | None = None
 
 
-@dataclass
-class ConvenienceRequest:
-    """What a documented create asked for; kept on its job (`Job.convenience`)."""
+@dataclass(frozen=True)
+class DocumentedRequest:
+    """What a documented create asked for."""
 
     model: str
     evaluation_type: EvalType
     dataset: str
     parameters: DocumentedParameters
-    summary: BenchmarkSummary | None = field(default=None, repr=False, compare=False)
 
-    @property
-    def baseline_model(self) -> str | None:
-        return self.parameters.baseline_model
+    def data(self) -> dict[str, Any]:
+        """The job's add-on data (`Job.extensions["documented"]`): the request as JSON-ready values."""
+        return {
+            "model": self.model,
+            "evaluation_type": self.evaluation_type,
+            "dataset": self.dataset,
+            "parameters": self.parameters.model_dump(mode="json", exclude_none=True),
+        }
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """The parts of a documented job's data its answers and verdicts are derived from."""
+
+    model: str
+    evaluation_type: str
+    dataset: str
+    baseline_model: str | None
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> JobRequest:
+        """Read from the job's add-on data (checked when the job was created or imported)."""
+        parameters = data.get("parameters") or {}
+        return cls(data["model"], data["evaluation_type"], data["dataset"], parameters.get("baseline_model"))
 
 
 def is_documented(body: Any) -> bool:
@@ -153,7 +174,7 @@ def _string(body: dict[str, Any], name: str, what: str) -> str:
     return value
 
 
-def parse_request(body: dict[str, Any]) -> ConvenienceRequest:
+def parse_request(body: dict[str, Any]) -> DocumentedRequest:
     """Validate a documented create body; the first problem is a 400 naming its field."""
     model = _string(body, "model", "the model to evaluate, e.g. 'meta-llama/Llama-3.3-70B-Instruct-Turbo'")
     allowed = ", ".join(f"'{t}'" for t in EVALUATION_TYPES)
@@ -203,7 +224,7 @@ def parse_request(body: dict[str, Any]) -> ConvenienceRequest:
         )
     _check_score_options(evaluation_type, parameters, builtin_datasets.get(dataset))
     _check_judge(parameters.judge)
-    return ConvenienceRequest(model=model, evaluation_type=evaluation_type, dataset=dataset, parameters=parameters)
+    return DocumentedRequest(model=model, evaluation_type=evaluation_type, dataset=dataset, parameters=parameters)
 
 
 def _check_score_options(
@@ -264,7 +285,7 @@ def _parameters_error(exc: ValidationError) -> InvalidRequest:
     return InvalidRequest(f"Invalid field '{name}': {first.message}.", param=name)
 
 
-def real_body(request: ConvenienceRequest) -> dict[str, Any]:
+def real_body(request: DocumentedRequest) -> dict[str, Any]:
     """The real-contract create body a documented request stands for."""
     builtin = builtin_datasets.get(request.dataset)
     assert builtin is not None
@@ -305,21 +326,8 @@ def real_body(request: ConvenienceRequest) -> dict[str, Any]:
             model_to_evaluate=generator(request.model),
         )
     else:
-        parameters.update(model_a=generator(request.model), model_b=generator(request.baseline_model or ""))
+        parameters.update(model_a=generator(request.model), model_b=generator(options.baseline_model or ""))
     return {"type": request.evaluation_type, "parameters": parameters}
-
-
-def apply_model_skill(job: Job, request: ConvenienceRequest) -> Job:
-    """The job with the model's seeded skill setting its verdict distribution, unless something
-    else (a scenario) already chose a non-default outcome for it."""
-    if job.results is None or job.dataset is None or job.judge.outcome != DEFAULT_OUTCOME:
-        return job
-    outcome = skill_outcome(
-        request.evaluation_type, job.judge.seed, request.model, request.dataset, request.baseline_model
-    )
-    judge = Judge(job.type, job.judge.params, job.judge.seed, outcome)
-    results, _ = summarize(judge, job.dataset)
-    return replace(job, judge=judge, results=sorted_results({**results, "result_file_id": job.result_file_id}))
 
 
 # ---------------------------------------------------------------- wire shapes
@@ -370,33 +378,28 @@ class DocumentedStatusResponse(_DocumentedFields, EvaluationStatusResponse):
     estimated_completion: str | None = None
 
 
-# ---------------------------------------------------------------- handler and views
+# ---------------------------------------------------------------- answers
 
 
-def create(call: Call, body: dict[str, Any]) -> ApiResponse:
-    """`POST /v1/evaluation` with a documented body: a real job plus the documented answer."""
-    request = parse_request(body)
-    engine = call.engine
-    job = replace(apply_model_skill(engine.jobs.create(call.tenant, real_body(request)), request), convenience=request)
-    engine.store.put_job(job)
-    return json_response(
-        DocumentedCreateResponse(
-            workflow_id=job.workflow_id,
-            id=job.workflow_id,
-            model=request.model,
-            evaluation_type=request.evaluation_type,
-            dataset=request.dataset,
-            created_at=format_micros(job.created_ns),
-        )
+def create_response(job: Job, request: DocumentedRequest) -> DocumentedCreateResponse:
+    """The answer to a documented create: the real one plus the documented fields."""
+    return DocumentedCreateResponse(
+        workflow_id=job.workflow_id,
+        id=job.workflow_id,
+        model=request.model,
+        evaluation_type=request.evaluation_type,
+        dataset=request.dataset,
+        created_at=format_micros(job.created_ns),
     )
 
 
-def _documented_fields(engine: Engine, job: Job) -> dict[str, Any]:
-    request = job.convenience
-    assert request is not None
+def _documented_fields(engine: Engine, job: Job, request: JobRequest, summaries: Summaries) -> dict[str, Any]:
+    """The fields a documented job's retrieve, list item and status add."""
     reached = engine.jobs.phases_reached(job)
     status = reached[-1].status
-    summary = benchmark_summary(job) if status == "completed" else None
+    summary = None
+    if status == "completed" and job.dataset is not None:
+        summary = summaries.get(job.judge, job.dataset, request.model, request.dataset)
     metrics = None
     if summary is not None:
         metrics = EvaluationMetrics(
@@ -421,27 +424,35 @@ def _documented_fields(engine: Engine, job: Job) -> dict[str, Any]:
     }
 
 
-def documented_job_view(engine: Engine, job: Job, view: EvaluationJob) -> DocumentedEvaluationJob:
-    return DocumentedEvaluationJob(**dict(view), **_documented_fields(engine, job))
+def documented_job_view(
+    engine: Engine, job: Job, request: JobRequest, summaries: Summaries, view: EvaluationJob
+) -> DocumentedEvaluationJob:
+    """The real retrieve (or list item) view followed by the documented fields."""
+    return DocumentedEvaluationJob(**dict(view), **_documented_fields(engine, job, request, summaries))
 
 
-def documented_status_view(engine: Engine, job: Job, view: EvaluationStatusResponse) -> DocumentedStatusResponse:
-    """Adds `progress` (0..100, linear in time from creation to the planned end) and
-    `estimated_completion` (the planned end; null when no clock time ends the job: a scenario
-    that stalls, or moves on reads or control calls)."""
-    status = view.status
+def progress(engine: Engine, job: Job) -> int:
+    """0..100, linear in clock time from creation to the planned end; 100 once finished, 0 when no
+    clock time ends the job (a scenario that stalls, or moves on reads or control calls)."""
+    if engine.jobs.status(job) in TERMINAL:
+        return 100
     end_ns = engine.jobs.terminal_ns(job)
-    if status in TERMINAL:
-        progress = 100
-    elif end_ns is None:
-        progress = 0
-    else:
-        total = end_ns - job.created_ns
-        elapsed = engine.clock.now_ns() - job.created_ns
-        progress = min(99, max(0, 100 * elapsed // total)) if total > 0 else 0
+    if end_ns is None:
+        return 0
+    total = end_ns - job.created_ns
+    elapsed = engine.clock.now_ns() - job.created_ns
+    return min(99, max(0, 100 * elapsed // total)) if total > 0 else 0
+
+
+def documented_status_view(
+    engine: Engine, job: Job, request: JobRequest, summaries: Summaries, view: EvaluationStatusResponse
+) -> DocumentedStatusResponse:
+    """The real status followed by the documented fields, `progress` and `estimated_completion`
+    (the planned end; null when no clock time ends the job)."""
+    end_ns = engine.jobs.terminal_ns(job)
     return DocumentedStatusResponse(
         **dict(view),
-        **_documented_fields(engine, job),
-        progress=progress,
+        **_documented_fields(engine, job, request, summaries),
+        progress=progress(engine, job),
         estimated_completion=format_micros(end_ns) if end_ns is not None else None,
     )

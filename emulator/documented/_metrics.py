@@ -1,4 +1,4 @@
-"""Benchmark scores of documented-API jobs (see `convenience.py`), derived from per-row verdicts.
+"""Benchmark scores of documented-API jobs (see `_api.py`), derived from per-row verdicts.
 
 Three seeded ingredients, each a pure function of the emulator seed and of names, never of time
 or order:
@@ -18,18 +18,15 @@ answer (the ground truth); the README's "Metrics" section states every formula.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..engine._datasets import Dataset, canonical
-from ..engine._results import DEFAULT_OUTCOME, Judge, Outcome, RowVerdict, result_row
-from ..http._wire import ClassifyParameters, ScoreParameters
-
-if TYPE_CHECKING:
-    from ..engine._store import Job
+from ..engine._parameters import ClassifyParameters, ScoreParameters
+from ..engine._results import DEFAULT_OUTCOME, Judge, Outcome, RowVerdict
 
 SKILL_RANGE = (0.30, 0.95)
 JUDGE_ERROR_RANGE = (0.03, 0.12)
@@ -127,26 +124,27 @@ def _wrong_answer(row: dict[str, Any], reference: str, pool: dict[str, list[str]
     return candidates[int(u * len(candidates))] if candidates else "I don't know."
 
 
-def row_checks(job: Job) -> list[tuple[RowVerdict, RowCheck]]:
-    """Every row's verdict with its reference check, in input order."""
-    request, judge, dataset = job.convenience, job.judge, job.dataset
-    assert request is not None and dataset is not None
+def row_checks(
+    judge: Judge, dataset: Dataset, model: str, dataset_name: str, verdicts: Sequence[RowVerdict] | None = None
+) -> list[tuple[RowVerdict, RowCheck]]:
+    """Every row's verdict (`verdicts` when already drawn) with its reference check, in input order:
+    `model`'s answers on the built-in dataset `dataset_name`."""
     seed = judge.seed
     false_pass, false_fail = judge_error_rates(seed, judge.params.judge.model)
     pool = _answers_by_category(dataset)
     checks = []
-    for verdict in judge.verdicts(dataset):
+    for verdict in judge.verdicts(dataset) if verdicts is None else verdicts:
         passed = judged_correct(judge, verdict)
         reference = str(verdict.row.get("reference_answer", ""))
         answer: str | None = None
         if not verdict.generation_failed:
             key = canonical(verdict.row)
-            u = _uniform(seed, "answer", request.model, request.dataset, key)
+            u = _uniform(seed, "answer", model, dataset_name, key)
             right = u >= false_pass if passed else u < false_fail
             answer = (
                 reference
                 if right
-                else _wrong_answer(verdict.row, reference, pool, _uniform(seed, "distractor", request.model, key))
+                else _wrong_answer(verdict.row, reference, pool, _uniform(seed, "distractor", model, key))
             )
         checks.append((verdict, RowCheck(passed, answer, answer == reference)))
     return checks
@@ -216,25 +214,38 @@ def summarize_checks(judge: Judge, checks: list[tuple[RowVerdict, RowCheck]]) ->
     )
 
 
-def benchmark_summary(job: Job) -> BenchmarkSummary | None:
-    """The documented score and metrics of a documented-API job (cached on it), or None."""
-    request = job.convenience
-    if request is None or job.dataset is None:
-        return None
-    if request.summary is None:
-        request.summary = summarize_checks(job.judge, row_checks(job))
-    summary: BenchmarkSummary = request.summary  # `Job.convenience` is typed loosely (Any)
-    return summary
+CACHE_LIMIT = 1024  # summaries kept; cleared when full
 
 
-def benchmark_result_file(job: Job) -> bytes:
-    """The result file of a documented-API job: the real rows plus `judged_correct`, `model_answer`
-    and `reference_match`, from which every documented metric can be recomputed."""
-    lines = []
-    for verdict, check in row_checks(job):
-        row = result_row(job.judge, verdict)
-        row["judged_correct"] = check.judged_correct
-        row["model_answer"] = check.model_answer
-        row["reference_match"] = check.reference_match
-        lines.append(json.dumps(row, ensure_ascii=False))
-    return ("\n".join(lines) + "\n").encode()
+class Summaries:
+    """Benchmark summaries, each kept under what it is computed from: the judge's configuration
+    (seed, parameters, verdict weights), the dataset's rows, the model and the dataset's name."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, str, str, str], BenchmarkSummary] = {}
+
+    def get(self, judge: Judge, dataset: Dataset, model: str, dataset_name: str) -> BenchmarkSummary:
+        """The documented score and metrics of `model`'s job on the built-in dataset `dataset_name`."""
+        if judge.cache_key is None:  # a judge with no key of its own: nothing safe to cache under
+            return summarize_checks(judge, row_checks(judge, dataset, model, dataset_name))
+        key = (judge.cache_key, dataset.fingerprint, model, dataset_name)
+        summary = self._entries.get(key)
+        if summary is None:
+            summary = summarize_checks(judge, row_checks(judge, dataset, model, dataset_name))
+            if len(self._entries) >= CACHE_LIMIT:
+                self._entries.clear()
+            self._entries[key] = summary
+        return summary
+
+
+def result_fields(checks: list[tuple[RowVerdict, RowCheck]]) -> list[dict[str, Any]]:
+    """The result-file fields of a documented-API job's rows: `judged_correct`, `model_answer` and
+    `reference_match`, from which every documented metric can be recomputed."""
+    return [
+        {
+            "judged_correct": check.judged_correct,
+            "model_answer": check.model_answer,
+            "reference_match": check.reference_match,
+        }
+        for _, check in checks
+    ]

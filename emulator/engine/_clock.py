@@ -172,6 +172,10 @@ class Clock:
     def now(self) -> float:
         return self.now_ns() / NS
 
+    def wall_ns(self) -> int:
+        """The wall clock this clock runs on (epoch ns), for figures about real time, whatever the mode."""
+        return self._wall_ns()
+
     def set_ns(self, ns: int) -> None:
         """Put the clock at `ns` (epoch nanoseconds, within its range)."""
         _in_range(ns, f"{ns / NS:g} epoch seconds")

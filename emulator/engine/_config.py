@@ -176,6 +176,23 @@ class EmulatorConfig(BaseModel):
         "durations", description="Default progression: immediate, after_polls, durations or manual."
     )
     polls_per_phase: int = Field(1, ge=0, description="Reads per phase under the after_polls progression.")
+    polling_min_interval_seconds: float = Field(
+        1.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="Polling verdict: shortest time between two reads of a job on the emulator clock (0: any).",
+    )
+    polling_reads_after_terminal: int = Field(
+        0, ge=0, description="Polling verdict: reads of a job allowed after the one that saw it end."
+    )
+    polling_honours_retry_after: bool = Field(
+        True, description="Polling verdict: a read must wait the Retry-After of the answer before it."
+    )
+    polling_list_watches: int = Field(
+        0,
+        ge=0,
+        description="Polling verdict: list calls allowed to watch a running job (a list followed by no read of it).",
+    )
     admin_token: str | None = Field(
         None, description="Token the control plane (/_emulator/) requires; required off loopback."
     )

@@ -1,8 +1,9 @@
 """The engine: the services of one emulated account space over one store, built from its settings.
 
 `Engine` owns the store, the clock and the services (tenants, jobs, files, scenarios, faults, the
-journal) and gives each one the collaborators it needs. Settings are never changed in place:
-`reseed`, `reconfigure` and a state import take a new settings object and rebuild the services.
+journal) and gives each one the collaborators it needs, the add-ons (`_extension.py`) included.
+Settings are never changed in place: `reseed`, `reconfigure` and a state import take a new settings
+object and rebuild the services.
 
 A new store is filled from the settings; a store that already holds a state (a persistent store
 reopened after a restart, or a store shared with other processes) is taken up as it is, with the
@@ -17,10 +18,12 @@ from collections.abc import Callable, Sequence
 from . import _ids as ids, _snapshot as snapshots, _startup as startup
 from ._clock import NS, Clock, parse_time
 from ._config import EmulatorConfig
+from ._extension import Extension, check_names
 from ._files import Files
 from ._jobs import Jobs
 from ._journal import Journal, RouteName
 from ._memory_store import MemoryStore
+from ._polling import Polling
 from ._replays import Recordings
 from ._rulebooks import FaultRules, ScenarioRules
 from ._schedule import Schedule
@@ -41,11 +44,13 @@ class Engine:
         store: Store | None = None,
         routes: Callable[[], Sequence[RouteName]] = tuple,
         wall_ns: Callable[[], int] = time.time_ns,
+        extensions: Sequence[Extension] = (),
     ) -> None:
         self.config = config or EmulatorConfig()
         self.store = store or MemoryStore()
         self.clock = Clock(self.store, wall_ns)
         self._routes = routes
+        self.extensions = check_names(extensions)  # the add-ons whose hooks jobs and files call
         self.upload_tokens = UploadTokens()  # its key lives as long as the engine (resets included)
         with self.store.transaction():
             seed = self.store.seed()
@@ -64,9 +69,19 @@ class Engine:
         self.faults = FaultRules(store)
         self.schedule = Schedule(store)
         self.recordings = Recordings(store)
-        self.files = Files(store, self.clock, self.upload_tokens, round(config.upload_url_seconds * NS), self.schedule)
-        self.jobs = Jobs(store, self.clock, self.files, self.scenarios, config, self.schedule, self.recordings)
+        self.files = Files(
+            store,
+            self.clock,
+            self.upload_tokens,
+            round(config.upload_url_seconds * NS),
+            self.schedule,
+            self.extensions,
+        )
+        self.jobs = Jobs(
+            store, self.clock, self.files, self.scenarios, config, self.schedule, self.recordings, self.extensions
+        )
         self.journal = Journal(store, self._routes, config.journal_limit, byte_limit=config.journal_byte_limit)
+        self.polling = Polling(self.jobs, self.journal, config)
 
     def follow_store(self) -> None:
         """Take up the seed of the state in the store when it is not this engine's: another process
@@ -142,6 +157,7 @@ class Engine:
             faults=self.faults,
             schedule=self.schedule,
             upload_lifetime_ns=self.files.upload_lifetime_ns,
+            extensions=self.extensions,
         )
         self.store.set_seed(snapshot.seed)
         self.config = self.config.model_copy(update={"seed": snapshot.seed})

@@ -10,15 +10,15 @@ so it exists from the instant the job completes, whoever looked or not.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
-from ..documented._metrics import benchmark_result_file
 from . import _builtin_datasets as builtin_datasets, _ids as ids, _lifecycle as lifecycle, _replays as replays
 from ._clock import Clock, format_micros
 from ._datasets import Dataset, parse_dataset
 from ._errors import Forbidden, InvalidRequest, NotFound
-from ._results import replay_kinds, result_file
+from ._extension import Extension, attached
+from ._results import jsonl, replay_kinds, result_file, result_row
 from ._schedule import Schedule
 from ._store import Job, PendingUpload, Store, StoredFile
 from ._upload_tokens import UploadTokens
@@ -31,6 +31,12 @@ def file_type_of(filename: str, given: str | None) -> str:
         return given
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     return suffix if suffix in ("jsonl", "csv", "parquet") else "jsonl"
+
+
+def _made_of(job: Job) -> tuple[object, ...]:
+    """What a job's result file derives from (compared by identity): its judge, dataset, add-on
+    data and, for a replay, its results."""
+    return (job.judge, job.dataset, job.extensions, job.results if job.recording else None)
 
 
 def _not_found(file_id: str) -> NotFound:
@@ -59,13 +65,20 @@ def _upload_expired(expires_ns: int, param: str | None = None) -> Forbidden:
 
 class Files:
     def __init__(
-        self, store: Store, clock: Clock, tokens: UploadTokens, upload_lifetime_ns: int, schedule: Schedule
+        self,
+        store: Store,
+        clock: Clock,
+        tokens: UploadTokens,
+        upload_lifetime_ns: int,
+        schedule: Schedule,
+        extensions: Sequence[Extension] = (),
     ) -> None:
         self.store = store
         self.clock = clock
         self.schedule = schedule  # when each job really completes, under a capacity
         self.tokens = tokens  # issues the upload URLs' tokens, and recognises spent ones
         self.upload_lifetime_ns = upload_lifetime_ns
+        self.extensions = tuple(extensions)  # add-ons that may add columns to a job's result file
         # Derived values, each kept with what it was derived from (compared by identity, so a
         # change to the bytes or the job gives a miss, never a stale value).
         self._parsed: dict[tuple[str, str], tuple[bytes, Dataset]] = {}
@@ -277,15 +290,27 @@ class Files:
 
     def content(self, file: StoredFile) -> bytes:
         """The file's bytes; a result file is generated from its job (a pure function of it)."""
+        return self.content_loader(file)()
+
+    def content_loader(self, file: StoredFile) -> Callable[[], bytes]:
+        """`content(file)` in two steps: what it derives from is read from the store now, and the
+        returned function makes the bytes (a result file's take long) reading nothing more."""
         if file.source_job is not None:
-            return self._generate(self._job_of(file))
+            job = self._job_of(file)
+
+            def generate() -> bytes:
+                data = self._generate(job)
+                self._remember_size(file, job, len(data))
+                return data
+
+            return generate
         builtin = builtin_datasets.get(file.id)  # built-in names never collide with `file-...` ids
         if builtin is not None:
-            return builtin.content()
+            return builtin.content
         data = self.store.get_content(file.tenant, file.id)
         if data is None:
             raise _not_found(file.id)
-        return data
+        return lambda: data
 
     def _job_of(self, file: StoredFile) -> Job:
         job = self.store.get_job(file.tenant, file.source_job or "")
@@ -299,26 +324,46 @@ class Files:
         return None if recording is None or recording.result_file is None else recording.result_file.encode()
 
     def _generate(self, job: Job) -> bytes:
+        """A job's result file: the recorded one of a replay that carries it; else the real rows (a
+        replay's with verdicts that add up to the recorded results), plus the fields of the add-ons
+        whose data it carries."""
         recorded = self._recorded_content(job)
         if recorded is not None:
             return recorded
         assert job.dataset is not None  # result files exist only for jobs with a dataset (or a recorded file)
+        kinds = None
         if job.recording is not None:  # a replay: rows that add up to the recorded results
             try:
                 kinds = replay_kinds(job.judge, job.dataset, job.results or {})
             except ValueError:  # results the update hook set since: the rows as drawn
                 kinds = None
+        adding = attached(self.extensions, job.extensions)
+        if not adding:
             return result_file(job.judge, job.dataset, kinds)
-        if job.convenience is not None:  # documented-API jobs add their benchmark columns
-            return benchmark_result_file(job)
-        return result_file(job.judge, job.dataset)
+        verdicts = list(job.judge.verdicts(job.dataset, kinds))
+        rows = [result_row(job.judge, verdict) for verdict in verdicts]
+        for extension, data in adding:
+            fields = extension.result_fields(job, data, verdicts)
+            if fields is None:
+                continue
+            for row, extra in zip(rows, fields, strict=True):
+                row.update(extra)
+        return jsonl(rows)
 
     def dataset(self, file: StoredFile) -> Dataset:
         """The parsed rows of a file, parsed once per content; raises DatasetError."""
+        return self.dataset_loader(file)()
+
+    def dataset_loader(self, file: StoredFile) -> Callable[[], Dataset]:
+        """`dataset(file)` in two steps: the bytes are read from the store now, and the returned
+        function parses them (once per content), reading nothing more from the store."""
         builtin = builtin_datasets.get(file.id)
         if builtin is not None:
-            return builtin.dataset()
+            return builtin.dataset
         content = self.content(file)
+        return lambda: self._parse(file, content)
+
+    def _parse(self, file: StoredFile, content: bytes) -> Dataset:
         key = (file.tenant, file.id)
         cached = self._parsed.get(key)
         if cached is not None and cached[0] is content:
@@ -331,21 +376,40 @@ class Files:
 
     def size(self, file: StoredFile) -> int:
         """The file's `bytes`. A result file's is measured on its generated content, once for each
-        (judge, dataset, documented request, replayed results) its job has had: what the content
-        derives from."""
+        (judge, dataset, add-on data, replayed results) its job has had: what the content derives from."""
+        return self.size_loader(file)()
+
+    def size_loader(self, file: StoredFile) -> Callable[[], int]:
+        """`size(file)` in two steps, as `content_loader`: measuring a result file takes long."""
+        known = self._known_size(file)
+        if known is not None:
+            return lambda: known
+        job = self._job_of(file)
+
+        def measure() -> int:
+            size = len(self._generate(job))
+            self._remember_size(file, job, size)
+            return size
+
+        return measure
+
+    def size_known(self, file: StoredFile) -> bool:
+        """Whether `size(file)` is at hand: an upload's, or a result file's measured already."""
+        return self._known_size(file) is not None
+
+    def _known_size(self, file: StoredFile) -> int | None:
         if file.size is not None:
             return file.size
         job = self._job_of(file)
-        key = (file.tenant, file.id)
-        cached = self._sizes.get(key)
-        made_of = (job.judge, job.dataset, job.convenience, job.results if job.recording else None)
-        if cached is not None and all(a is b for a, b in zip(cached[0], made_of, strict=True)):
+        cached = self._sizes.get((file.tenant, file.id))
+        if cached is not None and all(a is b for a, b in zip(cached[0], _made_of(job), strict=True)):
             return cached[1]
-        size = len(self._generate(job))
+        return None
+
+    def _remember_size(self, file: StoredFile, job: Job, size: int) -> None:
         if len(self._sizes) >= CACHE_LIMIT:
             self._sizes.clear()
-        self._sizes[key] = (made_of, size)
-        return size
+        self._sizes[(file.tenant, file.id)] = (_made_of(job), size)
 
     def delete(self, tenant: str, file_id: str) -> StoredFile:
         """Delete an upload or a result file (a result file stays deleted: its job remembers it)."""

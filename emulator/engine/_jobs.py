@@ -9,15 +9,17 @@ called for a completed job's results or result file to appear.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from itertools import islice
 from typing import Any
 
 from . import _ids as ids, _lifecycle as lifecycle, _magic as magic, _preflight as preflight, _replays as replays
 from ._clock import NS, Clock
 from ._config import EmulatorConfig
 from ._datasets import Dataset, DatasetError, canonical
-from ._errors import Conflict, InvalidRequest, NotFound
+from ._errors import ApiError, Conflict, InvalidRequest, NotFound
+from ._extension import Extension, attached
 from ._files import Files
 from ._ids import derived_uuid4
 from ._lifecycle import DEFAULT_ERRORS, TERMINAL, Phase
@@ -25,7 +27,7 @@ from ._parameters import ClassifyParameters, CompareParameters, ScoreParameters,
 from ._replays import Recordings
 from ._results import Judge, is_job_failure, sorted_results, summarize
 from ._rulebooks import ScenarioRules
-from ._scenarios import CreateContext, Outcome, Progression, Scenario, verdict_weights
+from ._scenarios import CreateContext, Outcome, Progression, Resolved, Scenario, verdict_weights
 from ._schedule import Schedule
 from ._store import (
     JOBS_IN_LINE,
@@ -45,6 +47,7 @@ TOO_MANY_FAILURES = (
     "{failed} of {total} rows failed generation or judging, more than 30%. "
     "Check the models, templates and dataset, then run the evaluation again."
 )
+LONG_DATASET_BYTES = 64 * 1024  # a larger dataset takes long to parse and judge: see `Jobs.prepare`
 ID_DRAWS = 8  # seeded draws of a job id before its second's space counts as crowded
 SHARED_LIMIT = 1024  # distinct job configurations whose immutable values are shared
 
@@ -61,6 +64,23 @@ def shared(key: str, make: Callable[[], Any]) -> Any:
             _SHARED.clear()
         value = _SHARED[key] = make()
     return value
+
+
+def make_judge(
+    eval_type: str,
+    params: Params,
+    seed: int,
+    outcome: Outcome,
+    job_data: Mapping[str, Any],
+    extensions: Sequence[Extension],
+) -> Judge:
+    """The judge of a job: its configuration under the verdict distribution its outcome gives,
+    as adjusted by the extensions whose data it carries. Shared by identical jobs."""
+    weights = verdict_weights(outcome, params)
+    for extension, data in attached(extensions, job_data):
+        weights = extension.verdict_weights(eval_type, params, seed, data, weights)
+    key = f"{seed}\x1f{eval_type}\x1f{params!r}\x1f{weights!r}"
+    return shared("judge\x1f" + key, lambda: Judge(eval_type, params, seed, weights, cache_key=key))  # type: ignore[no-any-return]
 
 
 def settings_scenario(config: EmulatorConfig) -> Scenario:
@@ -100,6 +120,7 @@ class Jobs:
         config: EmulatorConfig,
         schedule: Schedule,
         recordings: Recordings,
+        extensions: Sequence[Extension] = (),
     ) -> None:
         self.store = store
         self.clock = clock
@@ -108,6 +129,7 @@ class Jobs:
         self.config = config
         self.schedule = schedule
         self.recordings = recordings
+        self.extensions = tuple(extensions)
 
     def _save(self, job: Job) -> None:
         """Store a new or changed job; under a capacity, the schedule of every job follows it."""
@@ -117,28 +139,31 @@ class Jobs:
 
     # ------------------------------------------------------------ create
 
-    def create(self, tenant: Tenant, body: Any) -> Job:
+    def create(self, tenant: Tenant, body: Any, extensions: Mapping[str, Any] | None = None) -> Job:
+        """A new job from a real-contract create body. An add-on that creates the job passes its
+        data (`{extension name: JSON-ready data}`); the job keeps it and the add-on's hooks apply."""
+        job_data = dict(extensions or {})
+        unknown = set(job_data) - {extension.name for extension in self.extensions}
+        if unknown:
+            raise ValueError(f"no extension named {sorted(unknown)} is registered")
         eval_type, params = validate_create(body)
         magic_recording = magic.recording_of(params)
         magic_scenario = magic.scenario_of(params)
         now = self.clock.now_ns()
-        file_id = params.input_data_file_path
-        file = self.files.find(tenant.key, file_id)
-        context = CreateContext(
-            tenant.key, tenant.name, eval_type, body["parameters"], file_id, file.filename if file else None
-        )
-        chosen = self.scenarios.resolve(
-            context,
-            magic=magic_scenario,
-            base=settings_scenario(self.config),
-            magic_recording=magic_recording,
+        file = self.files.find(tenant.key, params.input_data_file_path)
+        chosen = self._scenario(
+            tenant,
+            eval_type,
+            body,
+            file,
+            magic_scenario,
+            magic_recording,
             consume=False,  # once the job is made: a refused replay changes nothing
         )
         echoed = body["parameters"]
         echoed = shared("parameters\x1f" + canonical(echoed), lambda: echoed)
         magic_model = magic_scenario is not None or magic_recording is not None
         dataset, problem = self._load(params, file, magic_model=magic_model)
-        judge = self.judge(eval_type, params, chosen.outcome)
         replayed = None
         if chosen.recording is not None:  # checked before anything changes: a refused create changes nothing
             param = magic.FIELD if chosen.source["recording"] == "magic" else None
@@ -148,7 +173,7 @@ class Jobs:
             replayed = replays.replay(
                 recording,
                 eval_type=eval_type,
-                judge=judge,
+                judge=self.judge(eval_type, params, chosen.outcome, job_data),
                 dataset=dataset,
                 problem=problem,
                 param=param,
@@ -158,7 +183,7 @@ class Jobs:
         if (dataset is not None and problem is None) or (replayed is not None and replayed.results is not None):
             result_file_id = "file-" + derived_uuid4(self.config.seed, tenant.key, workflow_id, "result")
         judge, results, failed_rows = self._verdicts(
-            eval_type, params, chosen.outcome, dataset, problem, result_file_id
+            eval_type, params, chosen.outcome, job_data, dataset, problem, result_file_id
         )
         path, error = path_of(chosen.outcome, problem, failed_rows, _rows(dataset))
         phases = lifecycle.plan(chosen.progression, path, self.config, rows=_rows(dataset))
@@ -189,9 +214,62 @@ class Jobs:
             failed_rows=failed_rows,
             line=self.store.increment(JOBS_IN_LINE) if self.schedule.active else None,
             recording=chosen.recording,
+            extensions=job_data,
         )
         self._save(job)
         return job
+
+    def prepare(self, tenant: Tenant, body: Any) -> Callable[[], object] | None:
+        """The long part of `create(tenant, body)` (parsing the dataset, judging its rows), as work
+        that changes nothing and reads nothing from the store. Called under the emulator's lock,
+        which the work then runs without: the values it computes are cached where `create` looks
+        for them, so a large dataset holds up no other request. (When the state changes in between,
+        `create` finds no cached value and computes it as usual.) None when there is nothing long to
+        do: no such file, or a dataset small enough for `create` to handle at once."""
+        parameters = body.get("parameters") if isinstance(body, dict) else None
+        file_id = parameters.get("input_data_file_path") if isinstance(parameters, dict) else None
+        file = self.files.find(tenant.key, file_id) if isinstance(file_id, str) else None
+        if file is None or (file.size or 0) <= LONG_DATASET_BYTES:
+            return None
+        try:
+            eval_type, params = validate_create(body)
+        except ApiError:
+            return None  # `create` answers the 400
+        magic_scenario = magic.scenario_of(params)
+        magic_recording = magic.recording_of(params)
+        chosen = self._scenario(tenant, eval_type, body, file, magic_scenario, magic_recording, consume=False)
+        outcome = chosen.outcome
+        magic_model = magic_scenario is not None or magic_recording is not None
+        load = self.files.dataset_loader(file)
+
+        def work() -> None:
+            dataset, problem = self._checked(params, file, load, magic_model=magic_model)
+            self._verdicts(eval_type, params, outcome, {}, dataset, problem, None)  # no add-on data
+
+        return work
+
+    def _scenario(
+        self,
+        tenant: Tenant,
+        eval_type: str,
+        body: Any,
+        file: StoredFile | None,
+        magic_scenario: Scenario | None,
+        magic_recording: str | None,
+        *,
+        consume: bool = True,
+    ) -> Resolved:
+        file_id = body["parameters"]["input_data_file_path"]
+        context = CreateContext(
+            tenant.key, tenant.name, eval_type, body["parameters"], file_id, file.filename if file else None
+        )
+        return self.scenarios.resolve(
+            context,
+            magic=magic_scenario,
+            base=settings_scenario(self.config),
+            magic_recording=magic_recording,
+            consume=consume,
+        )
 
     def _new_id(self, created_s: int) -> str:
         """A job id no job has, drawn from the seeded generator in the space of the creation second.
@@ -228,33 +306,37 @@ class Jobs:
         """The job's parsed dataset and its first dataset problem (each None when there is none)."""
         if file is None:
             return None, preflight.unknown_file_message(params.input_data_file_path)
+        return self._checked(params, file, self.files.dataset_loader(file), magic_model=magic_model)
+
+    def _checked(
+        self, params: Params, file: StoredFile, load: Callable[[], Dataset], *, magic_model: bool
+    ) -> tuple[Dataset | None, str | None]:
+        """The dataset `load` parses and its first problem for the job (each None when there is none)."""
         # A magic judge model is never checked against the strict-models allowlist.
         config = self.config.model_copy(update={"strict_models": False}) if magic_model else self.config
         try:
-            dataset = self.files.dataset(file)
+            dataset = load()
         except DatasetError as exc:
             return None, str(exc)
         return dataset, preflight.check(params, dataset, file.filename, config)
 
-    def judge(self, eval_type: str, params: Any, outcome: Outcome) -> Judge:
-        """The judge of a job configuration under an outcome, shared by identical jobs."""
-        weights = verdict_weights(outcome, params)
-        seed = self.config.seed
-        key = f"{seed}\x1f{eval_type}\x1f{params!r}\x1f{weights!r}"
-        return shared("judge\x1f" + key, lambda: Judge(eval_type, params, seed, weights, cache_key=key))  # type: ignore[no-any-return]
+    def judge(self, eval_type: str, params: Any, outcome: Outcome, job_data: Mapping[str, Any]) -> Judge:
+        """The judge of a job configuration under an outcome (`make_judge`, on this seed)."""
+        return make_judge(eval_type, params, self.config.seed, outcome, job_data, self.extensions)
 
     def _verdicts(
         self,
         eval_type: str,
         params: Any,
         outcome: Outcome,
+        job_data: Mapping[str, Any],
         dataset: Dataset | None,
         problem: str | None,
         result_file_id: str | None,
     ) -> tuple[Judge, dict[str, Any] | None, int]:
         """Judge, results (as served: sorted, with result_file_id) and failed rows under an outcome:
-        a pure function of seed, configuration and rows."""
-        judge = self.judge(eval_type, params, outcome)
+        a pure function of seed, configuration, add-on data and rows."""
+        judge = self.judge(eval_type, params, outcome, job_data)
         if dataset is None or problem is not None:
             return judge, None, 0
         results, failed_rows = shared(
@@ -318,16 +400,41 @@ class Jobs:
     def list(self, tenant: Tenant, *, status: str | None, limit: int) -> list[Job]:
         """Newest first, filtered on the exact status, at most `limit`
         (docs/wire-contract.md#decision-list-routes). Each job listed counts as one read of it (`after_polls`); jobs
-        the filter leaves out do not."""
-        found = []
+        the filter leaves out do not. A status filter is answered from the store's status index
+        (`Store.find_jobs`): its cost does not grow with the tenant's jobs. Under a capacity the
+        index does not hold the schedule (it keeps each record's own timeline), so the tenant's jobs
+        are scanned instead, newest first (docs/capacity.md)."""
+        if status is None:
+            found = builtins.list(islice(reversed(self.store.jobs(tenant.key)), max(limit, 0)))
+        elif self.schedule.active:
+            return self._scan(tenant, status, limit)
+        else:
+            now = self.clock.now_ns()
+            found = self.store.find_jobs(
+                tenant.key, status, now, limit, lambda job: self._listed_status(job, now) == status
+            )
+        return [self._read(job) for job in found]  # each read changes its own job only
+
+    def _scan(self, tenant: Tenant, status: str, limit: int) -> builtins.list[Job]:
+        """A status-filtered list from every job of the tenant, newest first. Each job is read (one
+        read: it may move it, and under a capacity the others with it) before the next one is looked
+        at, so each is listed with the status it has once the jobs before it are read."""
+        found: builtins.list[Job] = []
+        if limit <= 0:
+            return found
+        now = self.clock.now_ns()
         for job in reversed(self.store.jobs(tenant.key)):
-            elapsed = self._elapsed(job)
-            would_be = lifecycle.on_read(self.timeline(job), elapsed, self.reads(job) + 1)
-            if status is None or lifecycle.reached(would_be, elapsed)[-1].status == status:
+            if self._listed_status(job, now) == status:
                 found.append(self._read(job))
                 if len(found) == limit:
                     break
         return found
+
+    def _listed_status(self, job: Job, now_ns: int) -> Status:
+        """The status a job is listed with at `now_ns`: as the read that lists it leaves it."""
+        elapsed = now_ns - job.created_ns
+        would_be = lifecycle.on_read(self.timeline(job), elapsed, self.reads(job) + 1)
+        return lifecycle.reached(would_be, elapsed)[-1].status
 
     def terminal_ns(self, job: Job) -> int | None:
         """The clock instant the job ends by itself, or None when it stalls or waits on reads or
@@ -433,7 +540,13 @@ class Jobs:
             source["progression"] = "job"
         if scenario.outcome is not None:
             judge, results, failed_rows = self._verdicts(
-                job.type, job.judge.params, scenario.outcome, job.dataset, job.problem, job.result_file_id
+                job.type,
+                job.judge.params,
+                scenario.outcome,
+                job.extensions,
+                job.dataset,
+                job.problem,
+                job.result_file_id,
             )
             job = replace(job, outcome=scenario.outcome, judge=judge, failed_rows=failed_rows)
             if results is not None:

@@ -22,6 +22,7 @@ from ._clock import ClockState, initial_state
 from ._faults import FaultRule
 from ._recordings import Recording
 from ._scenarios import ScenarioBook
+from ._status_index import StatusIndex, pick, timeline
 from ._store import JOURNAL_SEQ, Job, PendingUpload, RecordedRequest, Store, StoredFile, Tenant
 
 T = TypeVar("T")
@@ -45,6 +46,9 @@ class MemoryStore(Store):
         self._known_keys: frozenset[str] | None = None
         self._jobs: dict[str, dict[str, Job]] = {}  # tenant -> workflow id -> job
         self._job_index: dict[str, Job] = {}  # workflow id -> job
+        self._positions: dict[str, int] = {}  # workflow id -> its place in its tenant's listing
+        self._listings: dict[str, list[str]] = {}  # tenant -> its workflow ids, in order
+        self._status: dict[str, StatusIndex] = {}  # tenant -> its jobs by status (made on the first query)
         self._result_files: dict[tuple[str, str], str] = {}  # (tenant, result file id) -> workflow id
         self._files: dict[str, dict[str, StoredFile]] = {}  # tenant -> file id -> metadata
         self._contents: dict[tuple[str, str], bytes] = {}
@@ -102,11 +106,29 @@ class MemoryStore(Store):
             self._result_files.pop((previous.tenant, previous.result_file_id), None)
         if job.result_file_id:
             self._result_files[(job.tenant, job.result_file_id)] = job.workflow_id
-        self._jobs.setdefault(job.tenant, {})[job.workflow_id] = job
+        jobs = self._jobs.setdefault(job.tenant, {})
+        if job.workflow_id not in jobs:
+            listing = self._listings.setdefault(job.tenant, [])
+            self._positions[job.workflow_id] = len(listing)
+            listing.append(job.workflow_id)
+        jobs[job.workflow_id] = job
         self._job_index[job.workflow_id] = job
+        index = self._status.get(job.tenant)
+        moved = previous is None or (previous.phases, previous.created_ns) != (job.phases, job.created_ns)
+        if index is not None and moved:
+            index.put(self._positions[job.workflow_id], timeline(job.created_ns, job.phases))
 
     def jobs(self, tenant: str) -> list[Job]:
         return list(self._jobs.get(tenant, {}).values())
+
+    def find_jobs(self, tenant: str, status: str, at_ns: int, limit: int, check: Callable[[Job], bool]) -> list[Job]:
+        index = self._status.get(tenant)
+        if index is None:
+            kept = self._jobs.get(tenant, {}).values()
+            lines = ((self._positions[job.workflow_id], timeline(job.created_ns, job.phases)) for job in kept)
+            index = self._status[tenant] = StatusIndex.built(at_ns, lines)
+        listing, jobs = self._listings.get(tenant, []), self._jobs.get(tenant, {})
+        return pick(index.newest(status, at_ns), lambda position: jobs[listing[position]], check, limit)
 
     def job_for_result_file(self, tenant: str, file_id: str) -> Job | None:
         workflow_id = self._result_files.get((tenant, file_id))

@@ -9,6 +9,7 @@ holding the key can compute it (`key_fingerprint`) or simply filter the journal 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Any
 
@@ -16,6 +17,7 @@ SHOWN_PREFIX = 4  # leading characters of a long key a fingerprint shows
 LONG_KEY = 12  # keys shorter than this show none of their characters
 
 
+@functools.lru_cache(maxsize=1024)  # every request's key is fingerprinted for the journal
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", errors="surrogatepass")).hexdigest()[:8]
 

@@ -13,11 +13,12 @@ import json
 import math
 import struct
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ._datasets import Dataset, canonical, paused_gc
+from ._pacing import pace
 from ._parameters import ClassifyParameters, CompareParameters, ModelRequest, ScoreParameters
 from ._templates import render
 from ._textgen import sentences
@@ -148,10 +149,19 @@ class Judge:
 
     # ------------------------------------------------------------ verdicts
 
-    def verdicts(self, dataset: Dataset, *, text: bool = True) -> Iterator[RowVerdict]:
+    def verdicts(
+        self, dataset: Dataset, kinds: Sequence[str] | None = None, *, text: bool = True
+    ) -> Iterator[RowVerdict]:
+        """Each row's verdict, in input order; `kinds` forces each row's (`verdict(forced=...)`)."""
         verdict = self.verdict
-        for row, key in zip(dataset.rows, dataset.row_keys, strict=False):
-            yield verdict(row, key, text=text)
+        if kinds is None:
+            for row, key in zip(dataset.rows, dataset.row_keys, strict=False):
+                pace()
+                yield verdict(row, key, text=text)
+            return
+        for row, key, kind in zip(dataset.rows, dataset.row_keys, kinds, strict=True):
+            pace()
+            yield verdict(row, key, text=text, forced=kind)
 
     def verdict(
         self, row: dict[str, Any], row_key: bytes | None = None, *, text: bool = True, forced: str | None = None
@@ -348,16 +358,29 @@ def result_row(judge: Judge, verdict: RowVerdict) -> dict[str, Any]:
     return row
 
 
+LINES_PER_CHUNK = 1024  # rows joined and encoded at a time: all at once would hold the GIL long
+
+
 def result_file(judge: Judge, dataset: Dataset, kinds: list[str] | None = None) -> bytes:
     """The JSONL result file: one row per input row, in input order (docs/wire-contract.md#decision-result-file).
     `kinds` forces each row's verdict (a replayed recording's rows: `replay_kinds`)."""
+    chunks: list[bytes] = []
+    lines: list[str] = []
     with paused_gc():
-        if kinds is None:
-            verdicts = judge.verdicts(dataset)
-        else:
-            rows = zip(dataset.rows, dataset.row_keys, kinds, strict=True)
-            verdicts = (judge.verdict(row, key, forced=kind) for row, key, kind in rows)
-        lines = [_row_json(result_row(judge, verdict)) for verdict in verdicts]
+        for verdict in judge.verdicts(dataset, kinds):
+            lines.append(_row_json(result_row(judge, verdict)))
+            if len(lines) == LINES_PER_CHUNK:
+                chunks.append(("\n".join(lines) + "\n").encode())
+                lines = []
+    if lines or not chunks:
+        chunks.append(("\n".join(lines) + "\n").encode())
+    return b"".join(chunks)
+
+
+def jsonl(rows: Iterable[dict[str, Any]]) -> bytes:
+    """Result rows as a result file's bytes (the same encoding as `result_file`)."""
+    with paused_gc():
+        lines = [_row_json(row) for row in rows]
     return ("\n".join(lines) + "\n").encode()
 
 

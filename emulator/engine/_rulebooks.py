@@ -83,7 +83,8 @@ class ScenarioRules:
         consume: bool = True,
     ) -> Resolved:
         """The scenario of a new job; consumes one use of the "next N" entry that applies (or, with
-        `consume=False`, leaves that to `consume` once the job is made).
+        `consume=False`, leaves that to `consume` once the job is made, or to no one: a look ahead
+        that changes nothing).
 
         Precedence, field by field: magic input > the first matching "next N" entry > matching
         rules in the order added > the evaluation type's scenario > the server default > `base`

@@ -8,11 +8,17 @@ Result files are derived from their jobs, never stored; a snapshot still lists t
 each job completed at export time (as version 1 always has, so older emulators read it), and marks
 such a job `result_file_registered`. On import, listed result files are derived again, and a
 registered job whose result file is not listed had it deleted.
+
+A job made by an add-on (`_extension.py`) carries the add-on's data under `extensions` (empty for
+every other job; a snapshot without the key reads as one without add-on jobs). On import, each
+add-on checks its data, and the job's judge is built again with the add-on's hooks, exactly as at
+creation.
 """
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -23,15 +29,15 @@ from ._capacity import Capacity, CapacityLog
 from ._clock import EARLIEST_NS, LATEST_NS, MAX_TIME_SCALE, Clock
 from ._datasets import Dataset
 from ._errors import InvalidRequest
+from ._extension import Extension, import_job_data
 from ._faults import FaultBook
 from ._files import Files
-from ._jobs import Jobs
+from ._jobs import Jobs, make_judge
 from ._lifecycle import Phase
 from ._parameters import EvalType, Status
 from ._recordings import Recording
-from ._results import Judge
 from ._rulebooks import FaultRules, ScenarioRules
-from ._scenarios import Outcome, Progression, ScenarioBook, verdict_weights
+from ._scenarios import Outcome, Progression, ScenarioBook
 from ._schedule import Schedule
 from ._store import JOBS_IN_LINE, Job, PendingUpload, Store, StoredFile, Tenant, reads_counter
 from ._validation import validate_create
@@ -89,6 +95,7 @@ class JobData(_Data):
     problem: str | None = None
     failed_rows: int = 0
     reads: int = 0
+    extensions: dict[str, Any] = Field(default_factory=dict, description="Add-on data, by extension name.")
     line: int | None = Field(None, ge=1)  # its place in line (docs/capacity.md); written only when set
     recording: str | None = None  # the recording it replays (docs/recordings.md); written only when set
 
@@ -199,6 +206,7 @@ def _job_data(job: Job, *, reads: int, completed: bool) -> JobData:
         problem=job.problem,
         failed_rows=job.failed_rows,
         reads=reads,
+        extensions=dict(job.extensions),
         line=job.line,
         recording=job.recording,
     )
@@ -273,11 +281,12 @@ def export_state(
     )
 
 
-def _job(data: JobData, tenant: str, where: str, *, deleted: bool) -> Job:
+def _job(data: JobData, tenant: str, where: str, *, deleted: bool, extensions: Sequence[Extension]) -> Job:
     try:
         eval_type, params = validate_create({"type": data.type, "parameters": data.parameters})
     except InvalidRequest as exc:
         raise InvalidRequest(f"{where}.parameters: {exc.message}", param=f"{where}.parameters") from None
+    job_data = import_job_data(extensions, data.extensions, where)
     dataset = (
         Dataset(
             columns=tuple(data.dataset.columns),
@@ -292,7 +301,7 @@ def _job(data: JobData, tenant: str, where: str, *, deleted: bool) -> Job:
         tenant=tenant,
         type=eval_type,
         parameters=data.parameters,
-        judge=Judge(eval_type, params, data.seed, verdict_weights(data.outcome, params)),
+        judge=make_judge(eval_type, params, data.seed, data.outcome, job_data, extensions),
         created_ns=data.created_ns,
         phases=tuple(Phase(p.status, p.offset_ns, p.after_reads, p.pinned) for p in data.phases),
         dataset=dataset,
@@ -305,6 +314,7 @@ def _job(data: JobData, tenant: str, where: str, *, deleted: bool) -> Job:
         source=dict(data.source),
         problem=data.problem,
         failed_rows=data.failed_rows,
+        extensions=job_data,
         line=data.line,
         recording=data.recording,
     )
@@ -320,7 +330,7 @@ class _Contents:
     uploads: list[tuple[str, PendingUpload, dict[int, bytes]]] = field(default_factory=list)
 
 
-def _contents(snapshot: Snapshot, upload_expiry_ns: int) -> _Contents:
+def _contents(snapshot: Snapshot, upload_expiry_ns: int, extensions: Sequence[Extension]) -> _Contents:
     contents = _Contents()
     for t_index, data in enumerate(snapshot.tenants):
         contents.tenants.append(Tenant(data.key, name=data.name))
@@ -346,7 +356,8 @@ def _contents(snapshot: Snapshot, upload_expiry_ns: int) -> _Contents:
             contents.files.append((stored, content))
         for j_index, job_data in enumerate(data.jobs):
             deleted = job_data.result_file_registered and job_data.result_file_id not in listed
-            job = _job(job_data, data.key, f"tenants.{t_index}.jobs.{j_index}", deleted=deleted)
+            where = f"tenants.{t_index}.jobs.{j_index}"
+            job = _job(job_data, data.key, where, deleted=deleted, extensions=extensions)
             contents.jobs.append((job, job_data.reads))
     for u_index, upload in enumerate(snapshot.uploads):
         parts = {n: _unb64(p, f"uploads.{u_index}.parts.{n}") for n, p in upload.parts.items()}
@@ -365,12 +376,14 @@ def import_state(
     faults: FaultRules,
     schedule: Schedule,
     upload_lifetime_ns: int,
+    extensions: Sequence[Extension] = (),
 ) -> None:
     """Replace the store's whole state with `snapshot`, validated first: nothing changes on error.
     The caller takes `snapshot.seed` as its seed (a new settings object: settings never change).
     A pending upload without an expiry (an older snapshot) gets `upload_lifetime_ns` from the
-    snapshot's clock."""
-    contents = _contents(snapshot, snapshot.clock.now_ns + upload_lifetime_ns)
+    snapshot's clock. `extensions` are the engine's add-ons: they check their jobs' data and adjust
+    their judges."""
+    contents = _contents(snapshot, snapshot.clock.now_ns + upload_lifetime_ns, extensions)
     try:
         ids.restore_state(snapshot.ids)
     except (TypeError, ValueError):

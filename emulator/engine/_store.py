@@ -17,7 +17,7 @@ import hashlib
 import json
 import random
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -114,9 +114,9 @@ class Job:
     line: int | None = None
     # The recording the job replays (docs/recordings.md), by name; None for every other job.
     recording: str | None = None
-    # The request of a job made through the documented API add-on (its `ConvenienceRequest`), None
-    # for every real-contract job. Typed loosely: the engine never names the add-on's types.
-    convenience: Any = None
+    # Each add-on's data on this job, by extension name (`_extension.py`): JSON-ready values, kept
+    # in snapshots as they are. Empty for a job no add-on made.
+    extensions: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,9 @@ class RecordedRequest:
     key_fingerprint: str | None = None  # `_redaction.key_fingerprint` of the bearer key
     body_size: int | None = None  # bytes of the body as received; None: `len(body)`
     body_sha256: str | None = None  # hex SHA-256 of the body as received; None: computed from `body`
+    wall_ns: int | None = None  # wall clock (epoch ns) when answered; None in entries made before it was kept
+    retry_after_ms: int | None = None  # the wait the answer asked for (`retry-after-ms`, else `retry-after`)
+    job_status: str | None = None  # what a read of one job (retrieve, status) answered in full showed
 
     @property
     def size(self) -> int:
@@ -337,6 +340,18 @@ class Store(ABC):
     @abstractmethod
     def job_for_result_file(self, tenant: str, file_id: str) -> Job | None:
         """The tenant's job whose `result_file_id` is `file_id`, if any."""
+
+    @abstractmethod
+    def find_jobs(self, tenant: str, status: str, at_ns: int, limit: int, check: Callable[[Job], bool]) -> list[Job]:
+        """The tenant's newest jobs in `status` at clock instant `at_ns`: the first `limit`, in the order
+        of `reversed(jobs(tenant))`, that pass `check` among the jobs whose timeline
+        (`_status_index.timeline`) holds `status` at `at_ns`. `check` says whether a job is in the
+        status (it is asked about every job that is, and perhaps about some that could be by a read);
+        it must not write to the store.
+
+        Answered from a `StatusIndex` of the tenant's jobs kept by the store (built on first use, then
+        kept in step with every `put_job`, this process's and, for a shared store, the others'), so the
+        cost is O(log n + limit) jobs looked at, not a scan of every job."""
 
     # ------------------------------------------------------------ files and their bytes
 

@@ -6,6 +6,7 @@ core's bytes back, with no Request/Response objects in between (the core already
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import Future
 from typing import Any
 
 from starlette.applications import Starlette
@@ -14,9 +15,11 @@ from starlette.routing import Route as StarletteRoute
 from starlette.types import Receive, Scope, Send
 
 from ..engine._config import EmulatorConfig
+from ..engine._pacing import paced
 from ..http._core import Emulator, internal_error
 from ..http._transport import ApiRequest, ApiResponse, SpooledBody
 from ._socket_faults import RAW_SEND, play_fault
+from ._worker_threads import WorkerThreads
 
 ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 
@@ -72,11 +75,46 @@ def encoded_headers(response: ApiResponse) -> list[tuple[bytes, bytes]]:
     return headers
 
 
+SEND_BYTES = 1 << 20  # a response body is sent in slices of this size
+WORKER_THREADS = 4  # requests that take long, answered at once; more wait for a thread
+
+
 class CoreEndpoint:
-    """ASGI endpoint: one request in, the core's answer out."""
+    """ASGI endpoint: one request in, the core's answer out.
+
+    Most requests take microseconds and are answered on the event loop (a thread hop would cost
+    more than the work). Those whose work grows with the data (`Emulator.takes_long`: a large body,
+    a dataset to judge, a result file) run in a worker thread, so the loop keeps serving the others
+    meanwhile; the core's lock is held only while the state is read and changed. So does every
+    request while the store may wait for another process (`Store.may_wait`)."""
 
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
+        self.workers = WorkerThreads(WORKER_THREADS)
+        self.stopping = asyncio.Event()  # set when the server shuts down: playing faults end at once
+
+    def stop(self) -> None:
+        """The server is shutting down: cut short the faults still playing (a hang, a latency)."""
+        self.stopping.set()
+
+    def _answer_paced(self, request: ApiRequest) -> tuple[ApiResponse, Future[Any] | None]:
+        """`handle_unconfirmed` in a thread; long loops pause now and then, so the event loop keeps
+        answering the others. A streamed body is closed here, once the request is done with it."""
+        try:
+            with paced():
+                return self.emulator.handle_unconfirmed(request)
+        finally:
+            if request.spooled is not None:
+                request.spooled.close()
+
+    async def _answer(self, request: ApiRequest) -> tuple[ApiResponse, Future[Any] | None]:
+        """The core's answer and the commit it waits for, on the event loop or in a thread."""
+        emulator = self.emulator
+        if emulator.store.may_wait():  # for another process: keep the event loop serving meanwhile
+            return await run_in_threadpool(self._answer_paced, request)
+        if emulator.takes_long(request):
+            return await self.workers.run(lambda: self._answer_paced(request))
+        return emulator.handle_unconfirmed(request)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         emulator = self.emulator
@@ -84,10 +122,7 @@ class CoreEndpoint:
         try:
             body, oversized = await read_body(receive, emulator.body_limit(scope["method"], scope["path"]))
             request = to_api_request(scope, body, oversized)
-            if emulator.store.may_wait():  # for another process: keep the event loop serving meanwhile
-                response, pending = await run_in_threadpool(emulator.handle_unconfirmed, request)
-            else:
-                response, pending = emulator.handle_unconfirmed(request)
+            response, pending = await self._answer(request)
             if pending is not None:  # the answer leaves once its writes are stored; other requests go on meanwhile
                 if not pending.done():
                     await asyncio.wait([asyncio.wrap_future(pending)])
@@ -98,12 +133,18 @@ class CoreEndpoint:
             headers = encoded_headers(response)
         finally:
             if isinstance(body, SpooledBody):
-                body.close()  # its temporary file goes now, not when collected
+                body.close()  # its temporary file goes now, not when collected (closing twice is harmless)
         if response.fault is not None and response.fault.transport:
-            await play_fault(response, headers, scope, receive, send)
+            await play_fault(response, headers, scope, receive, send, self.stopping)
             return
         await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else response.body})
+        sent = b"" if scope["method"] == "HEAD" else response.body
+        # A large body goes in slices: the server then waits for the client to take each one,
+        # instead of copying the whole body into its buffer in one go on the event loop.
+        last = max(0, (len(sent) - 1) // SEND_BYTES * SEND_BYTES)  # where the last slice starts
+        for start in range(0, last, SEND_BYTES):
+            await send({"type": "http.response.body", "body": sent[start : start + SEND_BYTES], "more_body": True})
+        await send({"type": "http.response.body", "body": sent[last:]})
 
 
 class EmulatorApp(Starlette):
@@ -116,6 +157,10 @@ class EmulatorApp(Starlette):
         super().__init__(**kwargs)
         self.core = core
 
+    def stop(self) -> None:
+        """Called as the server starts shutting down (`CoreEndpoint.stop`)."""
+        self.core.stop()
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope[RAW_SEND] = send
         if scope["type"] == "http":
@@ -124,7 +169,7 @@ class EmulatorApp(Starlette):
         await super().__call__(scope, receive, send)
 
 
-def create_app(emulator: Emulator | None = None, config: EmulatorConfig | None = None) -> Starlette:
+def create_app(emulator: Emulator | None = None, config: EmulatorConfig | None = None) -> EmulatorApp:
     """A Starlette app serving `emulator` (a new one from `config` when not given)."""
     emu = emulator or Emulator(config)
     core = CoreEndpoint(emu)

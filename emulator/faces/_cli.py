@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import signal
 import socket
 import sys
 import typing
@@ -19,6 +20,8 @@ from ..engine._first_error import first_error
 from ..stores._factory import parse_store_url
 from ._configfile import ConfigFileError
 from ._settings import OPTION_FIELDS, ServerSettings, option_of
+
+SWITCH_INTERVAL_SECONDS = 0.0005  # Python's default is 0.005
 
 
 def is_loopback(host: str) -> bool:
@@ -42,7 +45,7 @@ def _metavar(name: str, field: FieldInfo) -> str:
 
 
 def _default_text(field: FieldInfo) -> str:
-    default = field.get_default(call_default_factory=True)
+    default = field.get_default(call_default_factory=True, validated_data={})
     if isinstance(default, bool):
         return "on" if default else "off"
     if isinstance(default, list):
@@ -155,6 +158,10 @@ def _serve(settings: ServerSettings) -> int:
         emulator.store.close()
         print(f"together-eval-emulator: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
         return 1
+    # The server's event loop competes for the GIL with the threads answering long requests; a
+    # shorter switch interval lets it take the GIL back sooner after each socket call (forked
+    # workers inherit it).
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
 
     def ready(url: str) -> None:
         print(f"listening on {url}", flush=True)
@@ -164,6 +171,9 @@ def _serve(settings: ServerSettings) -> int:
 
         emulator.store.close()  # each worker opens its own
         return serve_workers(settings, sock, ready)
+    # SIGTERM stops the server as Ctrl-C does, and the exit status is 0 for both: uvicorn handles
+    # the signal, shuts down, then raises it again under the handler in force before it started.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         EmulatorServer(emulator, log_level=settings.log_level, sock=sock).serve(on_ready=ready)
     except KeyboardInterrupt:

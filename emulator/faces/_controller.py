@@ -23,6 +23,8 @@ from ..engine._faults import FaultRule
 from ..engine._journal import Journal, RecordedRequest, RecordedRequestView
 from ..engine._lifecycle import TERMINAL
 from ..engine._parameters import EvalType, Status
+from ..engine._paths import LifecyclePath, PathList
+from ..engine._polling import PollingReport, PollingReportList
 from ..engine._recordings import Recording
 from ..engine._scenarios import Scenario, ScenarioEntry
 from ..engine._snapshot import Snapshot
@@ -460,3 +462,137 @@ class EmulatorController:
         """Assert how many times `job_id` was polled; returns the count."""
         __tracebackhide__ = True
         return self.emulator.journal.assert_polled(job_id, times=times, min=min, max=max)
+
+    # ------------------------------------------------------------ polling verdicts (docs/polling.md)
+
+    @staticmethod
+    def _polling_query(**given: Any) -> dict[str, str]:
+        """The query of a polling route: the thresholds given (None: the emulator's settings)."""
+        return {
+            name: ("true" if value else "false") if isinstance(value, bool) else str(value)
+            for name, value in given.items()
+            if value is not None
+        }
+
+    def polling_report(
+        self,
+        job_id: str,
+        *,
+        min_interval: float | None = None,
+        stops_after_terminal: bool | None = None,
+        reads_after_terminal: int | None = None,
+        honours_retry_after: bool | None = None,
+        list_watches: int | None = None,
+        wall_clock: bool = False,
+    ) -> PollingReport:
+        """`GET /_emulator/jobs/{id}/polling`: how clients polled `job_id`, and the verdict, against
+        the settings' thresholds or the ones given (`min_interval` in seconds on the emulator clock;
+        `stops_after_terminal=False` leaves the reads after the end unchecked). `wall_clock=True`
+        adds the intervals on the wall clock."""
+        query = self._polling_query(
+            min_interval=min_interval,
+            stops_after_terminal=stops_after_terminal,
+            reads_after_terminal=reads_after_terminal,
+            honours_retry_after=honours_retry_after,
+            list_watches=list_watches,
+            wall_clock=wall_clock or None,
+        )
+        try:
+            answer = self._control("GET", f"jobs/{job_id}/polling", query=query)
+        except ControlPlaneError as exc:
+            if exc.status_code != 404:
+                raise
+            raise self._no_such_job(job_id) from None
+        return PollingReport.model_validate(answer)
+
+    def polling_reports(
+        self,
+        *,
+        tenant: str | None = None,
+        verdict: str | None = None,
+        min_interval: float | None = None,
+        stops_after_terminal: bool | None = None,
+        reads_after_terminal: int | None = None,
+        honours_retry_after: bool | None = None,
+        list_watches: int | None = None,
+        wall_clock: bool = False,
+    ) -> list[PollingReport]:
+        """`GET /_emulator/polling`: one report per job (of one tenant: an API key, a tenant name or a
+        key fingerprint; of one verdict: `ok`, `bad` or `incomplete`), tenant by tenant, oldest first."""
+        query = self._polling_query(
+            tenant=tenant,
+            verdict=verdict,
+            min_interval=min_interval,
+            stops_after_terminal=stops_after_terminal,
+            reads_after_terminal=reads_after_terminal,
+            honours_retry_after=honours_retry_after,
+            list_watches=list_watches,
+            wall_clock=wall_clock or None,
+        )
+        return PollingReportList.model_validate(self._control("GET", "polling", query=query)).data
+
+    def assert_polling(
+        self,
+        job_id: str | None = None,
+        *,
+        min_interval: float | None = None,
+        stops_after_terminal: bool | None = None,
+        honours_retry_after: bool | None = None,
+        reads_after_terminal: int | None = None,
+        list_watches: int | None = None,
+    ) -> list[PollingReport]:
+        """Assert that `job_id` (every job, when None) was polled well: its verdict is `ok` against
+        the settings' thresholds or the ones given. The failure message says what the client did
+        wrong, with the offending requests (their time on the emulator clock, method and path); a
+        job whose create request the journal no longer holds fails as `incomplete`. Returns the
+        reports checked."""
+        __tracebackhide__ = True
+        thresholds: dict[str, Any] = {
+            "min_interval": min_interval,
+            "stops_after_terminal": stops_after_terminal,
+            "honours_retry_after": honours_retry_after,
+            "reads_after_terminal": reads_after_terminal,
+            "list_watches": list_watches,
+        }
+        if job_id is not None:
+            reports = [self.polling_report(job_id, **thresholds)]
+        else:
+            reports = self.polling_reports(**thresholds)
+        failed = [report.explain() for report in reports if report.verdict != "ok"]
+        if failed:
+            raise AssertionError("\n".join(failed))
+        return reports
+
+    # ------------------------------------------------------------ lifecycle paths (docs/lifecycle-paths.md)
+
+    def paths(
+        self,
+        *,
+        terminal: Iterable[str] | None = None,
+        at: Iterable[str] | None = None,
+        max_preemptions: int | None = None,
+        progression: str | None = None,
+        max_polls: int | None = None,
+        type: EvalType | None = None,
+    ) -> list[LifecyclePath]:
+        """`GET /_emulator/paths`: every lifecycle path the filters list, in a fixed order (`terminal`:
+        `completed`, `error`, `user_error`, `stall`; `at`: the phases an error or stall happens in)."""
+        given: dict[str, Any] = {
+            "terminal": ",".join(terminal) if terminal is not None else None,
+            "at": ",".join(at) if at is not None else None,
+            "max_preemptions": max_preemptions,
+            "progression": progression,
+            "max_polls": max_polls,
+            "type": type,
+        }
+        query = {name: value for name, value in given.items() if value is not None}
+        return PathList.model_validate(self._control("GET", "paths", query=query)).data
+
+    def attach_path(
+        self, path: LifecyclePath | str, *, type: EvalType | None = None, times: int | None = None
+    ) -> ScenarioEntry:
+        """`PUT /_emulator/paths/{id}`: the next jobs created (of `type`; the next `times` only) follow
+        `path` (a listed path or its id); returns the scenario entry added."""
+        path_id = path.id if isinstance(path, LifecyclePath) else path
+        body = {name: value for name, value in (("type", type), ("times", times)) if value is not None}
+        return self._typed(ScenarioEntry, "PUT", f"paths/{path_id}", body)

@@ -1,10 +1,19 @@
-"""Serving the app with uvicorn: in the foreground (the CLI) or in a background thread (tests)."""
+"""Serving the app with uvicorn: in the foreground (the CLI) or in a background thread (tests).
+
+The server runs on the fastest stack that imports here: httptools (HTTP parsing) and uvloop (the
+event loop), which `uvicorn[standard]` installs where they build, else uvicorn's pure-Python h11
+and the standard asyncio loop. Both are chosen explicitly (`server_stack`), and the loop is made
+for this server only (no process-wide event loop policy is set).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import socket
 import threading
 from collections.abc import Callable
+from typing import Literal
 
 import uvicorn
 
@@ -24,9 +33,54 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+HttpImpl = Literal["httptools", "h11"]
+LoopImpl = Literal["uvloop", "asyncio"]
+
+
+def _importable(module: str) -> bool:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
+def server_stack() -> tuple[HttpImpl, LoopImpl]:
+    """The HTTP implementation and event loop the server runs on: httptools and uvloop when each
+    imports, else h11 and asyncio (each chosen on its own)."""
+    http: HttpImpl = "httptools" if _importable("httptools") else "h11"
+    loop: LoopImpl = "uvloop" if _importable("uvloop") else "asyncio"
+    return http, loop
+
+
+def loop_factory(loop: LoopImpl) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """What makes the server's event loop (None: asyncio's default)."""
+    if loop == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop
+    return None  # asyncio's own default loop
+
+
 def url_of(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+SHUTDOWN_GRACE_SECONDS = 2  # requests still running when the server stops get this long to finish
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn's server, telling the app when it starts shutting down: a fault still playing (a
+    `hang` holds its connection, and so the shutdown, for minutes) ends at once."""
+
+    def __init__(self, config: uvicorn.Config, on_shutdown: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.on_shutdown = on_shutdown
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.on_shutdown()
+        await super().shutdown(sockets=sockets)
 
 
 class EmulatorServer:
@@ -44,8 +98,19 @@ class EmulatorServer:
         self.emulator = emulator
         self.socket = sock or bind(host, port)  # a socket given is shared (`serve --workers`)
         self.url = url_of(self.socket)
-        config = uvicorn.Config(create_app(emulator), log_level=log_level, access_log=False, lifespan="off")
-        self.server = uvicorn.Server(config)
+        self.http, self.loop = server_stack()
+        app = create_app(emulator)
+        config = uvicorn.Config(
+            app,
+            log_level=log_level,
+            access_log=False,
+            lifespan="off",
+            http=self.http,
+            loop="none",  # the loop is made by `serve`, for this server only
+            ws="none",  # no WebSocket route: uvicorn need not import a WebSocket library
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        )
+        self.server = _Uvicorn(config, on_shutdown=app.stop)
         self._thread: threading.Thread | None = None
 
     def serve(self, on_ready: Callable[[str], None] | None = None) -> None:
@@ -59,7 +124,8 @@ class EmulatorServer:
                     on_ready(self.url)
 
             self.server.startup = startup  # type: ignore[method-assign]
-        self.server.run(sockets=[self.socket])
+        with asyncio.Runner(loop_factory=loop_factory(self.loop)) as runner:
+            runner.run(self.server.serve(sockets=[self.socket]))
 
     def start(self) -> EmulatorServer:
         """Serve from a daemon thread; returns once the socket accepts connections."""

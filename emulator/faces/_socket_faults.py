@@ -27,18 +27,29 @@ def _transport(scope: Scope) -> Any:
     return transport if hasattr(transport, "abort") else None
 
 
-async def _disconnected(receive: Receive, timeout: float) -> bool:
-    """Wait until the client goes away (True) or `timeout` passes (False)."""
+async def _disconnected(receive: Receive, timeout: float, stopping: asyncio.Event | None = None) -> bool:
+    """Wait until the client goes away (True), or `timeout` passes or the server stops (False)."""
 
     async def wait() -> None:
         while (await receive())["type"] != "http.disconnect":
             pass
 
+    gone = asyncio.ensure_future(wait())
+    waits = [gone] if stopping is None else [gone, asyncio.ensure_future(stopping.wait())]
     try:
-        await asyncio.wait_for(wait(), timeout)
-        return True
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in waits:
+            task.cancel()
+    return gone.done() and not gone.cancelled()
+
+
+async def _pause(seconds: float, stopping: asyncio.Event) -> None:
+    """Sleep `seconds`, or less when the server stops meanwhile."""
+    try:
+        await asyncio.wait_for(stopping.wait(), seconds)
     except TimeoutError:
-        return False
+        pass
 
 
 def _httpx_request(scope: Scope) -> Any:
@@ -59,8 +70,11 @@ async def _answer(response: ApiResponse, headers: Headers, scope: Scope, send: S
         await send({"type": "http.response.body", "body": body})
 
 
-async def play_fault(response: ApiResponse, headers: Headers, scope: Scope, receive: Receive, send: Send) -> None:
-    """Send `response` (its `headers` already encoded) as `response.fault` says."""
+async def play_fault(
+    response: ApiResponse, headers: Headers, scope: Scope, receive: Receive, send: Send, stopping: asyncio.Event
+) -> None:
+    """Send `response` (its `headers` already encoded) as `response.fault` says. A latency or a
+    hang ends early when `stopping` is set (the server is shutting down)."""
     fault = response.fault
     assert fault is not None
     transport = _transport(scope)
@@ -71,9 +85,9 @@ async def play_fault(response: ApiResponse, headers: Headers, scope: Scope, rece
         await _answer(response, headers, scope, send)
         return
     if fault.latency:
-        await asyncio.sleep(fault.latency)
+        await _pause(fault.latency, stopping)
     if fault.hang_seconds is not None:
-        if await _disconnected(receive, fault.hang_seconds):
+        if await _disconnected(receive, fault.hang_seconds, stopping):
             return
     elif fault.truncate:
         await _answer(response, headers, scope, send, partial=True)

@@ -3,10 +3,12 @@ the request, calls the core once and renders a wire model; `_routes.py` declares
 
 from __future__ import annotations
 
-from ..documented import _api as convenience
+from collections.abc import Callable
+
 from ..engine._errors import InvalidRequest
 from ..engine._files import file_type_of
 from ..engine._ids import stable_hex
+from ._extension import api_extensions
 from ._forms import UploadedPart, parse_form
 from ._recording import UPLOAD_PREFIX
 from ._routing import Call, json_response, query_int
@@ -40,10 +42,19 @@ MAX_LIST_LIMIT = 100
 
 def create_evaluation(call: Call) -> ApiResponse:
     body = call.json()
-    if convenience.is_documented(body):  # {model, evaluation_type, dataset}: the documented layer
-        return convenience.create(call, body)
+    for extension in api_extensions(call.engine):  # an add-on's own create body (the documented API's)
+        if extension.claims(body):
+            return json_response(extension.create(call.engine, call.tenant, body))
     job = call.engine.jobs.create(call.tenant, body)
     return json_response(EvaluationCreateResponse(workflow_id=job.workflow_id))
+
+
+def prepare_create(call: Call) -> Callable[[], object] | None:
+    """The dataset parse and the verdicts of a real-contract create, done before its lock."""
+    body = call.json()
+    if not isinstance(body, dict) or any(extension.claims(body) for extension in api_extensions(call.engine)):
+        return None  # an add-on's create (the documented API's jobs run on the small built-in datasets)
+    return call.engine.jobs.prepare(call.tenant, body)
 
 
 def list_evaluations(call: Call) -> ApiResponse:
@@ -182,6 +193,19 @@ def abort_multipart(call: Call) -> ApiResponse:
     return ApiResponse(body=b"{}")
 
 
+def prepare_sizes(call: Call) -> Callable[[], object] | None:
+    """Measuring the result files a file list or retrieve shows (each is generated once), done
+    before its lock."""
+    files = call.engine.files
+    if "id" in call.params:
+        found = files.find(call.tenant.key, call.params["id"])
+        shown = [found] if found is not None else []
+    else:
+        shown = files.owned(call.tenant.key)
+    measures = [files.size_loader(file) for file in shown if not files.size_known(file)]
+    return (lambda: [measure() for measure in measures]) if measures else None
+
+
 def list_files(call: Call) -> ApiResponse:
     files = call.engine.files.list(call.tenant.key)
     return json_response(FileListResponse(data=[file_view(call.engine, call.tenant, f) for f in files]))
@@ -194,8 +218,8 @@ def get_file(call: Call) -> ApiResponse:
 
 def file_content(call: Call) -> ApiResponse:
     files = call.engine.files
-    data = files.content(files.get(call.tenant.key, call.params["id"]))
-    return ApiResponse(body=data, media_type="application/octet-stream")
+    make = files.content_loader(files.get(call.tenant.key, call.params["id"]))
+    return ApiResponse(media_type="application/octet-stream", deferred=make)
 
 
 def delete_file(call: Call) -> ApiResponse:

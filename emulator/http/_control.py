@@ -8,7 +8,7 @@ by the dispatcher). Bad input is a 400 in the real error shape naming the field.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,6 +18,8 @@ from ..engine._clock import MAX_TIME_SCALE, OutOfRange, format_micros, format_na
 from ..engine._errors import InvalidRequest, NotFound
 from ..engine._faults import FaultRule
 from ..engine._journal import RecordedRequestList, RecordedRequestView
+from ..engine._paths import PathList, PathQuery, attach, find_path, lifecycle_paths
+from ..engine._polling import PollingReportList, PollingThresholds
 from ..engine._recordings import Recording
 from ..engine._scenarios import Scenario, ScenarioEntry
 from ..engine._schedule import Place
@@ -70,6 +72,28 @@ class JobAdvanceRequest(_Body):
 class JobStatusRequest(_Body):
     status: Status
     message: str | None = None
+
+
+class PollingQuery(_Body):
+    """The query of the polling routes: thresholds for this call (absent: the settings'), and
+    whether to add the wall-clock intervals."""
+
+    min_interval: float | None = Field(None, ge=0, allow_inf_nan=False)
+    stops_after_terminal: bool | None = None
+    reads_after_terminal: int | None = Field(None, ge=0)
+    honours_retry_after: bool | None = None
+    list_watches: int | None = Field(None, ge=0)
+    wall_clock: bool = False
+
+
+class PathAttachRequest(_Body):
+    type: EvalType | None = Field(None, description="Only creates of this evaluation type follow the path.")
+    times: int | None = Field(None, ge=1, description="Only the next `times` matching creates (default: all).")
+
+
+class PollingListQuery(PollingQuery):
+    tenant: str | None = None
+    verdict: Literal["ok", "bad", "incomplete"] | None = None
 
 
 def data_response(data: Any, status_code: int = 200) -> ApiResponse:
@@ -394,6 +418,61 @@ def add_recording(call: Call) -> ApiResponse:
 
 def get_recording(call: Call) -> ApiResponse:
     return ApiResponse(body=call.engine.recordings.get(call.params["name"]).model_dump_json().encode())
+
+
+# ---------------------------------------------------------------- polling verdicts (docs/polling.md)
+
+
+def _thresholds(call: Call, query: PollingQuery) -> PollingThresholds:
+    return call.engine.polling.thresholds(
+        min_interval=query.min_interval,
+        stops_after_terminal=query.stops_after_terminal,
+        reads_after_terminal=query.reads_after_terminal,
+        honours_retry_after=query.honours_retry_after,
+        list_watches=query.list_watches,
+    )
+
+
+def polling_report(call: Call) -> ApiResponse:
+    """How clients polled one job, and the verdict; the query may set the thresholds."""
+    query: PollingQuery = call.model(PollingQuery, dict(call.request.query), strict=False)
+    report = call.engine.polling.report(call.params["id"], _thresholds(call, query), wall_clock=query.wall_clock)
+    return json_response(report)
+
+
+def polling_reports(call: Call) -> ApiResponse:
+    """One report per job (of one tenant with `tenant=`, of one verdict with `verdict=`)."""
+    query: PollingListQuery = call.model(PollingListQuery, dict(call.request.query), strict=False)
+    reports = call.engine.polling.reports(
+        _thresholds(call, query), tenant=query.tenant, verdict=query.verdict, wall_clock=query.wall_clock
+    )
+    return json_response(PollingReportList(data=reports))
+
+
+# ---------------------------------------------------------------- lifecycle paths (docs/lifecycle-paths.md)
+
+LIST_QUERY_FIELDS = ("terminal", "at")  # given comma-separated: `terminal=error,user_error`
+
+
+def list_paths(call: Call) -> ApiResponse:
+    """Every lifecycle path the query's filters list, in a fixed order."""
+    query: dict[str, Any] = dict(call.request.query)
+    for name in LIST_QUERY_FIELDS:
+        if name in query:
+            query[name] = [part.strip() for part in query[name].split(",") if part.strip()]
+    try:
+        chosen: PathQuery = call.model(PathQuery, query, strict=False)
+    except InvalidRequest as exc:  # `terminal.1` is the second item of `terminal`: name the parameter
+        raise InvalidRequest(exc.message, param=(exc.param or "").split(".")[0] or None) from None
+    return json_response(PathList(data=lifecycle_paths(chosen)))
+
+
+def attach_path(call: Call) -> ApiResponse:
+    """Make the next creates (of `type`; the next `times` only, when given) follow one path, in
+    place of a path attached earlier for the same creates."""
+    body: PathAttachRequest = _body(call, PathAttachRequest, optional=True)
+    added = attach(call.engine.scenarios, find_path(call.params["id"], body.type), body.times)
+    return data_response(added.model_dump(mode="json"), 201)
 
 
 # ---------------------------------------------------------------- journal (pytest plugin issue)

@@ -6,8 +6,8 @@ import json
 import sys
 import threading
 import traceback
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from functools import lru_cache
 from typing import Any
 
 from ..engine._clock import Clock
@@ -18,18 +18,22 @@ from ..engine._files import Files
 from ..engine._jobs import Jobs
 from ..engine._journal import Journal
 from ..engine._store import Store
+from ._default_extensions import default_extensions
+from ._extension import ApiExtension
 from ._fault_intercept import intercept
 from ._recording import journal_entry, recorded
-from ._routing import Route, body_limit, dispatch, error_response, find_route
+from ._routing import Call, Route, body_limit, dispatch, error_response, find_route, resolve
 from ._transport import ApiRequest, ApiResponse
 from ._view_cache import ViewCache
 
 
-@lru_cache(maxsize=1)
-def _routes() -> tuple[Route, ...]:
-    from ._routes import ROUTES
+def _route_table(extensions: tuple[ApiExtension, ...]) -> tuple[Route, ...]:
+    from ._routes import route_table  # the handlers, on first use
 
-    return tuple(ROUTES)
+    return route_table(extensions)
+
+
+LARGE_BODY = 64 * 1024  # bytes; a larger request body takes a while to parse and store
 
 
 class InternalError(ApiError):
@@ -57,17 +61,25 @@ class Emulator:
     so concurrent requests never interleave their state changes.
 
     `config` and keyword overrides (`EmulatorConfig` fields) give the settings; `store` the state's
-    home (a new `MemoryStore` when not given)."""
+    home (a new `MemoryStore` when not given); `extensions` the add-ons (`ApiExtension`) it serves
+    beside the real contract: by default the package's own (the documented API), `[]` for none."""
 
     def __init__(
-        self, config: EmulatorConfig | None = None, *, store: Store | None = None, **overrides: object
+        self,
+        config: EmulatorConfig | None = None,
+        *,
+        store: Store | None = None,
+        extensions: Sequence[ApiExtension] | None = None,
+        **overrides: object,
     ) -> None:
         base = config or EmulatorConfig()
         # Overrides are validated like any setting (tables such as `faults` become models).
         settings = EmulatorConfig.model_validate({**base.model_dump(), **overrides}) if overrides else base
         self._lock = threading.RLock()
         self.views = ViewCache()
-        self.engine = Engine(settings, store=store, routes=_routes)
+        self.extensions = tuple(default_extensions() if extensions is None else extensions)
+        self._routes = _route_table(self.extensions)
+        self.engine = Engine(settings, store=store, routes=lambda: self._routes, extensions=self.extensions)
 
     # ------------------------------------------------------------ the engine's parts
 
@@ -78,7 +90,8 @@ class Emulator:
 
     @property
     def routes(self) -> list[Route]:
-        return list(_routes())
+        """The route table: the Together API with the add-ons, their routes, the control plane."""
+        return list(self._routes)
 
     @property
     def store(self) -> Store:
@@ -131,7 +144,44 @@ class Emulator:
     def body_limit(self, method: str, path: str) -> int:
         """The most bytes the body of a `method` request to `path` may hold: a face stops reading
         there and hands the core an `oversized` request, which is answered 413."""
-        return body_limit(self.engine.config, find_route(_routes(), method, path))
+        return body_limit(self.engine.config, find_route(self._routes, method, path))
+
+    def takes_long(self, request: ApiRequest) -> bool:
+        """Whether answering `request` may take long: its body is large, its route's work grows with
+        the stored data (`Route.slow`), or its route has long work to prepare for this request (a
+        create on a large dataset). A face with an event loop runs these in a thread."""
+        if request.body_size > LARGE_BODY:  # the size only: a streamed body is not read here
+            return True
+        try:
+            route, params = resolve(self._routes, request)
+            return route.slow or self._work(route, params, request) is not None
+        except Exception:  # answered at once, with the error
+            return False
+
+    def _work(self, route: Route, params: dict[str, str], request: ApiRequest) -> Callable[[], object] | None:
+        """The long, pure part of a request (its route's `prepare`), read under the lock; None when
+        there is nothing long to do."""
+        if route.prepare is None:
+            return None
+        engine = self.engine
+        with self._lock, engine.store.transaction():
+            engine.follow_store()
+            tenant = engine.tenants.find(request.api_key) if request.api_key else None
+            if route.auth == "api_key" and tenant is None:
+                return None  # a key seen for the first time has nothing stored to prepare
+            return route.prepare(Call(engine, self.views, request, params, route, tenant, self._routes))
+
+    def _prepare(self, request: ApiRequest) -> None:
+        """Run the long part of a request before taking the lock for the request itself, which then
+        finds it done: other requests wait for the lock only while the state is read and changed,
+        not while a large dataset is parsed and judged."""
+        try:
+            route, params = resolve(self._routes, request)
+            work = self._work(route, params, request)
+            if work is not None:
+                work()
+        except Exception:  # only a head start: the request itself meets and answers any problem
+            return
 
     def handle(self, request: ApiRequest) -> ApiResponse:
         """Answer one request. Never raises: every failure, the journal's included, is an error body."""
@@ -142,6 +192,7 @@ class Emulator:
         """Answer one request, without waiting for a store outside this process to confirm its writes:
         returns the answer and, when there is one, the commit to wait for (`confirmed`) before the
         answer may leave. Meanwhile the next request can be handled (the server face does so)."""
+        self._prepare(request)
         with self.store.unconfirmed() as pending:
             response = self._handle(request)
         return response, pending[-1] if pending else None  # commits are applied in order: the last one counts
@@ -157,7 +208,7 @@ class Emulator:
         return response
 
     def _handle(self, request: ApiRequest) -> ApiResponse:
-        engine, views, routes = self.engine, self.views, _routes()
+        engine, views, routes = self.engine, self.views, self._routes
         with self._lock, engine.store.transaction():
             engine.follow_store()
             call = None
@@ -169,13 +220,18 @@ class Emulator:
                 response = internal_error(exc)
             try:
                 if recorded(request):
-                    now = engine.clock.now_ns()
+                    now, wall = engine.clock.now_ns(), engine.clock.wall_ns()
                     tenant = engine.tenants.find(request.api_key) if request.api_key else None
                     name, kept = tenant.name if tenant else None, engine.config.journal_body_limit
                     answered = response
                     engine.journal.record(
-                        lambda seq: journal_entry(seq, request, call, answered, now, tenant_name=name, body_limit=kept)
+                        lambda seq: journal_entry(
+                            seq, request, call, answered, now, tenant_name=name, body_limit=kept, wall_ns=wall
+                        )
                     )
             except Exception as exc:
                 response = internal_error(exc)
-            return response
+        try:
+            return response.finish()  # a deferred body (a result file) is made outside the lock
+        except Exception as exc:
+            return internal_error(exc)

@@ -104,7 +104,8 @@ def intercept(
         return response, call
     response, call = run()
     if action.kind == "malformed":
-        response.body = response.body[: len(response.body) // 2] or b"{"
+        body = response.finish().body
+        response.body = body[: len(body) // 2] or b"{"
     latency = action.seconds if action.kind == "latency" and action.seconds else 0.0
     response.fault = AppliedFault(rule_id, action.kind, latency=latency, truncate=action.kind == "truncate")
     return response, call

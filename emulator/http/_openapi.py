@@ -97,7 +97,8 @@ def _response(reply: Reply, refs: dict[tuple[Any, JsonSchemaMode], Any]) -> dict
 
 
 def _operation(route: Route, refs: dict[tuple[Any, JsonSchemaMode], Any]) -> dict[str, Any]:
-    operation: dict[str, Any] = {"operationId": route.name, "tags": [TAGS[route.name.split(".")[0]]]}
+    group = route.name.split(".")[0]  # an add-on's own route may open a group of its own
+    operation: dict[str, Any] = {"operationId": route.name, "tags": [TAGS.get(group, group)]}
     if route.summary:
         operation["summary"] = route.summary
     if route.description:
@@ -123,12 +124,53 @@ def _operation(route: Route, refs: dict[tuple[Any, JsonSchemaMode], Any]) -> dic
     return operation
 
 
+def _renamed(node: Any, names: dict[str, str]) -> Any:
+    """`node` with every `$ref` to a renamed definition pointing at its new name."""
+    if isinstance(node, list):
+        return [_renamed(item, names) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    prefix = REF_TEMPLATE.split("{", 1)[0]
+    if isinstance(ref, str) and ref.startswith(prefix) and ref[len(prefix) :] in names:
+        return {**node, "$ref": prefix + names[ref[len(prefix) :]]}
+    return {key: _renamed(value, names) for key, value in node.items()}
+
+
+def _merge_same_modes(refs: Any, definitions: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """One definition for a model whose input and output schemas are the same. Some pydantic
+    versions name them `X-Input` and `X-Output` even then (a field with a default factory is
+    enough); the document names them `X` whatever the version, as newer ones do."""
+    names: dict[str, str] = {}
+    while True:
+        merged = False
+        for name in list(definitions):
+            base = name.removesuffix("-Input")
+            output = f"{base}-Output"
+            if name == base or output not in definitions or base in names.values():
+                continue
+            if _renamed(definitions[name], names) == _renamed(definitions[output], names):
+                names[name] = names[output] = base
+                merged = True
+        if not merged:
+            break
+    if not names:
+        return refs, definitions
+    kept: dict[str, Any] = {}
+    for name, schema in definitions.items():
+        kept.setdefault(names.get(name, name), _renamed(schema, names))
+    return {key: _renamed(value, names) for key, value in refs.items()}, dict(sorted(kept.items()))
+
+
 def build_document(routes: Sequence[Route]) -> dict[str, Any]:
     """The OpenAPI 3.1 document of `routes`, as a JSON-ready dict."""
     inputs = {key: None for route in routes for key in _schemas(route)}  # ordered, without repeats
     generator = GenerateJsonSchema(by_alias=True, ref_template=REF_TEMPLATE)
-    refs, definitions = generator.generate_definitions(
+    generated, generated_definitions = generator.generate_definitions(
         [(schema, mode, TypeAdapter(schema).core_schema) for schema, mode in inputs]
+    )
+    refs, definitions = _merge_same_modes(
+        generated, {str(name): schema for name, schema in generated_definitions.items()}
     )
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:

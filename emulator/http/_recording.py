@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 
+from ..engine._journal import POLL_ROUTES
 from ..engine._redaction import has_secrets, is_secret_field, key_fingerprint, mask_secrets, masked
 from ..engine._store import RecordedRequest
 from ._routing import Call
@@ -77,7 +79,7 @@ def _kept_body(request: ApiRequest, limit: int) -> tuple[bytes, int | None, str 
     if size > limit:
         return b"", size, request.body_sha256()
     body = request.body
-    if not _might_hold_secrets(body):
+    if not body or not _might_hold_secrets(body):
         return body, None, None
     try:
         parsed = json.loads(body)
@@ -90,6 +92,33 @@ def _kept_body(request: ApiRequest, limit: int) -> tuple[bytes, int | None, str 
         return b"", size, request.body_sha256()
 
 
+def retry_after_ms(response: ApiResponse) -> int | None:
+    """The wait an answer asks for, in milliseconds: `retry-after-ms` when it has one (what the SDKs
+    read first), else `retry-after` in seconds (an HTTP date is not read); None when it asks none."""
+    if not response.headers:
+        return None
+    headers = {name.lower(): value for name, value in response.headers.items()}
+    for name, scale in (("retry-after-ms", 1.0), ("retry-after", 1000.0)):
+        try:
+            wait = float(headers[name]) * scale
+        except (KeyError, ValueError):
+            continue
+        if math.isfinite(wait) and wait >= 0:
+            return math.ceil(wait)
+    return None
+
+
+def _job_status(call: Call | None, response: ApiResponse, job_id: str | None) -> str | None:
+    """The status a read of one job showed its client: None unless a retrieve or status read was
+    answered in full (an error, or a fault that broke or withheld the answer, showed none)."""
+    if call is None or job_id is None or call.route.name not in POLL_ROUTES or response.status_code >= 300:
+        return None
+    if response.fault is not None and response.fault.kind != "latency":
+        return None
+    job = call.engine.store.find_job(job_id)
+    return None if job is None else call.engine.jobs.status(job)
+
+
 def journal_entry(
     seq: int,
     request: ApiRequest,
@@ -99,9 +128,12 @@ def journal_entry(
     *,
     tenant_name: str | None,
     body_limit: int,
+    wall_ns: int | None = None,
 ) -> RecordedRequest:
     """The entry of an answered request, numbered `seq`: its tenant shown by name (`tenant_name`)
-    or key fingerprint, its secrets masked, its body kept when at most `body_limit` bytes."""
+    or key fingerprint, its secrets masked, its body kept when at most `body_limit` bytes; the
+    wall time (`wall_ns`), the Retry-After the answer carried and, for a read of one job, the
+    status it showed (what the polling verdict grades, docs/polling.md)."""
     job_id, file_id = _ids(call, response)
     key = request.api_key
     fingerprint = key_fingerprint(key) if key is not None else None
@@ -123,4 +155,7 @@ def journal_entry(
         key_fingerprint=fingerprint,
         body_size=body_size,
         body_sha256=body_sha256,
+        wall_ns=wall_ns,
+        retry_after_ms=retry_after_ms(response),
+        job_status=_job_status(call, response, job_id),
     )

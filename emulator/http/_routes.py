@@ -4,20 +4,32 @@ Each `Route` names its handler and declares its parameters, body, answers (succe
 statuses, with their schemas) and auth; the dispatcher enforces the auth, and `/openapi.json` is
 written from these declarations alone (`_openapi.py`). A route added here is served by every face
 and documented at once.
+
+Add-ons (`_extension.py`) add to the table: alternatives to the real wire models (wherever a route
+declares one) and routes of their own. `route_table(extensions)` is the table of an emulator with
+those add-ons.
 """
 
 from __future__ import annotations
 
-from ..documented import _api as documented
+import dataclasses
+import operator
+from collections.abc import Mapping, Sequence
+from functools import lru_cache, reduce
+from types import GenericAlias
+
 from ..engine._faults import FaultBook, FaultRule
 from ..engine._journal import RecordedRequestList
+from ..engine._paths import MAX_POLLS, MAX_PREEMPTIONS, PathList
+from ..engine._polling import PollingReport, PollingReportList
 from ..engine._recordings import Recording
 from ..engine._scenarios import Scenario, ScenarioBook, ScenarioEntry
 from ..engine._snapshot import Snapshot
 from . import _api as api, _control as control
+from ._extension import ApiExtension
 from ._openapi import OPENAPI_ROUTE
 from ._recording import UPLOAD_PREFIX
-from ._routing import Body, Param, Reply, Route, json_body
+from ._routing import Body, Param, Reply, Route, Schema, json_body
 from ._wire import (
     STATUSES,
     CapacityState,
@@ -88,7 +100,6 @@ UPLOAD_FORMS = Body(
     {"application/x-www-form-urlencoded": UploadRequestForm, "multipart/form-data": UploadRequestMultipart}
 )
 FILE = {200: Reply("The file.", FileObject)}
-JOB = EvaluationJob | documented.DocumentedEvaluationJob  # a documented create's job carries its fields
 
 API_ROUTES: list[Route] = [
     Route(
@@ -96,11 +107,11 @@ API_ROUTES: list[Route] = [
         "/v1/evaluation",
         api.create_evaluation,
         "evaluation.create",
+        prepare=api.prepare_create,
         summary="Create an evaluation job",
-        description="The real contract (`type`, `parameters`), or the documented one (`model`, "
-        "`evaluation_type`, `dataset`), which answers with its extra fields.",
-        body=json_body(EvaluationCreateRequest | documented.DocumentedCreateRequest),
-        ok={200: Reply("The job was created.", EvaluationCreateResponse | documented.DocumentedCreateResponse)},
+        description="The real contract (`type`, `parameters`).",
+        body=json_body(EvaluationCreateRequest),
+        ok={200: Reply("The job was created.", EvaluationCreateResponse)},
         errors={400: BAD_BODY},
     ),
     Route(
@@ -108,9 +119,10 @@ API_ROUTES: list[Route] = [
         "/v1/evaluation",
         api.list_evaluations,
         "evaluation.list",
+        slow=True,
         summary="List evaluation jobs",
         query=LIST_QUERY,
-        ok={200: Reply("The jobs, newest first.", list[JOB])},
+        ok={200: Reply("The jobs, newest first.", list[EvaluationJob])},
         errors={400: "`limit` is not an integer >= 1."},
     ),
     Route(
@@ -118,9 +130,10 @@ API_ROUTES: list[Route] = [
         "/v1/evaluations",
         api.list_evaluations,
         "evaluations.list",
+        slow=True,
         summary="List evaluation jobs (the plural path of SDK 1.x)",
         query=LIST_QUERY,
-        ok={200: Reply("The jobs, newest first.", list[JOB])},
+        ok={200: Reply("The jobs, newest first.", list[EvaluationJob])},
         errors={400: "`limit` is not an integer >= 1."},
     ),
     Route(
@@ -148,7 +161,7 @@ API_ROUTES: list[Route] = [
         "evaluation.retrieve",
         summary="Retrieve an evaluation job",
         params=(JOB_ID,),
-        ok={200: Reply("The job.", JOB)},
+        ok={200: Reply("The job.", EvaluationJob)},
         errors={404: NO_JOB},
     ),
     Route(
@@ -158,7 +171,7 @@ API_ROUTES: list[Route] = [
         "evaluation.status",
         summary="An evaluation job's status and results",
         params=(JOB_ID,),
-        ok={200: Reply("OK", EvaluationStatusResponse | documented.DocumentedStatusResponse)},
+        ok={200: Reply("OK", EvaluationStatusResponse)},
         errors={404: NO_JOB},
     ),
     Route(
@@ -215,6 +228,7 @@ API_ROUTES: list[Route] = [
         "/v1/files/multipart/complete",
         api.complete_multipart,
         "files.multipart.complete",
+        slow=True,
         summary="Finish a multipart upload",
         body=json_body(MultipartCompleteRequest),
         ok=FILE,
@@ -239,6 +253,8 @@ API_ROUTES: list[Route] = [
         "/v1/files",
         api.list_files,
         "files.list",
+        slow=True,
+        prepare=api.prepare_sizes,
         summary="List files: the built-in datasets, then the key's own",
         ok={200: Reply("OK", FileListResponse)},
     ),
@@ -247,6 +263,8 @@ API_ROUTES: list[Route] = [
         "/v1/files/{id}",
         api.get_file,
         "files.retrieve",
+        slow=True,
+        prepare=api.prepare_sizes,
         summary="Retrieve a file",
         params=(FILE_ID,),
         ok=FILE,
@@ -267,6 +285,7 @@ API_ROUTES: list[Route] = [
         "/v1/files/{id}/content",
         api.file_content,
         "files.content",
+        slow=True,
         summary="A file's bytes",
         params=(FILE_ID,),
         ok={200: Reply("The bytes.", bytes, "application/octet-stream")},
@@ -349,6 +368,41 @@ JOURNAL_FILTERS = (
     Param("status_code", "Only answers with this HTTP status (a value that is not all digits is ignored)."),
 )
 CLOCK = _ok(ClockState, "The clock after the change.")
+POLLING_QUERY = (
+    Param(
+        "min_interval",
+        "Shortest polling interval in seconds, on the emulator clock (default: the setting "
+        "`polling_min_interval_seconds`, 1).",
+        {"type": "number", "minimum": 0},
+    ),
+    Param(
+        "stops_after_terminal",
+        "`false`: reads after the job ended are not checked (default `true`).",
+        {"type": "boolean"},
+    ),
+    Param(
+        "reads_after_terminal",
+        "Reads allowed after the one that saw the job end (default: `polling_reads_after_terminal`, 0).",
+        {"type": "integer", "minimum": 0},
+    ),
+    Param(
+        "honours_retry_after",
+        "`false`: reads that came before a Retry-After had passed are not a finding "
+        "(default: `polling_honours_retry_after`, true).",
+        {"type": "boolean"},
+    ),
+    Param(
+        "list_watches",
+        "List calls allowed to watch a running job (default: `polling_list_watches`, 0).",
+        {"type": "integer", "minimum": 0},
+    ),
+    Param(
+        "wall_clock",
+        "`true`: add the intervals on the wall clock (they differ from run to run).",
+        {"type": "boolean"},
+    ),
+)
+BAD_POLLING_QUERY = "A query parameter is invalid or unknown (named in `error.param`)."
 
 CONTROL_ROUTES: list[Route] = [
     Route(
@@ -383,6 +437,7 @@ CONTROL_ROUTES: list[Route] = [
         "/_emulator/requests",
         control.list_requests,
         "control.requests",
+        slow=True,
         summary="The request journal, oldest first, filtered by the query",
         auth="admin",
         query=JOURNAL_FILTERS,
@@ -610,6 +665,7 @@ CONTROL_ROUTES: list[Route] = [
         "/_emulator/jobs",
         control.list_jobs,
         "control.jobs",
+        slow=True,
         summary="Every job of every API key (not a client read)",
         auth="admin",
         ok=_ok(list[JobSummary]),
@@ -724,9 +780,98 @@ CONTROL_ROUTES: list[Route] = [
     ),
     Route(
         "GET",
+        "/_emulator/jobs/{id}/polling",
+        control.polling_report,
+        "control.jobs.polling",
+        slow=True,
+        summary="How clients polled one job, and the verdict (not a client read)",
+        auth="admin",
+        params=(ANY_JOB_ID,),
+        query=POLLING_QUERY,
+        ok=_ok(PollingReport),
+        errors={400: BAD_POLLING_QUERY, 404: NO_SUCH_JOB},
+    ),
+    Route(
+        "GET",
+        "/_emulator/polling",
+        control.polling_reports,
+        "control.polling",
+        slow=True,
+        summary="How clients polled every job: one report per job, with its verdict",
+        auth="admin",
+        query=(
+            Param("tenant", "Only the jobs of this API key, tenant name or key fingerprint."),
+            Param(
+                "verdict",
+                "Only the reports with this verdict.",
+                {"type": "string", "enum": ["ok", "bad", "incomplete"]},
+            ),
+            *POLLING_QUERY,
+        ),
+        ok=_ok(PollingReportList),
+        errors={400: BAD_POLLING_QUERY},
+    ),
+    Route(
+        "GET",
+        "/_emulator/paths",
+        control.list_paths,
+        "control.paths",
+        summary="Every lifecycle path a job can take, filtered; each with the scenario that makes jobs follow it",
+        auth="admin",
+        query=(
+            Param(
+                "terminal",
+                "How the paths end, comma-separated: `completed`, `error`, `user_error`, `stall` (default: all).",
+            ),
+            Param(
+                "at",
+                "Phases an error, user_error or stall happens in, comma-separated: `pending`, `queued`, "
+                "`running` (default: all).",
+            ),
+            Param(
+                "max_preemptions",
+                f"Also the paths with 1..k preemptions before an end reached from running (0 to {MAX_PREEMPTIONS}; "
+                "default 0).",
+                {"type": "integer", "minimum": 0, "maximum": MAX_PREEMPTIONS},
+            ),
+            Param(
+                "progression",
+                "`durations` (default: the settings' seconds per phase) or `after_polls` (phases move on reads).",
+                {"type": "string", "enum": ["durations", "after_polls"]},
+            ),
+            Param(
+                "max_polls",
+                f"`after_polls`: each phase shown for 1..N reads, every combination a path (1 to {MAX_POLLS}; "
+                "default 1).",
+                {"type": "integer", "minimum": 1, "maximum": MAX_POLLS},
+            ),
+            Param(
+                "type",
+                "The evaluation type whose creates each path's scenario entry matches (default: every type).",
+                {"type": "string", "enum": ["classify", "score", "compare"]},
+            ),
+        ),
+        ok=_ok(PathList),
+        errors={400: "A query parameter is invalid or unknown (named in `error.param`)."},
+    ),
+    Route(
+        "PUT",
+        "/_emulator/paths/{id}",
+        control.attach_path,
+        "control.paths.attach",
+        summary="Make the next jobs follow one lifecycle path (adds its scenario entry)",
+        auth="admin",
+        params=(Param("id", "A path's id, as listed (`pending.queued.error`, `pending.queued.stall@1`)."),),
+        body=json_body(control.PathAttachRequest, required=False),
+        ok=_ok(ScenarioEntry, "The scenario entry added, with its id.", 201),
+        errors={400: BAD_BODY, 404: "No lifecycle path with this id."},
+    ),
+    Route(
+        "GET",
         "/_emulator/state",
         control.get_state,
         "control.state",
+        slow=True,
         summary="Export the whole state (jobs, files, uploads, ids, clock, rules)",
         auth="admin",
         ok=_ok(Snapshot),
@@ -736,6 +881,7 @@ CONTROL_ROUTES: list[Route] = [
         "/_emulator/state",
         control.put_state,
         "control.state.import",
+        slow=True,
         summary="Replace the whole state with an export",
         auth="admin",
         body=json_body(Snapshot),
@@ -745,4 +891,44 @@ CONTROL_ROUTES: list[Route] = [
     ),
 ]
 
-ROUTES: list[Route] = API_ROUTES + CONTROL_ROUTES + [OPENAPI_ROUTE]
+# ---------------------------------------------------------------- with the add-ons
+
+
+def _widened(schema: Schema, alternatives: Mapping[Schema, list[Schema]]) -> Schema:
+    """`schema` with each real model the add-ons extend replaced by `Real | Alternative | ...`
+    (inside a `list[...]` too)."""
+    if isinstance(schema, GenericAlias) and schema.__origin__ is list:
+        return list[_widened(schema.__args__[0], alternatives)]  # type: ignore[misc]
+    extra = alternatives.get(schema) if isinstance(schema, type) else None
+    return reduce(operator.or_, [schema, *extra]) if extra else schema
+
+
+def _with_addons(route: Route, alternatives: Mapping[Schema, list[Schema]], notes: Sequence[str]) -> Route:
+    """A route of the table as the add-ons extend it (the route itself when they do not)."""
+    body = route.body
+    if body is not None:
+        body = dataclasses.replace(body, content={k: _widened(v, alternatives) for k, v in body.content.items()})
+    ok = {
+        status: dataclasses.replace(reply, schema=_widened(reply.schema, alternatives))
+        for status, reply in route.ok.items()
+    }
+    if body == route.body and ok == route.ok:
+        return route
+    # A route that now takes an add-on's bodies says so.
+    description = " ".join([route.description, *notes]) if body != route.body else route.description
+    return dataclasses.replace(route, body=body, ok=ok, description=description)
+
+
+@lru_cache(maxsize=8)
+def route_table(extensions: tuple[ApiExtension, ...] = ()) -> tuple[Route, ...]:
+    """The routes of an emulator with these add-ons: the Together API (with the add-ons' models
+    declared beside the real ones), the add-ons' own routes, the control plane and the OpenAPI
+    document. Built once per set of add-ons."""
+    alternatives: dict[Schema, list[Schema]] = {}
+    for extension in extensions:
+        for real, alternative in extension.alternatives.items():
+            alternatives.setdefault(real, []).append(alternative)
+    notes = [extension.create_description for extension in extensions if extension.create_description]
+    api_routes = [_with_addons(route, alternatives, notes) for route in API_ROUTES]
+    own = [route for extension in extensions for route in extension.routes()]
+    return (*api_routes, *own, *CONTROL_ROUTES, OPENAPI_ROUTE)

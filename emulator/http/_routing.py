@@ -53,12 +53,13 @@ class Call:
         except strict_json.JsonProblem as exc:
             raise json_error(exc) from None
 
-    def model(self, model: type[M], data: Any = None) -> M:
+    def model(self, model: type[M], data: Any = None, *, strict: bool = True) -> M:
         """Validate a body (or `data`) against a wire model; the first problem is a 400 naming its field.
-        Strictly, as JSON types: a boolean is not a number, a string not a number."""
+        Strictly, as JSON types: a boolean is not a number, a string not a number. A query string's
+        values are all strings: `strict=False` reads them as the numbers and booleans they spell."""
         data = self.json() if data is None else data
         try:
-            return model.model_validate(data, strict=True)
+            return model.model_validate(data, strict=strict)
         except ValidationError as exc:
             first = first_error(exc)
             name = first.field or None
@@ -137,6 +138,9 @@ def check_body_size(config: EmulatorConfig, route: Route, request: ApiRequest) -
 
 
 Handler = Callable[[Call], ApiResponse]
+# A route's long, pure part: given the request (under the emulator's lock, changing nothing), the
+# work that computes what the handler will find cached, run outside the lock; None: nothing to do.
+Prepare = Callable[[Call], Callable[[], object] | None]
 Auth = Literal["api_key", "admin", "none"]
 # What a body holds, for the OpenAPI document: a pydantic model or any type pydantic can describe
 # (`list[FaultRule]`, `A | B`); None for bytes of any shape.
@@ -218,6 +222,10 @@ class Route:
     ok: Mapping[int, Reply] = field(default_factory=lambda: {200: Reply("OK")})
     errors: Mapping[int, str] = field(default_factory=dict)
     bulk: bool = False
+    # Work that grows with the stored data (a dataset, a result file, the whole state): the server
+    # runs the route off its event loop, and the core runs `prepare`'s work outside its lock.
+    slow: bool = False
+    prepare: Prepare | None = None
     regex: re.Pattern[str] = field(init=False, repr=False)
     responses: Mapping[int, Reply] = field(init=False, repr=False)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 from urllib.parse import parse_qsl
@@ -153,6 +154,15 @@ class ApiResponse:
     headers: dict[str, str] = field(default_factory=dict)
     media_type: str | None = "application/json"
     fault: AppliedFault | None = None  # set by a fault rule; faces play its transport part
+    # Makes the body when it takes long (a result file): `Emulator.handle` calls it outside its
+    # lock, through `finish()`, before any face sees the response.
+    deferred: Callable[[], bytes] | None = field(default=None, repr=False)
+
+    def finish(self) -> ApiResponse:
+        """Make the deferred body, if there is one."""
+        if self.deferred is not None:
+            self.body, self.deferred = self.deferred(), None
+        return self
 
     def all_headers(self) -> dict[str, str]:
         headers = dict(self.headers)

@@ -7,31 +7,29 @@ from typing import cast
 
 from pydantic import BaseModel
 
-from ..documented._api import documented_job_view, documented_status_view
 from ..engine._clock import NS, format_micros, format_nanos
 from ..engine._engine import Engine
 from ..engine._store import Job, StoredFile, Tenant
+from ._extension import ViewKind, attached_api
 from ._view_cache import ViewCache
 from ._wire import EvaluationJob, EvaluationStatusResponse, FileObject, FilePurpose, FileType, StatusUpdate
 
 
-def _serialized(views: ViewCache, kind: str, job: Job, reached: int, build: Callable[[], BaseModel]) -> bytes:
-    """A job's serialized view, from the cache when the job record and the phases reached are
-    the ones it was built from. (Documented-API jobs also show clock-driven `progress`, so they
-    are built every time.)"""
-    if job.convenience is not None:
-        return build().model_dump_json(by_alias=True).encode()
-    return views.get(kind, job, reached, lambda: build().model_dump_json(by_alias=True).encode())
+def _serialized(engine: Engine, views: ViewCache, kind: ViewKind, job: Job, build: Callable[[], BaseModel]) -> bytes:
+    """A job's serialized view, from the cache when it was built from the same job record, the
+    same number of phases reached and the same add-on view keys (what else an add-on's fields
+    depend on, such as the clock)."""
+    reached = len(engine.jobs.phases_reached(job))
+    extra = tuple(ext.view_key(engine, job, data, kind) for ext, data in attached_api(engine, job))
+    return views.get(kind, job, reached, lambda: build().model_dump_json(by_alias=True).encode(), extra)
 
 
 def job_json(engine: Engine, views: ViewCache, tenant: Tenant, job: Job) -> bytes:
-    reached = len(engine.jobs.phases_reached(job))
-    return _serialized(views, "job", job, reached, lambda: job_view(engine, tenant, job))
+    return _serialized(engine, views, "job", job, lambda: job_view(engine, tenant, job))
 
 
 def status_json(engine: Engine, views: ViewCache, job: Job) -> bytes:
-    reached = len(engine.jobs.phases_reached(job))
-    return _serialized(views, "status", job, reached, lambda: status_view(engine, job))
+    return _serialized(engine, views, "status", job, lambda: status_view(engine, job))
 
 
 def job_view(engine: Engine, tenant: Tenant, job: Job) -> EvaluationJob:
@@ -54,8 +52,10 @@ def job_view(engine: Engine, tenant: Tenant, job: Job) -> EvaluationJob:
         updated_at=format_micros(job.created_ns + (reached[-1].offset_ns or 0)),
         results=engine.jobs.results(job),
     )
-    # Only documented-API jobs carry the documented fields; real-contract jobs stay real.
-    return view if job.convenience is None else documented_job_view(engine, job, view)
+    # Only the add-ons that made the job add their fields; a real-contract job stays real.
+    for extension, data in attached_api(engine, job):
+        view = extension.job_view(engine, job, data, view)
+    return view
 
 
 def status_view(engine: Engine, job: Job) -> EvaluationStatusResponse:
@@ -63,7 +63,9 @@ def status_view(engine: Engine, job: Job) -> EvaluationStatusResponse:
         status=engine.jobs.status(job),
         results=engine.jobs.results(job),
     )
-    return view if job.convenience is None else documented_status_view(engine, job, view)
+    for extension, data in attached_api(engine, job):
+        view = extension.status_view(engine, job, data, view)
+    return view
 
 
 def file_view(engine: Engine, tenant: Tenant, file: StoredFile) -> FileObject:

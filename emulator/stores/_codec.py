@@ -1,12 +1,14 @@
 """Records as text and back, for stores that keep the state outside this process.
 
-Everything is JSON except two things: file bytes (kept as bytes by the store) and the documented
-add-on's request on its jobs (`Job.convenience`), which the engine and the stores never name; it
-is pickled, and read back only as classes of this package (`_PackageUnpickler`).
+Everything is JSON except file bytes (kept as bytes by the store). A job's add-on data
+(`Job.extensions`, by extension name) is JSON-ready by contract (`engine/_extension.py`) and is
+written as it is, whatever add-ons made the job: the stores never name one.
 
 A job's judge is not written: it is rebuilt from the job's type, parameters, seed and verdict
-weights, as `engine._jobs.Jobs.judge` builds it (identical judges are shared). A job's dataset is
-written apart, once per distinct dataset (`encode_dataset`), since many jobs share one.
+weights, as `engine._jobs.make_judge` builds it (identical judges are shared). The weights written
+are the judge's own, so they already hold what the add-ons' `verdict_weights` made of the job's
+outcome. A job's dataset is written apart, once per distinct dataset (`encode_dataset`), since
+many jobs share one.
 
 Changing what is written here changes the stored format: raise `FORMAT_VERSION`, which the stores
 keep with their state, so a store written in another format is refused instead of misread.
@@ -14,12 +16,9 @@ keep with their state, so a store written in another format is refused instead o
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import hashlib
-import io
 import json
-import pickle
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,30 +34,13 @@ from ..engine._scenarios import Outcome, Progression, ScenarioBook
 from ..engine._store import Job, PendingUpload, RecordedRequest, StoredFile
 from ..engine._validation import validate_create
 
-FORMAT_VERSION = 2  # 2: a phase may carry a fourth item, 1 when pinned; a job has a `line` and a `recording`
+# 2: a job's add-on data as JSON (`extensions`), no longer pickled; 3: journal entries keep their wall
+# time, Retry-After and the status a read showed; 4: a phase may carry a fourth item, 1 when pinned, and
+# a job has a `line` and a `recording`
+FORMAT_VERSION = 4
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _loads = json.loads
-_PACKAGE = __name__.split(".")[0] + "."
-_BUILTINS = {"set", "frozenset", "tuple", "list", "dict", "bytes", "bytearray", "complex"}
-
-
-class _PackageUnpickler(pickle.Unpickler):
-    """Unpickles values made of this package's classes and plain builtins, nothing else: a store
-    file never gets to name an arbitrary callable."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        if module.startswith(_PACKAGE) or (module == "builtins" and name in _BUILTINS):
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"a stored value names {module}.{name}, which a store never writes")
-
-
-def _pickled(value: Any) -> str | None:
-    return None if value is None else base64.b64encode(pickle.dumps(value, protocol=5)).decode()
-
-
-def _unpickled(text: str | None) -> Any:
-    return None if text is None else _PackageUnpickler(io.BytesIO(base64.b64decode(text))).load()
 
 
 # ---------------------------------------------------------------- small records
@@ -137,7 +119,7 @@ def encode_request(entry: RecordedRequest) -> tuple[str, bytes]:
     list (`dataclasses.asdict` deep-copies)."""
     e = entry
     fields = [e.seq, e.method, e.path, e.query, e.tenant, e.route, e.route_path, e.job_id, e.file_id]
-    extra = [e.key_fingerprint, e.body_size, e.body_sha256]
+    extra = [e.key_fingerprint, e.body_size, e.body_sha256, e.wall_ns, e.retry_after_ms, e.job_status]
     return _dumps([*fields, e.status_code, e.time_ns, *extra]), e.body
 
 
@@ -193,7 +175,7 @@ def encode_job(job: Job) -> str:
             "source": job.source,
             "problem": job.problem,
             "failed_rows": job.failed_rows,
-            "convenience": _pickled(job.convenience),
+            "extensions": dict(job.extensions),
             "line": job.line,
             "recording": job.recording,
         }
@@ -232,7 +214,7 @@ def decode_job(workflow_id: str, tenant: str, text: str, dataset: Dataset | None
         source=data["source"],
         problem=data["problem"],
         failed_rows=data["failed_rows"],
-        convenience=_unpickled(data["convenience"]),
+        extensions=data["extensions"],
         line=data.get("line"),
         recording=data.get("recording"),
     )

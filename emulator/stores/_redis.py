@@ -38,6 +38,7 @@ from ..engine._datasets import Dataset
 from ..engine._faults import FaultRule
 from ..engine._recordings import Recording
 from ..engine._scenarios import ScenarioBook
+from ..engine._status_index import StatusIndex, Timeline, decode_timeline, encode_timeline, pick, timeline
 from ..engine._store import JOURNAL_SEQ, Job, PendingUpload, RecordedRequest, Store, StoredFile, Tenant
 from . import _redis_codec as codec
 from ._errors import IncompatibleStore, StoreError
@@ -47,7 +48,10 @@ __all__ = ["IncompatibleStore", "LeaseLost", "RedisStore"]
 
 T = TypeVar("T")
 
-SCHEMA = "1"  # the layout of the keys and records; a store of another one is refused
+# The layout of the keys and records; a store of another one is refused (2: `Job.extensions`; 3: the
+# jobs' timelines and positions, for the status index; 4: pinned phases, a job's place in line and
+# recording, the capacity log and the recordings)
+SCHEMA = "4"
 DEFAULT_PREFIX = "together-eval-emulator:"
 CACHE_LIMIT = 50_000  # records kept decoded; the cache is emptied when full
 CONTENT_CACHE_BYTES = 32 * 1024 * 1024  # file bytes kept in memory (recently read or written)
@@ -65,6 +69,10 @@ Word = bytes | str | int
 def _without_password(url: str) -> str:
     """`url` with its password (if any) replaced by `***`."""
     return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
+def _timeline(text: bytes | str) -> Timeline:
+    return decode_timeline(_b(text).decode())
 
 
 def _b(value: bytes | str) -> bytes:
@@ -85,6 +93,8 @@ class _Transaction:
         self.journal_cleared = False
         self.parts: dict[str, dict[int, bytes]] = {}  # upload token -> parts received
         self.parts_dropped: set[str] = set()  # tokens whose stored parts are gone
+        # Timelines written: tenant -> workflow id -> (its position when known here, timeline)
+        self.timelines: dict[str, dict[str, tuple[int | None, Timeline]]] = {}
 
 
 class RedisStore(Store):
@@ -120,6 +130,7 @@ class RedisStore(Store):
         self._content_bytes = 0
         self._datasets: dict[str, Dataset] = {}
         self._stored_datasets: set[str] = set()  # digests known to be in Redis
+        self._drop_status()
 
     def __repr__(self) -> str:
         return f"RedisStore({self.url!r}, prefix={self._p!r})"
@@ -238,8 +249,14 @@ class RedisStore(Store):
         if everything:
             self._drop_cache()
             return
+        timelines = self._key("timeline", "")
         for key in keys:
             full = self._p + key
+            if full.startswith(timelines):  # a job's timeline changed: its tenant, its workflow id
+                tenant, _, workflow_id = full.removeprefix(timelines).partition("\x1f")
+                if tenant in self._status:
+                    self._status_pending.setdefault(tenant, set()).add(workflow_id)
+                continue
             self._cache.pop(full, None)
             content = self._contents.pop(full, None)
             if content is not None:
@@ -250,6 +267,14 @@ class RedisStore(Store):
         self._contents.clear()
         self._content_bytes = 0
         self._stored_datasets.clear()
+        self._drop_status()
+
+    def _drop_status(self) -> None:
+        """Forget the status indexes of this process (rebuilt from Redis when next asked)."""
+        self._status: dict[str, StatusIndex] = {}  # tenant -> its jobs by status, by position in its listing
+        self._status_ids: dict[str, dict[int, str]] = {}  # tenant -> position -> workflow id
+        self._status_positions: dict[str, int] = {}  # workflow id -> position, for the indexed tenants
+        self._status_pending: dict[str, set[str]] = {}  # tenant -> workflow ids other processes changed
 
     def _remember(self, key: str, value: Any) -> None:
         if len(self._cache) >= CACHE_LIMIT:
@@ -435,6 +460,74 @@ class RedisStore(Store):
                     index = self._key("result-file", job.tenant, job.result_file_id)
                     self._write(tx, index, job.workflow_id, ("SET", index, job.workflow_id))
             self._put_record(tx, key, job)
+            if previous is None or (previous.phases, previous.created_ns) != (job.phases, job.created_ns):
+                self._put_timeline(tx, job, new=previous is None)
+
+    def _put_timeline(self, tx: _Transaction, job: Job, *, new: bool) -> None:
+        """Keep a job's timeline (and, for a new job, its position in its tenant's listing) where every
+        process's status index finds it, and tell the other processes it changed."""
+        tenant, workflow_id = job.tenant, job.workflow_id
+        line = timeline(job.created_ns, job.phases)
+        text = encode_timeline(line)
+        tx.writes.append(("HSET", self._key("timelines", tenant), workflow_id, text))
+        tx.changed.add(self._key("timeline", tenant, workflow_id))
+        position = self._status_positions.get(workflow_id)
+        if new:
+            position = len(self._listing(tx, self._key("jobs", tenant))) - 1
+            tx.writes.append(("HSET", self._key("positions", tenant), workflow_id, position))
+        elif position is None:
+            position = tx.timelines.get(tenant, {}).get(workflow_id, (None, ()))[0]
+        tx.timelines.setdefault(tenant, {})[workflow_id] = (position, line)
+        index = self._status.get(tenant)
+        if index is not None and position is not None:
+            self._index_job(tenant, index, workflow_id, position, line)
+
+    def _index_job(self, tenant: str, index: StatusIndex, workflow_id: str, position: int, line: Timeline) -> None:
+        index.put(position, line)
+        self._status_ids[tenant][position] = workflow_id
+        self._status_positions[workflow_id] = position
+
+    def find_jobs(self, tenant: str, status: str, at_ns: int, limit: int, check: Callable[[Job], bool]) -> list[Job]:
+        with self._scope() as tx:
+            index = self._status_index(tx, tenant, at_ns)
+            ids = self._status_ids[tenant]
+            return pick(index.newest(status, at_ns), lambda position: self.find_job(ids[position]), check, limit)
+
+    def _status_index(self, tx: _Transaction, tenant: str, at_ns: int) -> StatusIndex:
+        """The tenant's status index: built from Redis on first use, then following the timelines
+        other processes changed (named in the change log) and this process's own."""
+        index = self._status.get(tenant)
+        if index is None:
+            self._status_pending.pop(tenant, None)
+            loaded: list[tuple[int, str, Timeline]] = []
+            if not tx.cleared:
+                self._lease.drain()
+                stored = self._redis.hgetall(self._key("positions", tenant))
+                texts = self._redis.hgetall(self._key("timelines", tenant))
+                for member, place in stored.items():
+                    text = texts.get(member)
+                    if text is not None:
+                        loaded.append((int(place), _b(member).decode(), _timeline(text)))
+            self._status_ids[tenant] = {position: workflow_id for position, workflow_id, _ in loaded}
+            self._status_positions.update((workflow_id, position) for position, workflow_id, _ in loaded)
+            index = self._status[tenant] = StatusIndex.built(at_ns, ((p, line) for p, _, line in loaded))
+        else:
+            pending = sorted(self._status_pending.pop(tenant, ()))
+            if pending and not tx.cleared:
+                self._lease.drain()
+                unknown = [w for w in pending if w not in self._status_positions]
+                found = self._redis.hmget(self._key("positions", tenant), unknown) if unknown else []
+                places: dict[str, Any] = dict(zip(unknown, found, strict=True))
+                texts_of = self._redis.hmget(self._key("timelines", tenant), pending)
+                for workflow_id, text in zip(pending, texts_of, strict=True):
+                    spot = self._status_positions.get(workflow_id, places.get(workflow_id))
+                    if text is not None and spot is not None:
+                        self._index_job(tenant, index, workflow_id, int(spot), _timeline(text))
+        for workflow_id, (known, line) in tx.timelines.get(tenant, {}).items():  # not committed yet
+            position = self._status_positions.get(workflow_id) if known is None else known
+            if position is not None:
+                self._index_job(tenant, index, workflow_id, position, line)
+        return index
 
     def jobs(self, tenant: str) -> list[Job]:
         with self._scope() as tx:

@@ -1,11 +1,12 @@
 """Records as bytes for a store outside this process: pickles that load only the emulator's own types.
 
-A `Job` holds values that are not plain data (its judge, its parsed dataset, the documented
-add-on's request), so records are pickled rather than turned into JSON. Loading is restricted: a
-pickle may name the emulator's own classes and a short list of standard types, nothing else, so
-bytes written into a shared store by someone else cannot make an emulator process call arbitrary
-functions. Datasets are stored apart, once per content (`Dataset` values are shared by every job
-made from the same rows): a pickled job refers to its dataset by a digest of its content.
+A `Job` holds values that are not plain data (its judge, its parsed dataset), so records are
+pickled rather than turned into JSON; its add-on data (`Job.extensions`), JSON-ready values, goes
+with it whatever add-on made the job. Loading is restricted: a pickle may name the emulator's own
+classes and a short list of standard types, nothing else, so bytes written into a shared store by
+someone else cannot make an emulator process call arbitrary functions. Datasets are stored apart,
+once per content (`Dataset` values are shared by every job made from the same rows): a pickled job
+refers to its dataset by a digest of its content.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import random
+import secrets
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -37,6 +38,7 @@ from ..engine._datasets import Dataset
 from ..engine._faults import FaultRule
 from ..engine._recordings import Recording
 from ..engine._scenarios import ScenarioBook
+from ..engine._status_index import StatusIndex, decode_timeline, encode_timeline, pick, timeline
 from ..engine._store import JOURNAL_SEQ, Job, PendingUpload, RecordedRequest, Store, StoredFile, Tenant
 from . import _codec as codec
 from ._errors import IncompatibleStore, StoreError
@@ -46,7 +48,10 @@ P = ParamSpec("P")
 
 # The store schema: raise it whenever the tables below or `codec.FORMAT_VERSION` change. A file
 # of another schema is refused (start it over with `--reset-store`).
-SCHEMA_VERSION = 2  # 2: format 2 (a job's pinned phases, place in line, recording), capacity and recordings rows
+# 2: codec format 2 (a job's add-on data as JSON); 3: job timelines and change numbers (the status
+# index), journal entry sizes; 4: codec format 4 (a job's pinned phases, place in line, recording),
+# capacity and recordings rows
+SCHEMA_VERSION = 4
 APPLICATION_ID = 0x54454545  # "TEEE": marks the file as an emulator store (PRAGMA application_id)
 BUSY_TIMEOUT_S = 30.0  # how long a transaction waits for another process's to finish
 CACHE_LIMIT = 20_000  # records of each kind kept decoded; a cache is emptied when full
@@ -59,9 +64,11 @@ CREATE TABLE tenants (pos INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, name TE
 CREATE TABLE datasets (digest TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE jobs (
     pos INTEGER PRIMARY KEY, workflow_id TEXT NOT NULL UNIQUE, tenant TEXT NOT NULL,
-    result_file_id TEXT, dataset TEXT, data TEXT NOT NULL
+    result_file_id TEXT, dataset TEXT, data TEXT NOT NULL,
+    timeline TEXT NOT NULL, changed INTEGER NOT NULL
 );
 CREATE INDEX jobs_by_tenant ON jobs (tenant, pos);
+CREATE INDEX jobs_by_change ON jobs (changed);
 CREATE INDEX jobs_by_result_file ON jobs (tenant, result_file_id);
 CREATE TABLE files (pos INTEGER PRIMARY KEY, tenant TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL);
 CREATE UNIQUE INDEX files_by_id ON files (tenant, id);
@@ -72,7 +79,7 @@ CREATE TABLE upload_parts (token TEXT NOT NULL, number INTEGER NOT NULL, bytes B
 CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE quotas (pos INTEGER PRIMARY KEY, rule TEXT NOT NULL, tenant TEXT NOT NULL, times TEXT NOT NULL);
 CREATE UNIQUE INDEX quotas_by_rule ON quotas (rule, tenant);
-CREATE TABLE journal (pos INTEGER PRIMARY KEY, data TEXT NOT NULL, body BLOB NOT NULL);
+CREATE TABLE journal (pos INTEGER PRIMARY KEY, data TEXT NOT NULL, body BLOB NOT NULL, size INTEGER NOT NULL);
 """
 _STATE_TABLES = (
     "tenants",
@@ -88,6 +95,8 @@ _STATE_TABLES = (
 )
 _WRITTEN_BY, _FORMAT = "written_by", "format"  # meta rows that describe the file, kept by `clear`
 _SEED, _KNOWN_KEYS, _CLOCK, _IDS, _SCENARIOS, _FAULTS = "seed", "known_keys", "clock", "ids", "scenarios", "faults"
+_JOURNAL_BYTES = "journal_bytes"  # the sum of the journal's `size` column (its entries' `journal_bytes`)
+_JOBS_EPOCH = "jobs_epoch"  # a new value whenever the jobs are cleared: positions and changes start over
 _CAPACITY, _RECORDINGS = "capacity", "recordings"
 
 
@@ -117,6 +126,7 @@ class SQLiteStore(Store):
         self._depth = 0  # transactions open (nested ones join the outermost)
         self._seen_version: int | None = None  # PRAGMA data_version when this connection last looked
         self._forget()
+        self._drop_status()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
@@ -165,6 +175,7 @@ class SQLiteStore(Store):
                 self._write_meta(_WRITTEN_BY, __version__)
                 self._write_meta(_FORMAT, str(codec.FORMAT_VERSION))
                 self._write_meta(_CLOCK, codec.encode_clock(initial_state("manual")))
+                self._write_meta(_JOBS_EPOCH, secrets.token_hex(8))
             else:
                 self._check_version()
             db.execute("COMMIT")
@@ -206,6 +217,13 @@ class SQLiteStore(Store):
         self._contents: dict[tuple[str, str], bytes | None] = {}
         self._content_bytes = 0
         self._counters: dict[str, int] = {}
+
+    def _drop_status(self) -> None:
+        """Forget the status indexes of this process (rebuilt from the file when next asked)."""
+        self._status: dict[str, StatusIndex] = {}  # tenant -> its jobs by status, by position (`pos`)
+        self._status_ids: dict[str, dict[int, str]] = {}  # tenant -> position -> workflow id
+        self._status_seen = 0  # the last `changed` the indexes follow
+        self._status_epoch: str | None = None
 
     @staticmethod
     def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
@@ -256,6 +274,7 @@ class SQLiteStore(Store):
         except sqlite3.Error:
             pass  # no transaction left to roll back (the failure ended it)
         self._forget()
+        self._drop_status()  # they may follow what the transaction wrote
 
     # ------------------------------------------------------------ meta values
 
@@ -294,8 +313,10 @@ class SQLiteStore(Store):
             self._db.execute(f"DELETE FROM {table}")
         self._db.execute("DELETE FROM meta WHERE name NOT IN (?, ?)", (_WRITTEN_BY, _FORMAT))
         self._forget()
+        self._drop_status()
         clock = initial_state("manual")
         self._set_meta(_CLOCK, clock, codec.encode_clock(clock))
+        self._set_meta(_JOBS_EPOCH, None, secrets.token_hex(8))
 
     @_scoped
     def seed(self) -> int | None:
@@ -387,11 +408,23 @@ class SQLiteStore(Store):
     @_scoped
     def put_job(self, job: Job) -> None:
         digest = self._dataset_digest(job.dataset) if job.dataset is not None else None
+        # `changed` orders the changes of timelines, so each process's status index takes up only
+        # the rows changed since it last looked (`_follow_status`).
         self._db.execute(
-            "INSERT INTO jobs (workflow_id, tenant, result_file_id, dataset, data) VALUES (?, ?, ?, ?, ?) "
+            "INSERT INTO jobs (workflow_id, tenant, result_file_id, dataset, data, timeline, changed) "
+            "VALUES (?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(changed), 0) + 1 FROM jobs)) "
             "ON CONFLICT (workflow_id) DO UPDATE SET tenant = excluded.tenant, "
-            "result_file_id = excluded.result_file_id, dataset = excluded.dataset, data = excluded.data",
-            (job.workflow_id, job.tenant, job.result_file_id, digest, codec.encode_job(job)),
+            "result_file_id = excluded.result_file_id, dataset = excluded.dataset, data = excluded.data, "
+            "changed = CASE WHEN timeline = excluded.timeline THEN changed ELSE excluded.changed END, "
+            "timeline = excluded.timeline",
+            (
+                job.workflow_id,
+                job.tenant,
+                job.result_file_id,
+                digest,
+                codec.encode_job(job),
+                encode_timeline(timeline(job.created_ns, job.phases)),
+            ),
         )
         listing = self._job_lists.get(job.tenant)
         if listing is not None and job.workflow_id not in listing:
@@ -412,6 +445,47 @@ class SQLiteStore(Store):
                 found[workflow_id] = job
             self._remember(self._job_lists, tenant, dict.fromkeys(found))
         return list(found.values())  # type: ignore[arg-type]
+
+    @_scoped
+    def find_jobs(self, tenant: str, status: str, at_ns: int, limit: int, check: Callable[[Job], bool]) -> list[Job]:
+        index = self._status_index(tenant, at_ns)
+        ids = self._status_ids[tenant]
+        return pick(index.newest(status, at_ns), lambda position: self._job(ids[position]), check, limit)
+
+    def _status_index(self, tenant: str, at_ns: int) -> StatusIndex:
+        """The tenant's status index, following every change made to the file since it was built."""
+        self._follow_status()
+        index = self._status.get(tenant)
+        if index is None:
+            rows = self._db.execute(
+                "SELECT pos, workflow_id, timeline FROM jobs WHERE tenant = ?", (tenant,)
+            ).fetchall()
+            self._status_ids[tenant] = {position: workflow_id for position, workflow_id, _ in rows}
+            lines = ((position, decode_timeline(text)) for position, _, text in rows)
+            index = self._status[tenant] = StatusIndex.built(at_ns, lines)
+        return index
+
+    def _follow_status(self) -> None:
+        """Bring this process's status indexes up to the file: the timelines changed since they last
+        looked (by any process), or everything when the jobs were cleared meanwhile."""
+        epoch = self._meta(_JOBS_EPOCH, str, lambda: "")
+        if epoch != self._status_epoch:
+            self._drop_status()
+            self._status_epoch = epoch
+        if not self._status:  # nothing to follow: start from the latest change
+            (latest,) = self._db.execute("SELECT COALESCE(MAX(changed), 0) FROM jobs").fetchone()
+            self._status_seen = latest
+            return
+        rows = self._db.execute(
+            "SELECT pos, workflow_id, tenant, timeline, changed FROM jobs WHERE changed > ? ORDER BY changed",
+            (self._status_seen,),
+        )
+        for position, workflow_id, tenant, text, changed in rows:
+            index = self._status.get(tenant)
+            if index is not None:
+                index.put(position, decode_timeline(text))
+                self._status_ids[tenant][position] = workflow_id
+            self._status_seen = changed
 
     @_scoped
     def job_for_result_file(self, tenant: str, file_id: str) -> Job | None:
@@ -680,21 +754,29 @@ class SQLiteStore(Store):
     @_scoped
     def append_request(self, entry: RecordedRequest, limit: int | None, max_bytes: int | None = None) -> None:
         data, body = codec.encode_request(entry)
-        added = self._db.execute("INSERT INTO journal (data, body) VALUES (?, ?)", (data, body)).lastrowid
+        size = entry.journal_bytes
+        added = self._db.execute(
+            "INSERT INTO journal (data, body, size) VALUES (?, ?, ?)", (data, body, size)
+        ).lastrowid
+        total = self._meta(_JOURNAL_BYTES, int, lambda: 0) + size
         if limit and added is not None and added > limit:  # positions are consecutive: only the oldest go
-            self._db.execute("DELETE FROM journal WHERE pos <= ?", (added - limit,))
-        if max_bytes is not None:
-            self._trim_journal_bytes(max_bytes)
+            total -= self._drop_journal_through(added - limit)
+        if max_bytes is not None and total > max_bytes:  # the oldest go until the rest fit (the newest stays)
+            over, last = total - max_bytes, None
+            for pos, kept in self._db.execute("SELECT pos, size FROM journal WHERE pos < ? ORDER BY pos", (added,)):
+                over, last = over - kept, pos
+                if over <= 0:
+                    break
+            if last is not None:
+                total -= self._drop_journal_through(last)
+        self._set_meta(_JOURNAL_BYTES, total, str(total))
 
-    def _trim_journal_bytes(self, max_bytes: int) -> None:
-        """Drop the oldest entries until the rest add up to at most `max_bytes` (the newest always stays)."""
-        rows = self._db.execute("SELECT pos, data, body FROM journal ORDER BY pos DESC").fetchall()
-        total = 0
-        for index, (pos, data, body) in enumerate(rows):
-            total += codec.decode_request(data, bytes(body)).journal_bytes
-            if index and total > max_bytes:
-                self._db.execute("DELETE FROM journal WHERE pos <= ?", (pos,))
-                return
+    def _drop_journal_through(self, pos: int) -> int:
+        """Delete the entries up to `pos`; returns the bytes they counted. Costs what is deleted: the
+        running total spares reading the entries kept."""
+        (dropped,) = self._db.execute("SELECT COALESCE(SUM(size), 0) FROM journal WHERE pos <= ?", (pos,)).fetchone()
+        self._db.execute("DELETE FROM journal WHERE pos <= ?", (pos,))
+        return int(dropped)
 
     @_scoped
     def requests(self) -> list[RecordedRequest]:
@@ -704,4 +786,5 @@ class SQLiteStore(Store):
     @_scoped
     def clear_requests(self) -> None:
         self._db.execute("DELETE FROM journal")
+        self._set_meta(_JOURNAL_BYTES, 0, "0")
         self._write_counter(JOURNAL_SEQ, 0)

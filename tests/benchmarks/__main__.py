@@ -19,10 +19,13 @@ MODULES = [
     "plugin_startup",
     "big_datasets",
     "memory",
+    "latency_under_load",
+    "load",
     "upload_memory",
     "redis_store",
     "job_ids",
     "capacity",
+    "status_lists",
 ]
 
 

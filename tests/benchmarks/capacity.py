@@ -1,21 +1,28 @@
 """A status read with a long queue (docs/capacity.md#cost): `GET /v1/evaluation/{id}/status` of the
 last job in line, with 1,000 and 10,000 jobs `queued` behind a per-tenant capacity of 5, against the
 same read with the same jobs and no capacity (the baseline: nothing is scheduled). Reads find the
-schedule kept; the first read after a create simulates it again, which is measured apart."""
+schedule kept; the first read after a create simulates it again, which is measured apart. Then the
+status-filtered lists, which under a capacity scan the tenant's jobs newest first instead of asking
+the status index: `?status=queued&limit=10` (the newest jobs: the scan stops after 10) and
+`?status=running&limit=10` (the oldest: the scan crosses every job), against the same calls without
+a capacity (answered by the index)."""
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 from together_eval_emulator import Emulator
+from together_eval_emulator.http._transport import ApiRequest
 
 from .timing import Figure, interleaved, per_call
-from .workload import call, classify_body, upload
+from .workload import AUTH, call, classify_body, upload
 
 SIZES = (1_000, 10_000)
 RUNNING = 5
 READS = 2_000
+LISTS = 20
 
 
 class Queue:
@@ -46,6 +53,11 @@ class Queue:
     def reads(self) -> float:
         """Seconds per status read."""
         return per_call(self.read, READS)
+
+    def lister(self, status: str) -> Callable[[], float]:
+        """Seconds per `GET /v1/evaluation?status=...&limit=10`."""
+        request = ApiRequest("GET", "/v1/evaluation", "http://bench", f"status={status}&limit=10", AUTH, b"")
+        return lambda: per_call(lambda: self.emulator.handle(request), LISTS)
 
     def read_after_create(self) -> float:
         """Seconds of the first status read after a create (the schedule is simulated again)."""
@@ -80,4 +92,16 @@ def measure(repetitions: int = 5) -> list[Figure]:
                 True,
             ),
         ]
+        for status, scanned in (("queued", "10 newest"), ("running", f"every one of the {queued + RUNNING:,}")):
+            lists = interleaved({"limited": limited.lister(status), "unlimited": unlimited.lister(status)}, repetitions)
+            figures.append(
+                Figure(
+                    f"`?status={status}&limit=10`, {queued:,} queued jobs (a scan: {scanned} jobs looked at)",
+                    f"{lists['limited'] * 1e3:.2f} ms",
+                    f"{lists['unlimited'] * 1e3:.2f} ms (no capacity: the status index)",
+                    f"{lists['limited'] / lists['unlimited']:.1f}x",
+                    "for reference",
+                    True,
+                )
+            )
     return figures

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .server_rps import load
+from .server_rps import get_rate
 from .timing import Figure, interleaved
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,7 +64,9 @@ def measure(repetitions: int = 5) -> list[Figure]:
             infos = {kind: info for kind, (_, info) in servers.items()}
             if infos["memory"]["body"] != infos["sqlite"]["body"]:
                 raise RuntimeError("the two servers do not answer the same bytes")
-            medians = interleaved({kind: (lambda info=info: load(info)) for kind, info in infos.items()}, repetitions)
+            medians = interleaved(
+                {kind: (lambda info=info: get_rate(info)) for kind, info in infos.items()}, repetitions
+            )
         finally:
             for process, _ in servers.values():
                 process.terminate()

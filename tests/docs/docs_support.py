@@ -33,6 +33,7 @@ RUNNERS = {
     "docs/datasets.md": "tests/docs/test_guide_examples.py",
     "docs/python-api.md": "tests/docs/test_python_api_docs.py",
     "docs/documented-api.md": "tests/docs/test_documented_api_docs.py",
+    "docs/contributing/architecture.md": "tests/http/test_extensions.py",
     "docs/configuration.md": "tests/docs/test_small_examples.py",
     "docs/openapi.md": "tests/docs/test_small_examples.py",
     "docs/pytest.md": "tests/docs/test_small_examples.py",
@@ -41,6 +42,8 @@ RUNNERS = {
     "docs/persistence.md": "tests/docs/test_persistence_docs.py",
     "docs/capacity.md": "tests/docs/test_capacity_docs.py",
     "docs/recordings.md": "tests/docs/test_recordings_docs.py",
+    "docs/polling.md": "tests/docs/test_polling_docs.py",
+    "docs/lifecycle-paths.md": "tests/docs/test_lifecycle_paths_docs.py",
 }
 
 _BLOCK = re.compile(

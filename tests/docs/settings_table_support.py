@@ -56,7 +56,7 @@ def _value(value: object) -> str:
 
 
 def _default(name: str, field: FieldInfo) -> str:
-    shown = _value(field.get_default(call_default_factory=True))
+    shown = _value(field.get_default(call_default_factory=True, validated_data={}))
     if name in TEST_DEFAULTS and TEST_DEFAULTS[name] != field.get_default():
         shown += f" (pytest: {_value(TEST_DEFAULTS[name])})"
     return shown

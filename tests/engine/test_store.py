@@ -176,6 +176,29 @@ def test_job_for_result_file_follows_the_job(store: Store) -> None:
     assert store.job_for_result_file("key-a", "file-r2") is not None
 
 
+def test_find_jobs_by_status_at_an_instant_newest_first(store: Store) -> None:
+    # created at 1_000; completed from 1_005 (the `job` helper's phases)
+    early, late = job("eval-1"), job("eval-2", created_ns=2_000)
+    store.put_job(early)
+    store.put_job(job("eval-b", "key-b"))
+    store.put_job(late)
+
+    def ids(status: str, at_ns: int, limit: int = 10, check: object = None) -> list[str]:
+        found = store.find_jobs("key-a", status, at_ns, limit, check or (lambda made: True))  # type: ignore[arg-type]
+        return [made.workflow_id for made in found]
+
+    assert ids("pending", 1_004) == ["eval-2", "eval-1"]  # eval-2 is pending before its creation too
+    assert ids("completed", 1_005) == ["eval-1"] and ids("completed", 2_005) == ["eval-2", "eval-1"]
+    assert ids("completed", 2_005, limit=1) == ["eval-2"] and ids("completed", 2_005, limit=0) == []
+    assert ids("completed", 2_005, check=lambda made: made.workflow_id != "eval-2") == ["eval-1"]
+    assert ids("completed", 1_004) == [] and ids("running", 2_005) == []  # the clock moved back; no such status
+    store.put_job(replace(early, phases=(Phase("pending", 0), Phase("error", 9_000))))  # a job changed
+    assert ids("completed", 20_000) == ["eval-2"] and ids("error", 20_000) == ["eval-1"]
+    assert ids("pending", 1_004) == ["eval-2", "eval-1"]
+    store.clear()
+    assert ids("error", 20_000) == []
+
+
 # ---------------------------------------------------------------- files
 
 
@@ -368,6 +391,18 @@ def test_journal_keeps_the_most_recent_entries(store: Store) -> None:
     for n in range(5):
         record(f"/v1/files/{n}", None)  # no limit: every entry is kept
     assert [e.seq for e in store.requests()] == [1, 2, 3, 4, 5]
+
+
+def test_journal_entries_keep_every_field(store: Store) -> None:
+    made = replace(
+        entry(seq=store.increment(JOURNAL_SEQ)),
+        key_fingerprint="key-…1a2b3c4d",
+        wall_ns=1_767_225_600_123_456_789,
+        retry_after_ms=2500,
+        job_status="running",
+    )
+    store.append_request(made, None)
+    assert store.requests() == [made]
 
 
 def test_journal_keeps_the_most_recent_entries_within_a_byte_bound(store: Store) -> None:

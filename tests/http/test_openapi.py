@@ -20,7 +20,7 @@ from together_eval_emulator.faces._mock import EmulatorMock
 from together_eval_emulator.http._routing import Route, resolve
 from together_eval_emulator.http._transport import ApiRequest
 
-from tests.support import BASE, Api, CoreClient, CoreFace, Reply, ServerFace, classify_params, jsonl, qa_rows
+from tests.support import BASE, KEY, Api, CoreClient, CoreFace, Reply, ServerFace, classify_params, jsonl, qa_rows
 
 ADMIN = "s3cret"
 DATASET = "qa-benchmark-v1"  # a built-in dataset
@@ -204,6 +204,15 @@ class World:
         assert self.control("POST", "recordings", RECORDING).status == 201
         assert self.control("POST", "scenarios", {"recording": RECORDING["name"]}).status == 201
         return self.api.create_id("classify", classify_params(self.file()))
+
+    def polled_job(self) -> str:
+        """A finished job read too often and after its end: a report with findings."""
+        job_id = self.job()
+        self.api.status(job_id)
+        self.api.advance(3600)
+        self.api.status(job_id)
+        self.api.status(job_id)
+        return job_id
 
     def documented_job(self) -> str:
         reply = self.call(
@@ -696,6 +705,61 @@ CASES: list[Case] = [
     case("control.recordings.get", 200, lambda w: w.control("GET", "recordings/example-compare-docs")),
     case("control.recordings.get", 404, lambda w: w.control("GET", "recordings/nothing-here")),
     admin_only("control.recordings.get", "GET", "recordings/example-compare-docs"),
+    case("control.jobs.polling", 200, lambda w: w.control("GET", f"jobs/{w.polled_job()}/polling"), "defaults"),
+    case(
+        "control.jobs.polling",
+        200,
+        lambda w: w.control(
+            "GET",
+            f"jobs/{w.polled_job()}/polling",
+            query={"min_interval": 0.5, "stops_after_terminal": "false", "list_watches": 2, "wall_clock": "true"},
+        ),
+        "thresholds",
+    ),
+    case(
+        "control.jobs.polling", 400, lambda w: w.control("GET", f"jobs/{w.job()}/polling", query={"min_interval": -1})
+    ),
+    case("control.jobs.polling", 404, lambda w: w.control("GET", f"jobs/{MISSING}/polling")),
+    admin_only("control.jobs.polling", "GET", f"jobs/{MISSING}/polling"),
+    case("control.polling", 200, lambda w: (w.polled_job(), w.documented_job(), w.control("GET", "polling"))[-1]),
+    case(
+        "control.polling",
+        200,
+        lambda w: (w.polled_job(), w.control("GET", "polling", query={"tenant": KEY, "verdict": "bad"}))[1],
+        "filtered",
+    ),
+    case("control.polling", 400, lambda w: w.control("GET", "polling", query={"verdict": "great"})),
+    admin_only("control.polling", "GET", "polling"),
+    case("control.paths", 200, lambda w: w.control("GET", "paths"), "all"),
+    case(
+        "control.paths",
+        200,
+        lambda w: w.control(
+            "GET",
+            "paths",
+            query={
+                "terminal": "error,stall",
+                "at": "queued",
+                "max_preemptions": 1,
+                "progression": "after_polls",
+                "max_polls": 2,
+                "type": "score",
+            },
+        ),
+        "filtered",
+    ),
+    case("control.paths", 400, lambda w: w.control("GET", "paths", query={"max_preemptions": 9})),
+    admin_only("control.paths", "GET", "paths"),
+    case("control.paths.attach", 201, lambda w: w.control("PUT", "paths/pending.queued.error"), "no-body"),
+    case(
+        "control.paths.attach",
+        201,
+        lambda w: w.control("PUT", "paths/pending.queued.stall@2", {"type": "classify", "times": 2}),
+        "type-and-times",
+    ),
+    case("control.paths.attach", 400, lambda w: w.control("PUT", "paths/pending.queued.error", {"times": 0})),
+    case("control.paths.attach", 404, lambda w: w.control("PUT", "paths/pending.done")),
+    admin_only("control.paths.attach", "PUT", "paths/pending.queued.error"),
     case("control.state", 200, lambda w: (w.finished_job(), w.documented_job(), w.control("GET", "state"))[-1]),
     case(
         "control.state",
@@ -725,6 +789,17 @@ def case_id(item: Case) -> str:
     return "-".join(filter(None, [item.route, str(item.status), item.name]))
 
 
+def _query_value(value: str, kind: str | None) -> Any:
+    """A query parameter's text as the JSON value its schema describes."""
+    if kind == "integer":
+        return int(value)
+    if kind == "number":
+        return float(value)
+    if kind == "boolean":
+        return {"true": True, "false": False}.get(value, value)
+    return value
+
+
 def _request_schema_accepts(document: dict[str, Any], route: Route, request: ApiRequest) -> None:
     """A request the route answered with success is one the document allows: its JSON body and
     its query parameters validate against the declared schemas."""
@@ -736,7 +811,7 @@ def _request_schema_accepts(document: dict[str, Any], route: Route, request: Api
     for name, value in request.query.items():
         assert name in declared, name
         schema = declared[name]
-        validator(document, schema).validate(int(value) if schema.get("type") == "integer" else value)
+        validator(document, schema).validate(_query_value(value, schema.get("type")))
 
 
 @pytest.mark.parametrize("item", CASES, ids=case_id)

@@ -42,6 +42,10 @@ SETTINGS: dict[str, tuple[str, Any]] = {
     "model_allowlist": ("org/a, org/b", ["org/a", "org/b"]),
     "progression": ("immediate", "immediate"),
     "polls_per_phase": ("3", 3),
+    "polling_min_interval_seconds": ("2.5", 2.5),
+    "polling_reads_after_terminal": ("1", 1),
+    "polling_honours_retry_after": ("off", False),
+    "polling_list_watches": ("2", 2),
     "admin_token": ("secret", "secret"),
     "auth": ("known", "known"),
     "max_body_bytes": ("2048", 2048),
@@ -53,6 +57,7 @@ SETTINGS: dict[str, tuple[str, Any]] = {
     "base_url": ("http://other.test", "http://other.test"),
     "other_hosts": ("pass_through", "pass_through"),
     "advance_on_sleep": ("true", True),
+    "polling": ("strict", "strict"),
 }
 # Tables: only a marker gives them (as Python values).
 TABLES: dict[str, Any] = {

@@ -9,6 +9,7 @@ contract suite's live server and the scenario suite's live servers are parametri
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from together_eval_emulator import Emulator
@@ -16,7 +17,7 @@ from together_eval_emulator.engine._config import EmulatorConfig
 from together_eval_emulator.engine._store import Store
 from together_eval_emulator.stores._factory import open_store
 
-from tests.support import CoreFace, Reply
+from tests.support import Api, CoreFace, Reply
 
 STORE_KINDS = ["memory", "sqlite"]
 
@@ -56,3 +57,17 @@ class RestartingFace:
         self.emulator = Emulator(self.config, store=open_store(self.url))
         close(before.store)  # after the new one opened: the last connection to close would checkpoint (slow)
         return CoreFace(self.emulator).send(method, path, headers, body, query)
+
+
+def job_reads(api: Api, ids: list[str]) -> dict[str, Any]:
+    """Every read of these jobs (retrieve, status, the result file's rows) and the job list, as JSON:
+    what two emulators on one store must answer alike."""
+    answers: dict[str, Any] = {"list": api.request("GET", "/v1/evaluation").json()}
+    for job_id in ids:
+        job = api.job(job_id)
+        answers[job_id] = {
+            "job": job,
+            "status": api.status(job_id),
+            "rows": api.content(job["results"]["result_file_id"]),
+        }
+    return answers

@@ -160,3 +160,21 @@ def test_the_journal_is_kept(tmp_path: Path) -> None:
         '#2 POST /v1/evaluation -> 400 [evaluation.create] body={"type": "classify"}',
     ]
     second.store.close()
+
+
+def test_the_polling_report_is_the_same_after_a_restart_before_every_request(tmp_path: Path) -> None:
+    def graded(api: Api) -> Any:
+        job_id = api.create_id("classify", classify_params(api.upload(jsonl(qa_rows(2)))))
+        for _ in range(3):
+            api.status(job_id)
+        api.advance(10)
+        api.request("GET", "/v1/evaluation")
+        api.status(job_id)
+        api.status(job_id)
+        return api.control("GET", f"jobs/{job_id}/polling")
+
+    expected = graded(Api(CoreFace(Emulator(clock="manual"))))
+    restarting = RestartingFace(f"sqlite:{tmp_path / 'e.db'}", EmulatorConfig(clock="manual"))
+    found = graded(Api(restarting))  # type: ignore[arg-type]
+    restarting.emulator.store.close()
+    assert found == expected and expected["verdict"] == "bad"
