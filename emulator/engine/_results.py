@@ -13,9 +13,9 @@ import json
 import math
 import struct
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import islice, repeat
 from typing import Any
 
 from ._datasets import Dataset, canonical, paused_gc
@@ -25,6 +25,9 @@ from ._templates import render
 from ._textgen import sentences
 
 FAILED_ROWS_LIMIT = 0.30  # "if more than 30% of rows fail generation or judging, the job itself fails"
+# Forced verdicts of failed rows (`Judge.verdict(forced=...)`); a NUL keeps them apart from any label.
+GENERATION_FAILED, JUDGE_FAILED, INVALID = "\x00generation_failed", "\x00judge_failed", "\x00invalid"
+FAILURE_KINDS = (GENERATION_FAILED, JUDGE_FAILED, INVALID)
 
 
 @dataclass(frozen=True)
@@ -148,22 +151,30 @@ class Judge:
 
     # ------------------------------------------------------------ verdicts
 
-    def verdicts(self, dataset: Dataset, *, text: bool = True) -> Iterator[RowVerdict]:
-        """The verdict of each row of `dataset`, in order, as its rows are read (none are held).
-        Without `text` a verdict depends on the row's key alone: its `row` is left empty."""
+    def verdicts(
+        self, dataset: Dataset, kinds: Sequence[str] | None = None, *, text: bool = True
+    ) -> Iterator[RowVerdict]:
+        """The verdict of each row of `dataset`, in order, as its rows are read (none are held);
+        `kinds` forces each row's (`verdict(forced=...)`). Without `text` a verdict depends on the
+        row's key alone: its `row` is left empty."""
         verdict = self.verdict
+        forced: Iterable[str | None] = repeat(None) if kinds is None else kinds
         if not text:
-            for key in dataset.keys():
+            for key, kind in zip(dataset.keys(), forced, strict=kinds is not None):
                 pace()
-                yield verdict(_NO_ROW, key, text=False)
+                yield verdict(_NO_ROW, key, text=False, forced=kind)
             return
-        for row, key in dataset.keyed_rows():
+        for (row, key), kind in zip(dataset.keyed_rows(), forced, strict=kinds is not None):
             pace()
-            yield verdict(row, key)
+            yield verdict(row, key, forced=kind)
 
-    def verdict(self, row: dict[str, Any], row_key: bytes | None = None, *, text: bool = True) -> RowVerdict:
+    def verdict(
+        self, row: dict[str, Any], row_key: bytes | None = None, *, text: bool = True, forced: str | None = None
+    ) -> RowVerdict:
         """The verdict of one row; `row_key` is its canonical JSON, when already known.
-        Without `text`, feedback and generated responses are left out (aggregates need none)."""
+        Without `text`, feedback and generated responses are left out (aggregates need none).
+        `forced` decides the verdict instead of the seeded draw (a replayed recording's rows,
+        `replay_kinds`): a failure kind, a label, `pass` / `fail` (score) or `A` / `B` / `Tie`."""
         key = canonical(row).encode() if row_key is None else row_key
         words = _words(hashlib.blake2b(self._key + key, digest_size=64).digest())
         verdict = RowVerdict(row=row)
@@ -172,13 +183,17 @@ class Judge:
                 column: self._generate(model, row, column) if text else "" for column, model in self._models.items()
             }
         outcome = self.outcome
-        if self._may_fail:
-            if self._models and words[5] * _UNIT < outcome.generation_fail_rate:
+        if self._may_fail or forced in FAILURE_KINDS:
+            if forced == GENERATION_FAILED or (
+                forced is None and self._models and words[5] * _UNIT < outcome.generation_fail_rate
+            ):
                 verdict.generation_failed = True
                 verdict.generated = {column: None for column in verdict.generated}
-            elif words[6] * _UNIT < outcome.judge_fail_rate:
+            elif forced == JUDGE_FAILED or (forced is None and words[6] * _UNIT < outcome.judge_fail_rate):
                 verdict.judge_failures = 1 if self.type != "compare" or self._single_pass else 2
-            elif words[7] * _UNIT < outcome.invalid_rate and self.type != "compare":
+            elif forced == INVALID or (
+                forced is None and words[7] * _UNIT < outcome.invalid_rate and self.type != "compare"
+            ):
                 verdict.invalid = True
             if verdict.generation_failed or verdict.judge_failures or verdict.invalid:
                 verdict.successful = False
@@ -186,22 +201,24 @@ class Judge:
         u0 = words[0] * _UNIT
         if self.type == "classify":
             index = bisect_right(self._label_edges, u0)
-            label = verdict.label = self._label_cdf[min(index, len(self._label_cdf) - 1)][1]
+            label = verdict.label = forced or self._label_cdf[min(index, len(self._label_cdf) - 1)][1]
             if text:
                 verdict.feedback = _feedback(label in self._pass_labels, label, words[6] << 64 | words[7], self.seed)
         elif self.type == "score":
-            score = verdict.score = self._score(u0, words[1] * _UNIT)
+            score = verdict.score = self._forced_score(self._score(u0, words[1] * _UNIT), forced)
             if text:
                 passed = score >= self.params.pass_threshold  # type: ignore[union-attr]
                 verdict.feedback = _feedback(passed, f"a score of {score}", words[6] << 64 | words[7], self.seed)
         else:
-            original = verdict.choice_original = "A" if u0 < outcome.a_share else "B"
+            original = "A" if u0 < outcome.a_share else "B"
+            original = verdict.choice_original = forced if forced in _OTHER else original
             if text:
                 verdict.feedback = _compare_feedback(original, words[6] << 64 | words[7], self.seed)
             if self._single_pass:
                 verdict.final_decision = original
             else:
-                flipped = original if words[1] * _UNIT < outcome.agreement else _OTHER[original]
+                agrees = words[1] * _UNIT < outcome.agreement if forced is None else forced != "Tie"
+                flipped = original if agrees else _OTHER[original]
                 verdict.choice_flipped = flipped
                 # The flipped pass saw A and B swapped: its own words name the other letter.
                 if text:
@@ -223,6 +240,18 @@ class Judge:
         if self._integer_scores:
             return int(round(value))
         return round(value, 2)
+
+    def _forced_score(self, score: float | int, forced: str | None) -> float | int:
+        """A drawn score moved to the passing side (`pass`) or the failing side (`fail`) of the
+        threshold when it is on the other one."""
+        params: ScoreParameters = self.params  # type: ignore[assignment]
+        threshold = params.pass_threshold
+        if forced == "pass" and score < threshold:
+            return plain_number(min(threshold, params.max_score))
+        if forced == "fail" and score >= threshold:
+            below = threshold - 1 if self._integer_scores else round(threshold - 0.01, 2)
+            return plain_number(max(below, params.min_score))
+        return score
 
     def _generate(self, model: ModelRequest, row: dict[str, Any], column: str) -> str:
         prompt = render(model.input_template, row)
@@ -338,12 +367,13 @@ def result_row(judge: Judge, verdict: RowVerdict) -> dict[str, Any]:
 LINES_PER_CHUNK = 1024  # rows joined and encoded at a time: all at once would hold the GIL long, and every row
 
 
-def result_file(judge: Judge, dataset: Dataset) -> Iterator[bytes]:
+def result_file(judge: Judge, dataset: Dataset, kinds: Sequence[str] | None = None) -> Iterator[bytes]:
     """The JSONL result file, one row per input row in input order
-    (docs/wire-contract.md#decision-result-file), as chunks of `LINES_PER_CHUNK` rows each. A
-    generator: nothing is made before the first chunk is asked for, and only one chunk's rows are
-    held at a time. Every row was checked when the job was created, so no chunk can fail."""
-    verdicts = judge.verdicts(dataset)
+    (docs/wire-contract.md#decision-result-file), as chunks of `LINES_PER_CHUNK` rows each; `kinds`
+    forces each row's verdict (a replayed recording's rows: `replay_kinds`). A generator: nothing is
+    made before the first chunk is asked for, and only one chunk's rows are held at a time. Every
+    row was checked when the job was created, so no chunk can fail."""
+    verdicts = judge.verdicts(dataset, kinds)
     first = True
     while True:
         with paused_gc():  # per chunk: the collector must not stay off while a client takes its time
@@ -359,3 +389,83 @@ def jsonl(rows: Iterable[dict[str, Any]]) -> bytes:
     with paused_gc():
         lines = [_row_json(row) for row in rows]
     return ("\n".join(lines) + "\n").encode()
+
+
+# ---------------------------------------------------------------- a recording's rows (docs/recordings.md)
+
+
+def _count(results: dict[str, Any], key: str) -> int:
+    value = results.get(key) or 0
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or value != int(value):
+        raise ValueError(f"results.{key} is {value!r}, not a count")
+    return int(value)
+
+
+def _label_counts(results: dict[str, Any]) -> dict[str, int]:
+    counts = results.get("label_counts") or {}
+    if isinstance(counts, str):  # the form the API reference declares
+        try:
+            counts = json.loads(counts)
+        except ValueError:
+            raise ValueError("results.label_counts is not a JSON object") from None
+    if not isinstance(counts, dict):
+        raise ValueError("results.label_counts is not an object")
+    return {str(label): _count(counts, label) for label in counts}
+
+
+def replay_kinds(judge: Judge, dataset: Dataset, results: dict[str, Any]) -> list[str]:
+    """Each row's forced verdict (`Judge.verdict(forced=...)`) so that the rows add up to the
+    recorded `results`: as many failures of each kind, labels, passes or winners as counted.
+    Which row gets which is a seeded shuffle of the rows. Raises ValueError saying why the
+    counts cannot fit the rows and parameters."""
+    n = dataset.row_count
+    kinds = [GENERATION_FAILED] * _count(results, "generation_fail_count")
+    judge_fails = _count(results, "judge_fail_count")
+    if judge.type == "compare" and not judge._single_pass:
+        if judge_fails % 2:
+            raise ValueError(f"results.judge_fail_count is {judge_fails}: odd, but each failed row counts twice")
+        judge_fails //= 2
+    kinds += [JUDGE_FAILED] * judge_fails
+    params = judge.params
+    if isinstance(params, ClassifyParameters):
+        kinds += [INVALID] * _count(results, "invalid_label_count")
+        counts = _label_counts(results)
+        unknown = sorted(set(counts) - set(params.labels))
+        if unknown and any(counts[label] for label in unknown):
+            raise ValueError(f"results.label_counts names {unknown}, not among the job's labels {params.labels}")
+        for label in params.labels:
+            kinds += [label] * counts.get(label, 0)
+        passing = sum(counts.get(label, 0) for label in params.pass_labels)
+    elif isinstance(params, ScoreParameters):
+        kinds += [INVALID] * _count(results, "invalid_score_count")
+        failed = len(kinds)
+        if "failed_samples" in results and _count(results, "failed_samples") != failed:
+            recorded = results["failed_samples"]
+            raise ValueError(f"results.failed_samples is {recorded}, the failure counts add up to {failed}")
+        share = (results.get("aggregated_scores") or {}).get("pass_percentage", 0)
+        passing = round(share * n / 100) if isinstance(share, int | float) else -1
+        if passing < 0 or passing > n - failed or not math.isclose(passing * 100 / n, share, abs_tol=1e-6):
+            raise ValueError(f"aggregated_scores.pass_percentage {share!r} is no whole number of {n} rows passing")
+        if n - failed - passing and params.pass_threshold <= params.min_score:
+            scale = f"{params.min_score}..{params.max_score}"
+            raise ValueError(f"no score of {scale} fails pass_threshold {params.pass_threshold}")
+        kinds += ["pass"] * passing + ["fail"] * (n - failed - passing)
+    else:
+        ties = _count(results, "Ties")
+        if ties and judge._single_pass:
+            raise ValueError(f"results.Ties is {ties}, but with disable_position_bias_correction no row ties")
+        kinds += ["A"] * _count(results, "A_wins") + ["B"] * _count(results, "B_wins") + ["Tie"] * ties
+    if len(kinds) != n:
+        raise ValueError(f"the recorded counts add up to {len(kinds)} rows, the dataset has {n}")
+    if isinstance(params, ClassifyParameters):
+        share = results.get("pass_percentage", 0)
+        if not isinstance(share, int | float) or not math.isclose(passing * 100 / n, share, abs_tol=1e-6):
+            raise ValueError(
+                f"pass_percentage is {share!r}, but {passing} of {n} rows have a pass label {params.pass_labels}"
+            )
+    draws = [hashlib.blake2b(judge._key + b"replay\x1f" + key).digest() for key in dataset.keys()]
+    order = sorted(range(n), key=draws.__getitem__)
+    placed = [""] * n
+    for index, kind in zip(order, kinds, strict=True):
+        placed[index] = kind
+    return placed
