@@ -418,7 +418,7 @@ class Files:
             return
         yield self._with_fields(job, adding, kinds)
 
-    def _with_fields(self, job: Job, adding: Sequence[tuple[Extension, Any]], kinds: list[str] | None) -> bytes:
+    def _with_fields(self, job: Job, adding: Sequence[tuple[Extension, Any]], kinds: Sequence[str] | None) -> bytes:
         """A result file with add-on fields, made whole: an add-on's fields may depend on every row's
         verdict (the documented API's metrics do), and add-on jobs run on the built-in datasets."""
         assert job.dataset is not None
