@@ -402,7 +402,9 @@ def test_strings_clients_sent_are_escaped_on_every_page() -> None:
     file_id = api.upload(jsonl(qa_rows(2)), filename=f"{XSS}.jsonl")
     api.control("POST", "scenarios", {"name": XSS, "match": {"filename": XSS}, "outcome": {"kind": "error"}})
     api.control("POST", "faults", {"name": XSS, "match": {"route": "whoami", "path": XSS}})
-    api.create_id("classify", classify_params(file_id, judge={"model": XSS, "model_source": "serverless", "system_template": XSS}))
+    api.create_id(
+        "classify", classify_params(file_id, judge={"model": XSS, "model_source": "serverless", "system_template": XSS})
+    )
     api.request("GET", f"/v1/files/{XSS}", query={XSS: XSS})
     ui = Browserish(CoreFace(emulator))
     seen = []
