@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,6 +18,7 @@ from together_eval_emulator.faces._mock import EmulatorMock
 from together_eval_emulator.http._dashboard_auth import COOKIE, csrf_token, session_value
 from together_eval_emulator.http._routing import Route, resolve
 from together_eval_emulator.http._transport import ApiRequest
+from together_eval_emulator.stores._factory import open_store
 
 from tests.support import BASE, Api, CoreFace, Reply, ServerFace, classify_params, jsonl, qa_rows
 
@@ -467,3 +469,13 @@ def test_the_server_face_and_the_respx_face_serve_it_too() -> None:
     with EmulatorMock(emulator=emulator) as mock, httpx.Client(base_url=mock.base_url) as client:
         mocked = client.get(UI)
     assert mocked.status_code == 200 and mocked.content == server.body
+
+
+def test_the_pages_read_a_persistent_store(tmp_path: Path) -> None:
+    emulator = Emulator(clock="manual", store=open_store(f"sqlite:{tmp_path / 'state.db'}"))
+    ids = setup(emulator)
+    ui = Browserish(CoreFace(emulator))
+    for path in PAGES:
+        assert ui.get(path).status == 200, path
+    assert ids["done"] in text(ui.get(""))
+    emulator.store.close()
