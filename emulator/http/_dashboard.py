@@ -59,8 +59,13 @@ SECURITY_HEADERS = {
     "cache-control": "no-store",
 }
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml"}
-PAGES = (("jobs", "", "Jobs"), ("journal", "/journal", "Journal"), ("clock", "/clock", "Clock"))
-PAGES += (("rules", "/rules", "Scenarios and faults"), ("files", "/files", "Files"))
+PAGES = (  # the navigation: (template, path under the prefix, label)
+    ("jobs", "", "Jobs"),
+    ("journal", "/journal", "Journal"),
+    ("clock", "/clock", "Clock"),
+    ("rules", "/rules", "Scenarios and faults"),
+    ("files", "/files", "Files"),
+)
 RULE_ID = re.compile(r"(?:fault|scn)-\d+")
 DONE = {  # what a `?done=` after a form says; anything else says nothing
     "advanced": "The clock moved forward.",

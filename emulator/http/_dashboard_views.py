@@ -353,7 +353,7 @@ def rules_page(call: Call) -> RulesPage:
         )
         for rule in call.engine.faults.book().rules
     ]
-    types = {name: text for name, scenario in book.types.items() if (text := _scenario_json(scenario))}
+    types = {str(name): text for name, scenario in book.types.items() if (text := _scenario_json(scenario))}
     return RulesPage(_scenario_json(book.default), types, scenarios, faults)
 
 
