@@ -18,13 +18,14 @@ from ..engine._clock import NS, format_micros
 from ..engine._journal import RecordedRequestView
 from ..engine._lifecycle import TERMINAL
 from ..engine._polling import PollingReport
-from ..engine._store import Job, RecordedRequest, StoredFile
+from ..engine._store import Job, RecordedRequest, StoredFile, Tenant
 from ._control import job_summary
 from ._routing import Call
 from ._wire import STATUSES
 
 EVAL_TYPES = ("classify", "score", "compare")
 JOURNAL_SHOWN = 200  # journal entries listed, newest first; the filters narrow the rest down
+JOBS_SHOWN = 100  # jobs drawn, newest first; the filters narrow the rest down
 LABEL_MIN_PERCENT = 9.0  # a timeline segment narrower than this is not labelled inside the bar (the list below is)
 
 
@@ -149,18 +150,18 @@ class JobFilters:
     def of(cls, query: dict[str, str]) -> JobFilters:
         return cls(query.get("tenant", ""), query.get("status", ""), query.get("type", ""))
 
-    def keeps(self, row: JobRow) -> bool:
-        summary = row.summary
+    def keeps(self, tenant: str, status: str, eval_type: str) -> bool:
         return (
-            (not self.tenant or summary["tenant"] == self.tenant)
-            and (not self.status or summary["status"] == self.status)
-            and (not self.type or summary["type"] == self.type)
+            (not self.tenant or tenant == self.tenant)
+            and (not self.status or status == self.status)
+            and (not self.type or eval_type == self.type)
         )
 
 
 @dataclass(frozen=True)
 class JobsPage:
-    rows: list[JobRow]
+    rows: list[JobRow]  # the newest `JOBS_SHOWN` of those matching
+    matching: int
     total: int
     filters: JobFilters
     tenants: list[str]
@@ -169,12 +170,22 @@ class JobsPage:
 
 
 def jobs_page(call: Call) -> JobsPage:
-    """Every tenant's jobs, newest first, filtered by the query's tenant, status and type."""
+    """Every tenant's jobs, newest first (of two made at one instant, the one stored later first),
+    filtered by the query's tenant, status and type; the newest `JOBS_SHOWN` of them drawn."""
     engine = call.engine
     now = engine.clock.now_ns()
-    reports = {report.job_id: report for report in engine.polling.reports()}
+    labels = {tenant.key: tenant.label for tenant in engine.tenants.all()}
+    everything = list(reversed(engine.jobs.all()))
+    everything.sort(key=lambda job: job.created_ns, reverse=True)  # stable: keeps the reversed order at ties
+    filters = JobFilters.of(call.request.query)
+    kept = [
+        job
+        for job in everything
+        if filters.keeps(labels.get(job.tenant) or Tenant(job.tenant).label, engine.jobs.status(job), job.type)
+    ]
+    reports = {report.job_id: report for report in engine.polling.reports()} if kept else {}
     rows = []
-    for job in engine.jobs.all():
+    for job in kept[:JOBS_SHOWN]:
         summary = job_summary(call, job)
         reached = sum(1 for phase in summary["timeline"] if phase["reached"])
         rows.append(
@@ -188,11 +199,7 @@ def jobs_page(call: Call) -> JobsPage:
                 ended=summary["status"] in TERMINAL,
             )
         )
-    rows.reverse()  # stable: of two jobs created at one instant, the later one first
-    rows.sort(key=lambda row: row.created_ns, reverse=True)
-    filters = JobFilters.of(call.request.query)
-    tenants = sorted({str(row.summary["tenant"]) for row in rows})
-    return JobsPage([row for row in rows if filters.keeps(row)], len(rows), filters, tenants)
+    return JobsPage(rows, len(kept), len(everything), filters, sorted(set(labels.values())))
 
 
 # ---------------------------------------------------------------- journal

@@ -844,6 +844,7 @@ def _page(path: str, handler: Handler, name: str, summary: str, query: tuple[Par
         summary=summary,
         auth="none",
         openapi=False,
+        slow=True,  # a page reads every job, request or file: the server answers it off its event loop
         query=(*query, Param("fragment", PAGE_QUERY_NOTE)),
         ok={200: Reply("The page.", str, dashboard.HTML)},
         errors={401: NO_TOKEN_PAGE},

@@ -15,6 +15,7 @@ import markupsafe
 import pytest
 from together_eval_emulator import Emulator
 from together_eval_emulator.faces._mock import EmulatorMock
+from together_eval_emulator.http import _dashboard_views as dashboard_views
 from together_eval_emulator.http._dashboard_auth import COOKIE, csrf_token, session_value
 from together_eval_emulator.http._routing import Route, resolve
 from together_eval_emulator.http._transport import ApiRequest
@@ -236,6 +237,14 @@ def test_the_jobs_page_filters_by_tenant_status_and_type(open_ui: Browserish) ->
     assert "1 of 2 jobs" in completed
     assert "0 of 2 jobs" in text(open_ui.get("", {"type": "score"}))
     assert "0 of 2 jobs" in text(open_ui.get("", {"tenant": "nobody"}))
+
+
+def test_the_jobs_page_draws_the_newest_jobs_only(open_ui: Browserish, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = setup(open_ui.face.emulator)
+    monkeypatch.setattr(dashboard_views, "JOBS_SHOWN", 1)
+    page = text(open_ui.get(""))
+    assert "2 of 2 jobs, newest first; the newest 1 shown" in page
+    assert f'data-job="{ids["waiting"]}"' in page and f'data-job="{ids["done"]}"' not in page
 
 
 def test_the_journal_page_filters_and_shows_a_request_body(open_ui: Browserish) -> None:
