@@ -15,7 +15,8 @@ version), `lease:*` and `sync:*` (the lease and the change log), and `data:*`, t
 one key per record (pickled by `_redis_codec`, which loads nothing but the emulator's records), a list per
 listing (a tenant's jobs, its files, the tenants, the uploads) in insertion order, one key per
 file's bytes and one hash per multipart upload's parts, counters as integers, the journal as a
-list trimmed to the journal limit, and each distinct dataset once.
+list trimmed to its bounds (with a list of the entries' sizes and their running total), and each
+distinct dataset once.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ T = TypeVar("T")
 
 # The layout of the keys and records; a store of another one is refused (2: `Job.extensions`; 3: the
 # jobs' timelines and positions, for the status index)
-SCHEMA = "3"
+SCHEMA = "4"
 DEFAULT_PREFIX = "together-eval-emulator:"
 CACHE_LIMIT = 50_000  # records kept decoded; the cache is emptied when full
 CONTENT_CACHE_BYTES = 32 * 1024 * 1024  # file bytes kept in memory (recently read or written)
@@ -732,20 +733,17 @@ class RedisStore(Store):
 
     def append_request(self, entry: RecordedRequest, limit: int | None, max_bytes: int | None = None) -> None:
         with self._scope() as tx:
-            key = self._key("journal")
             tx.journal.append(entry)
             tx.journal_limit = limit
-            tx.writes.append(("RPUSH", key, codec.dumps(entry)))
-            if limit:
-                tx.writes.append(("LTRIM", key, -limit, -1))
-            if max_bytes is not None:  # keep the newest entries whose sizes add up to at most max_bytes
-                kept, total = 0, 0
-                for recent in reversed(self.requests()):
-                    total += recent.journal_bytes
-                    if kept and total > max_bytes:
-                        break
-                    kept += 1
-                tx.writes.append(("LTRIM", key, -max(kept, 1), -1))
+            # One JOURNAL write appends the entry and its size and drops the oldest entries until the rest
+            # fit both bounds (the newest stays), all in Redis: a running byte total, as the SQLite
+            # store keeps, so an append costs what it drops, not a read of the whole journal.
+            keys = self._journal_keys()
+            tx.writes.append(("JOURNAL", *keys, codec.dumps(entry), entry.journal_bytes, limit or 0, max_bytes or 0))
+
+    def _journal_keys(self) -> tuple[str, str, str]:
+        """The journal's entries, their sizes (a list in step with it) and their running byte total."""
+        return self._key("journal"), self._key("journal-sizes"), self._key("journal-bytes")
 
     def requests(self) -> list[RecordedRequest]:
         """The journal as committed (read without the lease, so another thread may call it while this
@@ -763,7 +761,6 @@ class RedisStore(Store):
 
     def clear_requests(self) -> None:
         with self._scope() as tx:
-            key = self._key("journal")
             tx.journal, tx.journal_cleared = [], True
-            tx.writes.append(("DEL", key))
+            tx.writes.append(("DEL", *self._journal_keys()))
             self.set_counter(JOURNAL_SEQ, 0)

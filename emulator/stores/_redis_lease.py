@@ -108,6 +108,17 @@ while i <= #ARGV do
   for j = 1, n do words[j] = ARGV[i + j] end
   if words[1] == 'CLEAR' then
     for _, key in ipairs(redis.call('KEYS', words[2])) do redis.call('DEL', key) end
+  elseif words[1] == 'JOURNAL' then  -- entries, sizes, byte total, entry, size, limit, byte limit (0: none)
+    local entries, sizes, total = words[2], words[3], words[4]
+    local limit, max_bytes = tonumber(words[7]), tonumber(words[8])
+    redis.call('RPUSH', entries, words[5])
+    local n = redis.call('RPUSH', sizes, words[6])
+    local bytes = redis.call('INCRBY', total, words[6])
+    while n > 1 and ((limit > 0 and n > limit) or (max_bytes > 0 and bytes > max_bytes)) do
+      redis.call('LPOP', entries)
+      bytes = redis.call('DECRBY', total, redis.call('LPOP', sizes))
+      n = n - 1
+    end
   else
     redis.call(unpack(words))
   end
@@ -308,7 +319,8 @@ class Lease:
     def commit(
         self, changed: Sequence[str], writes: Sequence[Sequence[bytes | str | int]], *, confirm: bool = True
     ) -> Future[Any] | None:
-        """Apply `writes` (Redis commands, or ("CLEAR", pattern)) at once, if the lease is still ours.
+        """Apply `writes` (Redis commands, ("CLEAR", pattern), or ("JOURNAL", ...): a journal append, which
+        drops the oldest entries past its bounds) at once, if the lease is still ours.
 
         With `confirm`, or when another process waits for the lease and this one has had it for its
         quantum (the commit then hands it over), wait for Redis to answer. Else return at once with
