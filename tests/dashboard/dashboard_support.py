@@ -144,6 +144,20 @@ def start_world(**config: Any) -> World:
     jobs["polled"] = api.create_id("classify", classify_params(file_id))
     api.status(jobs["polled"])
     api.status(jobs["completed"])
+    # Rules that stay in the books (for the pages to show) and touch no request the tests make.
+    api.control(
+        "POST", "scenarios", {"name": "slow scoring", "match": {"type": "score"}, "progression": {"running": 600}}
+    )
+    api.control("PUT", "scenarios/types/compare", {"outcome": {"compare_weights": {"A": 2, "B": 1, "Tie": 1}}})
+    api.control(
+        "POST",
+        "faults",
+        {
+            "name": "flaky model list",
+            "match": {"route": "evaluation.model_list"},
+            "action": {"kind": "error", "status": 503},
+        },
+    )
     created_at = api.control("GET", "clock")["now"]
     return World(emulator, EmulatorServer(emulator).start(), api, jobs, file_id, created_at)
 
