@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from .engine._faults import FaultAction, FaultMatch, FaultRule, Quota
     from .engine._paths import LifecyclePath
     from .engine._polling import PollingReport, PollingThresholds
+    from .engine._recordings import Recording
     from .engine._redaction import key_fingerprint
     from .engine._scenarios import Match, Outcome, Progression, Scenario, ScenarioEntry
     from .engine._snapshot import Snapshot
@@ -20,10 +21,11 @@ if TYPE_CHECKING:
     from .faces._mock import EmulatorMock, respx_router
     from .http._core import Emulator
     from .http._extension import ApiExtension
-    from .http._wire import ClockState
+    from .http._wire import CapacityState, ClockState, QueueState, RecordingSummary
     from .stores._factory import open_store
 
 __all__ = [
+    "CapacityState",
     "ClockState",
     "ControlPlaneError",
     "Emulator",
@@ -41,7 +43,10 @@ __all__ = [
     "PollingReport",
     "PollingThresholds",
     "Progression",
+    "QueueState",
     "Quota",
+    "Recording",
+    "RecordingSummary",
     "Scenario",
     "ScenarioEntry",
     "ScenarioListing",
@@ -68,6 +73,10 @@ _LAZY = {
     "ScenarioListing": "faces._control_client",
     "StateImported": "faces._control_client",
     "ClockState": "http._wire",
+    "CapacityState": "http._wire",
+    "QueueState": "http._wire",
+    "RecordingSummary": "http._wire",
+    "Recording": "engine._recordings",
     "Scenario": "engine._scenarios",
     "ScenarioEntry": "engine._scenarios",
     "Match": "engine._scenarios",

@@ -30,6 +30,16 @@ OPTION_TABLE: dict[str, tuple[Any, str]] = {
     "running_seconds": (3.0, "Base time a job spends in `running`."),
     "running_seconds_per_row": (0.01, "Extra running time per dataset row."),
     "failure_delay_seconds": (1.0, "How long after reaching `running` a dataset problem ends the job."),
+    "max_running_per_tenant": (
+        None,
+        "Most jobs of one API key `running` at once; the others wait in `queued`, first created "
+        "first served (unset: no limit).",
+    ),
+    "max_running": (
+        None,
+        "Most jobs `running` at once over every API key; the others wait in `queued`, first created first "
+        "served (unset: no limit).",
+    ),
     "column_use_rule": (True, "Fail jobs whose dataset has unreferenced columns."),
     "strict_models": (False, "Fail serverless models missing from the allowlist."),
     "journal_limit": (10000, "Most recent requests the journal keeps (0: all)."),
@@ -126,6 +136,8 @@ MARKER_DEFAULTS: dict[str, Any] = {
     "running_seconds": 3.0,
     "running_seconds_per_row": 0.01,
     "failure_delay_seconds": 1.0,
+    "max_running_per_tenant": None,
+    "max_running": None,
     "column_use_rule": True,
     "strict_models": False,
     "journal_limit": 10000,
@@ -171,6 +183,7 @@ MARKER_DEFAULTS: dict[str, Any] = {
     "faults": [],
     "tenants": [],
     "files": [],
+    "recordings": [],
     "max_body_bytes": 1048576,
     "max_upload_bytes": 1073741824,
     "max_json_depth": 64,

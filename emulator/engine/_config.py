@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, Pydanti
 
 from ._clock import MAX_TIME_SCALE, parse_time
 from ._faults import FaultRule
+from ._recordings import BUILTIN_PREFIX, Recording
 from ._scenarios import EvalType, ProgressionMode, Scenario, ScenarioEntry
 from ._strict_json import MAX_JSON_DEPTH
 
@@ -128,6 +129,18 @@ class EmulatorConfig(BaseModel):
     failure_delay_seconds: float = Field(
         1.0, ge=0, description="How long after reaching `running` a dataset problem ends the job."
     )
+    max_running_per_tenant: int | None = Field(
+        None,
+        ge=1,
+        description="Most jobs of one API key `running` at once; the others wait in `queued`, first created "
+        "first served (unset: no limit).",
+    )
+    max_running: int | None = Field(
+        None,
+        ge=1,
+        description="Most jobs `running` at once over every API key; the others wait in `queued`, first created "
+        "first served (unset: no limit).",
+    )
     column_use_rule: bool = Field(True, description="Fail jobs whose dataset has unreferenced columns.")
     strict_models: bool = Field(False, description="Fail serverless models missing from the allowlist.")
     journal_limit: int = Field(10_000, ge=0, description="Most recent requests the journal keeps (0: all).")
@@ -192,6 +205,9 @@ class EmulatorConfig(BaseModel):
     faults: list[FaultRule] = Field(default_factory=list, description="Fault rules in force at start.")
     tenants: list[TenantConfig] = Field(default_factory=list, description="Known API keys and their names.")
     files: list[SeedFile] = Field(default_factory=list, description="Files uploaded at start.")
+    recordings: list[Recording] = Field(
+        default_factory=list, description="Recorded jobs that new jobs can replay (docs/recordings.md)."
+    )
     # Bounds of every request (docs/limits.md): each is a 413 or a 400 in the real error shape.
     max_body_bytes: int = Field(
         1_048_576, ge=1, description="Largest request body in bytes, file bytes and state imports aside (413 beyond)."
@@ -223,6 +239,17 @@ class EmulatorConfig(BaseModel):
         not read as 1."""
         if isinstance(value, bool) and info.field_name in _numeric_fields(cls):
             raise ValueError("a number is needed, not a boolean")
+        return value
+
+    @field_validator("recordings")
+    @classmethod
+    def _distinct_names(cls, value: list[Recording]) -> list[Recording]:
+        names = [recording.name for recording in value]
+        taken = next((name for name in names if name.startswith(BUILTIN_PREFIX) or names.count(name) > 1), None)
+        if taken is not None:
+            raise ValueError(
+                f"recording '{taken}' is named twice, or with the '{BUILTIN_PREFIX}' prefix of the built-in ones"
+            )
         return value
 
     @field_validator("start_time")

@@ -24,7 +24,9 @@ from ._jobs import Jobs
 from ._journal import Journal, RouteName
 from ._memory_store import MemoryStore
 from ._polling import Polling
+from ._replays import Recordings
 from ._rulebooks import FaultRules, ScenarioRules
+from ._schedule import Schedule
 from ._snapshot import Snapshot
 from ._store import Store
 from ._tenants import Tenants
@@ -65,10 +67,19 @@ class Engine:
         self.tenants = Tenants(store)
         self.scenarios = ScenarioRules(store)
         self.faults = FaultRules(store)
+        self.schedule = Schedule(store)
+        self.recordings = Recordings(store)
         self.files = Files(
-            store, self.clock, self.upload_tokens, round(config.upload_url_seconds * NS), self.extensions
+            store,
+            self.clock,
+            self.upload_tokens,
+            round(config.upload_url_seconds * NS),
+            self.schedule,
+            self.extensions,
         )
-        self.jobs = Jobs(store, self.clock, self.files, self.scenarios, config, self.extensions)
+        self.jobs = Jobs(
+            store, self.clock, self.files, self.scenarios, config, self.schedule, self.recordings, self.extensions
+        )
         self.journal = Journal(store, self._routes, config.journal_limit, byte_limit=config.journal_byte_limit)
         self.polling = Polling(self.jobs, self.journal, config)
 
@@ -105,6 +116,8 @@ class Engine:
             files=self.files,
             scenarios=self.scenarios,
             faults=self.faults,
+            schedule=self.schedule,
+            recordings=self.recordings,
         )
         self.store.set_seed(self.config.seed)
 
@@ -130,6 +143,7 @@ class Engine:
             files=self.files,
             scenarios=self.scenarios,
             faults=self.faults,
+            schedule=self.schedule,
         )
 
     def import_state(self, snapshot: Snapshot) -> None:
@@ -141,6 +155,7 @@ class Engine:
             clock=self.clock,
             scenarios=self.scenarios,
             faults=self.faults,
+            schedule=self.schedule,
             upload_lifetime_ns=self.files.upload_lifetime_ns,
             extensions=self.extensions,
         )

@@ -13,12 +13,13 @@ import heapq
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
-from . import _builtin_datasets as builtin_datasets, _ids as ids, _lifecycle as lifecycle
+from . import _builtin_datasets as builtin_datasets, _ids as ids, _lifecycle as lifecycle, _replays as replays
 from ._clock import Clock, format_micros
 from ._datasets import Dataset, parse_dataset
 from ._errors import Forbidden, InvalidRequest, NotFound
 from ._extension import Extension, attached
-from ._results import jsonl, result_file, result_row
+from ._results import jsonl, replay_kinds, result_file, result_row
+from ._schedule import Schedule
 from ._store import Job, PendingUpload, Store, StoredFile
 from ._upload_tokens import UploadTokens
 
@@ -32,13 +33,10 @@ def file_type_of(filename: str, given: str | None) -> str:
     return suffix if suffix in ("jsonl", "csv", "parquet") else "jsonl"
 
 
-def completed_ns(job: Job, now_ns: int) -> int | None:
-    """The instant a job completed, when it has by `now_ns` (a job forced on after completing
-    keeps the instant it first completed), else None."""
-    for phase in lifecycle.reached(job.phases, now_ns - job.created_ns):
-        if phase.status == "completed":
-            return job.created_ns + (phase.offset_ns or 0)
-    return None
+def _made_of(job: Job) -> tuple[object, ...]:
+    """What a job's result file derives from (compared by identity): its judge, dataset, add-on
+    data and, for a replay, its results."""
+    return (job.judge, job.dataset, job.extensions, job.results if job.recording else None)
 
 
 def _not_found(file_id: str) -> NotFound:
@@ -72,17 +70,19 @@ class Files:
         clock: Clock,
         tokens: UploadTokens,
         upload_lifetime_ns: int,
+        schedule: Schedule,
         extensions: Sequence[Extension] = (),
     ) -> None:
         self.store = store
         self.clock = clock
+        self.schedule = schedule  # when each job really completes, under a capacity
         self.tokens = tokens  # issues the upload URLs' tokens, and recognises spent ones
         self.upload_lifetime_ns = upload_lifetime_ns
         self.extensions = tuple(extensions)  # add-ons that may add columns to a job's result file
         # Derived values, each kept with what it was derived from (compared by identity, so a
         # change to the bytes or the job gives a miss, never a stale value).
         self._parsed: dict[tuple[str, str], tuple[bytes, Dataset]] = {}
-        self._sizes: dict[tuple[str, str], tuple[object, object, object, int]] = {}
+        self._sizes: dict[tuple[str, str], tuple[tuple[object, ...], int]] = {}
 
     # ------------------------------------------------------------ creation
 
@@ -209,9 +209,11 @@ class Files:
 
     def result_file(self, job: Job, now_ns: int | None = None) -> StoredFile | None:
         """The result file of a job that has completed by now (and was not deleted), else None."""
-        if job.result_file_id is None or job.result_file_deleted or job.dataset is None:
+        if job.result_file_id is None or job.result_file_deleted:
             return None
-        done_ns = completed_ns(job, self.clock.now_ns() if now_ns is None else now_ns)
+        if job.dataset is None and self._recorded_content(job) is None:
+            return None
+        done_ns = self.completed_ns(job, self.clock.now_ns() if now_ns is None else now_ns)
         if done_ns is None:
             return None
         return StoredFile(
@@ -223,6 +225,14 @@ class Files:
             created_ns=done_ns,
             source_job=job.workflow_id,
         )
+
+    def completed_ns(self, job: Job, now_ns: int) -> int | None:
+        """The instant a job completed, when it has by `now_ns` on its schedule (a job forced on
+        after completing keeps the instant it first completed), else None."""
+        for phase in lifecycle.reached(self.schedule.timeline(job), now_ns - job.created_ns):
+            if phase.status == "completed":
+                return job.created_ns + (phase.offset_ns or 0)
+        return None
 
     def _result_files(self, tenant: str) -> list[StoredFile]:
         now = self.clock.now_ns()
@@ -308,13 +318,29 @@ class Files:
             raise _not_found(file.id)
         return job
 
+    def _recorded_content(self, job: Job) -> bytes | None:
+        """The result file a replayed job's recording carries, if it carries one."""
+        recording = replays.find(self.store, job.recording) if job.recording is not None else None
+        return None if recording is None or recording.result_file is None else recording.result_file.encode()
+
     def _generate(self, job: Job) -> bytes:
-        """A job's result file: the real rows, plus the fields of the add-ons whose data it carries."""
-        assert job.dataset is not None  # result files exist only for jobs with a dataset
+        """A job's result file: the recorded one of a replay that carries it; else the real rows (a
+        replay's with verdicts that add up to the recorded results), plus the fields of the add-ons
+        whose data it carries."""
+        recorded = self._recorded_content(job)
+        if recorded is not None:
+            return recorded
+        assert job.dataset is not None  # result files exist only for jobs with a dataset (or a recorded file)
+        kinds = None
+        if job.recording is not None:  # a replay: rows that add up to the recorded results
+            try:
+                kinds = replay_kinds(job.judge, job.dataset, job.results or {})
+            except ValueError:  # results the update hook set since: the rows as drawn
+                kinds = None
         adding = attached(self.extensions, job.extensions)
         if not adding:
-            return result_file(job.judge, job.dataset)
-        verdicts = list(job.judge.verdicts(job.dataset))
+            return result_file(job.judge, job.dataset, kinds)
+        verdicts = list(job.judge.verdicts(job.dataset, kinds))
         rows = [result_row(job.judge, verdict) for verdict in verdicts]
         for extension, data in adding:
             fields = extension.result_fields(job, data, verdicts)
@@ -350,7 +376,7 @@ class Files:
 
     def size(self, file: StoredFile) -> int:
         """The file's `bytes`. A result file's is measured on its generated content, once for each
-        (judge, dataset, add-on data) its job has had: what the content derives from."""
+        (judge, dataset, add-on data, replayed results) its job has had: what the content derives from."""
         return self.size_loader(file)()
 
     def size_loader(self, file: StoredFile) -> Callable[[], int]:
@@ -376,14 +402,14 @@ class Files:
             return file.size
         job = self._job_of(file)
         cached = self._sizes.get((file.tenant, file.id))
-        if cached is not None and cached[0] is job.judge and cached[1] is job.dataset and cached[2] is job.extensions:
-            return cached[3]
+        if cached is not None and all(a is b for a, b in zip(cached[0], _made_of(job), strict=True)):
+            return cached[1]
         return None
 
     def _remember_size(self, file: StoredFile, job: Job, size: int) -> None:
         if len(self._sizes) >= CACHE_LIMIT:
             self._sizes.clear()
-        self._sizes[(file.tenant, file.id)] = (job.judge, job.dataset, job.extensions, size)
+        self._sizes[(file.tenant, file.id)] = (_made_of(job), size)
 
     def delete(self, tenant: str, file_id: str) -> StoredFile:
         """Delete an upload or a result file (a result file stays deleted: its job remembers it)."""

@@ -14,7 +14,7 @@ from dataclasses import replace
 from itertools import islice
 from typing import Any
 
-from . import _ids as ids, _lifecycle as lifecycle, _magic as magic, _preflight as preflight
+from . import _ids as ids, _lifecycle as lifecycle, _magic as magic, _preflight as preflight, _replays as replays
 from ._clock import NS, Clock
 from ._config import EmulatorConfig
 from ._datasets import Dataset, DatasetError, canonical
@@ -22,12 +22,23 @@ from ._errors import ApiError, Conflict, InvalidRequest, NotFound
 from ._extension import Extension, attached
 from ._files import Files
 from ._ids import derived_uuid4
-from ._lifecycle import TERMINAL, Phase
+from ._lifecycle import DEFAULT_ERRORS, TERMINAL, Phase
 from ._parameters import ClassifyParameters, CompareParameters, ScoreParameters, Status
+from ._replays import Recordings
 from ._results import Judge, is_job_failure, sorted_results, summarize
 from ._rulebooks import ScenarioRules
 from ._scenarios import CreateContext, Outcome, Progression, Resolved, Scenario, verdict_weights
-from ._store import Job, Store, StoredFile, Tenant, id_scan_counter, id_space_full_counter, reads_counter
+from ._schedule import Schedule
+from ._store import (
+    JOBS_IN_LINE,
+    Job,
+    Store,
+    StoredFile,
+    Tenant,
+    id_scan_counter,
+    id_space_full_counter,
+    reads_counter,
+)
 from ._validation import validate_create
 
 Params = ClassifyParameters | ScoreParameters | CompareParameters
@@ -53,12 +64,6 @@ def shared(key: str, make: Callable[[], Any]) -> Any:
             _SHARED.clear()
         value = _SHARED[key] = make()
     return value
-
-
-DEFAULT_ERRORS = {
-    "error": "The evaluation job failed because of an internal error. Please run it again.",
-    "user_error": "The evaluation job failed because of a problem with its request or dataset.",
-}
 
 
 def make_judge(
@@ -113,6 +118,8 @@ class Jobs:
         files: Files,
         scenarios: ScenarioRules,
         config: EmulatorConfig,
+        schedule: Schedule,
+        recordings: Recordings,
         extensions: Sequence[Extension] = (),
     ) -> None:
         self.store = store
@@ -120,7 +127,15 @@ class Jobs:
         self.files = files
         self.scenarios = scenarios
         self.config = config
+        self.schedule = schedule
+        self.recordings = recordings
         self.extensions = tuple(extensions)
+
+    def _save(self, job: Job) -> None:
+        """Store a new or changed job; under a capacity, the schedule of every job follows it."""
+        self.store.put_job(job)
+        if self.schedule.active:
+            self.schedule.changed()
 
     # ------------------------------------------------------------ create
 
@@ -132,21 +147,54 @@ class Jobs:
         if unknown:
             raise ValueError(f"no extension named {sorted(unknown)} is registered")
         eval_type, params = validate_create(body)
+        magic_recording = magic.recording_of(params)
         magic_scenario = magic.scenario_of(params)
         now = self.clock.now_ns()
-        workflow_id = self._new_id(now // NS)
         file = self.files.find(tenant.key, params.input_data_file_path)
-        chosen = self._scenario(tenant, eval_type, body, file, magic_scenario)
+        chosen = self._scenario(
+            tenant,
+            eval_type,
+            body,
+            file,
+            magic_scenario,
+            magic_recording,
+            consume=False,  # once the job is made: a refused replay changes nothing
+        )
         echoed = body["parameters"]
         echoed = shared("parameters\x1f" + canonical(echoed), lambda: echoed)
-        dataset, problem = self._load(params, file, magic_model=magic_scenario is not None)
+        magic_model = magic_scenario is not None or magic_recording is not None
+        dataset, problem = self._load(params, file, magic_model=magic_model)
+        replayed = None
+        if chosen.recording is not None:  # checked before anything changes: a refused create changes nothing
+            param = magic.FIELD if chosen.source["recording"] == "magic" else None
+            recording = self.recordings.find(chosen.recording)
+            if recording is None:
+                raise InvalidRequest(self.recordings.unknown(chosen.recording), param=param)
+            replayed = replays.replay(
+                recording,
+                eval_type=eval_type,
+                judge=self.judge(eval_type, params, chosen.outcome, job_data),
+                dataset=dataset,
+                problem=problem,
+                param=param,
+            )
+        workflow_id = self._new_id(now // NS)
         result_file_id = None
-        if dataset is not None and problem is None:
+        if (dataset is not None and problem is None) or (replayed is not None and replayed.results is not None):
             result_file_id = "file-" + derived_uuid4(self.config.seed, tenant.key, workflow_id, "result")
         judge, results, failed_rows = self._verdicts(
             eval_type, params, chosen.outcome, job_data, dataset, problem, result_file_id
         )
         path, error = path_of(chosen.outcome, problem, failed_rows, _rows(dataset))
+        phases = lifecycle.plan(chosen.progression, path, self.config, rows=_rows(dataset))
+        if replayed is not None:
+            phases, error = replayed.phases, replayed.error
+            results = None
+            if replayed.results is not None:
+                results = sorted_results({**replayed.results, "result_file_id": result_file_id})
+            else:
+                result_file_id = None
+        self.scenarios.consume(chosen)
         job = Job(
             workflow_id=workflow_id,
             tenant=tenant.key,
@@ -154,7 +202,7 @@ class Jobs:
             parameters=echoed,
             judge=judge,
             created_ns=now,
-            phases=lifecycle.plan(chosen.progression, path, self.config, rows=_rows(dataset)),
+            phases=phases,
             dataset=dataset,
             results=results,
             error=error,
@@ -164,9 +212,11 @@ class Jobs:
             source=chosen.source,
             problem=problem,
             failed_rows=failed_rows,
+            line=self.store.increment(JOBS_IN_LINE) if self.schedule.active else None,
+            recording=chosen.recording,
             extensions=job_data,
         )
-        self.store.put_job(job)
+        self._save(job)
         return job
 
     def prepare(self, tenant: Tenant, body: Any) -> Callable[[], object] | None:
@@ -186,11 +236,14 @@ class Jobs:
         except ApiError:
             return None  # `create` answers the 400
         magic_scenario = magic.scenario_of(params)
-        outcome = self._scenario(tenant, eval_type, body, file, magic_scenario, consume=False).outcome
+        magic_recording = magic.recording_of(params)
+        chosen = self._scenario(tenant, eval_type, body, file, magic_scenario, magic_recording, consume=False)
+        outcome = chosen.outcome
+        magic_model = magic_scenario is not None or magic_recording is not None
         load = self.files.dataset_loader(file)
 
         def work() -> None:
-            dataset, problem = self._checked(params, file, load, magic_model=magic_scenario is not None)
+            dataset, problem = self._checked(params, file, load, magic_model=magic_model)
             self._verdicts(eval_type, params, outcome, {}, dataset, problem, None)  # no add-on data
 
         return work
@@ -202,6 +255,7 @@ class Jobs:
         body: Any,
         file: StoredFile | None,
         magic_scenario: Scenario | None,
+        magic_recording: str | None,
         *,
         consume: bool = True,
     ) -> Resolved:
@@ -210,7 +264,11 @@ class Jobs:
             tenant.key, tenant.name, eval_type, body["parameters"], file_id, file.filename if file else None
         )
         return self.scenarios.resolve(
-            context, magic=magic_scenario, base=settings_scenario(self.config), consume=consume
+            context,
+            magic=magic_scenario,
+            base=settings_scenario(self.config),
+            magic_recording=magic_recording,
+            consume=consume,
         )
 
     def _new_id(self, created_s: int) -> str:
@@ -304,18 +362,24 @@ class Jobs:
     def _read(self, job: Job) -> Job:
         """Count one client read of the job; returns the job as read (a read may enter a phase)."""
         reads = self.store.increment(reads_counter(job.workflow_id))
-        phases = lifecycle.on_read(job.phases, self._elapsed(job), reads)
+        # The record's phases: only after_polls phases wait on reads, and those never wait for a slot.
+        phases = lifecycle.on_read(job.phases, self._elapsed(job), reads, pin=self.schedule.active)
         if phases is not job.phases:
             job = replace(job, phases=phases)
-            self.store.put_job(job)
+            self._save(job)
         return job
 
     def reads(self, job: Job) -> int:
         """Client reads of the job so far."""
         return self.store.counter(reads_counter(job.workflow_id))
 
+    def timeline(self, job: Job) -> tuple[Phase, ...]:
+        """The job's phases as scheduled (`_schedule.py`): its record's, moved on by the time it
+        waits for a slot under a capacity."""
+        return self.schedule.timeline(job)
+
     def phases_reached(self, job: Job) -> tuple[Phase, ...]:
-        return lifecycle.reached(job.phases, self._elapsed(job))
+        return lifecycle.reached(self.timeline(job), self._elapsed(job))
 
     def status(self, job: Job) -> Status:
         return self.phases_reached(job)[-1].status
@@ -337,9 +401,13 @@ class Jobs:
         """Newest first, filtered on the exact status, at most `limit`
         (docs/wire-contract.md#decision-list-routes). Each job listed counts as one read of it (`after_polls`); jobs
         the filter leaves out do not. A status filter is answered from the store's status index
-        (`Store.find_jobs`): its cost does not grow with the tenant's jobs."""
+        (`Store.find_jobs`): its cost does not grow with the tenant's jobs. Under a capacity the
+        index does not hold the schedule (it keeps each record's own timeline), so the tenant's jobs
+        are scanned instead, newest first (docs/capacity.md)."""
         if status is None:
             found = builtins.list(islice(reversed(self.store.jobs(tenant.key)), max(limit, 0)))
+        elif self.schedule.active:
+            return self._scan(tenant, status, limit)
         else:
             now = self.clock.now_ns()
             found = self.store.find_jobs(
@@ -347,16 +415,31 @@ class Jobs:
             )
         return [self._read(job) for job in found]  # each read changes its own job only
 
+    def _scan(self, tenant: Tenant, status: str, limit: int) -> builtins.list[Job]:
+        """A status-filtered list from every job of the tenant, newest first. Each job is read (one
+        read: it may move it, and under a capacity the others with it) before the next one is looked
+        at, so each is listed with the status it has once the jobs before it are read."""
+        found: builtins.list[Job] = []
+        if limit <= 0:
+            return found
+        now = self.clock.now_ns()
+        for job in reversed(self.store.jobs(tenant.key)):
+            if self._listed_status(job, now) == status:
+                found.append(self._read(job))
+                if len(found) == limit:
+                    break
+        return found
+
     def _listed_status(self, job: Job, now_ns: int) -> Status:
         """The status a job is listed with at `now_ns`: as the read that lists it leaves it."""
         elapsed = now_ns - job.created_ns
-        would_be = lifecycle.on_read(job.phases, elapsed, self.reads(job) + 1)
+        would_be = lifecycle.on_read(self.timeline(job), elapsed, self.reads(job) + 1)
         return lifecycle.reached(would_be, elapsed)[-1].status
 
     def terminal_ns(self, job: Job) -> int | None:
         """The clock instant the job ends by itself, or None when it stalls or waits on reads or
-        on the control plane (`after_polls`, `manual`)."""
-        last = job.phases[-1]
+        on the control plane (`after_polls`, `manual`), or waits for a slot that never frees."""
+        last = self.timeline(job)[-1]
         if last.status not in TERMINAL or last.offset_ns is None:
             return None
         return job.created_ns + last.offset_ns
@@ -388,7 +471,13 @@ class Jobs:
             error = error or planned_error
             rest = lifecycle.remainder(path, status)
             phases = kept + lifecycle.plan(
-                job.progression, rest, self.config, rows=_rows(job.dataset), at_ns=now, reads=self.reads(job)
+                job.progression,
+                rest,
+                self.config,
+                rows=_rows(job.dataset),
+                at_ns=now,
+                reads=self.reads(job),
+                pin_first=self.schedule.active,
             )
         results = {} if status == "completed" and job.results is None else job.results
         return replace(job, phases=phases, error=error, results=results)
@@ -400,25 +489,27 @@ class Jobs:
         for _ in range(steps):
             kept = self.phases_reached(job)
             if len(kept) >= len(job.phases):
-                self.store.put_job(job)
+                self._save(job)
                 raise Conflict(
                     f"Job '{workflow_id}' is '{kept[-1].status}' and has no further phase to advance to. "
                     "Force a status instead (POST /_emulator/jobs/{id}/status).",
                     param="steps",
                 )
-            job = self._enter_next(job, len(kept))
-        self.store.put_job(job)
+            job = self._enter_next(job, kept)
+        self._save(job)
         return job
 
-    def _enter_next(self, job: Job, index: int) -> Job:
-        rest = [phase.status for phase in job.phases[index:]]
-        phases = job.phases[:index] + lifecycle.plan(
+    def _enter_next(self, job: Job, kept: tuple[Phase, ...]) -> Job:
+        """The job entering the phase after the `kept` ones now; the rest planned from there."""
+        rest = [phase.status for phase in job.phases[len(kept) :]]
+        phases = kept + lifecycle.plan(
             job.progression,
             rest,
             self.config,
             rows=_rows(job.dataset),
             at_ns=self._elapsed(job),
             reads=self.reads(job),
+            pin_first=self.schedule.active,
         )
         return replace(job, phases=phases)
 
@@ -430,7 +521,7 @@ class Jobs:
         elif message is not None:
             raise InvalidRequest("Field 'message' only applies to status 'error' or 'user_error'.", param="message")
         job = self._put(job, status)
-        self.store.put_job(job)
+        self._save(job)
         return job
 
     def attach(self, workflow_id: str, scenario: Scenario) -> Job:
@@ -473,7 +564,7 @@ class Jobs:
             reads=self.reads(job),
         )
         job = replace(job, source=source, error=error, phases=kept + planned[1:])
-        self.store.put_job(job)
+        self._save(job)
         return job
 
     # ------------------------------------------------------------ update hook
@@ -501,5 +592,5 @@ class Jobs:
             if status in ("error", "user_error") and job.error is None:
                 raise InvalidRequest(f"Field 'error' is required to set status '{status}'.", param="error")
             job = self._put(job, status)
-        self.store.put_job(job)
+        self._save(job)
         return job

@@ -13,12 +13,16 @@ from dataclasses import dataclass, replace
 
 from ._clock import NS
 from ._config import EmulatorConfig
-from ._parameters import Status
+from ._parameters import TERMINAL as TERMINAL, Status  # TERMINAL: read from here by the other modules
 from ._scenarios import Outcome, Progression
 
-TERMINAL = frozenset({"completed", "error", "user_error"})
 FLOW: tuple[Status, ...] = ("pending", "queued", "running")
 CREATED_MESSAGE = "Job created and pending for processing"
+# results.error of a job that fails without a message of its own.
+DEFAULT_ERRORS = {
+    "error": "The evaluation job failed because of an internal error. Please run it again.",
+    "user_error": "The evaluation job failed because of a problem with its request or dataset.",
+}
 UPDATED_MESSAGE = "Job status updated"
 
 
@@ -27,6 +31,10 @@ class Phase:
     status: Status
     offset_ns: int | None  # when the job entered it, from creation; None: not yet
     after_reads: int | None = None  # after_polls: entered on the read that makes the job's reads this
+    # Entered at `offset_ns` whatever the capacity: a move made it (the control plane, the update hook,
+    # a read) or the schedule already gave it its slot (docs/capacity.md). Only set while a capacity is
+    # in force, so a running phase without it is planned and waits for a free slot.
+    pinned: bool = False
 
     @property
     def message(self) -> str:
@@ -61,15 +69,23 @@ def remainder(path: list[Status], status: Status) -> list[Status]:
 
 
 def plan(
-    progression: Progression, path: list[Status], config: EmulatorConfig, *, rows: int, at_ns: int = 0, reads: int = 0
+    progression: Progression,
+    path: list[Status],
+    config: EmulatorConfig,
+    *,
+    rows: int,
+    at_ns: int = 0,
+    reads: int = 0,
+    pin_first: bool = False,
 ) -> tuple[Phase, ...]:
-    """Phases for `path`, the first entered at `at_ns` when the job had `reads` reads.
+    """Phases for `path`, the first entered at `at_ns` when the job had `reads` reads (and pinned
+    there when `pin_first`: a move enters it now, whatever the capacity).
 
     Under `durations` each phase lasts its duration (running grows with the row count); a phase
     followed by error or user_error ends after `failure_delay` instead.
     """
     mode = progression.mode
-    phases = [Phase(path[0], at_ns)]
+    phases = [Phase(path[0], at_ns, pinned=pin_first)]
     offset, seen = at_ns, reads
     for before, status in zip(path, path[1:], strict=False):
         if mode == "immediate":
@@ -111,9 +127,9 @@ def reached(phases: tuple[Phase, ...], elapsed_ns: int) -> tuple[Phase, ...]:
     return phases[: count or 1]
 
 
-def on_read(phases: tuple[Phase, ...], elapsed_ns: int, reads: int) -> tuple[Phase, ...]:
+def on_read(phases: tuple[Phase, ...], elapsed_ns: int, reads: int, *, pin: bool = False) -> tuple[Phase, ...]:
     """The phases after a read that brought the job's read count to `reads` (the same tuple when
-    the read enters no phase)."""
+    the read enters no phase); each phase it enters is pinned there when `pin`."""
     updated: list[Phase] | None = None
     for index, phase in enumerate(phases):
         if phase.offset_ns is not None:
@@ -124,5 +140,5 @@ def on_read(phases: tuple[Phase, ...], elapsed_ns: int, reads: int) -> tuple[Pha
             break
         if updated is None:
             updated = list(phases)
-        updated[index] = replace(phase, offset_ns=elapsed_ns, after_reads=None)
+        updated[index] = replace(phase, offset_ns=elapsed_ns, after_reads=None, pinned=pin)
     return phases if updated is None else tuple(updated)

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from ._errors import InvalidRequest
 from ._first_error import first_error
 from ._parameters import ClassifyParameters, CompareParameters, ScoreParameters
-from ._scenarios import Outcome, Progression, Scenario
+from ._scenarios import RECORDING_NAME, Outcome, Progression, Scenario
 
 PREFIX = "emulator/"
 FIELD = "parameters.judge.model"
@@ -35,7 +35,9 @@ DIRECTIVES: dict[str, str] = {
     "wins-A-B-T": "compare: A/B/Tie weights",
     "gen-fail-P / judge-fail-P / invalid-P": "P% of rows fail generation / judging / get an invalid verdict",
     "immediate / manual / polls-N / durations-P-Q-R": "progression (seconds for pending, queued, running)",
+    "replay:NAME": "replay the recording NAME as it was (alone: no other directive)",
 }
+_REPLAY = "replay:"
 
 _RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(f"^{pattern}$"), name)
@@ -65,10 +67,34 @@ def _unknown(model: str, directive: str) -> InvalidRequest:
     )
 
 
-def scenario_of(params: ClassifyParameters | ScoreParameters | CompareParameters) -> Scenario | None:
-    """The scenario a magic judge model asks for, or None for an ordinary model."""
+def recording_of(params: ClassifyParameters | ScoreParameters | CompareParameters) -> str | None:
+    """The recording a magic judge model `emulator/replay:<name>` asks to replay, or None."""
     model = params.judge.model
     if not model.startswith(PREFIX):
+        return None
+    directives = model[len(PREFIX) :].split("+")
+    named = [directive[len(_REPLAY) :] for directive in directives if directive.startswith(_REPLAY)]
+    if not named:
+        return None
+    if len(directives) > 1:
+        raise InvalidRequest(
+            f"Magic judge model '{model}' ({FIELD}): '{_REPLAY}<name>' replays a recording as it was and takes no "
+            "other directive.",
+            param=FIELD,
+        )
+    if not re.fullmatch(RECORDING_NAME, named[0]):
+        raise InvalidRequest(
+            f"Magic judge model '{model}' ({FIELD}) names no recording: a name is letters, digits, '.', '_' and '-'.",
+            param=FIELD,
+        )
+    return named[0]
+
+
+def scenario_of(params: ClassifyParameters | ScoreParameters | CompareParameters) -> Scenario | None:
+    """The scenario a magic judge model asks for, or None for an ordinary model (and for a replay:
+    `recording_of`)."""
+    model = params.judge.model
+    if not model.startswith(PREFIX) or recording_of(params) is not None:
         return None
     outcome: dict[str, Any] = {}
     progression: dict[str, Any] = {}

@@ -17,8 +17,10 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
 from . import _ids as ids
+from ._capacity import CapacityLog
 from ._clock import ClockState, initial_state
 from ._faults import FaultRule
+from ._recordings import Recording
 from ._scenarios import ScenarioBook
 from ._status_index import StatusIndex, pick, timeline
 from ._store import JOURNAL_SEQ, Job, PendingUpload, RecordedRequest, Store, StoredFile, Tenant
@@ -58,6 +60,8 @@ class MemoryStore(Store):
         self._windows: dict[str, dict[str, list[int]]] = {}
         self._scenarios = _EMPTY_BOOK
         self._faults: tuple[FaultRule, ...] = ()
+        self._capacity = CapacityLog()
+        self._recordings: tuple[Recording, ...] = ()
         with self._lock:
             self._journal: deque[RecordedRequest] = deque()
             self._journal_bytes = 0  # sum of the entries' `journal_bytes`
@@ -240,6 +244,20 @@ class MemoryStore(Store):
 
     def put_fault_rules(self, rules: Sequence[FaultRule]) -> None:
         self._faults = tuple(rules)
+
+    # ------------------------------------------------------------ capacity
+
+    def capacity_log(self) -> CapacityLog:
+        return self._capacity
+
+    def put_capacity_log(self, log: CapacityLog) -> None:
+        self._capacity = log
+
+    def recordings(self) -> Sequence[Recording]:
+        return self._recordings
+
+    def put_recordings(self, recordings: Sequence[Recording]) -> None:
+        self._recordings = tuple(recordings)
 
     # ------------------------------------------------------------ journal
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 from pydantic.config import JsonDict
 
 Status = Literal["pending", "queued", "running", "completed", "error", "user_error"]
+TERMINAL = frozenset({"completed", "error", "user_error"})  # the statuses a job ends in
 STATUSES = ("pending", "queued", "running", "completed", "error", "user_error")
 EvalType = Literal["classify", "score", "compare"]
 ModelSource = Literal["serverless", "dedicated", "external"]

@@ -37,7 +37,7 @@ from ._clock import NS, format_micros
 from ._config import EmulatorConfig
 from ._jobs import Jobs
 from ._journal import POLL_ROUTES, Journal
-from ._lifecycle import TERMINAL, reached
+from ._lifecycle import TERMINAL, Phase, reached
 from ._parameters import Status
 from ._redaction import key_fingerprint
 from ._store import Job, RecordedRequest, Tenant
@@ -285,10 +285,11 @@ class _Job:
     tenant: str
     status: Status
     terminal_ns: int | None  # when it ended (emulator clock), None while it has not
+    timeline: tuple[Phase, ...]  # its phases as scheduled (`Jobs.timeline`: moved on by a capacity)
 
     def status_at(self, ns: int) -> str:
         """Its status at an instant, from its timeline."""
-        return reached(self.record.phases, ns - self.record.created_ns)[-1].status
+        return reached(self.timeline, ns - self.record.created_ns)[-1].status
 
 
 @dataclass
@@ -486,7 +487,7 @@ class Polling:
         if last.status in TERMINAL and last.offset_ns is not None:
             terminal_ns = record.created_ns + last.offset_ns
         tenant = self.jobs.store.get_tenant(record.tenant) or Tenant(record.tenant)
-        return _Job(record, tenant.label, last.status, terminal_ns)
+        return _Job(record, tenant.label, last.status, terminal_ns, self.jobs.timeline(record))
 
     def report(
         self, workflow_id: str, thresholds: PollingThresholds | None = None, *, wall_clock: bool = False

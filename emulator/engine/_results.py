@@ -13,7 +13,7 @@ import json
 import math
 import struct
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,9 @@ from ._templates import render
 from ._textgen import sentences
 
 FAILED_ROWS_LIMIT = 0.30  # "if more than 30% of rows fail generation or judging, the job itself fails"
+# Forced verdicts of failed rows (`Judge.verdict(forced=...)`); a NUL keeps them apart from any label.
+GENERATION_FAILED, JUDGE_FAILED, INVALID = "\x00generation_failed", "\x00judge_failed", "\x00invalid"
+FAILURE_KINDS = (GENERATION_FAILED, JUDGE_FAILED, INVALID)
 
 
 @dataclass(frozen=True)
@@ -146,15 +149,27 @@ class Judge:
 
     # ------------------------------------------------------------ verdicts
 
-    def verdicts(self, dataset: Dataset, *, text: bool = True) -> Iterator[RowVerdict]:
+    def verdicts(
+        self, dataset: Dataset, kinds: Sequence[str] | None = None, *, text: bool = True
+    ) -> Iterator[RowVerdict]:
+        """Each row's verdict, in input order; `kinds` forces each row's (`verdict(forced=...)`)."""
         verdict = self.verdict
-        for row, key in zip(dataset.rows, dataset.row_keys, strict=False):
+        if kinds is None:
+            for row, key in zip(dataset.rows, dataset.row_keys, strict=False):
+                pace()
+                yield verdict(row, key, text=text)
+            return
+        for row, key, kind in zip(dataset.rows, dataset.row_keys, kinds, strict=True):
             pace()
-            yield verdict(row, key, text=text)
+            yield verdict(row, key, text=text, forced=kind)
 
-    def verdict(self, row: dict[str, Any], row_key: bytes | None = None, *, text: bool = True) -> RowVerdict:
+    def verdict(
+        self, row: dict[str, Any], row_key: bytes | None = None, *, text: bool = True, forced: str | None = None
+    ) -> RowVerdict:
         """The verdict of one row; `row_key` is its canonical JSON, when already known.
-        Without `text`, feedback and generated responses are left out (aggregates need none)."""
+        Without `text`, feedback and generated responses are left out (aggregates need none).
+        `forced` decides the verdict instead of the seeded draw (a replayed recording's rows,
+        `replay_kinds`): a failure kind, a label, `pass` / `fail` (score) or `A` / `B` / `Tie`."""
         key = canonical(row).encode() if row_key is None else row_key
         words = _words(hashlib.blake2b(self._key + key, digest_size=64).digest())
         verdict = RowVerdict(row=row)
@@ -163,13 +178,17 @@ class Judge:
                 column: self._generate(model, row, column) if text else "" for column, model in self._models.items()
             }
         outcome = self.outcome
-        if self._may_fail:
-            if self._models and words[5] * _UNIT < outcome.generation_fail_rate:
+        if self._may_fail or forced in FAILURE_KINDS:
+            if forced == GENERATION_FAILED or (
+                forced is None and self._models and words[5] * _UNIT < outcome.generation_fail_rate
+            ):
                 verdict.generation_failed = True
                 verdict.generated = {column: None for column in verdict.generated}
-            elif words[6] * _UNIT < outcome.judge_fail_rate:
+            elif forced == JUDGE_FAILED or (forced is None and words[6] * _UNIT < outcome.judge_fail_rate):
                 verdict.judge_failures = 1 if self.type != "compare" or self._single_pass else 2
-            elif words[7] * _UNIT < outcome.invalid_rate and self.type != "compare":
+            elif forced == INVALID or (
+                forced is None and words[7] * _UNIT < outcome.invalid_rate and self.type != "compare"
+            ):
                 verdict.invalid = True
             if verdict.generation_failed or verdict.judge_failures or verdict.invalid:
                 verdict.successful = False
@@ -177,22 +196,24 @@ class Judge:
         u0 = words[0] * _UNIT
         if self.type == "classify":
             index = bisect_right(self._label_edges, u0)
-            label = verdict.label = self._label_cdf[min(index, len(self._label_cdf) - 1)][1]
+            label = verdict.label = forced or self._label_cdf[min(index, len(self._label_cdf) - 1)][1]
             if text:
                 verdict.feedback = _feedback(label in self._pass_labels, label, words[6] << 64 | words[7], self.seed)
         elif self.type == "score":
-            score = verdict.score = self._score(u0, words[1] * _UNIT)
+            score = verdict.score = self._forced_score(self._score(u0, words[1] * _UNIT), forced)
             if text:
                 passed = score >= self.params.pass_threshold  # type: ignore[union-attr]
                 verdict.feedback = _feedback(passed, f"a score of {score}", words[6] << 64 | words[7], self.seed)
         else:
-            original = verdict.choice_original = "A" if u0 < outcome.a_share else "B"
+            original = "A" if u0 < outcome.a_share else "B"
+            original = verdict.choice_original = forced if forced in _OTHER else original
             if text:
                 verdict.feedback = _compare_feedback(original, words[6] << 64 | words[7], self.seed)
             if self._single_pass:
                 verdict.final_decision = original
             else:
-                flipped = original if words[1] * _UNIT < outcome.agreement else _OTHER[original]
+                agrees = words[1] * _UNIT < outcome.agreement if forced is None else forced != "Tie"
+                flipped = original if agrees else _OTHER[original]
                 verdict.choice_flipped = flipped
                 # The flipped pass saw A and B swapped: its own words name the other letter.
                 if text:
@@ -214,6 +235,18 @@ class Judge:
         if self._integer_scores:
             return int(round(value))
         return round(value, 2)
+
+    def _forced_score(self, score: float | int, forced: str | None) -> float | int:
+        """A drawn score moved to the passing side (`pass`) or the failing side (`fail`) of the
+        threshold when it is on the other one."""
+        params: ScoreParameters = self.params  # type: ignore[assignment]
+        threshold = params.pass_threshold
+        if forced == "pass" and score < threshold:
+            return plain_number(min(threshold, params.max_score))
+        if forced == "fail" and score >= threshold:
+            below = threshold - 1 if self._integer_scores else round(threshold - 0.01, 2)
+            return plain_number(max(below, params.min_score))
+        return score
 
     def _generate(self, model: ModelRequest, row: dict[str, Any], column: str) -> str:
         prompt = render(model.input_template, row)
@@ -328,12 +361,13 @@ def result_row(judge: Judge, verdict: RowVerdict) -> dict[str, Any]:
 LINES_PER_CHUNK = 1024  # rows joined and encoded at a time: all at once would hold the GIL long
 
 
-def result_file(judge: Judge, dataset: Dataset) -> bytes:
-    """The JSONL result file: one row per input row, in input order (docs/wire-contract.md#decision-result-file)."""
+def result_file(judge: Judge, dataset: Dataset, kinds: list[str] | None = None) -> bytes:
+    """The JSONL result file: one row per input row, in input order (docs/wire-contract.md#decision-result-file).
+    `kinds` forces each row's verdict (a replayed recording's rows: `replay_kinds`)."""
     chunks: list[bytes] = []
     lines: list[str] = []
     with paused_gc():
-        for verdict in judge.verdicts(dataset):
+        for verdict in judge.verdicts(dataset, kinds):
             lines.append(_row_json(result_row(judge, verdict)))
             if len(lines) == LINES_PER_CHUNK:
                 chunks.append(("\n".join(lines) + "\n").encode())
@@ -348,3 +382,82 @@ def jsonl(rows: Iterable[dict[str, Any]]) -> bytes:
     with paused_gc():
         lines = [_row_json(row) for row in rows]
     return ("\n".join(lines) + "\n").encode()
+
+
+# ---------------------------------------------------------------- a recording's rows (docs/recordings.md)
+
+
+def _count(results: dict[str, Any], key: str) -> int:
+    value = results.get(key) or 0
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or value != int(value):
+        raise ValueError(f"results.{key} is {value!r}, not a count")
+    return int(value)
+
+
+def _label_counts(results: dict[str, Any]) -> dict[str, int]:
+    counts = results.get("label_counts") or {}
+    if isinstance(counts, str):  # the form the API reference declares
+        try:
+            counts = json.loads(counts)
+        except ValueError:
+            raise ValueError("results.label_counts is not a JSON object") from None
+    if not isinstance(counts, dict):
+        raise ValueError("results.label_counts is not an object")
+    return {str(label): _count(counts, label) for label in counts}
+
+
+def replay_kinds(judge: Judge, dataset: Dataset, results: dict[str, Any]) -> list[str]:
+    """Each row's forced verdict (`Judge.verdict(forced=...)`) so that the rows add up to the
+    recorded `results`: as many failures of each kind, labels, passes or winners as counted.
+    Which row gets which is a seeded shuffle of the rows. Raises ValueError saying why the
+    counts cannot fit the rows and parameters."""
+    n = len(dataset.rows)
+    kinds = [GENERATION_FAILED] * _count(results, "generation_fail_count")
+    judge_fails = _count(results, "judge_fail_count")
+    if judge.type == "compare" and not judge._single_pass:
+        if judge_fails % 2:
+            raise ValueError(f"results.judge_fail_count is {judge_fails}: odd, but each failed row counts twice")
+        judge_fails //= 2
+    kinds += [JUDGE_FAILED] * judge_fails
+    params = judge.params
+    if isinstance(params, ClassifyParameters):
+        kinds += [INVALID] * _count(results, "invalid_label_count")
+        counts = _label_counts(results)
+        unknown = sorted(set(counts) - set(params.labels))
+        if unknown and any(counts[label] for label in unknown):
+            raise ValueError(f"results.label_counts names {unknown}, not among the job's labels {params.labels}")
+        for label in params.labels:
+            kinds += [label] * counts.get(label, 0)
+        passing = sum(counts.get(label, 0) for label in params.pass_labels)
+    elif isinstance(params, ScoreParameters):
+        kinds += [INVALID] * _count(results, "invalid_score_count")
+        failed = len(kinds)
+        if "failed_samples" in results and _count(results, "failed_samples") != failed:
+            recorded = results["failed_samples"]
+            raise ValueError(f"results.failed_samples is {recorded}, the failure counts add up to {failed}")
+        share = (results.get("aggregated_scores") or {}).get("pass_percentage", 0)
+        passing = round(share * n / 100) if isinstance(share, int | float) else -1
+        if passing < 0 or passing > n - failed or not math.isclose(passing * 100 / n, share, abs_tol=1e-6):
+            raise ValueError(f"aggregated_scores.pass_percentage {share!r} is no whole number of {n} rows passing")
+        if n - failed - passing and params.pass_threshold <= params.min_score:
+            scale = f"{params.min_score}..{params.max_score}"
+            raise ValueError(f"no score of {scale} fails pass_threshold {params.pass_threshold}")
+        kinds += ["pass"] * passing + ["fail"] * (n - failed - passing)
+    else:
+        ties = _count(results, "Ties")
+        if ties and judge._single_pass:
+            raise ValueError(f"results.Ties is {ties}, but with disable_position_bias_correction no row ties")
+        kinds += ["A"] * _count(results, "A_wins") + ["B"] * _count(results, "B_wins") + ["Tie"] * ties
+    if len(kinds) != n:
+        raise ValueError(f"the recorded counts add up to {len(kinds)} rows, the dataset has {n}")
+    if isinstance(params, ClassifyParameters):
+        share = results.get("pass_percentage", 0)
+        if not isinstance(share, int | float) or not math.isclose(passing * 100 / n, share, abs_tol=1e-6):
+            raise ValueError(
+                f"pass_percentage is {share!r}, but {passing} of {n} rows have a pass label {params.pass_labels}"
+            )
+    order = sorted(range(n), key=lambda i: hashlib.blake2b(judge._key + b"replay\x1f" + dataset.row_keys[i]).digest())
+    placed = [""] * n
+    for index, kind in zip(order, kinds, strict=True):
+        placed[index] = kind
+    return placed

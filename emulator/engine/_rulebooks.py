@@ -73,27 +73,54 @@ class ScenarioRules:
         self._put(types=types)
         return removed
 
-    def resolve(self, ctx: CreateContext, *, magic: Scenario | None, base: Scenario, consume: bool = True) -> Resolved:
-        """The scenario of a new job; consumes one use of the "next N" entry that applies (unless
-        `consume` is false: a look ahead that changes nothing).
+    def resolve(
+        self,
+        ctx: CreateContext,
+        *,
+        magic: Scenario | None,
+        base: Scenario,
+        magic_recording: str | None = None,
+        consume: bool = True,
+    ) -> Resolved:
+        """The scenario of a new job; consumes one use of the "next N" entry that applies (or, with
+        `consume=False`, leaves that to `consume` once the job is made, or to no one: a look ahead
+        that changes nothing).
 
         Precedence, field by field: magic input > the first matching "next N" entry > matching
         rules in the order added > the evaluation type's scenario > the server default > `base`
-        (the server settings)."""
+        (the server settings). A recording (docs/recordings.md) comes from the magic input, the
+        "next N" entry or the first matching rule that names one, in that order."""
         book = self.store.scenario_book()
         levels: list[tuple[str, Scenario]] = []
         if magic is not None:
             levels.append(("magic", magic))
+        entries: list[tuple[str, ScenarioEntry]] = []
         limited = next((e for e in book.entries if e.times is not None and e.match.matches(ctx)), None)
         if limited is not None:
-            levels.append((f"scenario:{limited.id}", limited))
-            if consume and self.store.increment(scenario_used_counter(limited.id or "")) >= (limited.times or 0):
-                self._put(entries=[e for e in book.entries if e is not limited])
-        levels += [(f"scenario:{e.id}", e) for e in book.entries if e.times is None and e.match.matches(ctx)]
+            entries.append((f"scenario:{limited.id}", limited))
+        entries += [(f"scenario:{e.id}", e) for e in book.entries if e.times is None and e.match.matches(ctx)]
+        levels += entries
         if ctx.type in book.types:
             levels.append((f"type:{ctx.type}", book.types[ctx.type]))
         levels += [("default", book.default), ("settings", base)]
-        return resolve_levels(levels)
+        recordings = [("magic", magic_recording)] if magic_recording is not None else []
+        recordings += [(source, e.recording) for source, e in entries if e.recording is not None]
+        resolved = resolve_levels(levels, recordings)
+        resolved.limited = None if limited is None else limited.id
+        if consume:
+            self.consume(resolved)
+        return resolved
+
+    def consume(self, resolved: Resolved) -> None:
+        """Count a job made with `resolved` against its "next N" entry; the entry goes once used up."""
+        if resolved.limited is None:
+            return
+        book = self.store.scenario_book()
+        limited = next((e for e in book.entries if e.id == resolved.limited), None)
+        if limited is None:
+            return
+        if self.store.increment(scenario_used_counter(limited.id or "")) >= (limited.times or 0):
+            self._put(entries=[e for e in book.entries if e is not limited])
 
 
 class FaultRules:

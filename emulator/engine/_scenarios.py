@@ -10,10 +10,20 @@ from __future__ import annotations
 
 import fnmatch
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from . import _results as results
 from ._parameters import ClassifyParameters, CompareParameters, ScoreParameters
@@ -23,6 +33,7 @@ EvalType = Literal["classify", "score", "compare"]
 ProgressionMode = Literal["immediate", "after_polls", "durations", "manual"]
 OutcomeKind = Literal["completed", "error", "user_error", "stall"]
 ModelSource = Literal["serverless", "dedicated", "external"]
+RECORDING_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"  # a recording's name (docs/recordings.md)
 
 # `results.Judge` spreads scores as (u0 + u1 - 1) * 1.7 * spread, whose standard deviation is
 # 1.7 * sqrt(1/6) * spread; dividing by it makes `score_spread` a standard deviation.
@@ -246,13 +257,30 @@ class Match(_Data):
 
 
 class ScenarioEntry(Scenario):
-    """A scenario for creates that match: for the next `times` of them, or (no `times`) all."""
+    """A scenario for creates that match: for the next `times` of them, or (no `times`) all. An
+    entry with a `recording` makes those jobs replay it (docs/recordings.md) instead of following a
+    progression and an outcome."""
 
     id: str | None = None  # assigned when added
     name: str | None = None
     match: Match = Field(default_factory=Match)
     times: int | None = Field(None, ge=1)
     used: int = Field(0, ge=0)  # how many creates it has applied to
+    recording: str | None = Field(None, pattern=RECORDING_NAME)  # written only when set
+
+    @model_validator(mode="after")
+    def _a_recording_alone(self) -> ScenarioEntry:
+        if self.recording is not None and (self.progression is not None or self.outcome is not None):
+            raise ValueError("a recording replays a job as it was: give 'recording', or 'progression' and 'outcome'")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        # No return annotation: pydantic would take it for the entry's JSON schema.
+        data = handler(self)
+        if self.recording is None:
+            data.pop("recording", None)
+        return data
 
 
 @dataclass
@@ -260,6 +288,8 @@ class Resolved:
     progression: Progression
     outcome: Outcome
     source: dict[str, str] = field(default_factory=dict)  # field -> level that set it
+    recording: str | None = None  # the recording the job replays, if a level names one
+    limited: str | None = None  # the id of the "next N" entry that applies: one use to count when created
 
 
 class ScenarioBook(_Data):
@@ -273,12 +303,16 @@ class ScenarioBook(_Data):
     next_id: int = 1
 
 
-def resolve_levels(levels: list[tuple[str, Scenario]]) -> Resolved:
+def resolve_levels(levels: list[tuple[str, Scenario]], recordings: Sequence[tuple[str, str]] = ()) -> Resolved:
     """Field by field, the first level (highest precedence first) that sets it; the last level
-    must set both fields."""
+    must set both fields. The first of `recordings` ((level, name), highest precedence first), if
+    any, is the recording the job replays."""
     resolved = Resolved(Progression(), Outcome())
     for name in ("progression", "outcome"):
         source, value = next((src, getattr(s, name)) for src, s in levels if getattr(s, name) is not None)
         setattr(resolved, name, value)
         resolved.source[name] = source
+    if recordings:
+        source, resolved.recording = recordings[0]
+        resolved.source["recording"] = source
     return resolved

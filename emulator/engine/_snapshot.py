@@ -22,21 +22,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from . import _ids as ids
+from ._capacity import Capacity, CapacityLog
 from ._clock import EARLIEST_NS, LATEST_NS, MAX_TIME_SCALE, Clock
 from ._datasets import Dataset
 from ._errors import InvalidRequest
 from ._extension import Extension, import_job_data
 from ._faults import FaultBook
-from ._files import Files, completed_ns
+from ._files import Files
 from ._jobs import Jobs, make_judge
 from ._lifecycle import Phase
 from ._parameters import EvalType, Status
+from ._recordings import Recording
 from ._rulebooks import FaultRules, ScenarioRules
 from ._scenarios import Outcome, Progression, ScenarioBook
-from ._store import Job, PendingUpload, Store, StoredFile, Tenant, reads_counter
+from ._schedule import Schedule
+from ._store import JOBS_IN_LINE, Job, PendingUpload, Store, StoredFile, Tenant, reads_counter
 from ._validation import validate_create
 
 VERSION: Final = 1
@@ -46,10 +49,26 @@ class _Data(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _without(data: dict[str, Any], name: str, keep: bool) -> dict[str, Any]:
+    """`data` without its `name` key unless `keep`: a field only written when it says something, so
+    a snapshot of a state that does not use it reads as before the field existed.
+
+    The serializers calling it have no return annotation on purpose: pydantic would take the
+    annotation (a dict) as the model's serialized JSON schema, instead of its fields'."""
+    if not keep:
+        data.pop(name, None)
+    return data
+
+
 class PhaseData(_Data):
     status: Status
     offset_ns: int | None
     after_reads: int | None = None
+    pinned: bool = False  # entered at its instant whatever the capacity (written only when true)
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        return _without(handler(self), "pinned", self.pinned)
 
 
 class DatasetData(_Data):
@@ -77,6 +96,13 @@ class JobData(_Data):
     failed_rows: int = 0
     reads: int = 0
     extensions: dict[str, Any] = Field(default_factory=dict, description="Add-on data, by extension name.")
+    line: int | None = Field(None, ge=1)  # its place in line (docs/capacity.md); written only when set
+    recording: str | None = None  # the recording it replays (docs/recordings.md); written only when set
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        data = _without(handler(self), "line", self.line is not None)
+        return _without(data, "recording", self.recording is not None)
 
 
 class FileData(_Data):
@@ -107,6 +133,14 @@ class UploadData(_Data):
     expires_ns: int | None = None
 
 
+class CapacityChange(_Data):
+    """The capacity in force from `at_ns` on (docs/capacity.md); null: no limit."""
+
+    at_ns: int
+    per_tenant: int | None = Field(None, ge=1)
+    total: int | None = Field(None, ge=1)
+
+
 class ClockData(_Data):
     now_ns: int = Field(ge=EARLIEST_NS, le=LATEST_NS)
     mode: Literal["real", "manual"]
@@ -124,6 +158,13 @@ class Snapshot(_Data):
     scenarios: ScenarioBook = Field(default_factory=ScenarioBook)
     faults: FaultBook = Field(default_factory=FaultBook)
     known_keys: list[str] | None = None
+    capacity: list[CapacityChange] = Field(default_factory=list)  # written only when a capacity was set
+    recordings: list[Recording] = Field(default_factory=list)  # the ones added; written only when any was
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        data = _without(handler(self), "capacity", bool(self.capacity))
+        return _without(data, "recordings", bool(self.recordings))
 
 
 def _b64(data: bytes | None) -> str | None:
@@ -144,7 +185,10 @@ def _job_data(job: Job, *, reads: int, completed: bool) -> JobData:
         parameters=job.parameters,
         seed=job.judge.seed,
         created_ns=job.created_ns,
-        phases=[PhaseData(status=p.status, offset_ns=p.offset_ns, after_reads=p.after_reads) for p in job.phases],
+        phases=[
+            PhaseData(status=p.status, offset_ns=p.offset_ns, after_reads=p.after_reads, pinned=p.pinned)
+            for p in job.phases
+        ],
         dataset=DatasetData(
             columns=list(job.dataset.columns),
             rows=list(job.dataset.rows),
@@ -163,6 +207,8 @@ def _job_data(job: Job, *, reads: int, completed: bool) -> JobData:
         failed_rows=job.failed_rows,
         reads=reads,
         extensions=dict(job.extensions),
+        line=job.line,
+        recording=job.recording,
     )
 
 
@@ -179,7 +225,15 @@ def _file_data(file: StoredFile, content: bytes | None) -> FileData:
 
 
 def export_state(
-    store: Store, *, seed: int, clock: Clock, jobs: Jobs, files: Files, scenarios: ScenarioRules, faults: FaultRules
+    store: Store,
+    *,
+    seed: int,
+    clock: Clock,
+    jobs: Jobs,
+    files: Files,
+    scenarios: ScenarioRules,
+    faults: FaultRules,
+    schedule: Schedule,
 ) -> Snapshot:
     """The whole state, as of now."""
     now = clock.now_ns()
@@ -193,7 +247,7 @@ def export_state(
                 name=tenant.name,
                 files=[_file_data(f, None if f.source_job else store.get_content(tenant.key, f.id)) for f in owned],
                 jobs=[
-                    _job_data(job, reads=jobs.reads(job), completed=completed_ns(job, now) is not None)
+                    _job_data(job, reads=jobs.reads(job), completed=files.completed_ns(job, now) is not None)
                     for job in tenant_jobs
                 ],
             )
@@ -219,6 +273,11 @@ def export_state(
         scenarios=scenarios.book(),
         faults=faults.book(),
         known_keys=sorted(known) if known is not None else None,
+        capacity=[
+            CapacityChange(at_ns=at, per_tenant=capacity.per_tenant, total=capacity.total)
+            for at, capacity in schedule.log().changes
+        ],
+        recordings=list(store.recordings()),
     )
 
 
@@ -244,7 +303,7 @@ def _job(data: JobData, tenant: str, where: str, *, deleted: bool, extensions: S
         parameters=data.parameters,
         judge=make_judge(eval_type, params, data.seed, data.outcome, job_data, extensions),
         created_ns=data.created_ns,
-        phases=tuple(Phase(p.status, p.offset_ns, p.after_reads) for p in data.phases),
+        phases=tuple(Phase(p.status, p.offset_ns, p.after_reads, p.pinned) for p in data.phases),
         dataset=dataset,
         results=data.results,
         error=data.error,
@@ -256,6 +315,8 @@ def _job(data: JobData, tenant: str, where: str, *, deleted: bool, extensions: S
         problem=data.problem,
         failed_rows=data.failed_rows,
         extensions=job_data,
+        line=data.line,
+        recording=data.recording,
     )
 
 
@@ -313,6 +374,7 @@ def import_state(
     clock: Clock,
     scenarios: ScenarioRules,
     faults: FaultRules,
+    schedule: Schedule,
     upload_lifetime_ns: int,
     extensions: Sequence[Extension] = (),
 ) -> None:
@@ -340,6 +402,9 @@ def import_state(
     for job, reads in contents.jobs:
         store.put_job(job)
         store.set_counter(reads_counter(job.workflow_id), reads)
+    last_in_line = max((job.line or 0 for job, _ in contents.jobs), default=0)
+    if last_in_line:
+        store.set_counter(JOBS_IN_LINE, last_in_line)
     for token, upload, parts in contents.uploads:
         store.put_upload(token, upload)
         for number, part in parts.items():
@@ -347,3 +412,9 @@ def import_state(
     store.set_known_keys(frozenset(snapshot.known_keys) if snapshot.known_keys is not None else None)
     scenarios.load(snapshot.scenarios)
     faults.load(snapshot.faults)
+    if snapshot.recordings:  # a cleared store holds none already
+        store.put_recordings(snapshot.recordings)
+    changes = sorted(snapshot.capacity, key=lambda change: change.at_ns)
+    log = CapacityLog(tuple((c.at_ns, Capacity(c.per_tenant, c.total)) for c in changes))
+    if log.active:  # a cleared store limits nothing already
+        schedule.load(log)

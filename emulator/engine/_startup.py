@@ -1,5 +1,6 @@
-"""What a fresh (or freshly reset) emulator holds before any request: the tenants, files, scenarios
-and fault rules of its settings (`EmulatorConfig`, usually from `serve --config FILE`)."""
+"""What a fresh (or freshly reset) emulator holds before any request: the tenants, files, scenarios,
+fault rules, recordings and capacity of its settings (`EmulatorConfig`, usually from
+`serve --config FILE`)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ import json
 from pathlib import Path
 
 from . import _ids as ids
+from ._capacity import Capacity, CapacityLog
 from ._clock import Clock
 from ._config import EmulatorConfig, SeedFile
 from ._faults import FaultBook
 from ._files import Files, file_type_of
+from ._replays import Recordings
 from ._rulebooks import FaultRules, ScenarioRules
 from ._scenarios import Scenario, ScenarioBook
+from ._schedule import Schedule
 from ._store import Store, StoredFile
 from ._tenants import Tenants
 
@@ -52,12 +56,19 @@ def apply(
     files: Files,
     scenarios: ScenarioRules,
     faults: FaultRules,
+    schedule: Schedule,
+    recordings: Recordings,
 ) -> None:
     """Fill a store (just cleared) from the settings."""
     if config.defaults or config.types or config.scenarios:  # a cleared store's books are empty already
         scenarios.load(scenario_book(config))
     if config.faults:
         faults.load(fault_book(config))
+    if config.recordings:
+        recordings.load(config.recordings)
+    capacity = Capacity(per_tenant=config.max_running_per_tenant, total=config.max_running)
+    if capacity.limited:  # a cleared store limits nothing already
+        schedule.load(CapacityLog.from_start(capacity))
     for tenant in config.tenants:
         tenants.name(tenant.key, tenant.name)
     for seed in config.files:

@@ -24,12 +24,14 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from . import _strict_json as strict_json
+from ._capacity import CapacityLog
 from ._clock import ClockState, format_micros
 from ._datasets import Dataset
 from ._faults import FaultRule
 from ._ids import stable_hex
 from ._lifecycle import Phase
 from ._parameters import EvalType
+from ._recordings import Recording
 from ._redaction import key_fingerprint
 from ._results import Judge
 from ._scenarios import Outcome, Progression, ScenarioBook
@@ -107,6 +109,11 @@ class Job:
     source: dict[str, str] = field(default_factory=dict)  # which scenario level set each field
     problem: str | None = None  # the dataset problem that ends the job in user_error at running
     failed_rows: int = 0
+    # Its place in line among the jobs created while a capacity was in force (`JOBS_IN_LINE`): jobs
+    # created at the same instant get slots in this order (docs/capacity.md). None otherwise.
+    line: int | None = None
+    # The recording the job replays (docs/recordings.md), by name; None for every other job.
+    recording: str | None = None
     # Each add-on's data on this job, by extension name (`_extension.py`): JSON-ready values, kept
     # in snapshots as they are. Empty for a job no add-on made.
     extensions: Mapping[str, Any] = field(default_factory=dict)
@@ -204,6 +211,10 @@ JOURNAL_JSON = strict_json.JsonLimits(strict_json.MAX_JSON_DEPTH)
 JOURNAL_SEQ = "journal-seq"  # requests recorded since the journal was last emptied (the last `seq`)
 SCENARIO_IDS = "scenario-ids"  # entries added so far (the last `scn-<n>`)
 FAULT_IDS = "fault-ids"  # rules added so far (the last `fault-<n>`)
+# A random stamp, drawn again whenever what the schedule derives from changes while a capacity is
+# in force (a job's phases, the capacity): a process's cached schedule is valid while it is unchanged.
+SCHEDULE_STAMP = "schedule-stamp"
+JOBS_IN_LINE = "jobs-in-line"  # jobs created while a capacity was in force (the last `Job.line`)
 
 
 def reads_counter(workflow_id: str) -> str:
@@ -453,6 +464,24 @@ class Store(ABC):
 
     @abstractmethod
     def put_fault_rules(self, rules: Sequence[FaultRule]) -> None: ...
+
+    # ------------------------------------------------------------ capacity
+
+    @abstractmethod
+    def capacity_log(self) -> CapacityLog:
+        """The capacity over time (`_capacity.py`); an empty log (a new store's) limits nothing."""
+
+    @abstractmethod
+    def put_capacity_log(self, log: CapacityLog) -> None: ...
+
+    # ------------------------------------------------------------ recordings
+
+    @abstractmethod
+    def recordings(self) -> Sequence[Recording]:
+        """The recordings added (`_replays.py`), in the order added."""
+
+    @abstractmethod
+    def put_recordings(self, recordings: Sequence[Recording]) -> None: ...
 
     # ------------------------------------------------------------ the request journal
 

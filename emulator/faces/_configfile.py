@@ -1,7 +1,9 @@
 """`serve --config FILE`: a TOML or JSON file whose keys are the server's settings fields, settings
 and tables alike (`seed`, `clock`, `port`, `[defaults]`, `[types.score]`, `[[scenarios]]`,
-`[[faults]]`, `[[tenants]]`, `[[files]]`), read as a pydantic-settings source below the environment
-and the command line. A file's `path` is read relative to the config file, at load."""
+`[[faults]]`, `[[tenants]]`, `[[files]]`, `[[recordings]]`), read as a pydantic-settings source below
+the environment and the command line. A file's `path` (and a recording's `path` and
+`result_file_path`) is read relative to the config file, at load; a `[capacity]` table is another
+spelling of the `max_running_per_tenant` and `max_running` settings."""
 
 from __future__ import annotations
 
@@ -41,6 +43,8 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
         raise ConfigFileError(f"config file '{file}' is not valid {kind}: {exc}") from None
     if not isinstance(values, dict):
         raise ConfigFileError(f"config file '{file}' must hold an object (a TOML document or a JSON object)")
+    _capacity_table(values, file)
+    _recording_files(values, file)
     for index, seed in enumerate(values.get("files") or []):
         if isinstance(seed, dict) and isinstance(seed.get("path"), str):
             data_path = file.parent / seed["path"]
@@ -52,6 +56,46 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
             seed["content"] = content
             del seed["path"]
     return values
+
+
+def _recording_files(values: dict[str, Any], file: Path) -> None:
+    """Read each `[[recordings]]` entry's `path` (the recorded job's JSON) and `result_file_path`
+    (its result file) into `job` and `result_file`, in place (docs/recordings.md)."""
+    for index, recording in enumerate(values.get("recordings") or []):
+        if not isinstance(recording, dict):
+            continue
+        for key, target in (("path", "job"), ("result_file_path", "result_file")):
+            if not isinstance(recording.get(key), str):
+                continue
+            data_path = file.parent / recording.pop(key)
+            try:
+                text = data_path.read_text(encoding="utf-8")
+                recording[target] = json.loads(text) if target == "job" else text
+            except (OSError, UnicodeDecodeError, ValueError) as exc:
+                raise ConfigFileError(f"recordings.{index}.{key}: cannot read '{data_path}' ({exc})") from None
+
+
+# `[capacity]` keys and the settings they give (docs/capacity.md).
+CAPACITY_KEYS = {"per_tenant": "max_running_per_tenant", "total": "max_running"}
+
+
+def _capacity_table(values: dict[str, Any], file: Path) -> None:
+    """Read a `[capacity]` table (`per_tenant`, `total`) as the settings it names, in place."""
+    table = values.pop("capacity", None)
+    if table is None:
+        return
+    if not isinstance(table, dict):
+        raise ConfigFileError(f"config file '{file}': 'capacity' must be a table of 'per_tenant' and 'total'")
+    unknown = sorted(set(table) - set(CAPACITY_KEYS))
+    if unknown:
+        raise ConfigFileError(f"config file '{file}': capacity.{unknown[0]} is not a key; use 'per_tenant' or 'total'")
+    for key, setting in CAPACITY_KEYS.items():
+        if key in table:
+            if setting in values:
+                raise ConfigFileError(
+                    f"config file '{file}': capacity.{key} and {setting} give the same setting; keep one"
+                )
+            values[setting] = table[key]
 
 
 class ConfigFileSource(PydanticBaseSettingsSource):

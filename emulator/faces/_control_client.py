@@ -4,7 +4,8 @@ model of their own in the core.
 
 The control plane builds those answers as plain JSON; the models here read them back, so the
 controller returns a typed value for every route (the other answers reuse the core's models:
-`Scenario`, `ScenarioEntry`, `FaultRule`, `ClockState`, `Snapshot`, `RecordedRequestView`, `Health`).
+`Scenario`, `ScenarioEntry`, `FaultRule`, `ClockState`, `Snapshot`, `RecordedRequestView`, `Health`,
+`CapacityState`, `QueueState`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ..engine._parameters import Status
 from ..engine._scenarios import EvalType, Outcome, Progression, Scenario, ScenarioEntry
 from ..http._core import Emulator
 from ..http._transport import ApiRequest
+from ..http._wire import QueuePlace
 
 
 class ControlPlaneError(Exception):
@@ -79,6 +81,8 @@ class JobSummary(BaseModel):
     source: dict[str, str] = Field(default_factory=dict)  # which scenario level set each part
     timeline: list[TimelinePhase]
     results: dict[str, Any] | None = None
+    queue: QueuePlace | None = None  # where it stands while `queued` (position, planned start)
+    recording: str | None = None  # the recording it replays (docs/recordings.md), if any
 
 
 class StateImported(BaseModel):

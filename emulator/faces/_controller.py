@@ -25,10 +25,20 @@ from ..engine._lifecycle import TERMINAL
 from ..engine._parameters import EvalType, Status
 from ..engine._paths import LifecyclePath, PathList
 from ..engine._polling import PollingReport, PollingReportList
+from ..engine._recordings import Recording
 from ..engine._scenarios import Scenario, ScenarioEntry
 from ..engine._snapshot import Snapshot
 from ..http._core import Emulator
-from ..http._wire import ClockState, EvaluationJob, FileObject, Health
+from ..http._wire import (
+    CapacityState,
+    ClockState,
+    EvaluationJob,
+    FileObject,
+    Health,
+    QueueState,
+    RecordingList,
+    RecordingSummary,
+)
 from . import _api_views as api_views
 from ._control_client import ControlPlaneError, JobSummary, ScenarioListing, StateImported, epoch_ns, payload, send
 
@@ -249,6 +259,53 @@ class EmulatorController:
         an outcome; it goes on from its current phase."""
         return self._typed(JobSummary, "PUT", f"jobs/{job_id}/scenario", payload(scenario))
 
+    # ------------------------------------------------------------ capacity and queue
+
+    def capacity(self) -> CapacityState:
+        """`GET /_emulator/capacity`: most jobs `running` at once per API key and in all (None: no limit)."""
+        return self._typed(CapacityState, "GET", "capacity")
+
+    def set_capacity(self, per_tenant: int | None = None, total: int | None = None) -> CapacityState:
+        """`PUT /_emulator/capacity`: from now on, at most `per_tenant` jobs of one API key and `total`
+        jobs in all are `running` at once (None: no limit); the others wait in `queued`, first created
+        first served. What jobs did before now stays as it was."""
+        return self._typed(CapacityState, "PUT", "capacity", {"per_tenant": per_tenant, "total": total})
+
+    def queue(self) -> QueueState:
+        """`GET /_emulator/queue`: the capacity, the jobs `running` now, and every `queued` job in line
+        order with its position and planned start."""
+        return self._typed(QueueState, "GET", "queue")
+
+    # ------------------------------------------------------------ recordings
+
+    def recordings(self) -> list[RecordingSummary]:
+        """`GET /_emulator/recordings`: every recording a job can replay, built-in ones first."""
+        return self._typed(RecordingList, "GET", "recordings").data
+
+    def recording(self, name: str) -> Recording:
+        """`GET /_emulator/recordings/{name}`: one recording as it was added."""
+        return self._typed(Recording, "GET", f"recordings/{name}")
+
+    def add_recording(
+        self,
+        name: str,
+        job: Mapping[str, Any] | Any,
+        result_file: str | bytes | None = None,
+        source: str | None = None,
+    ) -> RecordingSummary:
+        """`POST /_emulator/recordings`: keep a recorded job under `name`. `job` is what
+        `GET /v1/evaluation/{id}` answered (its JSON, or the SDK's object of it); `result_file` is
+        its result file's JSONL, when kept. Jobs then replay it through a scenario rule
+        (`{"recording": name, "match": ...}`) or the judge model `emulator/replay:<name>`."""
+        if hasattr(job, "model_dump"):  # an SDK object: its JSON as the server sent it
+            job = job.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        body: dict[str, Any] = {"name": name, "job": dict(job)}
+        if result_file is not None:
+            body["result_file"] = result_file.decode() if isinstance(result_file, bytes) else result_file
+        if source is not None:
+            body["source"] = source
+        return self._typed(RecordingSummary, "POST", "recordings", body)
+
     def _summary_or_lookup_error(self, job_id: str) -> JobSummary:
         try:
             return self.job_summary(job_id)
@@ -268,6 +325,12 @@ class EmulatorController:
             raise JobNeverCompletes(
                 f"Job {job.workflow_id} never completes on its own: its timeline ends in '{last.status}'. "
                 "Give it an outcome (POST /v1/evaluation/{id}/update or a scenario) before waiting for it."
+            )
+        if last.at is None and job.progression.mode in ("durations", "immediate"):  # waits for a slot
+            raise JobNeverCompletes(
+                f"Job {job.workflow_id} waits in the queue for a slot that never frees: the jobs running hold "
+                "the capacity and never end (GET /_emulator/queue). End them (controller.force_status) or "
+                "raise the capacity (controller.set_capacity) before waiting for it."
             )
         if last.at is None:  # after_polls or manual progression: no clock time ends it
             raise JobNeverCompletes(

@@ -13,18 +13,34 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .._version import __version__
+from ..engine._capacity import Capacity
 from ..engine._clock import MAX_TIME_SCALE, OutOfRange, format_micros, format_nanos, parse_time
 from ..engine._errors import InvalidRequest, NotFound
 from ..engine._faults import FaultRule
 from ..engine._journal import RecordedRequestList, RecordedRequestView
 from ..engine._paths import PathList, PathQuery, attach, find_path, lifecycle_paths
 from ..engine._polling import PollingReportList, PollingThresholds
+from ..engine._recordings import Recording
 from ..engine._scenarios import Scenario, ScenarioEntry
+from ..engine._schedule import Place
 from ..engine._snapshot import Snapshot
 from ..engine._store import Job, Tenant
 from ._routing import Call, json_response, query_int
 from ._transport import ApiResponse
-from ._wire import ClockAdvanceRequest, ClockState, EvalType, Health, Status
+from ._wire import (
+    CapacityState,
+    ClockAdvanceRequest,
+    ClockState,
+    EvalType,
+    Health,
+    QueuedJob,
+    QueuePlace,
+    QueueState,
+    RecordedPhase,
+    RecordingList,
+    RecordingSummary,
+    Status,
+)
 
 
 class _Body(BaseModel):
@@ -176,6 +192,9 @@ def list_scenarios(call: Call) -> ApiResponse:
 def add_scenario(call: Call) -> ApiResponse:
     """A rule (no `times`) or an entry for the next `times` matching creates."""
     entry: ScenarioEntry = _body(call, ScenarioEntry)
+    recordings = call.engine.recordings
+    if entry.recording is not None and recordings.find(entry.recording) is None:
+        raise InvalidRequest(recordings.unknown(entry.recording), param="recording")
     added = call.engine.scenarios.add(entry)
     return data_response(added.model_dump(mode="json"), 201)
 
@@ -267,16 +286,33 @@ def remove_fault(call: Call) -> ApiResponse:
 # ---------------------------------------------------------------- jobs
 
 
-def job_summary(call: Call, job: Job) -> dict[str, Any]:
-    """A job as the control plane shows it: reading it here never counts as a client read."""
+def _tenant_label(call: Call, key: str) -> str:
+    """How the control plane names a tenant: never by its key."""
+    return (call.engine.tenants.find(key) or Tenant(key)).label
+
+
+def _place(place: Place) -> QueuePlace:
+    start = None if place.start_ns is None else format_nanos(place.start_ns)
+    return QueuePlace(position=place.position, queued_since=format_nanos(place.since_ns), planned_start=start)
+
+
+def job_summary(call: Call, job: Job, queue: dict[str, Place] | None = None) -> dict[str, Any]:
+    """A job as the control plane shows it: reading it here never counts as a client read. `queue`:
+    the places of the queued jobs, when the caller has them already."""
     jobs = call.engine.jobs
+    timeline = jobs.timeline(job)
     reached = len(jobs.phases_reached(job))
-    tenant = call.engine.tenants.find(job.tenant) or Tenant(job.tenant)
-    return {
+    status = jobs.status(job)
+    place = None
+    if status == "queued":
+        if queue is None:
+            queue = {found.workflow_id: found for found in call.engine.schedule.queue(call.engine.clock.now_ns())}
+        place = queue.get(job.workflow_id)
+    summary: dict[str, Any] = {
         "workflow_id": job.workflow_id,
-        "tenant": tenant.label,  # never the key itself
+        "tenant": _tenant_label(call, job.tenant),
         "type": job.type,
-        "status": jobs.status(job),
+        "status": status,
         "reads": jobs.reads(job),
         "progression": job.progression.model_dump(mode="json", exclude_none=True),
         "outcome": job.outcome.model_dump(mode="json", exclude_defaults=True),
@@ -288,14 +324,19 @@ def job_summary(call: Call, job: Job) -> dict[str, Any]:
                 "at": format_nanos(job.created_ns + phase.offset_ns) if phase.offset_ns is not None else None,
                 "after_reads": phase.after_reads,
             }
-            for index, phase in enumerate(job.phases)
+            for index, phase in enumerate(timeline)
         ],
         "results": jobs.results(job),
+        "queue": None if place is None else _place(place).model_dump(mode="json"),
     }
+    if job.recording is not None:  # only on a job that replays a recording (docs/recordings.md)
+        summary["recording"] = job.recording
+    return summary
 
 
 def list_jobs(call: Call) -> ApiResponse:
-    return data_response([job_summary(call, job) for job in call.engine.jobs.all()])
+    queue = {place.workflow_id: place for place in call.engine.schedule.queue(call.engine.clock.now_ns())}
+    return data_response([job_summary(call, job, queue) for job in call.engine.jobs.all()])
 
 
 def get_job(call: Call) -> ApiResponse:
@@ -318,6 +359,65 @@ def set_job_scenario(call: Call) -> ApiResponse:
     scenario: Scenario = _body(call, Scenario)
     job = call.engine.jobs.attach(call.params["id"], scenario)
     return data_response(job_summary(call, job))
+
+
+# ---------------------------------------------------------------- capacity and queue
+
+
+def _capacity(capacity: Capacity) -> CapacityState:
+    return CapacityState(per_tenant=capacity.per_tenant, total=capacity.total)
+
+
+def get_capacity(call: Call) -> ApiResponse:
+    return json_response(_capacity(call.engine.schedule.capacity(call.engine.clock.now_ns())))
+
+
+def set_capacity(call: Call) -> ApiResponse:
+    """Put a capacity in force from now on (null: no limit); what jobs did before stays as it was."""
+    body: CapacityState = _body(call, CapacityState)
+    call.engine.schedule.set_capacity(Capacity(body.per_tenant, body.total), call.engine.clock.now_ns())
+    return get_capacity(call)
+
+
+def get_queue(call: Call) -> ApiResponse:
+    engine = call.engine
+    now = engine.clock.now_ns()
+    running = sum(1 for job in engine.jobs.all() if engine.jobs.status(job) == "running")
+    queued = [
+        QueuedJob(workflow_id=place.workflow_id, tenant=_tenant_label(call, place.tenant), **dict(_place(place)))
+        for place in engine.schedule.queue(now)
+    ]
+    return json_response(QueueState(capacity=_capacity(engine.schedule.capacity(now)), running=running, data=queued))
+
+
+# ---------------------------------------------------------------- recordings
+
+
+def _recording_summary(recording: Recording, builtin: bool) -> RecordingSummary:
+    return RecordingSummary(
+        name=recording.name,
+        type=recording.job.type,
+        builtin=builtin,
+        source=recording.source,
+        timeline=[RecordedPhase(status=s, offset_seconds=seconds) for s, seconds in recording.offsets_seconds()],
+        final=recording.final,
+        result_file=recording.result_file is not None,
+    )
+
+
+def list_recordings(call: Call) -> ApiResponse:
+    listed = [_recording_summary(recording, builtin) for recording, builtin in call.engine.recordings.list()]
+    return json_response(RecordingList(data=listed))
+
+
+def add_recording(call: Call) -> ApiResponse:
+    """Keep a recording under its name (never replaced: a second one of the name is a 409)."""
+    added = call.engine.recordings.add(_body(call, Recording))
+    return json_response(_recording_summary(added, False), 201)
+
+
+def get_recording(call: Call) -> ApiResponse:
+    return ApiResponse(body=call.engine.recordings.get(call.params["name"]).model_dump_json().encode())
 
 
 # ---------------------------------------------------------------- polling verdicts (docs/polling.md)

@@ -22,6 +22,7 @@ from ..engine._faults import FaultBook, FaultRule
 from ..engine._journal import RecordedRequestList
 from ..engine._paths import MAX_POLLS, MAX_PREEMPTIONS, PathList
 from ..engine._polling import PollingReport, PollingReportList
+from ..engine._recordings import Recording
 from ..engine._scenarios import Scenario, ScenarioBook, ScenarioEntry
 from ..engine._snapshot import Snapshot
 from . import _api as api, _control as control, _dashboard as dashboard
@@ -31,6 +32,7 @@ from ._recording import UPLOAD_PREFIX
 from ._routing import Body, Handler, Param, Reply, Route, Schema, json_body
 from ._wire import (
     STATUSES,
+    CapacityState,
     ClockAdvanceRequest,
     ClockState,
     DirectUploadForm,
@@ -51,6 +53,9 @@ from ._wire import (
     MultipartCompleteRequest,
     MultipartInitiateRequest,
     MultipartInitiateResponse,
+    QueueState,
+    RecordingList,
+    RecordingSummary,
     RemovedRules,
     SeedState,
     StateImported,
@@ -349,6 +354,7 @@ ANY_JOB_ID = Param("id", "A job's workflow id (`eval-…`), whichever API key cr
 NO_SUCH_JOB = "No job with this id."
 SCENARIO_ID = Param("id", "The id a scenario rule was given when added (`scn-1`, …).")
 FAULT_ID = Param("id", "The id a fault rule was given when added (`fault-1`, …).")
+RECORDING_NAME = Param("name", "A recording's name (`GET /_emulator/recordings` lists them).")
 EVAL_TYPE = Param(
     "type",
     "An evaluation type; any other value is a 400.",
@@ -710,6 +716,67 @@ CONTROL_ROUTES: list[Route] = [
         body=json_body(Scenario),
         ok=_ok(JobSummary),
         errors={400: BAD_BODY, 404: NO_SUCH_JOB, 409: "The job has already ended."},
+    ),
+    Route(
+        "GET",
+        "/_emulator/capacity",
+        control.get_capacity,
+        "control.queue.capacity",
+        summary="The capacity in force: most jobs running at once per API key and in all (null: no limit)",
+        auth="admin",
+        ok=_ok(CapacityState),
+    ),
+    Route(
+        "PUT",
+        "/_emulator/capacity",
+        control.set_capacity,
+        "control.queue.capacity.set",
+        summary="Set the capacity from now on (a key left out or null: no limit)",
+        auth="admin",
+        body=json_body(CapacityState),
+        ok=_ok(CapacityState, "The capacity now in force."),
+        errors={400: BAD_BODY + " A limit is an integer >= 1 or null."},
+    ),
+    Route(
+        "GET",
+        "/_emulator/queue",
+        control.get_queue,
+        "control.queue",
+        summary="The jobs waiting in `queued` now, in line order, with their positions and planned starts",
+        auth="admin",
+        ok=_ok(QueueState),
+    ),
+    Route(
+        "GET",
+        "/_emulator/recordings",
+        control.list_recordings,
+        "control.recordings",
+        summary="Every recording a job can replay: the built-in ones, then those added",
+        auth="admin",
+        ok=_ok(RecordingList),
+    ),
+    Route(
+        "POST",
+        "/_emulator/recordings",
+        control.add_recording,
+        "control.recordings.add",
+        summary="Keep a recorded job (what GET /v1/evaluation/{id} answered) for jobs to replay",
+        auth="admin",
+        body=json_body(Recording),
+        ok=_ok(RecordingSummary, "The recording as kept.", 201),
+        errors={400: BAD_BODY, 409: "A recording of this name exists already (recordings are never replaced)."},
+        bulk=True,
+    ),
+    Route(
+        "GET",
+        "/_emulator/recordings/{name}",
+        control.get_recording,
+        "control.recordings.get",
+        summary="One recording, as it was added (with its result file, if any)",
+        auth="admin",
+        params=(RECORDING_NAME,),
+        ok=_ok(Recording),
+        errors={404: "No recording of this name."},
     ),
     Route(
         "GET",

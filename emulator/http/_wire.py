@@ -314,6 +314,62 @@ class TimelineEntry(BaseModel):
     after_reads: int | None
 
 
+class CapacityState(BaseModel):
+    """The capacity: most jobs `running` at once per API key and in all (null: no limit). The body
+    of `PUT /_emulator/capacity` (a key left out is null) and its answer."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    per_tenant: int | None = Field(None, ge=1)
+    total: int | None = Field(None, ge=1)
+
+
+class QueuePlace(BaseModel):
+    """Where a `queued` job stands: its 1-based position among every queued job in line order
+    (first created first), when it entered `queued`, and when its next `running` phase is planned
+    to start (null: not on the clock, e.g. the slots are held by jobs that never end)."""
+
+    position: int
+    queued_since: str
+    planned_start: str | None
+
+
+class QueuedJob(QueuePlace):
+    workflow_id: str
+    tenant: str
+
+
+class QueueState(BaseModel):
+    """`GET /_emulator/queue`: the capacity in force, how many jobs are `running` now, and every
+    `queued` job in line order."""
+
+    capacity: CapacityState
+    running: int
+    data: list[QueuedJob]
+
+
+class RecordedPhase(BaseModel):
+    status: Status
+    offset_seconds: float  # from the job's creation (its first status update)
+
+
+class RecordingSummary(BaseModel):
+    """A recording as `GET /_emulator/recordings` lists it: its recorded timeline, how it ends, and
+    whether it carries its result file (docs/recordings.md)."""
+
+    name: str
+    type: EvalType
+    builtin: bool
+    source: str | None
+    timeline: list[RecordedPhase]
+    final: Status
+    result_file: bool
+
+
+class RecordingList(BaseModel):
+    data: list[RecordingSummary]
+
+
 class JobSummary(BaseModel):
     """A job as the control plane shows it (reading it there is not a client read)."""
 
@@ -327,3 +383,5 @@ class JobSummary(BaseModel):
     source: dict[str, str]
     timeline: list[TimelineEntry]
     results: dict[str, Any] | None
+    queue: QueuePlace | None  # null unless the job is `queued` now
+    recording: str | None = None  # the recording it replays; only present on such a job

@@ -23,17 +23,21 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..engine import _results as results
+from ..engine._capacity import Capacity, CapacityLog
 from ..engine._clock import ClockState
 from ..engine._datasets import Dataset
 from ..engine._faults import FaultRule
 from ..engine._jobs import shared
 from ..engine._lifecycle import Phase
+from ..engine._recordings import Recording
 from ..engine._scenarios import Outcome, Progression, ScenarioBook
 from ..engine._store import Job, PendingUpload, RecordedRequest, StoredFile
 from ..engine._validation import validate_create
 
-FORMAT_VERSION = 3  # 2: a job's add-on data as JSON (`extensions`), no longer pickled; 3: journal entries keep
-# their wall time, Retry-After and the status a read showed
+# 2: a job's add-on data as JSON (`extensions`), no longer pickled; 3: journal entries keep their wall
+# time, Retry-After and the status a read showed; 4: a phase may carry a fourth item, 1 when pinned, and
+# a job has a `line` and a `recording`
+FORMAT_VERSION = 4
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _loads = json.loads
@@ -91,6 +95,22 @@ def decode_rules(text: str) -> tuple[FaultRule, ...]:
     return tuple(FaultRule.model_validate(rule) for rule in _loads(text))
 
 
+def encode_capacity(log: CapacityLog) -> str:
+    return _dumps([[at, capacity.per_tenant, capacity.total] for at, capacity in log.changes])
+
+
+def decode_capacity(text: str) -> CapacityLog:
+    return CapacityLog(tuple((at, Capacity(per_tenant, total)) for at, per_tenant, total in _loads(text)))
+
+
+def encode_recordings(recordings: Sequence[Recording]) -> str:
+    return "[" + ",".join(recording.model_dump_json() for recording in recordings) + "]"
+
+
+def decode_recordings(text: str) -> tuple[Recording, ...]:
+    return tuple(Recording.model_validate(recording) for recording in _loads(text))
+
+
 # ---------------------------------------------------------------- journal entries
 
 
@@ -130,6 +150,12 @@ def decode_dataset(text: str) -> Dataset:
 # ---------------------------------------------------------------- jobs
 
 
+def _phase(phase: Phase) -> list[Any]:
+    """A phase as a list: status, offset, reads, then 1 only when it is pinned."""
+    item: list[Any] = [phase.status, phase.offset_ns, phase.after_reads]
+    return [*item, 1] if phase.pinned else item
+
+
 def encode_job(job: Job) -> str:
     """A job as JSON, without its tenant, id and dataset (the store keeps those beside it)."""
     judge = job.judge
@@ -139,7 +165,7 @@ def encode_job(job: Job) -> str:
             "parameters": job.parameters,
             "judge": {"seed": judge.seed, "weights": dataclasses.asdict(judge.outcome), "key": judge.cache_key},
             "created_ns": job.created_ns,
-            "phases": [[p.status, p.offset_ns, p.after_reads] for p in job.phases],
+            "phases": [_phase(p) for p in job.phases],
             "results": job.results,
             "error": job.error,
             "result_file_id": job.result_file_id,
@@ -150,6 +176,8 @@ def encode_job(job: Job) -> str:
             "problem": job.problem,
             "failed_rows": job.failed_rows,
             "extensions": dict(job.extensions),
+            "line": job.line,
+            "recording": job.recording,
         }
     )
 
@@ -175,7 +203,7 @@ def decode_job(workflow_id: str, tenant: str, text: str, dataset: Dataset | None
         parameters=data["parameters"],
         judge=_judge(data["type"], data["parameters"], data["judge"]),
         created_ns=data["created_ns"],
-        phases=tuple(Phase(status, offset, after) for status, offset, after in data["phases"]),
+        phases=tuple(Phase(status, offset, after, bool(pinned)) for status, offset, after, *pinned in data["phases"]),
         dataset=dataset,
         results=data["results"],
         error=data["error"],
@@ -187,4 +215,6 @@ def decode_job(workflow_id: str, tenant: str, text: str, dataset: Dataset | None
         problem=data["problem"],
         failed_rows=data["failed_rows"],
         extensions=data["extensions"],
+        line=data.get("line"),
+        recording=data.get("recording"),
     )

@@ -33,9 +33,11 @@ import redis
 
 from .._version import __version__
 from ..engine import _ids as ids
+from ..engine._capacity import CapacityLog
 from ..engine._clock import DEFAULT_EPOCH_NS, ClockState
 from ..engine._datasets import Dataset
 from ..engine._faults import FaultRule
+from ..engine._recordings import Recording
 from ..engine._scenarios import ScenarioBook
 from ..engine._status_index import StatusIndex, Timeline, decode_timeline, encode_timeline, pick, timeline
 from ..engine._store import JOURNAL_SEQ, Job, PendingUpload, RecordedRequest, Store, StoredFile, Tenant
@@ -48,8 +50,9 @@ __all__ = ["IncompatibleStore", "LeaseLost", "RedisStore"]
 T = TypeVar("T")
 
 # The layout of the keys and records; a store of another one is refused (2: `Job.extensions`; 3: the
-# jobs' timelines and positions, for the status index)
-SCHEMA = "4"
+# jobs' timelines and positions, for the status index; 4: the journal entries' sizes and their running
+# total; 5: pinned phases, a job's place in line and recording, the capacity log and the recordings)
+SCHEMA = "5"
 DEFAULT_PREFIX = "together-eval-emulator:"
 CACHE_LIMIT = 50_000  # records kept decoded; the cache is emptied when full
 CONTENT_CACHE_BYTES = 32 * 1024 * 1024  # file bytes kept in memory (recently read or written)
@@ -58,6 +61,7 @@ DATASET_CACHE_LIMIT = 1024
 _ABSENT: Any = object()  # a key known to hold nothing
 _FRESH_CLOCK = ClockState("manual", 1.0, DEFAULT_EPOCH_NS, 0)  # a new store's clock
 _EMPTY_BOOK = ScenarioBook()
+_NO_CAPACITY = CapacityLog()
 _PREFIX = re.compile(r"[A-Za-z0-9_.:-]+")
 
 Word = bytes | str | int
@@ -728,6 +732,28 @@ class RedisStore(Store):
     def put_fault_rules(self, rules: Sequence[FaultRule]) -> None:
         with self._scope() as tx:
             self._put_record(tx, self._key("faults"), tuple(rules))
+
+    # ------------------------------------------------------------ capacity
+
+    def capacity_log(self) -> CapacityLog:
+        with self._scope() as tx:
+            log = self._record(tx, self._key("capacity"))
+            return _NO_CAPACITY if log is None else log
+
+    def put_capacity_log(self, log: CapacityLog) -> None:
+        with self._scope() as tx:
+            self._put_record(tx, self._key("capacity"), log)
+
+    # ------------------------------------------------------------ recordings
+
+    def recordings(self) -> Sequence[Recording]:
+        with self._scope() as tx:
+            recordings = self._record(tx, self._key("recordings"))
+            return () if recordings is None else recordings
+
+    def put_recordings(self, recordings: Sequence[Recording]) -> None:
+        with self._scope() as tx:
+            self._put_record(tx, self._key("recordings"), tuple(recordings))
 
     # ------------------------------------------------------------ the request journal
 

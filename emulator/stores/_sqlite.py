@@ -32,9 +32,11 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from .._version import __version__
 from ..engine import _ids as ids
+from ..engine._capacity import CapacityLog
 from ..engine._clock import ClockState, initial_state
 from ..engine._datasets import Dataset
 from ..engine._faults import FaultRule
+from ..engine._recordings import Recording
 from ..engine._scenarios import ScenarioBook
 from ..engine._status_index import StatusIndex, decode_timeline, encode_timeline, pick, timeline
 from ..engine._store import JOURNAL_SEQ, Job, PendingUpload, RecordedRequest, Store, StoredFile, Tenant
@@ -47,8 +49,9 @@ P = ParamSpec("P")
 # The store schema: raise it whenever the tables below or `codec.FORMAT_VERSION` change. A file
 # of another schema is refused (start it over with `--reset-store`).
 # 2: codec format 2 (a job's add-on data as JSON); 3: job timelines and change numbers (the status
-# index), journal entry sizes
-SCHEMA_VERSION = 3
+# index), journal entry sizes; 4: codec format 4 (a job's pinned phases, place in line, recording),
+# capacity and recordings rows
+SCHEMA_VERSION = 4
 APPLICATION_ID = 0x54454545  # "TEEE": marks the file as an emulator store (PRAGMA application_id)
 BUSY_TIMEOUT_S = 30.0  # how long a transaction waits for another process's to finish
 CACHE_LIMIT = 20_000  # records of each kind kept decoded; a cache is emptied when full
@@ -94,6 +97,7 @@ _WRITTEN_BY, _FORMAT = "written_by", "format"  # meta rows that describe the fil
 _SEED, _KNOWN_KEYS, _CLOCK, _IDS, _SCENARIOS, _FAULTS = "seed", "known_keys", "clock", "ids", "scenarios", "faults"
 _JOURNAL_BYTES = "journal_bytes"  # the sum of the journal's `size` column (its entries' `journal_bytes`)
 _JOBS_EPOCH = "jobs_epoch"  # a new value whenever the jobs are cleared: positions and changes start over
+_CAPACITY, _RECORDINGS = "capacity", "recordings"
 
 
 def _scoped(method: Callable[Concatenate[SQLiteStore, P], T]) -> Callable[Concatenate[SQLiteStore, P], T]:
@@ -724,6 +728,26 @@ class SQLiteStore(Store):
     @_scoped
     def put_fault_rules(self, rules: Sequence[FaultRule]) -> None:
         self._set_meta(_FAULTS, tuple(rules), codec.encode_rules(rules))
+
+    # ------------------------------------------------------------ capacity
+
+    @_scoped
+    def capacity_log(self) -> CapacityLog:
+        return self._meta(_CAPACITY, codec.decode_capacity, CapacityLog)
+
+    @_scoped
+    def put_capacity_log(self, log: CapacityLog) -> None:
+        self._set_meta(_CAPACITY, log, codec.encode_capacity(log) if log.active else None)
+
+    # ------------------------------------------------------------ recordings
+
+    @_scoped
+    def recordings(self) -> Sequence[Recording]:
+        return self._meta(_RECORDINGS, codec.decode_recordings, tuple)
+
+    @_scoped
+    def put_recordings(self, recordings: Sequence[Recording]) -> None:
+        self._set_meta(_RECORDINGS, tuple(recordings), codec.encode_recordings(recordings) if recordings else None)
 
     # ------------------------------------------------------------ the request journal
 

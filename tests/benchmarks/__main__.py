@@ -24,6 +24,7 @@ MODULES = [
     "upload_memory",
     "redis_store",
     "job_ids",
+    "capacity",
     "status_lists",
 ]
 

@@ -40,6 +40,8 @@ RUNNERS = {
     "docs/fastapi.md": "tests/docs/test_fastapi_docs.py",
     "docs/uploads-and-journal.md": "tests/docs/test_uploads_docs.py",
     "docs/persistence.md": "tests/docs/test_persistence_docs.py",
+    "docs/capacity.md": "tests/docs/test_capacity_docs.py",
+    "docs/recordings.md": "tests/docs/test_recordings_docs.py",
     "docs/polling.md": "tests/docs/test_polling_docs.py",
     "docs/lifecycle-paths.md": "tests/docs/test_lifecycle_paths_docs.py",
 }

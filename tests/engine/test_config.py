@@ -40,6 +40,8 @@ def test_settings_are_the_scalar_and_list_fields() -> None:
         "running_seconds",
         "running_seconds_per_row",
         "failure_delay_seconds",
+        "max_running_per_tenant",
+        "max_running",
         "column_use_rule",
         "strict_models",
         "journal_limit",

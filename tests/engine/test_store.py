@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 from together_eval_emulator.engine import _ids as ids
+from together_eval_emulator.engine._capacity import Capacity, CapacityLog
 from together_eval_emulator.engine._clock import ClockState
 from together_eval_emulator.engine._faults import FaultAction, FaultRule
 from together_eval_emulator.engine._lifecycle import Phase
+from together_eval_emulator.engine._recordings import Recording
 from together_eval_emulator.engine._results import Judge
 from together_eval_emulator.engine._scenarios import Outcome, Scenario, ScenarioBook, ScenarioEntry
 from together_eval_emulator.engine._store import (
@@ -323,6 +325,53 @@ def test_fault_rules(store: Store) -> None:
     assert list(store.fault_rules()) == rules
     store.put_fault_rules(rules[1:])
     assert [r.id for r in store.fault_rules()] == ["fault-2"]
+
+
+# ---------------------------------------------------------------- capacity
+
+
+def test_capacity_log(store: Store) -> None:
+    assert store.capacity_log() == CapacityLog() and not store.capacity_log().active
+    log = CapacityLog(((0, Capacity(per_tenant=2)), (5_000, Capacity(per_tenant=2, total=3)), (9_000, Capacity())))
+    store.put_capacity_log(log)
+    assert store.capacity_log() == log
+    store.put_capacity_log(CapacityLog())
+    assert store.capacity_log() == CapacityLog()
+
+
+def test_clear_forgets_the_capacity(store: Store) -> None:
+    store.put_capacity_log(CapacityLog(((0, Capacity(total=1)),)))
+    store.clear()
+    assert store.capacity_log() == CapacityLog()
+
+
+def test_a_pinned_phase_and_a_place_in_line_come_back(store: Store) -> None:
+    phases = (Phase("pending", 0), Phase("queued", 10), Phase("running", 50, pinned=True), Phase("completed", 90))
+    store.put_job(job("eval-1", phases=phases, line=7))
+    found = store.find_job("eval-1")
+    assert found is not None and found.phases == phases and found.line == 7
+    assert [phase.pinned for phase in found.phases] == [False, False, True, False]
+
+
+# ---------------------------------------------------------------- recordings
+
+
+def recording(name: str, **extra: object) -> Recording:
+    updates = [
+        {"status": "pending", "message": "Job created and pending for processing", "timestamp": "2025-06-30T12:50:40Z"},
+        {"status": "error", "message": "Job status updated", "timestamp": "2025-06-30T12:55:40.5Z"},
+    ]
+    return Recording.model_validate({"name": name, "job": {"type": "score", "status_updates": updates, **extra}})
+
+
+def test_recordings_in_the_order_added_and_cleared_with_the_state(store: Store) -> None:
+    assert list(store.recordings()) == []
+    kept = [recording("one", results={"error": "boom"}, owner_id="abc"), recording("two")]
+    store.put_recordings(kept)
+    assert list(store.recordings()) == kept
+    assert store.recordings()[0].job.model_extra == {"owner_id": "abc"}  # the client's other keys stay
+    store.clear()
+    assert list(store.recordings()) == []
 
 
 # ---------------------------------------------------------------- journal

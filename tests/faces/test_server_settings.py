@@ -25,6 +25,8 @@ SETTINGS: dict[str, tuple[str, Any]] = {
     "running_seconds": ("9", 9.0),
     "running_seconds_per_row": ("0", 0.0),
     "failure_delay_seconds": ("2", 2.0),
+    "max_running_per_tenant": ("5", 5),
+    "max_running": ("20", 20),
     "column_use_rule": ("off", False),
     "strict_models": ("on", True),
     "journal_limit": ("5", 5),
@@ -61,6 +63,18 @@ TABLES: dict[str, Any] = {
     "faults": [{"match": {"route": "evaluation.status"}, "action": {"kind": "error", "status": 429}}],
     "tenants": [{"key": "team-a-key", "name": "team-a"}],
     "files": [{"tenant": "team-a-key", "rows": [{"prompt": "p"}]}],
+    "recordings": [
+        {
+            "name": "failed-late",
+            "job": {
+                "type": "score",
+                "status_updates": [
+                    {"status": "pending", "timestamp": "2025-06-30T12:50:40.722334754Z"},
+                    {"status": "error", "timestamp": "2025-06-30T13:50:40Z"},
+                ],
+            },
+        }
+    ],
 }
 
 

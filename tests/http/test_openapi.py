@@ -195,6 +195,20 @@ class World:
         assert self.api.status(job_id)["status"] == "completed"
         return job_id
 
+    def queued_job(self) -> str:
+        """A job waiting in `queued` for the one slot (`max_running=1`) the job before it holds."""
+        self.job()
+        second = self.job()
+        self.api.advance(5)
+        assert self.api.status(second)["status"] == "queued"
+        return second
+
+    def replayed_job(self) -> str:
+        """A job replaying a recording added just now, through a scenario rule."""
+        assert self.control("POST", "recordings", RECORDING).status == 201
+        assert self.control("POST", "scenarios", {"recording": RECORDING["name"]}).status == 201
+        return self.api.create_id("classify", classify_params(self.file()))
+
     def polled_job(self) -> str:
         """A finished job read too often and after its end: a report with findings."""
         job_id = self.job()
@@ -295,6 +309,21 @@ def no_key(route: str, method: str, path: str, body: Any = None) -> Case:
 
 
 CLASSIFY = {"type": "classify", "parameters": {}}
+RECORDING = {
+    "name": "failed-later",
+    "job": {
+        "type": "classify",
+        "status_updates": [
+            {
+                "status": "pending",
+                "message": "Job created and pending for processing",
+                "timestamp": "2026-01-01T00:00:00Z",
+            },
+            {"status": "user_error", "message": "Job status updated", "timestamp": "2026-01-01T00:00:09.5Z"},
+        ],
+        "results": {"error": "Column answer is empty"},
+    },
+}
 MISSING = "eval-0000-0"
 
 
@@ -652,6 +681,34 @@ CASES: list[Case] = [
     case("control.jobs.scenario", 404, lambda w: w.control("PUT", f"jobs/{MISSING}/scenario", {})),
     case("control.jobs.scenario", 409, lambda w: w.control("PUT", f"jobs/{w.finished_job()}/scenario", {})),
     admin_only("control.jobs.scenario", "PUT", f"jobs/{MISSING}/scenario", {}),
+    case("control.jobs.get", 200, lambda w: w.control("GET", f"jobs/{w.queued_job()}"), "queued", max_running=1),
+    case("control.jobs.get", 200, lambda w: w.control("GET", f"jobs/{w.replayed_job()}"), "replayed"),
+    case("control.queue.capacity", 200, lambda w: w.control("GET", "capacity"), max_running_per_tenant=2),
+    admin_only("control.queue.capacity", "GET", "capacity"),
+    case("control.queue.capacity.set", 200, lambda w: w.control("PUT", "capacity", {"per_tenant": 3, "total": None})),
+    case("control.queue.capacity.set", 200, lambda w: w.control("PUT", "capacity", {}), "unlimited"),
+    case("control.queue.capacity.set", 400, lambda w: w.control("PUT", "capacity", {"total": 0})),
+    admin_only("control.queue.capacity.set", "PUT", "capacity", {}),
+    case("control.queue", 200, lambda w: (w.queued_job(), w.control("GET", "queue"))[-1], max_running=1),
+    case("control.queue", 200, lambda w: (w.job(), w.control("GET", "queue"))[-1], "unlimited"),
+    admin_only("control.queue", "GET", "queue"),
+    case(
+        "control.recordings",
+        200,
+        lambda w: (w.control("POST", "recordings", RECORDING), w.control("GET", "recordings"))[1],
+    ),
+    admin_only("control.recordings", "GET", "recordings"),
+    case("control.recordings.add", 201, lambda w: w.control("POST", "recordings", RECORDING)),
+    case("control.recordings.add", 400, lambda w: w.control("POST", "recordings", {**RECORDING, "job": {"type": "x"}})),
+    case(
+        "control.recordings.add",
+        409,
+        lambda w: (w.control("POST", "recordings", RECORDING), w.control("POST", "recordings", RECORDING))[1],
+    ),
+    admin_only("control.recordings.add", "POST", "recordings", RECORDING),
+    case("control.recordings.get", 200, lambda w: w.control("GET", "recordings/example-compare-docs")),
+    case("control.recordings.get", 404, lambda w: w.control("GET", "recordings/nothing-here")),
+    admin_only("control.recordings.get", "GET", "recordings/example-compare-docs"),
     case("control.jobs.polling", 200, lambda w: w.control("GET", f"jobs/{w.polled_job()}/polling"), "defaults"),
     case(
         "control.jobs.polling",
@@ -708,6 +765,16 @@ CASES: list[Case] = [
     case("control.paths.attach", 404, lambda w: w.control("PUT", "paths/pending.done")),
     admin_only("control.paths.attach", "PUT", "paths/pending.queued.error"),
     case("control.state", 200, lambda w: (w.finished_job(), w.documented_job(), w.control("GET", "state"))[-1]),
+    case(
+        "control.state",
+        200,
+        lambda w: (
+            w.control("POST", f"jobs/{w.queued_job()}/status", {"status": "running"}),
+            w.control("GET", "state"),
+        )[-1],
+        "capacity",
+        max_running=1,
+    ),
     admin_only("control.state", "GET", "state"),
     case(
         "control.state.import",
