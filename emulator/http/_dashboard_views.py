@@ -16,7 +16,7 @@ from typing import Any, Literal
 from ..engine import _builtin_datasets as builtin_datasets
 from ..engine._clock import NS, format_micros
 from ..engine._journal import RecordedRequestView
-from ..engine._lifecycle import TERMINAL
+from ..engine._lifecycle import TERMINAL, Phase
 from ..engine._polling import PollingReport
 from ..engine._store import Job, RecordedRequest, StoredFile, Tenant
 from ._control import job_summary
@@ -75,10 +75,11 @@ class Timeline:
 ENDED_MARGIN = 0.25  # an ended job's bar goes on this fraction of its life past its end
 
 
-def timeline(job: Job, now_ns: int, reached: int) -> Timeline:
-    """The bar of a job: each phase with an instant is a segment from it to the next one (the last
-    one to the end of the bar), each phase without one is listed as waiting."""
-    timed = [(index, phase) for index, phase in enumerate(job.phases) if phase.offset_ns is not None]
+def timeline(job: Job, phases: tuple[Phase, ...], now_ns: int, reached: int) -> Timeline:
+    """The bar of a job with these phases (as scheduled: `Jobs.timeline`): each phase with an instant
+    is a segment from it to the next one (the last one to the end of the bar), each phase without
+    one is listed as waiting."""
+    timed = [(index, phase) for index, phase in enumerate(phases) if phase.offset_ns is not None]
     elapsed = now_ns - job.created_ns
     last_index, last_phase = timed[-1]
     last = last_phase.offset_ns or 0
@@ -102,7 +103,7 @@ def timeline(job: Job, now_ns: int, reached: int) -> Timeline:
             )
         )
     waiting = []
-    for phase in job.phases:
+    for phase in phases:
         if phase.offset_ns is None:
             why = (
                 f"after read {phase.after_reads} of the job"
@@ -132,7 +133,7 @@ class JobRow:
     polling: PollingReport | None
     result_file: StoredFile | None
     ended: bool
-    # Where the job stands in its tenant's queue, once the emulator models capacity; None until then.
+    # Where a queued job stands in line under a capacity (`GET /_emulator/jobs/{id}`'s `queue`), else None.
     queue_position: int | None = None
 
     @property
@@ -184,19 +185,22 @@ def jobs_page(call: Call) -> JobsPage:
         if filters.keeps(labels.get(job.tenant) or Tenant(job.tenant).label, engine.jobs.status(job), job.type)
     ]
     reports = {report.job_id: report for report in engine.polling.reports()} if kept else {}
+    queue = {place.workflow_id: place for place in engine.schedule.queue(now)} if kept else {}
     rows = []
     for job in kept[:JOBS_SHOWN]:
-        summary = job_summary(call, job)
+        summary = job_summary(call, job, queue)
         reached = sum(1 for phase in summary["timeline"] if phase["reached"])
+        place = summary["queue"]
         rows.append(
             JobRow(
                 summary=summary,
                 created_at=format_micros(job.created_ns),
                 created_ns=job.created_ns,
-                timeline=timeline(job, now, reached),
+                timeline=timeline(job, engine.jobs.timeline(job), now, reached),
                 polling=reports.get(job.workflow_id),
                 result_file=engine.files.result_file(job, now),
                 ended=summary["status"] in TERMINAL,
+                queue_position=None if place is None else int(place["position"]),
             )
         )
     return JobsPage(rows, len(kept), len(everything), filters, sorted(set(labels.values())))

@@ -239,6 +239,21 @@ def test_the_jobs_page_filters_by_tenant_status_and_type(open_ui: Browserish) ->
     assert "0 of 2 jobs" in text(open_ui.get("", {"tenant": "nobody"}))
 
 
+def test_the_jobs_page_shows_a_queued_jobs_place_under_a_capacity() -> None:
+    emulator = Emulator(clock="manual", max_running_per_tenant=1)
+    api = Api(CoreFace(emulator))
+    file_id = api.upload(jsonl(qa_rows(3)))
+    first, second = (api.create_id("classify", classify_params(file_id)) for _ in range(2))
+    api.advance(4)  # the first one runs; the second waits in line for its slot
+    summary = api.control("GET", f"jobs/{second}")
+    assert summary["status"] == "queued" and summary["queue"]["position"] == 1
+    page = text(Browserish(CoreFace(emulator)).get(""))
+    waiting = page[page.index(f'data-job="{second}"') :]
+    assert "data-queue-position>1<" in waiting.split("</article>")[0]
+    running = page[page.index(f'data-job="{first}"') :]
+    assert "data-queue-position>—<" in running.split("</article>")[0]
+
+
 def test_the_jobs_page_draws_the_newest_jobs_only(open_ui: Browserish, monkeypatch: pytest.MonkeyPatch) -> None:
     ids = setup(open_ui.face.emulator)
     monkeypatch.setattr(dashboard_views, "JOBS_SHOWN", 1)
