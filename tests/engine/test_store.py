@@ -43,7 +43,7 @@ PARAMS = {
 }
 
 
-@pytest.fixture(params=[*STORE_KINDS, "redis"])
+@pytest.fixture(params=STORE_KINDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     made = open_store(store_url(request.param, request, tmp_path))
     yield made

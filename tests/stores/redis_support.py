@@ -100,13 +100,18 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stop_redis(process)
 
 
-@pytest.fixture
-def redis_url(redis_server: str) -> str:
-    """Database 0 of the session's server, emptied for this test."""
+def empty_database(server: str, number: int) -> str:
+    """The URL of database `number` of `server`, emptied."""
     import redis
 
-    url = f"{redis_server}/0"
+    url = f"{server}/{number}"
     client = redis.Redis.from_url(url)
     client.flushdb()
     client.close()
     return url
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> str:
+    """Database 0 of the session's server, emptied for this test."""
+    return empty_database(redis_server, 0)
