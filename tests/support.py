@@ -5,11 +5,14 @@ Both return `Reply`, so a test runs unchanged on each face. `CoreClient` is the 
 from __future__ import annotations
 
 import json
+import os
 import re
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlencode
+
+import pytest
 
 with warnings.catch_warnings():  # Starlette 1.x would rather use httpx2; httpx is what we have
     warnings.simplefilter("ignore")
@@ -186,3 +189,16 @@ UPLOAD_TOKEN = re.compile(r'[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}|secret-…[0-9a
 
 def without_tokens(text: str) -> str:
     return UPLOAD_TOKEN.sub("<token>", text)
+
+
+def in_ci() -> bool:
+    """True when the environment says this is a CI run (CI=true, as CI services set it)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def unavailable(suite: str, reason: str) -> NoReturn:
+    """A test needs a program or package this machine lacks: skipped with `reason` (which says how to
+    install it), except in CI, which must run the `suite`: there it fails."""
+    if in_ci():
+        pytest.fail(f"CI is set, so the {suite} must run: {reason}", pytrace=False)
+    pytest.skip(reason)

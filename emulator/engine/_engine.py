@@ -51,8 +51,8 @@ class Engine:
         self.clock = Clock(self.store, wall_ns)
         self._routes = routes
         self.extensions = check_names(extensions)  # the add-ons whose hooks jobs and files call
-        self.upload_tokens = UploadTokens()  # its key lives as long as the engine (resets included)
         with self.store.transaction():
+            self.upload_tokens = UploadTokens(self.store.upload_token_key())  # the store's: kept across restarts
             seed = self.store.seed()
             if seed is not None and seed != self.config.seed:
                 self.config = self.config.model_copy(update={"seed": seed})

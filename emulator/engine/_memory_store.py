@@ -10,6 +10,7 @@ take the store's own lock.
 from __future__ import annotations
 
 import random
+import secrets
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -35,6 +36,7 @@ class MemoryStore(Store):
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._upload_token_key = secrets.token_bytes(32)  # kept by `clear`
         self.clear()
 
     def transaction(self) -> AbstractContextManager[object]:
@@ -65,6 +67,9 @@ class MemoryStore(Store):
         with self._lock:
             self._journal: deque[RecordedRequest] = deque()
             self._journal_bytes = 0  # sum of the entries' `journal_bytes`
+
+    def upload_token_key(self) -> bytes:
+        return self._upload_token_key
 
     # ------------------------------------------------------------ seed
 

@@ -290,6 +290,13 @@ class Store(ABC):
         """Release what the store holds in this process (a file, a connection); the state stays in
         the store. The store is not used afterwards."""
 
+    @abstractmethod
+    def upload_token_key(self) -> bytes:
+        """The key upload-URL tokens are signed with (`_upload_tokens.py`): drawn from `secrets` the first
+        time it is asked for, then the same for as long as the store lives. `clear` keeps it, so a
+        token issued before a reset is still recognised once spent; a persistent or shared store
+        keeps it with the state, so tokens survive a restart and every process recognises them."""
+
     # ------------------------------------------------------------ the seed
 
     @abstractmethod

@@ -22,6 +22,10 @@ class Tenants:
             self.store.put_tenant(tenant)
         return tenant
 
+    def all(self) -> list[Tenant]:
+        """Every tenant, in the order they appeared."""
+        return self.store.tenants()
+
     def find(self, key: str) -> Tenant | None:
         """The tenant of a key that has one already (no tenant is made)."""
         return self.store.get_tenant(key)

@@ -2,10 +2,10 @@
 
 A token is a random nonce from `secrets`, never from the seeded id generator: nobody can derive it
 from the seed, and the seeded ids and results are the same whatever tokens were handed out. The
-nonce is followed by a signature made with a key this engine draws when it starts, so once the
-store has forgotten an upload (used, abandoned or expired) the emulator can still tell a token it
-issued (403: spent) from one it never issued (404). The key lives as long as the engine: a token
-issued before a restart, or by another process, is unknown once its upload is gone.
+nonce is followed by a signature made with the store's key (`Store.upload_token_key`), so once
+the store has forgotten an upload (used, abandoned or expired) the emulator can still tell a token
+it issued (403: spent) from one it never issued (404). The key lives as long as the store: across
+resets, across restarts on a persistent store, and in every process sharing one store.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ def _text(raw: bytes) -> str:
 class UploadTokens:
     """Issues upload-URL tokens and recognises the ones it issued."""
 
-    def __init__(self, key: bytes | None = None) -> None:
-        self._key = key if key is not None else secrets.token_bytes(32)
+    def __init__(self, key: bytes) -> None:
+        self._key = key
 
     def issue(self) -> str:
         """A new token: `<nonce>.<signature>`, URL-safe."""

@@ -163,7 +163,8 @@ def _merge_same_modes(refs: Any, definitions: dict[str, Any]) -> tuple[Any, dict
 
 
 def build_document(routes: Sequence[Route]) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of `routes`, as a JSON-ready dict."""
+    """The OpenAPI 3.1 document of `routes` (those not marked `openapi=False`), as a JSON-ready dict."""
+    routes = [route for route in routes if route.openapi]
     inputs = {key: None for route in routes for key in _schemas(route)}  # ordered, without repeats
     generator = GenerateJsonSchema(by_alias=True, ref_template=REF_TEMPLATE)
     generated, generated_definitions = generator.generate_definitions(

@@ -25,11 +25,11 @@ from ..engine._polling import PollingReport, PollingReportList
 from ..engine._recordings import Recording
 from ..engine._scenarios import Scenario, ScenarioBook, ScenarioEntry
 from ..engine._snapshot import Snapshot
-from . import _api as api, _control as control
+from . import _api as api, _control as control, _dashboard as dashboard
 from ._extension import ApiExtension
 from ._openapi import OPENAPI_ROUTE
 from ._recording import UPLOAD_PREFIX
-from ._routing import Body, Param, Reply, Route, Schema, json_body
+from ._routing import Body, Handler, Param, Reply, Route, Schema, json_body
 from ._wire import (
     STATUSES,
     CapacityState,
@@ -891,6 +891,138 @@ CONTROL_ROUTES: list[Route] = [
     ),
 ]
 
+# ---------------------------------------------------------------- the dashboard (docs/dashboard.md)
+
+# HTML pages for a browser, left out of the OpenAPI document. The dispatcher lets every request
+# through (`auth="none"`): each handler checks the admin token itself (a header, or the dashboard's
+# session cookie) and answers a browser without it with the token form, a 401 page, not a JSON error.
+UI = "/_emulator/ui"
+PAGE_QUERY_NOTE = "`fragment=live`: only the page's live part (what the page's script fetches to refresh it)."
+NO_TOKEN_PAGE = "No admin token (header or session cookie) on an emulator that has one: the token form."
+FOREIGN_FORM = "The form did not come from this dashboard's page (origin or form token)."
+
+
+def _page(path: str, handler: Handler, name: str, summary: str, query: tuple[Param, ...] = ()) -> Route:
+    return Route(
+        "GET",
+        UI + path,
+        handler,
+        f"dashboard.{name}",
+        summary=summary,
+        auth="none",
+        openapi=False,
+        slow=True,  # a page reads every job, request or file: the server answers it off its event loop
+        query=(*query, Param("fragment", PAGE_QUERY_NOTE)),
+        ok={200: Reply("The page.", str, dashboard.HTML)},
+        errors={401: NO_TOKEN_PAGE},
+    )
+
+
+def _form(path: str, handler: Handler, name: str, summary: str, errors: Mapping[int, str]) -> Route:
+    return Route(
+        "POST",
+        UI + path,
+        handler,
+        f"dashboard.{name}",
+        summary=summary,
+        auth="none",
+        openapi=False,
+        body=Body({"application/x-www-form-urlencoded": dict[str, str]}),
+        ok={303: Reply("Done: back to the page.", headers={"location": "The page."})},
+        errors=errors,
+    )
+
+
+DASHBOARD_ROUTES: list[Route] = [
+    _page(
+        "",
+        dashboard.jobs,
+        "jobs",
+        "Every tenant's jobs, newest first, with their timelines",
+        (Param("tenant", "Only this tenant's jobs."), Param("status", "Only jobs in this status."), EVAL_TYPE),
+    ),
+    _page(
+        "/journal",
+        dashboard.journal,
+        "journal",
+        "The request journal, newest first",
+        (
+            *JOURNAL_FILTERS,
+            Param("seq", "Show this request's body."),
+        ),
+    ),
+    _page("/clock", dashboard.clock, "clock", "The clock", (Param("done", "What the last form did."),)),
+    _page(
+        "/rules",
+        dashboard.rules,
+        "rules",
+        "Scenario and fault rules, with JSON editors",
+        (
+            Param("added", "The id of the rule just added."),
+            Param("removed", "The id of the rule just removed."),
+        ),
+    ),
+    _page("/files", dashboard.files_list, "files", "Every tenant's files"),
+    _form(
+        "/clock",
+        dashboard.move_clock,
+        "clock.move",
+        "Advance, set, freeze or run the clock",
+        {
+            400: "The control plane's clock model refused the values (shown on the page).",
+            401: NO_TOKEN_PAGE,
+            403: FOREIGN_FORM,
+        },
+    ),
+    _form(
+        "/rules",
+        dashboard.change_rules,
+        "rules.change",
+        "Add a scenario or fault rule from JSON, or remove one",
+        {
+            400: "The control plane's rule model refused the JSON (the message is shown on the page).",
+            401: NO_TOKEN_PAGE,
+            403: FOREIGN_FORM,
+            404: "No rule with this id (removed already).",
+        },
+    ),
+    _form(
+        "/login",
+        dashboard.sign_in,
+        "login",
+        "The token form: a session cookie for the dashboard",
+        {401: "Not the admin token: the form again.", 403: "Posted from another site's page."},
+    ),
+    _form(
+        "/logout", dashboard.sign_out, "logout", "End the dashboard session", {403: "Posted from another site's page."}
+    ),
+    Route(
+        "GET",
+        UI + "/files/{id}/content",
+        dashboard.file_content,
+        "dashboard.files.content",
+        summary="A file's bytes as plain text, whichever tenant owns it",
+        auth="none",
+        openapi=False,
+        slow=True,
+        params=(Param("id", "A file's id, or the name of a built-in dataset."),),
+        ok={200: Reply("The bytes.", bytes, "text/plain; charset=utf-8")},
+        errors={401: NO_TOKEN_PAGE, 404: "No such file (yet)."},
+    ),
+    Route(
+        "GET",
+        UI + "/static/{name}",
+        dashboard.static,
+        "dashboard.static",
+        summary="The dashboard's stylesheet and script",
+        auth="none",
+        openapi=False,
+        params=(Param("name", "`dashboard.css` or `dashboard.js`."),),
+        ok={200: Reply("The asset.", bytes, "text/css")},
+        errors={404: "No such asset."},
+    ),
+]
+
 # ---------------------------------------------------------------- with the add-ons
 
 
@@ -931,4 +1063,4 @@ def route_table(extensions: tuple[ApiExtension, ...] = ()) -> tuple[Route, ...]:
     notes = [extension.create_description for extension in extensions if extension.create_description]
     api_routes = [_with_addons(route, alternatives, notes) for route in API_ROUTES]
     own = [route for extension in extensions for route in extension.routes()]
-    return (*api_routes, *own, *CONTROL_ROUTES, OPENAPI_ROUTE)
+    return (*api_routes, *own, *CONTROL_ROUTES, *DASHBOARD_ROUTES, OPENAPI_ROUTE)

@@ -226,6 +226,9 @@ class Route:
     # runs the route off its event loop, and the core runs `prepare`'s work outside its lock.
     slow: bool = False
     prepare: Prepare | None = None
+    # False: served like any route, but left out of /openapi.json (the dashboard's HTML pages, made
+    # for a browser, not for an API client).
+    openapi: bool = True
     regex: re.Pattern[str] = field(init=False, repr=False)
     responses: Mapping[int, Reply] = field(init=False, repr=False)
 

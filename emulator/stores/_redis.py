@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import random
 import re
+import secrets
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
@@ -396,6 +397,13 @@ class RedisStore(Store):
             tx.parts, tx.parts_dropped = {}, set()
 
     # ------------------------------------------------------------ the seed
+
+    def upload_token_key(self) -> bytes:
+        # Outside `data:`, so `clear` keeps it; the first process to ask draws it, the others read it.
+        key = f"{self._p}upload-token-key"
+        self._redis.set(key, secrets.token_bytes(32), nx=True)
+        stored = self._redis.get(key)
+        return self.upload_token_key() if stored is None else _b(stored)  # None: deleted meanwhile
 
     def seed(self) -> int | None:
         with self._scope() as tx:

@@ -94,6 +94,7 @@ _STATE_TABLES = (
     "journal",
 )
 _WRITTEN_BY, _FORMAT = "written_by", "format"  # meta rows that describe the file, kept by `clear`
+_UPLOAD_TOKEN_KEY = "upload_token_key"  # kept by `clear` too (Store.upload_token_key)
 _SEED, _KNOWN_KEYS, _CLOCK, _IDS, _SCENARIOS, _FAULTS = "seed", "known_keys", "clock", "ids", "scenarios", "faults"
 _JOURNAL_BYTES = "journal_bytes"  # the sum of the journal's `size` column (its entries' `journal_bytes`)
 _JOBS_EPOCH = "jobs_epoch"  # a new value whenever the jobs are cleared: positions and changes start over
@@ -311,12 +312,21 @@ class SQLiteStore(Store):
     def clear(self) -> None:
         for table in _STATE_TABLES:
             self._db.execute(f"DELETE FROM {table}")
-        self._db.execute("DELETE FROM meta WHERE name NOT IN (?, ?)", (_WRITTEN_BY, _FORMAT))
+        self._db.execute("DELETE FROM meta WHERE name NOT IN (?, ?, ?)", (_WRITTEN_BY, _FORMAT, _UPLOAD_TOKEN_KEY))
         self._forget()
         self._drop_status()
         clock = initial_state("manual")
         self._set_meta(_CLOCK, clock, codec.encode_clock(clock))
         self._set_meta(_JOBS_EPOCH, None, secrets.token_hex(8))
+
+    @_scoped
+    def upload_token_key(self) -> bytes:
+        # The first process to ask draws it; one that asks at the same time reads the winner's.
+        self._db.execute(
+            "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+            (_UPLOAD_TOKEN_KEY, secrets.token_hex(32)),
+        )
+        return bytes.fromhex(self._meta(_UPLOAD_TOKEN_KEY, str, str))
 
     @_scoped
     def seed(self) -> int | None:

@@ -12,20 +12,26 @@ import subprocess
 import sys
 import tempfile
 import time
+from importlib.metadata import entry_points
 from pathlib import Path
 
-from .timing import Figure, interleaved
+from .timing import Figure, interleaved, user_environment
 
 OURS = ("together_emulator", "faker", "respx")
-# Other plugins that happen to be installed here (test tools); none of them is ours to measure.
-OTHERS = ("hypothesispytest", "benchmark", "pytest_cov", "anyio", "pytest_httpx", "randomly", "xdist", "cacheprovider")
+
+
+def others() -> tuple[str, ...]:
+    """Every other plugin of this environment (test tools, registered through `pytest11`), and pytest's
+    cache: none of them is ours to measure, and each one loaded would add its own noise."""
+    installed = {entry.name for entry in entry_points(group="pytest11")}
+    return (*sorted(installed - set(OURS)), "cacheprovider")
 
 
 def run(directory: Path, loaded: tuple[str, ...]) -> float:
-    blocked = [name for name in (*OURS, *OTHERS) if name not in loaded]
+    blocked = [name for name in (*OURS, *others()) if name not in loaded]
     command = [sys.executable, "-m", "pytest", "--co", "-q", *(f"-pno:{name}" for name in blocked)]
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=directory, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(command, cwd=directory, capture_output=True, text=True, timeout=120, env=user_environment())
     elapsed = time.perf_counter() - start
     if done.returncode != 5:  # 5: no tests collected, the expected outcome in an empty folder
         raise RuntimeError(done.stdout[-2000:] + done.stderr[-2000:])

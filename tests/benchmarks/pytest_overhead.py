@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .timing import Figure, interleaved
+from .timing import Figure, interleaved, user_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 TESTS = 200
@@ -128,6 +128,7 @@ def run(directory: Path, name: str) -> float:
             name,
         ],
         cwd=directory,
+        env=user_environment(),
         capture_output=True,
         text=True,
         timeout=600,

@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from tests.stores.redis_support import redis_server, redis_url  # noqa: F401 (fixtures)
 from tests.stores.store_support import STORE_KINDS, store_url
 from tests.together15 import together15_python_or_fail
 

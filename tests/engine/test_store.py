@@ -43,7 +43,7 @@ PARAMS = {
 }
 
 
-@pytest.fixture(params=[*STORE_KINDS, "redis"])
+@pytest.fixture(params=STORE_KINDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     made = open_store(store_url(request.param, request, tmp_path))
     yield made
@@ -123,6 +123,15 @@ def test_seed_is_none_until_set_and_cleared_with_the_state(store: Store) -> None
     assert store.seed() == 2**70
     store.clear()
     assert store.seed() is None
+
+
+def test_the_upload_token_key_is_drawn_once_and_kept_by_clear(store: Store) -> None:
+    key = store.upload_token_key()
+    assert isinstance(key, bytes) and len(key) == 32
+    store.put_upload("tok", PendingUpload("key-a", "file-1"))
+    store.clear()
+    assert store.upload_token_key() == key
+    assert open_store("memory").upload_token_key() != key  # another store draws its own
 
 
 # ---------------------------------------------------------------- tenants

@@ -82,7 +82,7 @@ def test_openapi_document_lists_every_route_and_schema() -> None:
     with served(emulator) as http:
         document = http.get("/openapi.json").json()
     assert document["openapi"].startswith("3.")
-    for route in emulator.routes:
+    for route in [route for route in emulator.routes if route.openapi]:  # not the dashboard's HTML pages
         path = route.path.replace(":int}", "}")
         assert route.method.lower() in document["paths"][path], path
     schemas = document["components"]["schemas"]

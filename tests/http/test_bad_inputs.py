@@ -60,7 +60,10 @@ def test_bad_input_never_fails_the_emulator(route) -> None:  # type: ignore[no-u
                 )
             )
             assert response.status_code < 500, (body, content_type, response.body)
-            if response.status_code >= 400:
+            if response.status_code >= 400 and response.media_type != "application/json":
+                # the dashboard answers a browser with a page (its routes are not in the OpenAPI document)
+                assert not route.openapi and (response.media_type or "").startswith(("text/html", "text/plain"))
+            elif response.status_code >= 400:
                 error = json.loads(response.body)["error"]
                 assert set(error) == {"message", "type", "param", "code"}
                 assert isinstance(error["message"], str) and error["message"]

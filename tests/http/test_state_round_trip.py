@@ -203,7 +203,7 @@ class AsKept:
     [
         ("core", "memory"),
         ("server", "memory"),
-        *[("core", kind) for kind in [*STORE_KINDS, "redis"] if kind != "memory"],
+        *[("core", kind) for kind in STORE_KINDS if kind != "memory"],
     ],
 )
 def test_export_reset_import_answers_every_later_request_as_before(

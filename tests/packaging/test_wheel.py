@@ -1,5 +1,5 @@
 """The installed package stands on its own: a wheel installed outside the checkout finds its
-fixtures (the built-in datasets) and serves."""
+fixtures (the built-in datasets) and the dashboard's templates and assets, and serves."""
 
 from __future__ import annotations
 
@@ -19,8 +19,11 @@ from together_eval_emulator import Emulator
 from together_eval_emulator.http._transport import ApiRequest
 reply = Emulator().handle(ApiRequest("GET", "/v1/files/qa-benchmark-v1/content", "http://x", "",
                                      {"authorization": "Bearer k"}, b""))
+ui = [Emulator().handle(ApiRequest("GET", path, "http://x", "", {}, b"")).status_code
+      for path in ("/_emulator/ui", "/_emulator/ui/rules", "/_emulator/ui/static/dashboard.css",
+                   "/_emulator/ui/static/dashboard.js")]
 print(json.dumps({"module": emulator.__file__, "status": reply.status_code,
-                  "rows": len(reply.body.splitlines())}))
+                  "rows": len(reply.body.splitlines()), "dashboard": ui}))
 """
 
 
@@ -66,6 +69,7 @@ def test_a_wheel_installed_elsewhere_finds_its_datasets_and_serves(tmp_path: Pat
     report = json.loads(run(str(python), "-c", CHECK, cwd=tmp_path).strip().splitlines()[-1])
     assert report["module"].startswith(str(venv)), report  # not the checkout
     assert report["status"] == 200 and report["rows"] == 125
+    assert report["dashboard"] == [200, 200, 200, 200]  # its templates and assets are in the wheel
 
     server = subprocess.Popen(
         [str(venv / "bin" / "together-eval-emulator"), "serve", "--port", "0"],

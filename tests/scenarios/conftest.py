@@ -18,6 +18,7 @@ from together_eval_emulator.engine._config import EmulatorConfig  # noqa: E402
 from together_eval_emulator.faces._server import EmulatorServer  # noqa: E402
 from together_eval_emulator.stores._factory import open_store  # noqa: E402
 
+from tests.stores.redis_support import redis_server, redis_url  # noqa: E402, F401 (fixtures)
 from tests.stores.store_support import STORE_KINDS, RestartingFace, store_url  # noqa: E402
 from tests.together15 import together15_python_or_fail  # noqa: E402
 

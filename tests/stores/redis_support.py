@@ -10,7 +10,6 @@ Test modules import the fixtures they use: `from tests.stores.redis_support impo
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -20,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import in_ci as in_ci, unavailable as missing
+
 INSTALL = (
     "the Redis store tests need a redis-server binary: apt-get install redis-server (Debian/Ubuntu, as root) "
     "or brew install redis (macOS)"
@@ -27,15 +28,9 @@ INSTALL = (
 CLIENT = "the Redis store tests need the redis client package: pip install -e '.[test]' (or '.[redis]')"
 
 
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
 def unavailable(reason: str) -> None:
     """Skip outside CI; fail in CI, where these tests must run."""
-    if in_ci():
-        pytest.fail(f"CI is set, so the Redis store tests must run: {reason}", pytrace=False)
-    pytest.skip(reason)
+    missing("Redis store tests", reason)
 
 
 def free_port() -> int:
@@ -105,13 +100,18 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stop_redis(process)
 
 
-@pytest.fixture
-def redis_url(redis_server: str) -> str:
-    """Database 0 of the session's server, emptied for this test."""
+def empty_database(server: str, number: int) -> str:
+    """The URL of database `number` of `server`, emptied."""
     import redis
 
-    url = f"{redis_server}/0"
+    url = f"{server}/{number}"
     client = redis.Redis.from_url(url)
     client.flushdb()
     client.close()
     return url
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> str:
+    """Database 0 of the session's server, emptied for this test."""
+    return empty_database(redis_server, 0)

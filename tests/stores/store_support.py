@@ -17,9 +17,11 @@ from together_eval_emulator.engine._config import EmulatorConfig
 from together_eval_emulator.engine._store import Store
 from together_eval_emulator.stores._factory import open_store
 
+from tests.stores.redis_support import empty_database
 from tests.support import Api, CoreFace, Reply
 
-STORE_KINDS = ["memory", "sqlite"]
+STORE_KINDS = ["memory", "sqlite", "redis"]
+SESSION_DATABASE = 1  # the Redis database of a session-wide server; each test of its own gets database 0
 
 
 def store_url(kind: str, request: pytest.FixtureRequest, directory: Path) -> str:
@@ -29,6 +31,8 @@ def store_url(kind: str, request: pytest.FixtureRequest, directory: Path) -> str
     if kind == "sqlite":
         return f"sqlite:{directory / 'emulator.db'}"
     if kind == "redis":  # a real redis-server, started by the redis_server fixture (tests/stores/redis_support.py)
+        if request.scope == "session":  # a server for the whole session: a database of its own, emptied first
+            return empty_database(str(request.getfixturevalue("redis_server")), SESSION_DATABASE)
         return str(request.getfixturevalue("redis_url"))
     raise ValueError(f"no test store of kind {kind!r}")
 

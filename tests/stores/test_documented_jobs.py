@@ -21,7 +21,7 @@ from tests.support import CoreClient, classify_params, jsonl, qa_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 # The stores whose state outlives the emulator that wrote it (a memory store has no later reader).
-KINDS = [kind for kind in [*STORE_KINDS, "redis"] if kind != "memory"]
+KINDS = [kind for kind in STORE_KINDS if kind != "memory"]
 MODEL = "meta-llama/Llama-3.2-3B-Instruct-Turbo"
 DOCUMENTED = {
     "classify": {},

@@ -102,7 +102,7 @@ def run_model(stores: list[Store], seed: int, steps: int) -> int:
     return queries
 
 
-@pytest.fixture(params=[*STORE_KINDS, "redis"])
+@pytest.fixture(params=STORE_KINDS)
 def kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 

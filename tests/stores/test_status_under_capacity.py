@@ -30,7 +30,7 @@ RUNNING = 3.1
 STATUSES = ["pending", "queued", "running", "completed", "error", "user_error"]
 
 
-@pytest.fixture(params=[*STORE_KINDS, "redis"])
+@pytest.fixture(params=STORE_KINDS)
 def kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
