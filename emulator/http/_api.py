@@ -12,7 +12,7 @@ from ._extension import api_extensions
 from ._forms import UploadedPart, parse_form
 from ._recording import UPLOAD_PREFIX
 from ._routing import Call, json_response, query_int
-from ._transport import ApiResponse, StreamedBody
+from ._transport import ApiResponse
 from ._views import file_view, job_json, status_json
 from ._wire import (
     STATUSES,
@@ -218,13 +218,8 @@ def get_file(call: Call) -> ApiResponse:
 
 def file_content(call: Call) -> ApiResponse:
     files = call.engine.files
-    make = files.content_loader(files.get(call.tenant.key, call.params["id"]))
-
-    def body() -> bytes | StreamedBody:  # a result file is streamed: generated chunk by chunk as it is sent
-        made = make()
-        return made if isinstance(made, bytes) else StreamedBody(made.size, made.chunks)
-
-    return ApiResponse(media_type="application/octet-stream", deferred=body)
+    make = files.content_loader(files.get(call.tenant.key, call.params["id"]))  # a result file streams
+    return ApiResponse(media_type="application/octet-stream", deferred=make)
 
 
 def delete_file(call: Call) -> ApiResponse:

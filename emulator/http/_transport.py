@@ -7,7 +7,7 @@ import io
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 from urllib.parse import parse_qsl
 
 SPOOL_MEMORY = 1 << 20  # bytes of a streamed body held in memory; beyond, it goes to a temporary file
@@ -145,14 +145,16 @@ class AppliedFault:
         return bool(self.latency or self.hang_seconds is not None or self.drop or self.truncate)
 
 
-@dataclass(frozen=True)
-class StreamedBody:
-    """A body too large to make whole (a result file): its size, known before its first byte (the
-    `Content-Length`), and its chunks, made one by one as they are sent. Every check a chunk could
-    fail was made before the response was answered, so none fails half-way."""
+class StreamedBody(Protocol):
+    """A body too large to make whole (a result file, `engine._files.GeneratedFile`): its size, known
+    before its first byte (the `Content-Length`), and its chunks, made one by one as they are sent.
+    Every check a chunk could fail was made before the response was answered, so none fails half-way."""
 
-    size: int
-    chunks: Iterator[bytes]
+    @property
+    def size(self) -> int: ...
+
+    @property
+    def chunks(self) -> Iterator[bytes]: ...
 
 
 class ApiResponse:
@@ -206,10 +208,10 @@ class ApiResponse:
         read (`whole`: joined now)."""
         if self.deferred is not None:
             made, self.deferred = self.deferred(), None
-            if isinstance(made, StreamedBody):
-                self._body, self.stream = b"", made
-            else:
+            if isinstance(made, bytes):
                 self.body = made
+            else:
+                self._body, self.stream = b"", made
         if whole and self.stream is not None:
             self.body = b"".join(self.stream.chunks)
         return self
