@@ -77,15 +77,13 @@ def encoded_headers(response: ApiResponse) -> list[tuple[bytes, bytes]]:
 
 
 SEND_BYTES = 1 << 20  # a response body is sent in slices of this size
+WORKER_THREADS = 4  # requests that take long, answered at once; more wait for a thread
 
 
 def _next_chunk(chunks: Iterator[bytes]) -> bytes | None:
     """The next chunk of a streamed body (None after the last), its long loops paced."""
     with paced():
         return next(chunks, None)
-
-
-WORKER_THREADS = 4  # requests that take long, answered at once; more wait for a thread
 
 
 class CoreEndpoint:
