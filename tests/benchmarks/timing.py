@@ -10,10 +10,11 @@ from dataclasses import dataclass
 
 
 def user_environment() -> dict[str, str]:
-    """This process's environment as a user's machine has it for a pytest run: bytecode caches on.
+    """This process's environment as a user's machine has it for a measured run (`serve`, pytest):
+    bytecode caches on.
 
-    Some CI images set PYTHONDONTWRITEBYTECODE, which makes every pytest run compile (and rewrite
-    the asserts of) every plugin's modules again: seconds of start-up that no user pays twice."""
+    Some CI images set PYTHONDONTWRITEBYTECODE, which makes every Python process compile every module
+    it imports again (and pytest rewrite every plugin's asserts): start-up that no user pays twice."""
     return {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
 
