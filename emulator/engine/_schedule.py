@@ -10,8 +10,11 @@ holds its slot from entering `running` until it enters any other status (a preem
 
 Waiting jobs get slots first come, first served by creation (FIFO): by creation instant, then, at
 the same instant, in the order they were created for one API key and in the order API keys first
-appeared across keys. A job whose API key is at its `per_tenant` limit lets the next one in line
-go first.
+appeared across keys. A job whose API key is at its `per_tenant` limit, or whose evaluation type is
+at its `per_type` limit, lets the next one in line go first. Under a `priority`, the waiting jobs
+of the tenants it lists first get a free slot first, in line order among one priority; tenants it
+does not list come after every listed one. The priority is strict: a steady stream of jobs of a
+listed tenant keeps the others waiting.
 
 A phase entered by a move (the control plane, the update hook, a read under `after_polls`) is
 *pinned*: it is entered at its instant whatever the capacity, and the running ones count against
@@ -27,15 +30,22 @@ from __future__ import annotations
 
 import heapq
 import secrets
-from collections.abc import Sequence
+import typing
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ._capacity import UNLIMITED, Capacity, CapacityLog
 from ._datasets import paused_gc
 from ._lifecycle import Phase, reached
+from ._parameters import EvalType
 from ._store import SCHEDULE_STAMP, Job, Store
 
 _CHANGE, _DUE = 0, 1  # event kinds: a capacity change, a job's next phase is due
+_TYPES: tuple[str, ...] = typing.get_args(EvalType)  # a job's line is one of its tenant's, one per type
+
+
+def _has_priority(log: CapacityLog) -> bool:
+    return any(capacity.priority for _, capacity in log.changes)
 
 
 @dataclass(frozen=True)
@@ -85,19 +95,25 @@ def in_line_order(jobs: Sequence[Job]) -> list[Job]:
 class _Simulation:
     """Every job's slot events in time order under the capacity of the log. Only what touches a slot
     is an event: a job due to enter `running` without a slot (a gate, or a pinned entry) and a job
-    holding one due to leave `running`. The phases in between follow from each job's delay."""
+    holding one due to leave `running`. The phases in between follow from each job's delay.
 
-    def __init__(self, jobs: list[Job], log: CapacityLog) -> None:
+    Waiting jobs stand in one line per (API key, evaluation type): the first of each line is a
+    candidate for a slot, so a job held back by its tenant's or its type's limit lets the others go."""
+
+    def __init__(self, jobs: list[Job], log: CapacityLog, names: Mapping[str, str | None]) -> None:
         self.jobs = jobs
+        self.names = names  # API key -> tenant name, for the priority
         self.next = [0] * len(jobs)  # each job's next phase that touches a slot (or its end)
         self.delay = [0] * len(jobs)  # how long each job has waited for slots so far
         self.grants: dict[int, list[tuple[int, int]]] = {}  # rank -> (phase index, delay from there) per gate
         self.holding = [False] * len(jobs)
         self.capacity = UNLIMITED
         self.running: dict[str, int] = {}  # tenant -> slots held
+        self.running_type: dict[str, int] = {}  # evaluation type -> slots held
         self.running_total = 0
-        self.waiting: dict[str, list[int]] = {}  # tenant -> heap of the line ranks of its waiting jobs
-        self.heads: list[tuple[int, str]] = []  # heap of (rank, tenant) of tenants' first waiting jobs (may be stale)
+        self.waiting: dict[tuple[str, str], list[int]] = {}  # (tenant, type) -> heap of its waiting jobs' ranks
+        # heap of (tenant's priority, rank, line) of the lines' first waiting jobs (may be stale)
+        self.heads: list[tuple[int, int, tuple[str, str]]] = []
         self.events: list[tuple[int, int, int]] = []  # (instant, sequence, job rank; a capacity change: -1 - index)
         self.sequence = 0
         self.changes = log.changes
@@ -134,8 +150,9 @@ class _Simulation:
                 ref = heapq.heappop(events)[2]
                 if ref < 0:
                     self.capacity = self.changes[-1 - ref][1]
-                    for tenant in self.waiting:
-                        self._offer(tenant)
+                    self.heads = []  # the priority may have changed: every line is offered again
+                    for line in self.waiting:
+                        self._offer(line)
                 else:
                     self._due(ref, now)
             if self.heads:
@@ -146,47 +163,67 @@ class _Simulation:
         job = self.jobs[rank]
         phase = job.phases[self.next[rank]]
         if phase.status == "running" and not phase.pinned:  # a gate: wait for a slot
-            line = self.waiting.setdefault(job.tenant, [])
+            key = (job.tenant, job.type)
+            line = self.waiting.setdefault(key, [])
             heapq.heappush(line, rank)
             if line[0] == rank:
-                heapq.heappush(self.heads, (rank, job.tenant))
+                self._offer(key)
         else:
             self._enter(rank, now)
 
     def _enter(self, rank: int, now: int) -> None:
         """The job enters its next slot phase now: takes a slot (running) or gives its slot back."""
-        tenant = self.jobs[rank].tenant
+        job = self.jobs[rank]
+        tenant, eval_type = job.tenant, job.type
         if self.holding[rank]:
             self.holding[rank] = False
             self.running[tenant] -= 1
+            self.running_type[eval_type] -= 1
             self.running_total -= 1
-            self._offer(tenant)
+            self._freed(tenant, eval_type)
         else:
             self.holding[rank] = True
             self.running[tenant] = self.running.get(tenant, 0) + 1
+            self.running_type[eval_type] = self.running_type.get(eval_type, 0) + 1
             self.running_total += 1
         self._plan_next(rank, self.next[rank] + 1, now)
 
-    def _offer(self, tenant: str) -> None:
-        """Put the tenant's first waiting job (if any) among the candidates for a slot."""
-        line = self.waiting.get(tenant)
+    def _freed(self, tenant: str, eval_type: str) -> None:
+        """Offer again the lines a freed slot of the tenant and the type may let go."""
+        capacity = self.capacity
+        if capacity.per_type and capacity.type_limit(eval_type) is not None:
+            for line in self.waiting:
+                if line[1] == eval_type:
+                    self._offer(line)
+        for other in _TYPES:
+            self._offer((tenant, other))
+
+    def _offer(self, key: tuple[str, str]) -> None:
+        """Put the line's first waiting job (if any) among the candidates for a slot."""
+        line = self.waiting.get(key)
         if line:
-            heapq.heappush(self.heads, (line[0], tenant))
+            capacity = self.capacity
+            first = capacity.priority_of(key[0], self.names.get(key[0])) if capacity.priority else 0
+            heapq.heappush(self.heads, (first, line[0], key))
 
     def _grant(self, now: int) -> None:
-        """Give free slots to waiting jobs, first in line first."""
+        """Give free slots to waiting jobs: the first tenants of the priority first, then first in line first."""
         capacity: Capacity = self.capacity
         while self.heads:
             if capacity.total is not None and self.running_total >= capacity.total:
                 return
-            rank, tenant = heapq.heappop(self.heads)
-            line = self.waiting[tenant]
+            _, rank, key = heapq.heappop(self.heads)
+            line = self.waiting[key]
             if not line or line[0] != rank:
                 continue  # stale: that job got a slot already
+            tenant, eval_type = key
             if capacity.per_tenant is not None and self.running.get(tenant, 0) >= capacity.per_tenant:
                 continue  # offered again when one of the tenant's slots frees
+            most = capacity.type_limit(eval_type) if capacity.per_type else None
+            if most is not None and self.running_type.get(eval_type, 0) >= most:
+                continue  # offered again when one of the type's slots frees
             heapq.heappop(line)
-            self._offer(tenant)
+            self._offer(key)
             job = self.jobs[rank]
             index = self.next[rank]
             ready = job.created_ns + (job.phases[index].offset_ns or 0) + self.delay[rank]
@@ -202,11 +239,12 @@ class _Simulation:
         return found
 
 
-def simulate(jobs: Sequence[Job], log: CapacityLog) -> dict[str, Moves]:
+def simulate(jobs: Sequence[Job], log: CapacityLog, names: Mapping[str, str | None] | None = None) -> dict[str, Moves]:
     """How the capacity of the log moves each job's phases, by workflow id (the jobs it leaves alone
-    are not listed)."""
+    are not listed). `names` gives the tenants' names by API key, for a priority naming them."""
     ordered = in_line_order(jobs)
-    return {ordered[rank].workflow_id: moves for rank, moves in _Simulation(ordered, log).run().items()}
+    simulation = _Simulation(ordered, log, names or {})
+    return {ordered[rank].workflow_id: moves for rank, moves in simulation.run().items()}
 
 
 class Schedule:
@@ -285,8 +323,9 @@ class Schedule:
         if stamp == self._stamp:
             return
         jobs = self._all_jobs()
+        names = {tenant.key: tenant.name for tenant in self.store.tenants()} if _has_priority(log) else {}
         with paused_gc():  # many small tuples, no reference cycles
-            self._moves = simulate(jobs, log)
+            self._moves = simulate(jobs, log, names)
         self._sources = {job.workflow_id: job.phases for job in jobs}
         self._timelines = {}
         self._stamp = stamp
