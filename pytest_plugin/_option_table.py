@@ -40,6 +40,12 @@ OPTION_TABLE: dict[str, tuple[Any, str]] = {
         "Most jobs `running` at once over every API key; the others wait in `queued`, first created first "
         "served (unset: no limit).",
     ),
+    "capacity_priority": (
+        [],
+        "API keys or tenant names whose waiting jobs get a free slot first, first listed first; "
+        "tenants not listed come after, first created first served (strict: it can starve them); "
+        "comma-separated where one string gives it.",
+    ),
     "column_use_rule": (True, "Fail jobs whose dataset has unreferenced columns."),
     "strict_models": (False, "Fail serverless models missing from the allowlist."),
     "journal_limit": (10000, "Most recent requests the journal keeps (0: all)."),
@@ -138,6 +144,8 @@ MARKER_DEFAULTS: dict[str, Any] = {
     "failure_delay_seconds": 1.0,
     "max_running_per_tenant": None,
     "max_running": None,
+    "max_running_per_type": {},
+    "capacity_priority": [],
     "column_use_rule": True,
     "strict_models": False,
     "journal_limit": 10000,

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ._clock import EARLIEST_NS
+from ._parameters import EvalType
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class Capacity:
     per_tenant: int | None = None
     total: int | None = None
     # Defaults only, never required: a Capacity stored before these fields existed reads as none.
-    per_type: tuple[tuple[str, int], ...] = ()
+    per_type: tuple[tuple[EvalType, int], ...] = ()
     priority: tuple[str, ...] = ()
 
     @property

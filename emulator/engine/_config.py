@@ -141,6 +141,17 @@ class EmulatorConfig(BaseModel):
         description="Most jobs `running` at once over every API key; the others wait in `queued`, first created "
         "first served (unset: no limit).",
     )
+    max_running_per_type: dict[EvalType, Annotated[int, Field(ge=1)]] = Field(
+        default_factory=dict,
+        description="Most jobs of an evaluation type `running` at once over every API key, e.g. `{compare = 1}`; "
+        "a type not listed has no limit (empty: none).",
+    )
+    capacity_priority: CommaSeparated = Field(
+        default_factory=list,
+        description="API keys or tenant names whose waiting jobs get a free slot first, first listed first; "
+        "tenants not listed come after, first created first served (strict: it can starve them); "
+        "comma-separated where one string gives it.",
+    )
     column_use_rule: bool = Field(True, description="Fail jobs whose dataset has unreferenced columns.")
     strict_models: bool = Field(False, description="Fail serverless models missing from the allowlist.")
     journal_limit: int = Field(10_000, ge=0, description="Most recent requests the journal keeps (0: all).")

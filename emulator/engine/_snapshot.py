@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
@@ -139,6 +139,16 @@ class CapacityChange(_Data):
     at_ns: int
     per_tenant: int | None = Field(None, ge=1)
     total: int | None = Field(None, ge=1)
+    per_type: dict[EvalType, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)  # written only when set
+    priority: list[str] = Field(default_factory=list)  # written only when set
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        data = _without(handler(self), "per_type", bool(self.per_type))
+        return _without(data, "priority", bool(self.priority))
+
+    def capacity(self) -> Capacity:
+        return Capacity(self.per_tenant, self.total, tuple(self.per_type.items()), tuple(self.priority))
 
 
 class ClockData(_Data):
@@ -286,7 +296,13 @@ def export_state(
         faults=faults.book(),
         known_keys=sorted(known) if known is not None else None,
         capacity=[
-            CapacityChange(at_ns=at, per_tenant=capacity.per_tenant, total=capacity.total)
+            CapacityChange(
+                at_ns=at,
+                per_tenant=capacity.per_tenant,
+                total=capacity.total,
+                per_type=dict(capacity.per_type),
+                priority=list(capacity.priority),
+            )
             for at, capacity in schedule.log().changes
         ],
         recordings=list(store.recordings()),
@@ -454,6 +470,6 @@ def import_state(
     if snapshot.recordings:  # a cleared store holds none already
         store.put_recordings(snapshot.recordings)
     changes = sorted(snapshot.capacity, key=lambda change: change.at_ns)
-    log = CapacityLog(tuple((c.at_ns, Capacity(c.per_tenant, c.total)) for c in changes))
+    log = CapacityLog(tuple((c.at_ns, c.capacity()) for c in changes))
     if log.active:  # a cleared store limits nothing already
         schedule.load(log)

@@ -66,8 +66,13 @@ def apply(
         faults.load(fault_book(config))
     if config.recordings:
         recordings.load(config.recordings)
-    capacity = Capacity(per_tenant=config.max_running_per_tenant, total=config.max_running)
-    if capacity.limited:  # a cleared store limits nothing already
+    capacity = Capacity(
+        per_tenant=config.max_running_per_tenant,
+        total=config.max_running,
+        per_type=tuple(config.max_running_per_type.items()),
+        priority=tuple(config.capacity_priority),
+    )
+    if capacity.given:  # a cleared store limits nothing already
         schedule.load(CapacityLog.from_start(capacity))
     for tenant in config.tenants:
         tenants.name(tenant.key, tenant.name)

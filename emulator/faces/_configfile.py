@@ -76,19 +76,26 @@ def _recording_files(values: dict[str, Any], file: Path) -> None:
 
 
 # `[capacity]` keys and the settings they give (docs/capacity.md).
-CAPACITY_KEYS = {"per_tenant": "max_running_per_tenant", "total": "max_running"}
+CAPACITY_KEYS = {
+    "per_tenant": "max_running_per_tenant",
+    "total": "max_running",
+    "per_type": "max_running_per_type",
+    "priority": "capacity_priority",
+}
+_CAPACITY_KEY_LIST = ", ".join(f"'{key}'" for key in CAPACITY_KEYS)
 
 
 def _capacity_table(values: dict[str, Any], file: Path) -> None:
-    """Read a `[capacity]` table (`per_tenant`, `total`) as the settings it names, in place."""
+    """Read a `[capacity]` table (`per_tenant`, `total`, `per_type`, `priority`) as the settings it
+    names, in place."""
     table = values.pop("capacity", None)
     if table is None:
         return
     if not isinstance(table, dict):
-        raise ConfigFileError(f"config file '{file}': 'capacity' must be a table of 'per_tenant' and 'total'")
+        raise ConfigFileError(f"config file '{file}': 'capacity' must be a table of {_CAPACITY_KEY_LIST}")
     unknown = sorted(set(table) - set(CAPACITY_KEYS))
     if unknown:
-        raise ConfigFileError(f"config file '{file}': capacity.{unknown[0]} is not a key; use 'per_tenant' or 'total'")
+        raise ConfigFileError(f"config file '{file}': capacity.{unknown[0]} is not a key; use {_CAPACITY_KEY_LIST}")
     for key, setting in CAPACITY_KEYS.items():
         if key in table:
             if setting in values:

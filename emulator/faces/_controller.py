@@ -10,7 +10,7 @@ the control plane's answer as a typed value. An error answer raises `ControlPlan
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import metadata
@@ -265,11 +265,25 @@ class EmulatorController:
         """`GET /_emulator/capacity`: most jobs `running` at once per API key and in all (None: no limit)."""
         return self._typed(CapacityState, "GET", "capacity")
 
-    def set_capacity(self, per_tenant: int | None = None, total: int | None = None) -> CapacityState:
-        """`PUT /_emulator/capacity`: from now on, at most `per_tenant` jobs of one API key and `total`
-        jobs in all are `running` at once (None: no limit); the others wait in `queued`, first created
-        first served. What jobs did before now stays as it was."""
-        return self._typed(CapacityState, "PUT", "capacity", {"per_tenant": per_tenant, "total": total})
+    def set_capacity(
+        self,
+        per_tenant: int | None = None,
+        total: int | None = None,
+        *,
+        per_type: Mapping[str, int] | None = None,
+        priority: Sequence[str] | None = None,
+    ) -> CapacityState:
+        """`PUT /_emulator/capacity`: from now on, at most `per_tenant` jobs of one API key, `total`
+        jobs in all and `per_type[type]` jobs of an evaluation type are `running` at once (None: no
+        limit); the others wait in `queued`, first created first served, except that the jobs of the
+        API keys or tenant names in `priority` go first, first listed first. What jobs did before now
+        stays as it was."""
+        body: dict[str, object] = {"per_tenant": per_tenant, "total": total}
+        if per_type is not None:
+            body["per_type"] = dict(per_type)
+        if priority is not None:
+            body["priority"] = list(priority)
+        return self._typed(CapacityState, "PUT", "capacity", body)
 
     def queue(self) -> QueueState:
         """`GET /_emulator/queue`: the capacity, the jobs `running` now, and every `queued` job in line

@@ -365,7 +365,12 @@ def set_job_scenario(call: Call) -> ApiResponse:
 
 
 def _capacity(capacity: Capacity) -> CapacityState:
-    return CapacityState(per_tenant=capacity.per_tenant, total=capacity.total)
+    return CapacityState(
+        per_tenant=capacity.per_tenant,
+        total=capacity.total,
+        per_type=dict(capacity.per_type) or None,
+        priority=list(capacity.priority) or None,
+    )
 
 
 def get_capacity(call: Call) -> ApiResponse:
@@ -375,7 +380,8 @@ def get_capacity(call: Call) -> ApiResponse:
 def set_capacity(call: Call) -> ApiResponse:
     """Put a capacity in force from now on (null: no limit); what jobs did before stays as it was."""
     body: CapacityState = _body(call, CapacityState)
-    call.engine.schedule.set_capacity(Capacity(body.per_tenant, body.total), call.engine.clock.now_ns())
+    capacity = Capacity(body.per_tenant, body.total, tuple((body.per_type or {}).items()), tuple(body.priority or ()))
+    call.engine.schedule.set_capacity(capacity, call.engine.clock.now_ns())
     return get_capacity(call)
 
 

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictStr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    SerializerFunctionWrapHandler,
+    StrictStr,
+    model_serializer,
+)
 from pydantic.config import JsonDict
 from pydantic.json_schema import SkipJsonSchema
 
@@ -315,13 +323,26 @@ class TimelineEntry(BaseModel):
 
 
 class CapacityState(BaseModel):
-    """The capacity: most jobs `running` at once per API key and in all (null: no limit). The body
-    of `PUT /_emulator/capacity` (a key left out is null) and its answer."""
+    """The capacity: most jobs `running` at once per API key, in all and per evaluation type (null:
+    no limit), and the API keys or tenant names whose waiting jobs go first (null: none). The body
+    of `PUT /_emulator/capacity` (a key left out is null) and its answer, which shows `per_type`
+    and `priority` only when set."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
     per_tenant: int | None = Field(None, ge=1)
     total: int | None = Field(None, ge=1)
+    per_type: dict[EvalType, Annotated[int, Field(ge=1)]] | None = None
+    priority: list[Annotated[str, Field(min_length=1)]] | None = None
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        # No return annotation: pydantic would take it as the answer's schema instead of the fields'.
+        data = handler(self)
+        for name in ("per_type", "priority"):
+            if not data.get(name):
+                data.pop(name, None)  # unset: the answer reads as before these keys existed
+        return data
 
 
 class QueuePlace(BaseModel):

@@ -95,12 +95,27 @@ def decode_rules(text: str) -> tuple[FaultRule, ...]:
     return tuple(FaultRule.model_validate(rule) for rule in _loads(text))
 
 
+def _capacity_row(at: int, capacity: Capacity) -> list[Any]:
+    """`[at, per_tenant, total]`, then `per_type` and `priority` only when either is set: a capacity
+    without them is stored as before they existed."""
+    row: list[Any] = [at, capacity.per_tenant, capacity.total]
+    if capacity.per_type or capacity.priority:
+        row += [dict(capacity.per_type), list(capacity.priority)]
+    return row
+
+
+def _capacity(row: list[Any]) -> tuple[int, Capacity]:
+    at, per_tenant, total, *more = row
+    per_type, priority = more if more else ({}, [])
+    return at, Capacity(per_tenant, total, tuple(per_type.items()), tuple(priority))
+
+
 def encode_capacity(log: CapacityLog) -> str:
-    return _dumps([[at, capacity.per_tenant, capacity.total] for at, capacity in log.changes])
+    return _dumps([_capacity_row(at, capacity) for at, capacity in log.changes])
 
 
 def decode_capacity(text: str) -> CapacityLog:
-    return CapacityLog(tuple((at, Capacity(per_tenant, total)) for at, per_tenant, total in _loads(text)))
+    return CapacityLog(tuple(_capacity(row) for row in _loads(text)))
 
 
 def encode_recordings(recordings: Sequence[Recording]) -> str:

@@ -42,6 +42,7 @@ def test_settings_are_the_scalar_and_list_fields() -> None:
         "failure_delay_seconds",
         "max_running_per_tenant",
         "max_running",
+        "capacity_priority",
         "column_use_rule",
         "strict_models",
         "journal_limit",

@@ -27,6 +27,7 @@ SETTINGS: dict[str, tuple[str, Any]] = {
     "failure_delay_seconds": ("2", 2.0),
     "max_running_per_tenant": ("5", 5),
     "max_running": ("20", 20),
+    "capacity_priority": ("team-a, key-b", ["team-a", "key-b"]),
     "column_use_rule": ("off", False),
     "strict_models": ("on", True),
     "journal_limit": ("5", 5),
@@ -57,6 +58,7 @@ SETTINGS: dict[str, tuple[str, Any]] = {
 # A value of every table, as a config file gives it.
 TABLES: dict[str, Any] = {
     "model_lists": {"dedicated": ["ep_abc123"]},
+    "max_running_per_type": {"compare": 1},
     "defaults": {"outcome": {"kind": "completed", "pass_percentage": 90}},
     "types": {"score": {"progression": {"mode": "immediate"}}},
     "scenarios": [{"times": 1, "outcome": {"kind": "error", "at": "queued", "message": "boom"}}],

@@ -33,6 +33,7 @@ SETTINGS: dict[str, tuple[str, Any]] = {
     "failure_delay_seconds": ("2", 2.0),
     "max_running_per_tenant": ("5", 5),
     "max_running": ("20", 20),
+    "capacity_priority": ("team-a, key-b", ["team-a", "key-b"]),
     "column_use_rule": ("off", False),
     "strict_models": ("yes", True),
     "journal_limit": ("5", 5),
@@ -62,6 +63,7 @@ SETTINGS: dict[str, tuple[str, Any]] = {
 # Tables: only a marker gives them (as Python values).
 TABLES: dict[str, Any] = {
     "model_lists": {"dedicated": ["ep_abc123"]},
+    "max_running_per_type": {"compare": 1},
     "defaults": {"outcome": {"kind": "completed", "pass_percentage": 90}},
     "types": {"score": {"progression": {"mode": "immediate"}}},
     "scenarios": [{"times": 1, "outcome": {"kind": "error", "at": "queued", "message": "boom"}}],
