@@ -331,12 +331,18 @@ class Schedule:
         self._stamp = stamp
 
     def queue(self, now_ns: int) -> list[Place]:
-        """Every job `queued` at `now_ns`, in line order, with its position and planned start."""
+        """Every job `queued` at `now_ns`, in line order (the tenants of the priority in force first),
+        with its position and planned start."""
         log = self.store.capacity_log()
         if log.active:
             self._refresh(log)
+        ordered = in_line_order(self._all_jobs())
+        capacity = log.at(now_ns)
+        if capacity.priority:  # a stable sort: line order within one priority
+            names = {tenant.key: tenant.name for tenant in self.store.tenants()}
+            ordered.sort(key=lambda job: capacity.priority_of(job.tenant, names.get(job.tenant)))
         places: list[Place] = []
-        for job in in_line_order(self._all_jobs()):
+        for job in ordered:
             phases = self._lookup(job) if log.active else job.phases
             entered = reached(phases, now_ns - job.created_ns)
             if entered[-1].status != "queued":
