@@ -81,6 +81,20 @@ def test_the_controller_sets_the_capacity_and_shows_the_queue(emu: EmulatorContr
     assert emu.set_capacity() == CapacityState(per_tenant=None, total=None)
 
 
+def test_the_controller_sets_per_type_limits_and_a_priority(emu: EmulatorController, dataset: Path) -> None:
+    given = emu.set_capacity(total=1, per_type={"compare": 1}, priority=["key-vip"])
+    assert given == CapacityState(per_tenant=None, total=1, per_type={"compare": 1}, priority=["key-vip"])
+    assert emu.capacity() == given
+    mine = submit(Together(), dataset, 2)
+    emu.advance(0.5)
+    vip = Together(api_key="key-vip")
+    theirs = submit(vip, dataset, 1)
+    emu.advance(3.5 + 3.1)  # my first job's slot freed: key-vip's job, created later, went first
+    assert vip.evals.status(theirs[0]).status == "running"
+    assert [entry.workflow_id for entry in emu.queue().data] == mine[1:]
+    assert emu.set_capacity() == CapacityState(per_tenant=None, total=None)
+
+
 @pytest.mark.together_emulator(max_running=1)
 def test_run_until_complete_waits_out_the_queue(emu: EmulatorController, dataset: Path) -> None:
     made = submit(Together(), dataset, 4)
