@@ -20,7 +20,7 @@ def fenced(language: str) -> list[str]:
     return re.findall(rf"^```{language}\n(.*?)^```", (REPO / PAGE).read_text(), re.S | re.M)
 
 
-@pytest.mark.parametrize("name", ["test_capacity_options.py", "test_batch_waits.py"])
+@pytest.mark.parametrize("name", ["test_tenant_priority.py", "test_batch_waits.py"])
 def test_the_test_files_pass(pytester: pytest.Pytester, name: str) -> None:
     (block,) = [block for block in runnable_blocks(PAGE) if block.test_file == name]
     pytester.makepyfile(**{name.removesuffix(".py"): block.source})
@@ -30,7 +30,7 @@ def test_the_test_files_pass(pytester: pytest.Pytester, name: str) -> None:
 
 def test_every_test_file_of_the_page_is_run() -> None:
     names = [block.test_file for block in runnable_blocks(PAGE) if block.test_file]
-    assert sorted(names) == ["test_batch_waits.py", "test_capacity_options.py"]
+    assert sorted(names) == ["test_batch_waits.py", "test_tenant_priority.py"]
 
 
 def test_the_script_prints_what_the_page_says(tmp_path: Path) -> None:
