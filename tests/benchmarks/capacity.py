@@ -16,8 +16,9 @@ from collections.abc import Callable
 from together_eval_emulator import Emulator
 from together_eval_emulator.http._transport import ApiRequest
 
+from .live import classify
 from .timing import Figure, interleaved, per_call
-from .workload import AUTH, call, classify_body, upload
+from .workload import AUTH, call, upload
 
 SIZES = (1_000, 10_000)
 RUNNING = 5
@@ -32,7 +33,7 @@ class Queue:
     def __init__(self, queued: int, *, capacity: bool) -> None:
         config = {"max_running_per_tenant": RUNNING} if capacity else {}
         self.emulator = Emulator(clock="manual", journal_limit=1, **config)  # type: ignore[arg-type]
-        self.body = classify_body(upload(self.emulator, 10))
+        self.body = classify(upload(self.emulator, 10))
         self.last = ""
         for _ in range(queued + RUNNING):
             self.create()

@@ -36,7 +36,8 @@ def prepare(emulator: Any) -> dict[str, dict[str, Any]]:
     """Each workload's request, and the emulator's answer to it (status, headers, body)."""
     from together_eval_emulator.http._transport import ApiRequest
 
-    from .workload import call, classify_body, completed_job, upload
+    from .live import classify
+    from .workload import call, completed_job, upload
 
     def answer(method: str, path: str, query: str = "", body: bytes = b"", headers: dict | None = None) -> dict:
         sent = {**{k.lower(): v for k, v in AUTH.items()}, **(headers or {})}
@@ -73,7 +74,7 @@ def prepare(emulator: Any) -> dict[str, dict[str, Any]]:
         "status": answer("GET", f"/v1/evaluation/{workflow_id}/status"),
         "retrieve": answer("GET", f"/v1/evaluation/{workflow_id}"),
         "list": answer("GET", "/v1/evaluation", "limit=10"),
-        "create": answer("POST", "/v1/evaluation", "", classify_body(create_file), create_headers),
+        "create": answer("POST", "/v1/evaluation", "", classify(create_file), create_headers),
         "download": answer("GET", f"/v1/files/{result_file}/content"),
     }
 

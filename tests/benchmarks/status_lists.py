@@ -34,10 +34,11 @@ def filled(jobs: int, store_url: str = "memory") -> object:
     from together_eval_emulator.engine import _ids as ids
     from together_eval_emulator.stores._factory import open_store
 
-    from .workload import call, classify_body, upload
+    from .live import classify
+    from .workload import call, upload
 
     emulator = Emulator(clock="manual", store=open_store(store_url, reset=True))
-    first = json.loads(call(emulator, "POST", "/v1/evaluation", classify_body(upload(emulator, 100))))["workflow_id"]
+    first = json.loads(call(emulator, "POST", "/v1/evaluation", classify(upload(emulator, 100))))["workflow_id"]
     store = emulator.store
     with store.transaction():
         template = store.find_job(first)

@@ -7,6 +7,8 @@ import json
 from together_eval_emulator import Emulator
 from together_eval_emulator.http._transport import ApiRequest
 
+from .live import classify
+
 AUTH = {"authorization": "Bearer bench"}
 
 
@@ -40,23 +42,8 @@ def upload(emulator: Emulator, rows: int) -> str:
     return file_id
 
 
-def classify_body(file_id: str) -> bytes:
-    return json.dumps(
-        {
-            "type": "classify",
-            "parameters": {
-                "input_data_file_path": file_id,
-                "labels": ["good", "bad"],
-                "pass_labels": ["good"],
-                "model_to_evaluate": "response",
-                "judge": {"model": "judge", "model_source": "serverless", "system_template": "Rate {{prompt}}"},
-            },
-        }
-    ).encode()
-
-
 def completed_job(emulator: Emulator, file_id: str) -> str:
     """Create a classify job on `file_id` and move the clock past its end; its workflow id."""
-    workflow_id = json.loads(call(emulator, "POST", "/v1/evaluation", classify_body(file_id)))["workflow_id"]
+    workflow_id = json.loads(call(emulator, "POST", "/v1/evaluation", classify(file_id)))["workflow_id"]
     emulator.advance(86_400)  # a day: past the end of any benchmark job
     return workflow_id
