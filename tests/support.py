@@ -202,3 +202,65 @@ def unavailable(suite: str, reason: str) -> NoReturn:
     if in_ci():
         pytest.fail(f"CI is set, so the {suite} must run: {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+# ---------------------------------------------------------------- samples of the settings
+
+# A value unlike the default for every engine setting that the server and the pytest plugin both take
+# as a string (an option, a variable, an ini line): (as given, as parsed). Each face's settings test
+# adds its own settings, and the engine settings whose defaults differ by face (clock, progression).
+ENGINE_SETTING_SAMPLES: dict[str, tuple[str, Any]] = {
+    "seed": ("7", 7),
+    "time_scale": ("60", 60.0),
+    "start_time": ("2030-05-01T00:00:00Z", "2030-05-01T00:00:00Z"),
+    "pending_seconds": ("0.5", 0.5),
+    "queued_seconds": ("4", 4.0),
+    "running_seconds": ("9", 9.0),
+    "running_seconds_per_row": ("0", 0.0),
+    "failure_delay_seconds": ("2", 2.0),
+    "max_running_per_tenant": ("5", 5),
+    "max_running": ("20", 20),
+    "capacity_priority": ("team-a, key-b", ["team-a", "key-b"]),
+    "column_use_rule": ("off", False),
+    "strict_models": ("on", True),
+    "journal_limit": ("5", 5),
+    "journal_byte_limit": ("1048576", 1048576),
+    "journal_body_limit": ("1024", 1024),
+    "upload_url_seconds": ("600", 600.0),
+    "model_allowlist": ("org/a, org/b", ["org/a", "org/b"]),
+    "polls_per_phase": ("3", 3),
+    "polling_min_interval_seconds": ("2.5", 2.5),
+    "polling_reads_after_terminal": ("1", 1),
+    "polling_honours_retry_after": ("off", False),
+    "polling_list_watches": ("2", 2),
+    "admin_token": ("secret", "secret"),
+    "auth": ("known", "known"),
+    "max_body_bytes": ("2048", 2048),
+    "max_upload_bytes": ("4096", 4096),
+    "max_json_depth": ("10", 10),
+    "max_list_items": ("20", 20),
+    "max_string_chars": ("30", 30),
+}
+# A value of every table setting (a mapping or a list of rules), as a config file or a marker gives it.
+TABLE_SAMPLES: dict[str, Any] = {
+    "model_lists": {"dedicated": ["ep_abc123"]},
+    "max_running_per_type": {"compare": 1},
+    "defaults": {"outcome": {"kind": "completed", "pass_percentage": 90}},
+    "types": {"score": {"progression": {"mode": "immediate"}}},
+    "scenarios": [{"times": 1, "outcome": {"kind": "error", "at": "queued", "message": "boom"}}],
+    "faults": [{"match": {"route": "evaluation.status"}, "action": {"kind": "error", "status": 429}}],
+    "tenants": [{"key": "team-a-key", "name": "team-a"}],
+    "files": [{"tenant": "team-a-key", "rows": [{"prompt": "p"}]}],
+    "recordings": [
+        {
+            "name": "failed-late",
+            "job": {
+                "type": "score",
+                "status_updates": [
+                    {"status": "pending", "timestamp": "2025-06-30T12:50:40.722334754Z"},
+                    {"status": "error", "timestamp": "2025-06-30T13:50:40Z"},
+                ],
+            },
+        }
+    ],
+}

@@ -14,40 +14,13 @@ from together_eval_emulator.faces._cli import main, parser
 from together_eval_emulator.faces._configfile import ConfigFileError
 from together_eval_emulator.faces._settings import ENV_FIELDS, FILE_FIELDS, OPTION_FIELDS, ServerSettings, option_of
 
+from tests.support import ENGINE_SETTING_SAMPLES, TABLE_SAMPLES
+
 # A value unlike the default for every setting: (as an option or a variable gives it, as parsed).
 SETTINGS: dict[str, tuple[str, Any]] = {
-    "seed": ("7", 7),
+    **ENGINE_SETTING_SAMPLES,
     "clock": ("manual", "manual"),
-    "time_scale": ("60", 60.0),
-    "start_time": ("2030-05-01T00:00:00Z", "2030-05-01T00:00:00Z"),
-    "pending_seconds": ("0.5", 0.5),
-    "queued_seconds": ("4", 4.0),
-    "running_seconds": ("9", 9.0),
-    "running_seconds_per_row": ("0", 0.0),
-    "failure_delay_seconds": ("2", 2.0),
-    "max_running_per_tenant": ("5", 5),
-    "max_running": ("20", 20),
-    "capacity_priority": ("team-a, key-b", ["team-a", "key-b"]),
-    "column_use_rule": ("off", False),
-    "strict_models": ("on", True),
-    "journal_limit": ("5", 5),
-    "journal_byte_limit": ("1048576", 1048576),
-    "journal_body_limit": ("1024", 1024),
-    "upload_url_seconds": ("600", 600.0),
-    "model_allowlist": ("org/a, org/b", ["org/a", "org/b"]),
     "progression": ("after_polls", "after_polls"),
-    "polls_per_phase": ("3", 3),
-    "polling_min_interval_seconds": ("2.5", 2.5),
-    "polling_reads_after_terminal": ("1", 1),
-    "polling_honours_retry_after": ("off", False),
-    "polling_list_watches": ("2", 2),
-    "admin_token": ("secret", "secret"),
-    "auth": ("known", "known"),
-    "max_body_bytes": ("2048", 2048),
-    "max_upload_bytes": ("4096", 4096),
-    "max_json_depth": ("10", 10),
-    "max_list_items": ("20", 20),
-    "max_string_chars": ("30", 30),
     "host": ("127.0.0.2", "127.0.0.2"),
     "port": ("8123", 8123),
     "log_level": ("info", "info"),
@@ -56,28 +29,7 @@ SETTINGS: dict[str, tuple[str, Any]] = {
     "workers": ("3", 3),
 }
 # A value of every table, as a config file gives it.
-TABLES: dict[str, Any] = {
-    "model_lists": {"dedicated": ["ep_abc123"]},
-    "max_running_per_type": {"compare": 1},
-    "defaults": {"outcome": {"kind": "completed", "pass_percentage": 90}},
-    "types": {"score": {"progression": {"mode": "immediate"}}},
-    "scenarios": [{"times": 1, "outcome": {"kind": "error", "at": "queued", "message": "boom"}}],
-    "faults": [{"match": {"route": "evaluation.status"}, "action": {"kind": "error", "status": 429}}],
-    "tenants": [{"key": "team-a-key", "name": "team-a"}],
-    "files": [{"tenant": "team-a-key", "rows": [{"prompt": "p"}]}],
-    "recordings": [
-        {
-            "name": "failed-late",
-            "job": {
-                "type": "score",
-                "status_updates": [
-                    {"status": "pending", "timestamp": "2025-06-30T12:50:40.722334754Z"},
-                    {"status": "error", "timestamp": "2025-06-30T13:50:40Z"},
-                ],
-            },
-        }
-    ],
-}
+TABLES: dict[str, Any] = TABLE_SAMPLES
 
 
 @pytest.fixture(autouse=True)
