@@ -13,7 +13,7 @@ from ._forms import UploadedPart, parse_form
 from ._recording import UPLOAD_PREFIX
 from ._routing import Call, json_response, query_int
 from ._transport import ApiResponse
-from ._views import file_view, job_json, status_json
+from ._views import file_view, job_json, shown_job, shown_status
 from ._wire import (
     STATUSES,
     EvaluationCreateResponse,
@@ -69,12 +69,14 @@ def list_evaluations(call: Call) -> ApiResponse:
 
 def get_evaluation(call: Call) -> ApiResponse:
     job = call.engine.jobs.get(call.tenant, call.params["id"])
-    return ApiResponse(body=job_json(call.engine, call.views, call.tenant, job))
+    body, call.job_status = shown_job(call.engine, call.views, call.tenant, job)
+    return ApiResponse(body=body)
 
 
 def get_evaluation_status(call: Call) -> ApiResponse:
     job = call.engine.jobs.get(call.tenant, call.params["id"])
-    return ApiResponse(body=status_json(call.engine, call.views, job))
+    body, call.job_status = shown_status(call.engine, call.views, job)
+    return ApiResponse(body=body)
 
 
 def update_evaluation(call: Call) -> ApiResponse:

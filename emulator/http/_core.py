@@ -22,7 +22,7 @@ from ._default_extensions import default_extensions
 from ._extension import ApiExtension
 from ._fault_intercept import intercept
 from ._recording import journal_entry, recorded
-from ._routing import Call, Route, body_limit, dispatch, error_response, find_route, resolve
+from ._routing import Call, Route, RouteTable, body_limit, dispatch, error_response, resolve
 from ._transport import ApiRequest, ApiResponse
 from ._view_cache import ViewCache
 
@@ -78,7 +78,7 @@ class Emulator:
         self._lock = threading.RLock()
         self.views = ViewCache()
         self.extensions = tuple(default_extensions() if extensions is None else extensions)
-        self._routes = _route_table(self.extensions)
+        self._routes = RouteTable(_route_table(self.extensions))
         self.engine = Engine(settings, store=store, routes=lambda: self._routes, extensions=self.extensions)
 
     # ------------------------------------------------------------ the engine's parts
@@ -144,7 +144,7 @@ class Emulator:
     def body_limit(self, method: str, path: str) -> int:
         """The most bytes the body of a `method` request to `path` may hold: a face stops reading
         there and hands the core an `oversized` request, which is answered 413."""
-        return body_limit(self.engine.config, find_route(self._routes, method, path))
+        return body_limit(self.engine.config, self._routes.find(method, path))
 
     def takes_long(self, request: ApiRequest) -> bool:
         """Whether answering `request` may take long: its body is large, its route's work grows with

@@ -79,4 +79,6 @@ def api_extensions(engine: Engine) -> tuple[ApiExtension, ...]:
 
 def attached_api(engine: Engine, job: Job) -> list[tuple[ApiExtension, Any]]:
     """The API add-ons whose data `job` carries, with that data."""
+    if not job.extensions:  # a real-contract job (most): no add-on to look for
+        return []
     return [(ext, job.extensions[ext.name]) for ext in api_extensions(engine) if ext.name in job.extensions]

@@ -108,15 +108,14 @@ def retry_after_ms(response: ApiResponse) -> int | None:
     return None
 
 
-def _job_status(call: Call | None, response: ApiResponse, job_id: str | None) -> str | None:
+def _job_status(call: Call | None, response: ApiResponse) -> str | None:
     """The status a read of one job showed its client: None unless a retrieve or status read was
     answered in full (an error, or a fault that broke or withheld the answer, showed none)."""
-    if call is None or job_id is None or call.route.name not in POLL_ROUTES or response.status_code >= 300:
+    if call is None or call.route.name not in POLL_ROUTES or response.status_code >= 300:
         return None
     if response.fault is not None and response.fault.kind != "latency":
         return None
-    job = call.engine.store.find_job(job_id)
-    return None if job is None else call.engine.jobs.status(job)
+    return call.job_status
 
 
 def journal_entry(
@@ -157,5 +156,5 @@ def journal_entry(
         body_sha256=body_sha256,
         wall_ns=wall_ns,
         retry_after_ms=retry_after_ms(response),
-        job_status=_job_status(call, response, job_id),
+        job_status=_job_status(call, response),
     )

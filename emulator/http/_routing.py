@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from pydantic import BaseModel, ValidationError
 from starlette.routing import compile_path
@@ -37,7 +37,8 @@ class Call:
     params: dict[str, str]
     route: Route
     _tenant: Tenant | None = None
-    routes: tuple[Route, ...] = ()  # the table the request was dispatched on (the OpenAPI route serves it)
+    routes: Sequence[Route] = ()  # the table the request was dispatched on (the OpenAPI route serves it)
+    job_status: str | None = None  # the status a read of one job showed (set by its handler, for the journal)
 
     @property
     def tenant(self) -> Tenant:
@@ -292,26 +293,73 @@ def route_method(method: str) -> str:
     return "GET" if method == "HEAD" else method
 
 
+class RouteTable(Sequence[Route]):
+    """The routes in the order they are tried, with what recently requested paths matched.
+
+    Resolving a path tries every route's pattern in turn; a server polled for a few jobs sees the
+    same paths over and over, so the routes a path matched are kept (up to `CACHED_PATHS` paths of at
+    most `CACHED_PATH_CHARS` characters; when full, the kept paths are forgotten and found again)."""
+
+    CACHED_PATHS = 4096
+    CACHED_PATH_CHARS = 512
+
+    def __init__(self, routes: Sequence[Route]) -> None:
+        self._routes = tuple(routes)
+        self._matches: dict[str, tuple[tuple[Route, dict[str, str]], ...]] = {}
+
+    @classmethod
+    def of(cls, routes: Sequence[Route]) -> RouteTable:
+        return routes if isinstance(routes, RouteTable) else cls(routes)
+
+    @overload
+    def __getitem__(self, index: int) -> Route: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Route, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Route | tuple[Route, ...]:
+        return self._routes[index]
+
+    def __len__(self) -> int:
+        return len(self._routes)
+
+    def __iter__(self) -> Iterator[Route]:
+        return iter(self._routes)
+
+    def matching(self, path: str) -> tuple[tuple[Route, dict[str, str]], ...]:
+        """Every route whose path `path` matches (whatever its method) with its path parameters, in order."""
+        found = self._matches.get(path)
+        if found is None:
+            found = tuple((route, match.groupdict()) for route in self._routes if (match := route.regex.match(path)))
+            if len(path) <= self.CACHED_PATH_CHARS:
+                if len(self._matches) >= self.CACHED_PATHS:
+                    self._matches = {}  # replaced whole: a thread reading the old one still reads a whole dict
+                self._matches[path] = found
+        return found
+
+    def find(self, method: str, path: str) -> Route | None:
+        """The route serving `method` on `path`, or None."""
+        wanted = route_method(method)
+        return next((route for route, _ in self.matching(path) if route.method == wanted), None)
+
+
 def find_route(routes: Sequence[Route], method: str, path: str) -> Route | None:
     """The route serving `method` on `path`, or None."""
-    wanted = route_method(method)
-    return next((route for route in routes if route.method == wanted and route.regex.match(path)), None)
+    return RouteTable.of(routes).find(method, path)
 
 
 def resolve(routes: Sequence[Route], request: ApiRequest) -> tuple[Route, dict[str, str]]:
     """The route of a request and its path parameters; a 404 or a 405 (with `Allow`) when none."""
     wanted = route_method(request.method)
-    allowed = []
-    for route in routes:
-        match = route.regex.match(request.path)
-        if match:
-            if route.method == wanted:
-                return route, match.groupdict()
-            allowed.append(route.method)
-    if allowed:
-        methods = set(allowed) | ({"HEAD"} if "GET" in allowed else set())
+    matching = RouteTable.of(routes).matching(request.path)
+    for route, params in matching:
+        if route.method == wanted:
+            return route, dict(params)  # a copy: the kept one stays as found
+    if matching:
+        allowed = {route.method for route, _ in matching}
+        methods = allowed | ({"HEAD"} if "GET" in allowed else set())
         raise MethodNotAllowed(
-            f"Method {request.method} is not allowed for '{request.path}'; use {' or '.join(sorted(set(allowed)))}.",
+            f"Method {request.method} is not allowed for '{request.path}'; use {' or '.join(sorted(allowed))}.",
             headers={"allow": ", ".join(sorted(methods))},
         )
     hint = base_url_hint(request.path, request.base_url, routes)
@@ -335,7 +383,7 @@ def dispatch(
     call = None
     try:
         route, params = resolve(routes, request)
-        call = Call(engine, views, request, params, route, routes=tuple(routes))
+        call = Call(engine, views, request, params, route, routes=routes)
         check_body_size(engine.config, route, request)
         if route.auth == "api_key":
             key = request.api_key

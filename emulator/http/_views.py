@@ -9,26 +9,36 @@ from pydantic import BaseModel
 
 from ..engine._clock import NS, format_micros, format_nanos
 from ..engine._engine import Engine
+from ..engine._parameters import Status
 from ..engine._store import Job, StoredFile, Tenant
 from ._extension import ViewKind, attached_api
 from ._view_cache import ViewCache
 from ._wire import EvaluationJob, EvaluationStatusResponse, FileObject, FilePurpose, FileType, StatusUpdate
 
 
-def _serialized(engine: Engine, views: ViewCache, kind: ViewKind, job: Job, build: Callable[[], BaseModel]) -> bytes:
-    """A job's serialized view, from the cache when it was built from the same job record, the
-    same number of phases reached and the same add-on view keys (what else an add-on's fields
-    depend on, such as the clock)."""
-    reached = len(engine.jobs.phases_reached(job))
+def _serialized(
+    engine: Engine, views: ViewCache, kind: ViewKind, job: Job, build: Callable[[], BaseModel]
+) -> tuple[bytes, Status]:
+    """A job's serialized view and the status it shows, the view from the cache when it was built
+    from the same job record, the same number of phases reached and the same add-on view keys (what
+    else an add-on's fields depend on, such as the clock)."""
+    reached = engine.jobs.phases_reached(job)
     extra = tuple(ext.view_key(engine, job, data, kind) for ext, data in attached_api(engine, job))
-    return views.get(kind, job, reached, lambda: build().model_dump_json(by_alias=True).encode(), extra)
+    body = views.get(kind, job, len(reached), lambda: build().model_dump_json(by_alias=True).encode(), extra)
+    return body, reached[-1].status
 
 
 def job_json(engine: Engine, views: ViewCache, tenant: Tenant, job: Job) -> bytes:
+    return shown_job(engine, views, tenant, job)[0]
+
+
+def shown_job(engine: Engine, views: ViewCache, tenant: Tenant, job: Job) -> tuple[bytes, Status]:
+    """The body of a job's retrieve and the status it shows."""
     return _serialized(engine, views, "job", job, lambda: job_view(engine, tenant, job))
 
 
-def status_json(engine: Engine, views: ViewCache, job: Job) -> bytes:
+def shown_status(engine: Engine, views: ViewCache, job: Job) -> tuple[bytes, Status]:
+    """The body of a job's status read and the status it shows."""
     return _serialized(engine, views, "status", job, lambda: status_view(engine, job))
 
 
