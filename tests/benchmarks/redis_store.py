@@ -3,27 +3,25 @@ Redis store against the memory store (one process each), and two Redis-backed pr
 one state against one.
 
 Every server is a process of its own; the load comes from another process with keep-alive
-connections (spread evenly over the servers it is given). On a 2-core machine the load generator,
-the servers and redis-server share the cores, so the two-process figure says little about how a
-bigger machine scales: docs/shared-emulator.md works that out on paper.
+connections (`server_rps.keep_alive_load`, spread evenly over the servers it is given). On a 2-core
+machine the load generator, the servers and redis-server share the cores, so the two-process figure
+says little about how a bigger machine scales: docs/shared-emulator.md works that out on paper.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
+from .server_rps import SECONDS, keep_alive_load
 from .timing import Figure, interleaved
 
 ROOT = Path(__file__).resolve().parents[2]
 AUTH = {"Authorization": "Bearer bench"}
-CONNECTIONS, SECONDS = 4, 1.5
 
 
 # ---------------------------------------------------------------- servers (child processes)
@@ -69,27 +67,10 @@ def start(name: str, tmp: Path, redis_url: str = "-", path: str = "-") -> tuple[
 
 
 def run_load(urls: list[str], path: str, seconds: float) -> None:
-    counts = [0] * CONNECTIONS
-    deadline = time.perf_counter() + seconds
-
-    def worker(index: int) -> None:
-        host, port = urls[index % len(urls)].removeprefix("http://").split(":")
-        connection = http.client.HTTPConnection(host, int(port), timeout=10)
-        while time.perf_counter() < deadline:
-            connection.request("GET", path, headers=AUTH)
-            response = connection.getresponse()
-            response.read()
-            if response.status != 200:
-                raise RuntimeError(f"status {response.status}")
-            counts[index] += 1
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(CONNECTIONS)]
-    start_time = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    print(sum(counts) / (time.perf_counter() - start_time))
+    """Print the requests per second of GET `path`, the connections spread evenly over `urls`."""
+    addresses = [(host, int(port)) for host, port in (url.removeprefix("http://").split(":") for url in urls)]
+    work = {"method": "GET", "path": path, "request": "", "headers": AUTH}
+    print(keep_alive_load(addresses, work, seconds)[0])
 
 
 def load(infos: list[dict]) -> float:

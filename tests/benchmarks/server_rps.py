@@ -148,24 +148,25 @@ def read_response(connection: socket.socket, buffer: bytes) -> tuple[int, int, b
     return int(head[9:12]), size, rest[size:]
 
 
-def run_load(host: str, port: int, work_path: str, seconds: float) -> None:
-    """Print the requests per second and the response bytes per second of keep-alive connections.
+def keep_alive_load(addresses: list[tuple[str, int]], work: dict[str, Any], seconds: float) -> tuple[float, float]:
+    """Requests per second and response bytes per second of `CONNECTIONS` keep-alive connections
+    spread evenly over the servers at `addresses`, each sending `work`'s request for `seconds`.
 
     The client writes prepared request bytes on plain sockets and reads each response by its
     Content-Length: it costs a small part of what the fastest server spends per request, so the
     server, not the client, is what is measured (an `http.client` loop costs more per request than
     the raw app and capped both servers alike)."""
-    work = json.loads(Path(work_path).read_text())
-    sent = request_bytes(host, port, work)
+    sent = {address: request_bytes(*address, work) for address in addresses}
     counts, sizes = [0] * CONNECTIONS, [0] * CONNECTIONS
     deadline = time.perf_counter() + seconds
 
     def worker(index: int) -> None:
-        with socket.create_connection((host, port), timeout=30) as connection:
+        address = addresses[index % len(addresses)]
+        with socket.create_connection(address, timeout=30) as connection:
             connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             buffer = b""
             while time.perf_counter() < deadline:
-                connection.sendall(sent)
+                connection.sendall(sent[address])
                 status, size, buffer = read_response(connection, buffer)
                 if status != 200:
                     raise RuntimeError(f"status {status}")
@@ -179,7 +180,13 @@ def run_load(host: str, port: int, work_path: str, seconds: float) -> None:
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - start
-    print(sum(counts) / elapsed, sum(sizes) / elapsed)
+    return sum(counts) / elapsed, sum(sizes) / elapsed
+
+
+def run_load(host: str, port: int, work_path: str, seconds: float) -> None:
+    """Print the requests per second and the response bytes per second (`keep_alive_load`)."""
+    rate, throughput = keep_alive_load([(host, port)], json.loads(Path(work_path).read_text()), seconds)
+    print(rate, throughput)
 
 
 # ---------------------------------------------------------------- orchestration
