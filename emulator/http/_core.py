@@ -221,7 +221,9 @@ class Emulator:
             try:
                 if recorded(request):
                     now, wall = engine.clock.now_ns(), engine.clock.wall_ns()
-                    tenant = engine.tenants.find(request.api_key) if request.api_key else None
+                    tenant = call.resolved_tenant if call is not None else None
+                    if tenant is None and request.api_key:  # not checked by its route (or not run)
+                        tenant = engine.tenants.find(request.api_key)
                     name, kept = tenant.name if tenant else None, engine.config.journal_body_limit
                     answered = response
                     engine.journal.record(

@@ -45,6 +45,11 @@ class Call:
         assert self._tenant is not None, "the route does not take an API key"
         return self._tenant
 
+    @property
+    def resolved_tenant(self) -> Tenant | None:
+        """The tenant of the request's key when its route took one and it was checked, else None."""
+        return self._tenant
+
     def json(self) -> Any:
         """The body as standard JSON within the emulator's limits (`json_limits`); else a 400."""
         if not self.request.body.strip():
