@@ -50,8 +50,9 @@ P = ParamSpec("P")
 # of another schema is refused (start it over with `--reset-store`).
 # 2: codec format 2 (a job's add-on data as JSON); 3: job timelines and change numbers (the status
 # index), journal entry sizes; 4: codec format 4 (a job's pinned phases, place in line, recording),
-# capacity and recordings rows; 5: codec format 5 (a dataset is its bytes and its facts, not its rows)
-SCHEMA_VERSION = 5
+# capacity and recordings rows; 5: codec format 5 (a dataset is its bytes and its facts, not its rows);
+# 6: each journal row carries the running total of the entries' sizes (no total kept in `meta`)
+SCHEMA_VERSION = 6
 APPLICATION_ID = 0x54454545  # "TEEE": marks the file as an emulator store (PRAGMA application_id)
 BUSY_TIMEOUT_S = 30.0  # how long a transaction waits for another process's to finish
 CACHE_LIMIT = 20_000  # records of each kind kept decoded; a cache is emptied when full
@@ -79,7 +80,9 @@ CREATE TABLE upload_parts (token TEXT NOT NULL, number INTEGER NOT NULL, bytes B
 CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE quotas (pos INTEGER PRIMARY KEY, rule TEXT NOT NULL, tenant TEXT NOT NULL, times TEXT NOT NULL);
 CREATE UNIQUE INDEX quotas_by_rule ON quotas (rule, tenant);
-CREATE TABLE journal (pos INTEGER PRIMARY KEY, data TEXT NOT NULL, body BLOB NOT NULL, size INTEGER NOT NULL);
+CREATE TABLE journal (
+    pos INTEGER PRIMARY KEY, data TEXT NOT NULL, body BLOB NOT NULL, size INTEGER NOT NULL, total INTEGER NOT NULL
+);
 """
 _STATE_TABLES = (
     "tenants",
@@ -96,7 +99,7 @@ _STATE_TABLES = (
 _WRITTEN_BY, _FORMAT = "written_by", "format"  # meta rows that describe the file, kept by `clear`
 _UPLOAD_TOKEN_KEY = "upload_token_key"  # kept by `clear` too (Store.upload_token_key)
 _SEED, _KNOWN_KEYS, _CLOCK, _IDS, _SCENARIOS, _FAULTS = "seed", "known_keys", "clock", "ids", "scenarios", "faults"
-_JOURNAL_BYTES = "journal_bytes"  # the sum of the journal's `size` column (its entries' `journal_bytes`)
+_JOURNAL_ENDS = "journal_ends"  # kept in `_metas` only: (`total` of the newest entry, `total` of the last dropped)
 _JOBS_EPOCH = "jobs_epoch"  # a new value whenever the jobs are cleared: positions and changes start over
 _CAPACITY, _RECORDINGS = "capacity", "recordings"
 
@@ -766,30 +769,47 @@ class SQLiteStore(Store):
 
     @_scoped
     def append_request(self, entry: RecordedRequest, limit: int | None, max_bytes: int | None = None) -> None:
+        # Each row's `total` is the sum of `size` over every entry appended since the journal was last
+        # emptied, this one included: the bytes kept are the newest row's total less the total of the
+        # last row dropped, so an append writes its own row only and trimming reads what it drops.
         data, body = codec.encode_request(entry)
-        size = entry.journal_bytes
+        newest, dropped = self._journal_ends()
+        total = newest + entry.journal_bytes
         added = self._db.execute(
-            "INSERT INTO journal (data, body, size) VALUES (?, ?, ?)", (data, body, size)
+            "INSERT INTO journal (data, body, size, total) VALUES (?, ?, ?, ?)",
+            (data, body, entry.journal_bytes, total),
         ).lastrowid
-        total = self._meta(_JOURNAL_BYTES, int, lambda: 0) + size
-        if limit and added is not None and added > limit:  # positions are consecutive: only the oldest go
-            total -= self._drop_journal_through(added - limit)
-        if max_bytes is not None and total > max_bytes:  # the oldest go until the rest fit (the newest stays)
-            over, last = total - max_bytes, None
-            for pos, kept in self._db.execute("SELECT pos, size FROM journal WHERE pos < ? ORDER BY pos", (added,)):
-                over, last = over - kept, pos
-                if over <= 0:
-                    break
-            if last is not None:
-                total -= self._drop_journal_through(last)
-        self._set_meta(_JOURNAL_BYTES, total, str(total))
+        assert added is not None
+        if limit and added > limit:  # positions are consecutive: only the oldest go
+            dropped = self._drop_journal_through(added - limit, dropped)
+        if max_bytes is not None and total - dropped > max_bytes:  # the oldest go until the rest fit
+            row = self._db.execute(  # the first row whose dropping is enough; the newest stays whatever its size
+                "SELECT pos FROM journal WHERE pos < ? AND total >= ? ORDER BY pos LIMIT 1", (added, total - max_bytes)
+            ).fetchone()
+            if row is not None or added > 1:
+                dropped = self._drop_journal_through(added - 1 if row is None else row[0], dropped)
+        self._metas[_JOURNAL_ENDS] = (total, dropped)
 
-    def _drop_journal_through(self, pos: int) -> int:
-        """Delete the entries up to `pos`; returns the bytes they counted. Costs what is deleted: the
-        running total spares reading the entries kept."""
-        (dropped,) = self._db.execute("SELECT COALESCE(SUM(size), 0) FROM journal WHERE pos <= ?", (pos,)).fetchone()
+    def _journal_ends(self) -> tuple[int, int]:
+        """The newest entry's `total` and the last dropped entry's (0 and 0 for an empty journal)."""
+        try:
+            return self._metas[_JOURNAL_ENDS]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        newest = self._db.execute("SELECT total FROM journal ORDER BY pos DESC LIMIT 1").fetchone()
+        oldest = self._db.execute("SELECT total - size FROM journal ORDER BY pos LIMIT 1").fetchone()
+        ends = (0, 0) if newest is None else (int(newest[0]), int(oldest[0]))
+        self._metas[_JOURNAL_ENDS] = ends
+        return ends
+
+    def _drop_journal_through(self, pos: int, dropped: int) -> int:
+        """Delete the entries up to `pos`; returns the `total` of the last one deleted (`dropped`,
+        the last dropped before, when there was none)."""
+        row = self._db.execute("SELECT total FROM journal WHERE pos <= ? ORDER BY pos DESC LIMIT 1", (pos,)).fetchone()
+        if row is None:
+            return dropped
         self._db.execute("DELETE FROM journal WHERE pos <= ?", (pos,))
-        return int(dropped)
+        return int(row[0])
 
     @_scoped
     def requests(self) -> list[RecordedRequest]:
@@ -799,5 +819,5 @@ class SQLiteStore(Store):
     @_scoped
     def clear_requests(self) -> None:
         self._db.execute("DELETE FROM journal")
-        self._set_meta(_JOURNAL_BYTES, 0, "0")
+        self._metas[_JOURNAL_ENDS] = (0, 0)
         self._write_counter(JOURNAL_SEQ, 0)

@@ -52,3 +52,26 @@ def test_every_store_keeps_what_the_memory_store_keeps(
         assert [entry.seq for entry in emulator.journal.entries] == [2]
     finally:
         close(store)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+def test_two_stores_on_one_state_keep_what_one_keeps(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """Requests alternate between two store objects on one state (as two server processes do): each
+    one's next append starts from what the other wrote, not from what it last saw itself."""
+    reference = windows(Emulator(clock="manual", journal_limit=LIMIT, journal_byte_limit=BYTE_LIMIT))
+    url = store_url(kind, request, tmp_path)
+    stores = [open_store(url), open_store(url)]
+    try:
+        emulators = [
+            Emulator(clock="manual", journal_limit=LIMIT, journal_byte_limit=BYTE_LIMIT, store=store)
+            for store in stores
+        ]
+        found = []
+        for number, size in enumerate(SIZES):
+            emulator = emulators[number % 2]
+            CoreClient(emulator).request("GET", "/v1/files", body=b"x" * size)
+            found.append([entry.seq for entry in emulators[(number + 1) % 2].journal.entries])
+        assert found == reference
+    finally:
+        for store in stores:
+            close(store)
