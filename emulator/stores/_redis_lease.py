@@ -5,8 +5,8 @@ thread while the process lives). While it holds it, nobody else writes, so every
 stays true: it serves requests from its own cache and sends Redis one script per request that
 changed something (the commit, which checks the lease is still its own before applying a single
 write). Commits go through one thread in order (`_Committer`): those queued while a round trip
-is under way go together in the next one, and a caller may go on before its commit is answered
-(its answer must wait). It keeps the lease between requests until another process asks for it:
+is under way go together in the next one, as one script run, and a caller may go on before its
+commit is answered (its answer must wait). It keeps the lease between requests until another process asks for it:
 
 * a process that wants the lease joins a queue and wakes the holder's helper thread; the holder
   hands the lease over to the first process in the queue, which is woken by a list push (no
@@ -172,7 +172,8 @@ class Changes:
 
 class _Committer:
     """Commits sent from one thread, in the order given, each answered through a future. Commits
-    queued while a batch is in flight go together in the next batch: one round trip for all."""
+    queued while a batch is in flight go together in the next batch: one round trip for all, and
+    one script run for each run of commits made under the same lease (`merged`)."""
 
     def __init__(self, client: redis.Redis, script: str) -> None:
         self._redis = client
@@ -202,10 +203,13 @@ class _Committer:
             futures.wait([last])
 
     def _execute(self, batch: list[tuple[list[Any], list[Any], Future[Any]]]) -> list[Any]:
+        """Run the batch; one reply per commit (a merged run's reply is each of its commits')."""
+        runs = merged([(keys, args) for keys, args, _ in batch])
         pipe = self._redis.pipeline(transaction=False)
-        for keys, args, _ in batch:
+        for keys, args, _ in runs:
             pipe.evalsha(self._sha, len(keys), *keys, *args)
-        return pipe.execute(raise_on_error=False)
+        replies = pipe.execute(raise_on_error=False)
+        return [reply for (_, _, count), reply in zip(runs, replies, strict=True) for _ in range(count)]
 
     def close(self) -> None:
         self._queue.put(None)
@@ -245,6 +249,29 @@ class _Committer:
                 else:
                     self.generation = max(self.generation, int(reply[0]))
                     future.set_result(reply)
+
+
+def merged(commits: list[tuple[list[Any], list[Any]]]) -> list[tuple[list[Any], list[Any], int]]:
+    """Consecutive commits under the same lease token as one commit each run (with how many it
+    holds): their writes in order, their changed keys together. The script then checks the lease,
+    counts a generation and logs the changes once for the run instead of once per commit, and
+    applies every write of it or none. A commit that may hand the lease over ends its run (nothing
+    of this process follows it before it is answered)."""
+    runs: list[tuple[list[Any], list[Any], int]] = []
+    for keys, args in commits:
+        if runs:
+            last_keys, last_args, count = runs[-1]
+            if last_keys == keys and last_args[0] == args[0] and last_args[5] == 0:
+                changed = "\n".join(sorted({*_lines(last_args[3]), *_lines(args[3])}))
+                head = [*last_args[:3], changed, last_args[4], args[5]]
+                runs[-1] = (keys, [*head, *last_args[6:], *args[6:]], count + 1)
+                continue
+        runs.append((keys, args, 1))
+    return runs
+
+
+def _lines(text: str) -> list[str]:
+    return [line for line in text.split("\n") if line]
 
 
 class Lease:

@@ -23,6 +23,7 @@ from together_eval_emulator.engine._store import JOURNAL_SEQ, Job, PendingUpload
 from together_eval_emulator.stores import _redis_codec as codec
 from together_eval_emulator.stores._errors import IncompatibleStore, StoreError
 from together_eval_emulator.stores._redis import RedisStore
+from together_eval_emulator.stores._redis_lease import merged
 
 from tests.engine.test_store import entry, file, job
 from tests.stores.redis_support import free_port
@@ -106,6 +107,45 @@ def test_a_change_reaches_the_cache_of_every_other_process(stores: Stores) -> No
     assert two.clock_state().anchor_ns == 42 and two.counter("c") == 1
     one.clear()
     assert two.find_job("eval-1") is None and two.counter("c") == 0 and two.jobs("key-a") == []
+
+
+def test_commits_sent_back_to_back_all_apply_in_order_and_reach_the_other_process(stores: Stores) -> None:
+    """Unconfirmed commits queue while a round trip is under way and go together (merged into one
+    script run per lease): every write applies, in order, and the other process drops each key."""
+    one, two = stores(), stores()
+    for name in ("a", "b", "c"):
+        one.increment(name)
+    assert [two.counter(name) for name in ("a", "b", "c")] == [1, 1, 1]  # now cached in two
+    with one.unconfirmed() as pending:
+        for step in range(60):
+            one.increment(("a", "b", "c")[step % 3], by=step)
+            one.put_job(job(f"eval-{step % 5}", error=f"step {step}"))
+    for future in pending:
+        one.confirm(future)
+    assert [two.counter(name) for name in ("a", "b", "c")] == [1 + sum(range(k, 60, 3)) for k in range(3)]
+    assert [two.find_job(f"eval-{k}").error for k in range(5)] == [f"step {55 + k}" for k in range(5)]  # type: ignore[union-attr]
+
+
+def test_merged_commits_keep_their_writes_in_order_and_stop_at_a_hand_over() -> None:
+    keys = ["lock", "queue", "gen", "log"]
+
+    def commit(token: str, changed: str, hand: int, *writes: object) -> tuple[list[object], list[object]]:
+        return keys, [token, "p:", 2000, changed, 2000, hand, *writes]
+
+    runs = merged(
+        [
+            commit("t1", "a\nb", 0, 2, "SET", "a"),
+            commit("t1", "b\nc", 0, 1, "DEL"),
+            commit("t1", "d", 1, 2, "SET", "d"),  # may hand the lease over: the run ends with it
+            commit("t1", "e", 0, 1, "X"),
+            commit("t2", "f", 0, 1, "Y"),  # another lease: another run
+        ]
+    )
+    assert [count for _, _, count in runs] == [3, 1, 1]
+    first = runs[0][1]
+    assert first[:6] == ["t1", "p:", 2000, "a\nb\nc\nd", 2000, 1]
+    assert first[6:] == [2, "SET", "a", 1, "DEL", 2, "SET", "d"]
+    assert runs[1][1][0] == "t1" and runs[2][1][0] == "t2" and runs[2][1][6:] == [1, "Y"]
 
 
 def test_ids_are_drawn_in_one_sequence_across_processes(stores: Stores) -> None:
