@@ -276,6 +276,11 @@ class Store(ABC):
         """Wait until a commit made within `unconfirmed()` is applied; raises when it was not."""
         pending.result()
 
+    def answer_on(self, loop: Any) -> None:  # noqa: B027 (a store that confirms at once has nothing to read)
+        """Called by a face with an event loop, from that loop's thread, before it awaits a commit made
+        within `unconfirmed()`: a store whose confirmations arrive on a socket reads them there, as they
+        come, instead of in a thread of its own."""
+
     def may_wait(self) -> bool:
         """Whether the next transaction may wait for another process (a lock or lease it holds). The
         server face then runs the request off its event loop, so this process keeps reading and

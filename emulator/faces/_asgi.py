@@ -140,6 +140,7 @@ class CoreEndpoint:
             response, pending = await self._answer(request)
             if pending is not None:  # the answer leaves once its writes are stored; other requests go on meanwhile
                 if not pending.done():
+                    emulator.store.answer_on(asyncio.get_running_loop())
                     await _done(pending)
                 response = emulator.confirmed(response, pending)
             headers = encoded_headers(response)

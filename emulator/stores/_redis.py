@@ -8,7 +8,7 @@ clock are one. Within the lease a process reads through its own cache, which the
 exact, and buffers its writes; the commit applies them in one Lua script, after checking the
 lease, before the response leaves. A request that changes nothing costs no Redis round trip. The
 server face does not wait idle for a commit (`unconfirmed`): it handles its next requests while
-the commit travels, and commits sent meanwhile go together (see `_redis_lease._Committer`).
+the commit travels, and commits sent meanwhile go together (see `_redis_commits.Committer`).
 
 Layout, under the key prefix (`together-eval-emulator:` by default): `schema` (the layout's
 version), `lease:*` and `sync:*` (the lease and the change log), and `data:*`, the state itself:
@@ -198,6 +198,10 @@ class RedisStore(Store):
     def may_wait(self) -> bool:
         """False while this process holds the lease and no other process asked for it."""
         return not self._lease.uncontested()
+
+    def answer_on(self, loop: Any) -> None:
+        """The replies to this process's commits are read on `loop` as they come."""
+        self._lease.serve_on(loop)
 
     def close(self) -> None:
         """Give the lease back and close the connections (the state stays in Redis)."""

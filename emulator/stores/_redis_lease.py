@@ -4,9 +4,10 @@ One process at a time holds the lease (a Redis key with a short expiry, renewed 
 thread while the process lives). While it holds it, nobody else writes, so everything it read
 stays true: it serves requests from its own cache and sends Redis one script per request that
 changed something (the commit, which checks the lease is still its own before applying a single
-write). Commits go through one thread in order (`_Committer`): those queued while a round trip
-is under way go together in the next one, as one script run, and a caller may go on before its
-commit is answered (its answer must wait). It keeps the lease between requests until another process asks for it:
+write). Commits are pipelined in order on a connection of their own (`_redis_commits.Committer`):
+those made while a round trip is under way go together in the next one, as one script run, and a
+caller may go on before its commit is answered (its answer must wait). It keeps the lease between
+requests until another process asks for it:
 
 * a process that wants the lease joins a queue and wakes the holder's helper thread; the holder
   hands the lease over to the first process in the queue, which is woken by a list push (no
@@ -25,17 +26,17 @@ commit is answered (its answer must wait). It keeps the lease between requests u
 from __future__ import annotations
 
 import os
-import queue
 import threading
 import time
 import uuid
 import weakref
 from collections.abc import Sequence
-from concurrent import futures
 from concurrent.futures import Future
 from typing import Any
 
 import redis
+
+from ._redis_commits import Committer
 
 LEASE_MS = 2000  # how long a lease outlives a dead (or frozen) holder
 QUANTUM_S = 0.005  # a busy holder asked for the lease keeps it this long first (hand-overs cost round trips)
@@ -170,110 +171,6 @@ class Changes:
         self.everything = everything
 
 
-class _Committer:
-    """Commits sent from one thread, in the order given, each answered through a future. Commits
-    queued while a batch is in flight go together in the next batch: one round trip for all, and
-    one script run for each run of commits made under the same lease (`merged`)."""
-
-    def __init__(self, client: redis.Redis, script: str) -> None:
-        self._redis = client
-        self._script = script
-        self._sha = client.script_load(script)
-        self._queue: queue.SimpleQueue[tuple[list[Any], list[Any], Future[Any]] | None] = queue.SimpleQueue()
-        self.last: Future[Any] | None = None  # the last commit handed in (the ones before end first)
-        self.failed: BaseException | None = None  # set by a failed commit: the later ones fail unsent
-        self.generation = -1  # the generation of the last commit applied
-        self._thread = threading.Thread(target=self._run, name="redis-commits", daemon=True)
-        self._thread.start()
-
-    def send(self, keys: list[Any], args: list[Any]) -> Future[Any]:
-        future: Future[Any] = Future()
-        self.last = future
-        self._queue.put((keys, args, future))
-        return future
-
-    def resume(self) -> None:
-        """Send commits again after a failure (once the lease is taken anew)."""
-        self.failed = None
-
-    def drain(self) -> None:
-        """Wait until every commit handed in is answered (whatever the answer)."""
-        last = self.last
-        if last is not None:
-            futures.wait([last])
-
-    def _execute(self, batch: list[tuple[list[Any], list[Any], Future[Any]]]) -> list[Any]:
-        """Run the batch; one reply per commit (a merged run's reply is each of its commits')."""
-        runs = merged([(keys, args) for keys, args, _ in batch])
-        pipe = self._redis.pipeline(transaction=False)
-        for keys, args, _ in runs:
-            pipe.evalsha(self._sha, len(keys), *keys, *args)
-        replies = pipe.execute(raise_on_error=False)
-        return [reply for (_, _, count), reply in zip(runs, replies, strict=True) for _ in range(count)]
-
-    def close(self) -> None:
-        self._queue.put(None)
-        if threading.current_thread() is not self._thread:
-            self._thread.join(5)
-
-    def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            while len(batch) < 64:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    self._queue.put(None)
-                    break
-                batch.append(nxt)
-            replies: list[Any]
-            if self.failed is not None:  # a commit before these failed: they were made on what it wrote
-                replies = [self.failed] * len(batch)
-            else:
-                try:
-                    replies = self._execute(batch)
-                    if all(isinstance(reply, redis.exceptions.NoScriptError) for reply in replies):
-                        self._sha = self._redis.script_load(self._script)  # Redis restarted: none was applied
-                        replies = self._execute(batch)
-                except Exception as exc:  # the connection failed: none of the batch is known to be applied
-                    replies = [exc] * len(batch)
-            for (_, _, future), reply in zip(batch, replies, strict=True):
-                if isinstance(reply, BaseException):
-                    self.failed = self.failed or reply
-                    future.set_exception(reply)
-                else:
-                    self.generation = max(self.generation, int(reply[0]))
-                    future.set_result(reply)
-
-
-def merged(commits: list[tuple[list[Any], list[Any]]]) -> list[tuple[list[Any], list[Any], int]]:
-    """Consecutive commits under the same lease token as one commit each run (with how many it
-    holds): their writes in order, their changed keys together. The script then checks the lease,
-    counts a generation and logs the changes once for the run instead of once per commit, and
-    applies every write of it or none. A commit that may hand the lease over ends its run (nothing
-    of this process follows it before it is answered)."""
-    runs: list[tuple[list[Any], list[Any], int]] = []
-    for keys, args in commits:
-        if runs:
-            last_keys, last_args, count = runs[-1]
-            if last_keys == keys and last_args[0] == args[0] and last_args[5] == 0:
-                changed = "\n".join(sorted({*_lines(last_args[3]), *_lines(args[3])}))
-                head = [*last_args[:3], changed, last_args[4], args[5]]
-                runs[-1] = (keys, [*head, *last_args[6:], *args[6:]], count + 1)
-                continue
-        runs.append((keys, args, 1))
-    return runs
-
-
-def _lines(text: str) -> list[str]:
-    return [line for line in text.split("\n") if line]
-
-
 class Lease:
     """The lease of one process over one shared state (`prefix` in one Redis database).
 
@@ -287,8 +184,8 @@ class Lease:
         self._holder = f"{os.getpid()}-{uuid.uuid4().hex}"  # no ':' (the token's first part)
         self._tokens = 0
         self._scripts = {name: client.register_script(body) for name, body in _SCRIPTS.items()}
-        self._committer = _Committer(client, _COMMIT)
-        weakref.finalize(self, self._committer.close)  # its thread ends with the lease, closed or dropped
+        self._committer = Committer(client, _COMMIT)
+        weakref.finalize(self, self._committer.close)  # its connection ends with the lease, closed or dropped
         self.mutex = threading.RLock()
         self.token: str | None = None  # the lease, while this process holds it
         self._held_since = 0.0  # when it took the lease (monotonic)
@@ -371,6 +268,7 @@ class Lease:
 
     def confirmed(self, future: Future[Any]) -> Any:
         """Wait for a commit's answer; LeaseLost when it was not applied (or a Redis error)."""
+        self._committer.wait(future)
         try:
             return future.result()
         except redis.ResponseError as exc:
@@ -384,6 +282,10 @@ class Lease:
     def drain(self) -> None:
         """Wait until every commit this process sent is answered (before reading Redis directly)."""
         self._committer.drain()
+
+    def serve_on(self, loop: Any) -> None:
+        """Read the commits' replies on `loop` as they come (`Committer.serve_on`)."""
+        self._committer.serve_on(loop)
 
     def uncontested(self) -> bool:
         """Whether this process holds the lease and no other process asked for it."""

@@ -4,6 +4,7 @@ The interface itself, method by method, is tested in tests/engine/test_store.py.
 
 from __future__ import annotations
 
+import asyncio
 import pickle
 import threading
 import time
@@ -22,8 +23,8 @@ from together_eval_emulator.engine._scenarios import ScenarioBook, ScenarioEntry
 from together_eval_emulator.engine._store import JOURNAL_SEQ, Job, PendingUpload, Tenant
 from together_eval_emulator.stores import _redis_codec as codec
 from together_eval_emulator.stores._errors import IncompatibleStore, StoreError
-from together_eval_emulator.stores._redis import RedisStore
-from together_eval_emulator.stores._redis_lease import merged
+from together_eval_emulator.stores._redis import LeaseLost, RedisStore
+from together_eval_emulator.stores._redis_commits import merged
 
 from tests.engine.test_store import entry, file, job
 from tests.stores.redis_support import free_port
@@ -124,6 +125,57 @@ def test_commits_sent_back_to_back_all_apply_in_order_and_reach_the_other_proces
         one.confirm(future)
     assert [two.counter(name) for name in ("a", "b", "c")] == [1 + sum(range(k, 60, 3)) for k in range(3)]
     assert [two.find_job(f"eval-{k}").error for k in range(5)] == [f"step {55 + k}" for k in range(5)]  # type: ignore[union-attr]
+
+
+def test_an_event_loop_named_by_the_face_reads_the_replies_it_awaits(stores: Stores) -> None:
+    """Nothing but the loop reads the commit connection while the loop awaits (no thread waits):
+    without `answer_on` the await below would time out. A later loop takes over from a closed one,
+    and a caller without a loop reads its own replies."""
+    one, two = stores(), stores()
+    one.increment("a")
+
+    async def commit_and_await(by: int) -> None:
+        with one.unconfirmed() as pending:
+            one.increment("a", by=by)
+        assert pending and not pending[-1].done()
+        one.answer_on(asyncio.get_running_loop())
+        await asyncio.wait_for(asyncio.wrap_future(pending[-1]), 5)
+
+    asyncio.run(commit_and_await(2))
+    assert two.counter("a") == 3
+    one.increment("a", by=4)  # no loop: the caller reads its reply itself
+    asyncio.run(commit_and_await(8))  # a new loop
+    assert two.counter("a") == 15 and one.counter("a") == 15
+
+
+def test_a_dropped_commit_connection_fails_the_commit_and_the_next_transaction_reconnects(
+    stores: Stores, redis_url: str
+) -> None:
+    one, two = stores(), stores()
+    one.increment("a")
+    port = one._lease._committer._sock.getsockname()[1]
+    redis.Redis.from_url(redis_url).client_kill(f"127.0.0.1:{port}")
+    with pytest.raises(redis.ConnectionError):
+        one.increment("a", by=10)  # not known to be applied: the request answers so
+    one.increment("a", by=100)
+    assert one.counter("a") == two.counter("a") and two.counter("a") in (101, 111)
+    assert one._lease._committer._sock.getsockname()[1] != port
+
+
+def test_a_commit_refused_by_redis_fails_with_the_later_ones_and_the_next_transaction_starts_over(
+    stores: Stores, redis_url: str
+) -> None:
+    one, two = stores(), stores()
+    one.increment("a")
+    redis.Redis.from_url(redis_url).delete("together-eval-emulator:lease:lock")  # as if it expired
+    with one.unconfirmed() as pending:
+        one.increment("a", by=10)
+        one.increment("a", by=20)
+    for future in pending:
+        with pytest.raises(LeaseLost):
+            one.confirm(future)
+    one.increment("a", by=100)  # takes the lease anew
+    assert two.counter("a") == 101 and one.counter("a") == 101
 
 
 def test_merged_commits_keep_their_writes_in_order_and_stop_at_a_hand_over() -> None:
