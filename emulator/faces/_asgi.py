@@ -6,6 +6,7 @@ core's bytes back, with no Request/Response objects in between (the core already
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 from concurrent.futures import Future
 from typing import Any
@@ -80,12 +81,27 @@ SEND_BYTES = 1 << 20  # a response body is sent in slices of this size
 WORKER_THREADS = 4  # requests that take long, answered at once; more wait for a thread
 
 
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():  # else the request was cancelled (its client went away)
+        waiter.set_result(None)
+
+
 async def _done(pending: Future[Any]) -> None:
-    """Wait for a commit to be answered, however it ends (`Emulator.confirmed` reads the answer)."""
-    try:
-        await asyncio.wrap_future(pending)
-    except Exception:
-        return
+    """Wait for a commit to be answered, however it ends (`Emulator.confirmed` reads the answer).
+    The store usually answers it on this loop's thread (`Store.answer_on`): the waiter is then woken
+    directly, without the cross-thread hand-off of `asyncio.wrap_future`."""
+    loop = asyncio.get_running_loop()
+    waiter: asyncio.Future[None] = loop.create_future()
+    here = threading.get_ident()
+
+    def answered(_: Future[Any]) -> None:
+        if threading.get_ident() == here:
+            _wake(waiter)
+        else:
+            loop.call_soon_threadsafe(_wake, waiter)
+
+    pending.add_done_callback(answered)
+    await waiter
 
 
 def _next_chunk(chunks: Iterator[bytes]) -> bytes | None:
