@@ -61,6 +61,17 @@ CACHE_LIMIT = 50_000  # records kept decoded; the cache is emptied when full
 CONTENT_CACHE_BYTES = 32 * 1024 * 1024  # file bytes kept in memory (recently read or written)
 DATASET_CACHE_LIMIT = 1024
 
+_ONE_KEYS = (
+    "clock",
+    "capacity",
+    "seed",
+    "faults",
+    "scenarios",
+    "journal",
+    "journal-sizes",
+    "journal-bytes",
+    "recordings",
+)
 _ABSENT: Any = object()  # a key known to hold nothing
 _FRESH_CLOCK = ClockState("manual", 1.0, DEFAULT_EPOCH_NS, 0)  # a new store's clock
 _EMPTY_BOOK = ScenarioBook()
@@ -144,6 +155,24 @@ class _Scope:
             self._store._lease.mutex.release()
 
 
+class _Within:
+    """`RedisStore._scope` within the calling thread's own transaction: it holds the mutex already, so
+    there is nothing to take or release."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: RedisStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> _Transaction:
+        tx = self._store._tx
+        assert tx is not None
+        return tx
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: Any) -> None:
+        return None
+
+
 class RedisStore(Store):
     """A `Store` in Redis, shared by every process that opens the same URL (and key prefix).
 
@@ -161,6 +190,7 @@ class RedisStore(Store):
         self._redis = redis.Redis.from_url(url)
         self._p = prefix
         self._data = f"{prefix}data:"
+        self._one_keys = {name: self._key(name) for name in _ONE_KEYS}  # the keys read by most requests
         try:
             if reset:
                 for key in self._redis.scan_iter(match=f"{prefix}*", count=1000):
@@ -171,6 +201,7 @@ class RedisStore(Store):
         self._lease = Lease(self._redis, prefix, **({"lease_ms": lease_ms} if lease_ms else {}))
         self._tx: _Transaction | None = None
         self._tx_thread: int | None = None  # the thread whose transaction `_tx` is
+        self._within = _Within(self)
         self._unconfirmed: dict[int, list[Future[Any]]] = {}  # thread -> its unconfirmed commits
         self._cache: dict[str, Any] = {}
         self._contents: dict[str, bytes] = {}
@@ -260,8 +291,10 @@ class RedisStore(Store):
         error) when it was not."""
         self._lease.confirmed(pending)
 
-    def _scope(self) -> _Scope:
+    def _scope(self) -> _Scope | _Within:
         """The calling thread's transaction, or a new one around a single call."""
+        if self._tx is not None and self._tx_thread == threading.get_ident():
+            return self._within  # (another thread's transaction never has this thread's ident)
         return _Scope(self)
 
     def _commit(self, tx: _Transaction) -> None:
@@ -448,12 +481,12 @@ class RedisStore(Store):
 
     def seed(self) -> int | None:
         with self._scope() as tx:
-            seed = self._read(tx, self._key("seed"), int)
+            seed = self._read(tx, self._one_keys["seed"], int)
             return None if seed is _ABSENT else int(seed)
 
     def set_seed(self, seed: int) -> None:
         with self._scope() as tx:
-            key = self._key("seed")
+            key = self._one_keys["seed"]
             self._write(tx, key, seed, ("SET", key, str(seed)))
 
     # ------------------------------------------------------------ tenants
@@ -713,12 +746,12 @@ class RedisStore(Store):
 
     def clock_state(self) -> ClockState:
         with self._scope() as tx:
-            state = self._record(tx, self._key("clock"))
+            state = self._record(tx, self._one_keys["clock"])
             return _FRESH_CLOCK if state is None else state
 
     def set_clock_state(self, state: ClockState) -> None:
         with self._scope() as tx:
-            self._put_record(tx, self._key("clock"), state)
+            self._put_record(tx, self._one_keys["clock"], state)
 
     # ------------------------------------------------------------ counters
 
@@ -767,43 +800,43 @@ class RedisStore(Store):
 
     def scenario_book(self) -> ScenarioBook:
         with self._scope() as tx:
-            book = self._record(tx, self._key("scenarios"))
+            book = self._record(tx, self._one_keys["scenarios"])
             return _EMPTY_BOOK if book is None else book
 
     def put_scenario_book(self, book: ScenarioBook) -> None:
         with self._scope() as tx:
-            self._put_record(tx, self._key("scenarios"), book)
+            self._put_record(tx, self._one_keys["scenarios"], book)
 
     def fault_rules(self) -> Sequence[FaultRule]:
         with self._scope() as tx:
-            rules = self._record(tx, self._key("faults"))
+            rules = self._record(tx, self._one_keys["faults"])
             return () if rules is None else rules
 
     def put_fault_rules(self, rules: Sequence[FaultRule]) -> None:
         with self._scope() as tx:
-            self._put_record(tx, self._key("faults"), tuple(rules))
+            self._put_record(tx, self._one_keys["faults"], tuple(rules))
 
     # ------------------------------------------------------------ capacity
 
     def capacity_log(self) -> CapacityLog:
         with self._scope() as tx:
-            log = self._record(tx, self._key("capacity"))
+            log = self._record(tx, self._one_keys["capacity"])
             return _NO_CAPACITY if log is None else log
 
     def put_capacity_log(self, log: CapacityLog) -> None:
         with self._scope() as tx:
-            self._put_record(tx, self._key("capacity"), log)
+            self._put_record(tx, self._one_keys["capacity"], log)
 
     # ------------------------------------------------------------ recordings
 
     def recordings(self) -> Sequence[Recording]:
         with self._scope() as tx:
-            recordings = self._record(tx, self._key("recordings"))
+            recordings = self._record(tx, self._one_keys["recordings"])
             return () if recordings is None else recordings
 
     def put_recordings(self, recordings: Sequence[Recording]) -> None:
         with self._scope() as tx:
-            self._put_record(tx, self._key("recordings"), tuple(recordings))
+            self._put_record(tx, self._one_keys["recordings"], tuple(recordings))
 
     # ------------------------------------------------------------ the request journal
 
@@ -819,7 +852,7 @@ class RedisStore(Store):
 
     def _journal_keys(self) -> tuple[str, str, str]:
         """The journal's entries, their sizes (a list in step with it) and their running byte total."""
-        return self._key("journal"), self._key("journal-sizes"), self._key("journal-bytes")
+        return self._one_keys["journal"], self._one_keys["journal-sizes"], self._one_keys["journal-bytes"]
 
     def requests(self) -> list[RecordedRequest]:
         """The journal as committed (read without the lease, so another thread may call it while this
@@ -829,7 +862,7 @@ class RedisStore(Store):
         if tx is None or not (tx.cleared or tx.journal_cleared):
             if tx is not None:
                 self._lease.drain()
-            stored = [_journal_entry(_b(raw)) for raw in self._redis.lrange(self._key("journal"), 0, -1)]
+            stored = [_journal_entry(_b(raw)) for raw in self._redis.lrange(self._one_keys["journal"], 0, -1)]
         if tx is None or not tx.journal:
             return stored
         found = stored + tx.journal
