@@ -84,6 +84,7 @@ class Committer:
         self._in_flight: deque[list[Future[Any]]] = deque()  # per script run sent: its commits' futures
         self._loop: Any = None  # the event loop reading the replies as they come (`serve_on`), if any
         self._gone: list[Any] = []  # sockets of dropped connections, still watched by the loop
+        self._watched: Any = None  # the socket `_loop` watches
         self._broken = False  # the connection failed: nothing more is read or sent on it
         self.last: Future[Any] | None = None  # the last commit handed in (the ones before end first)
         self.failed: BaseException | None = None
@@ -218,33 +219,37 @@ class Committer:
     def serve_on(self, loop: Any) -> None:
         """Read replies on `loop` as they arrive (called from the loop's thread): the server face's
         event loop, so that the futures it awaits are answered there, with no thread in between."""
-        if loop is self._loop and not self._gone:
+        if loop is self._loop and self._watched is self._sock and not self._gone:
             return
         with self._lock:
             old, self._loop = self._loop, loop
             gone, self._gone = self._gone, []
-            sock = self._sock
+            sock, watched = self._sock, self._watched
+            broken = self._broken
         if old is loop:
-            _forget(loop, gone)
+            _forget(loop, [s for s in (watched, *gone) if s is not None and s is not sock])
         else:
             for stale in gone:
                 stale.close()
-            if old is not None and not old.is_closed():
+            if old is not None and watched is not None and watched.fileno() >= 0:
                 try:
-                    old.call_soon_threadsafe(old.remove_reader, sock.fileno())
+                    old.call_soon_threadsafe(old.remove_reader, watched.fileno())
                 except RuntimeError:
                     pass  # closed meanwhile
-        if sock.fileno() >= 0 and not self._broken:
-            loop.add_reader(sock.fileno(), self._readable, sock)
+        self._watched = None
+        if not broken and (old is not loop or watched is not sock):
+            loop.add_reader(sock.fileno(), self._readable, loop, sock)
+        if not broken:
+            self._watched = sock
 
-    def _readable(self, sock: Any) -> None:
+    def _readable(self, loop: Any, sock: Any) -> None:
         if sock is not self._sock or self._broken:  # a dropped connection: the loop stops watching it
             with self._lock:
                 if sock in self._gone:
                     self._gone.remove(sock)
-                loop = self._loop
-            if loop is not None:
-                _forget(loop, [sock])
+                if self._watched is sock:
+                    self._watched = None
+            _forget(loop, [sock])
             return
         if self._reading.acquire(blocking=False):  # else another thread is reading them
             try:

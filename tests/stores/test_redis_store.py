@@ -162,6 +162,28 @@ def test_a_dropped_commit_connection_fails_the_commit_and_the_next_transaction_r
     assert one._lease._committer._sock.getsockname()[1] != port
 
 
+def test_after_a_dropped_connection_the_event_loop_reads_the_new_one(stores: Stores, redis_url: str) -> None:
+    one, two = stores(), stores()
+    one.increment("a")
+
+    async def commit_and_await(by: int) -> None:
+        with one.unconfirmed() as pending:
+            one.increment("a", by=by)
+        one.answer_on(asyncio.get_running_loop())
+        await asyncio.wait_for(asyncio.wrap_future(pending[-1]), 5)
+
+    async def requests() -> None:
+        await commit_and_await(1)
+        port = one._lease._committer._sock.getsockname()[1]
+        redis.Redis.from_url(redis_url).client_kill(f"127.0.0.1:{port}")
+        with pytest.raises(redis.ConnectionError):
+            await commit_and_await(10)
+        await commit_and_await(100)  # on a new connection, which the loop now reads
+
+    asyncio.run(requests())
+    assert two.counter("a") == 102
+
+
 def test_a_commit_refused_by_redis_fails_with_the_later_ones_and_the_next_transaction_starts_over(
     stores: Stores, redis_url: str
 ) -> None:
