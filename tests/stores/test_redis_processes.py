@@ -131,3 +131,29 @@ def test_a_process_killed_mid_load_loses_nothing_answered(servers: list[tuple[ob
     own = {f["id"] for f in survivor.get("/v1/files", headers=AUTH).json()["data"]}
     assert set(files) <= own
     assert json.loads(survivor.get("/_emulator/health").content)  # still serving
+
+
+# ---------------------------------------------------------------- Redis drops the connections
+
+
+def test_requests_recover_after_redis_drops_every_connection(
+    servers: list[tuple[object, httpx.Client]], redis_url: str
+) -> None:
+    """Redis closes every client connection (as a restart or a failover does): a request whose commit
+    was cut answers a JSON 500 saying nothing was applied, none hangs, and the next ones are served
+    on new connections, by both processes, with nothing answered 200 lost."""
+    import redis
+
+    (_, one), (_, two) = servers
+    file_id = upload(one, jsonl([{"prompt": "p", "response": "r"}]).encode())
+    job = create(one, file_id)
+    assert two.get(f"/v1/evaluation/{job}/status", headers=AUTH).status_code == 200
+    redis.Redis.from_url(redis_url).client_kill_filter(_type="normal", skipme=True)
+    answers = [client.get(f"/v1/evaluation/{job}/status", headers=AUTH) for client in (one, two) * 3]
+    assert {reply.status_code for reply in answers} <= {200, 500}
+    for reply in answers:
+        if reply.status_code == 500:
+            assert "nothing was applied" in reply.json()["error"]["message"]
+    assert [reply.status_code for reply in answers[-2:]] == [200, 200]  # both processes recovered
+    assert create(two, file_id) != job
+    assert one.get(f"/v1/files/{file_id}/content", headers=AUTH).status_code == 200
