@@ -65,9 +65,10 @@ def open_store(url: str = "memory", *, reset: bool = False) -> Store:
     try:
         from ._redis import RedisStore  # type: ignore[import-not-found,unused-ignore]
     except ModuleNotFoundError as exc:
-        if exc.name == "redis":
+        if exc.name in ("redis", "hiredis"):
             raise StoreError(
-                "the Redis store needs the redis package: pip install 'together-eval-emulator[redis]'"
+                f"the Redis store needs the redis and hiredis packages ({exc.msg}): "
+                "pip install 'together-eval-emulator[redis]'"
             ) from None
         raise StoreError("this installation of together-eval-emulator has no Redis store") from None
     store: Store = RedisStore(parsed.target, reset=True) if reset else RedisStore(parsed.target)

@@ -26,6 +26,9 @@ from typing import Any
 import hiredis
 import redis
 
+if not hasattr(hiredis, "pack_command"):  # hiredis before 2.2.1
+    raise ModuleNotFoundError(f"hiredis {hiredis.__version__} is too old: 2.2.1 or later", name="hiredis")
+
 READ_BYTES = 1 << 16
 WAIT_S = 0.05  # a waiting thread looks again this often (another thread may have read its reply)
 SEND_TIMEOUT_S = 30.0  # Redis takes no bytes for this long: the connection is given up

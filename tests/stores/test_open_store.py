@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,16 @@ def test_open_store_by_kind(tmp_path: Path) -> None:
 def test_a_redis_url_without_the_redis_store_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "together_eval_emulator.stores._redis", None)  # as if it were absent
     with pytest.raises(StoreError, match="has no Redis store"):
+        open_store("redis://127.0.0.1:1/0")
+
+
+def test_a_redis_url_with_a_hiredis_too_old_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    old = types.ModuleType("hiredis")
+    old.__version__ = "2.1.0"  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "hiredis", old)  # a release without pack_command
+    for name in ("_redis", "_redis_lease", "_redis_commits"):
+        monkeypatch.delitem(sys.modules, f"together_eval_emulator.stores.{name}", raising=False)
+    with pytest.raises(StoreError, match=r"hiredis 2.1.0 is too old.*together-eval-emulator\[redis\]"):
         open_store("redis://127.0.0.1:1/0")
 
 
