@@ -58,6 +58,7 @@ BUSY_TIMEOUT_S = 30.0  # how long a transaction waits for another process's to f
 CACHE_LIMIT = 20_000  # records of each kind kept decoded; a cache is emptied when full
 CONTENT_CACHE_BYTES = 32 * 1024 * 1024  # file bytes kept in memory at most (small files only)
 CONTENT_CACHE_ITEM = 1024 * 1024
+JOURNAL_SLACK = 64  # the journal's rows past its bounds are deleted together, every this many appends
 
 _TABLES = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -99,7 +100,8 @@ _STATE_TABLES = (
 _WRITTEN_BY, _FORMAT = "written_by", "format"  # meta rows that describe the file, kept by `clear`
 _UPLOAD_TOKEN_KEY = "upload_token_key"  # kept by `clear` too (Store.upload_token_key)
 _SEED, _KNOWN_KEYS, _CLOCK, _IDS, _SCENARIOS, _FAULTS = "seed", "known_keys", "clock", "ids", "scenarios", "faults"
-_JOURNAL_ENDS = "journal_ends"  # kept in `_metas` only: (`total` of the newest entry, `total` of the last dropped)
+_JOURNAL_NEWEST = "journal_newest"  # kept in `_metas` only: the newest entry's (position, `total`)
+_JOURNAL_BOUNDS = "journal_bounds"  # the journal's bounds its rows were last kept by (entries, bytes)
 _JOBS_EPOCH = "jobs_epoch"  # a new value whenever the jobs are cleared: positions and changes start over
 _CAPACITY, _RECORDINGS = "capacity", "recordings"
 
@@ -770,54 +772,67 @@ class SQLiteStore(Store):
     @_scoped
     def append_request(self, entry: RecordedRequest, limit: int | None, max_bytes: int | None = None) -> None:
         # Each row's `total` is the sum of `size` over every entry appended since the journal was last
-        # emptied, this one included: the bytes kept are the newest row's total less the total of the
-        # last row dropped, so an append writes its own row only and trimming reads what it drops.
+        # emptied, this one included, so the entries within the byte bound are those whose `total - size`
+        # (the total before them) is at least the newest's `total` less the bound (`_journal_start`).
+        # The rows past the bounds are deleted together, every JOURNAL_SLACK appends: deleting the
+        # oldest row at every append rewrote one more page of the file per request.
+        bounds = (limit, max_bytes)
+        kept_by = self._journal_bounds()
+        if bounds != kept_by:  # what the old bounds dropped stays dropped: delete it before they change
+            self._trim_journal(*kept_by)
+            self._set_meta(_JOURNAL_BOUNDS, bounds, codec.encode_json(list(bounds)))
         data, body = codec.encode_request(entry)
-        newest, dropped = self._journal_ends()
-        total = newest + entry.journal_bytes
+        total = self._journal_newest()[1] + entry.journal_bytes
         added = self._db.execute(
             "INSERT INTO journal (data, body, size, total) VALUES (?, ?, ?, ?)",
             (data, body, entry.journal_bytes, total),
         ).lastrowid
         assert added is not None
-        if limit and added > limit:  # positions are consecutive: only the oldest go
-            dropped = self._drop_journal_through(added - limit, dropped)
-        if max_bytes is not None and total - dropped > max_bytes:  # the oldest go until the rest fit
-            row = self._db.execute(  # the first row whose dropping is enough; the newest stays whatever its size
-                "SELECT pos FROM journal WHERE pos < ? AND total >= ? ORDER BY pos LIMIT 1", (added, total - max_bytes)
-            ).fetchone()
-            if row is not None or added > 1:
-                dropped = self._drop_journal_through(added - 1 if row is None else row[0], dropped)
-        self._metas[_JOURNAL_ENDS] = (total, dropped)
+        self._metas[_JOURNAL_NEWEST] = (added, total)
+        if added % JOURNAL_SLACK == 0:
+            self._trim_journal(limit, max_bytes)
 
-    def _journal_ends(self) -> tuple[int, int]:
-        """The newest entry's `total` and the last dropped entry's (0 and 0 for an empty journal)."""
+    def _journal_bounds(self) -> tuple[int | None, int | None]:
+        """The bounds the journal's rows were last kept by (none before the first append)."""
+        return self._meta(_JOURNAL_BOUNDS, lambda text: tuple(codec.decode_json(text)), lambda: (None, None))
+
+    def _journal_newest(self) -> tuple[int, int]:
+        """The newest entry's position and `total` (0 and 0 for an empty journal)."""
         try:
-            return self._metas[_JOURNAL_ENDS]  # type: ignore[no-any-return]
+            return self._metas[_JOURNAL_NEWEST]  # type: ignore[no-any-return]
         except KeyError:
             pass
-        newest = self._db.execute("SELECT total FROM journal ORDER BY pos DESC LIMIT 1").fetchone()
-        oldest = self._db.execute("SELECT total - size FROM journal ORDER BY pos LIMIT 1").fetchone()
-        ends = (0, 0) if newest is None else (int(newest[0]), int(oldest[0]))
-        self._metas[_JOURNAL_ENDS] = ends
-        return ends
+        row = self._db.execute("SELECT pos, total FROM journal ORDER BY pos DESC LIMIT 1").fetchone()
+        newest = (0, 0) if row is None else (int(row[0]), int(row[1]))
+        self._metas[_JOURNAL_NEWEST] = newest
+        return newest
 
-    def _drop_journal_through(self, pos: int, dropped: int) -> int:
-        """Delete the entries up to `pos`; returns the `total` of the last one deleted (`dropped`,
-        the last dropped before, when there was none)."""
-        row = self._db.execute("SELECT total FROM journal WHERE pos <= ? ORDER BY pos DESC LIMIT 1", (pos,)).fetchone()
-        if row is None:
-            return dropped
-        self._db.execute("DELETE FROM journal WHERE pos <= ?", (pos,))
-        return int(row[0])
+    def _journal_start(self, limit: int | None, max_bytes: int | None) -> int:
+        """The position of the oldest entry within the bounds: the newest `limit` entries, and of
+        those the newest that fit in `max_bytes` (the newest stays, whatever its size). Positions
+        are consecutive: rows go from the oldest end only, or all together."""
+        newest, total = self._journal_newest()
+        start = max(1, newest - limit + 1) if limit else 1
+        if max_bytes is not None and newest:
+            row = self._db.execute(
+                "SELECT pos FROM journal WHERE pos >= ? AND total - size >= ? ORDER BY pos LIMIT 1",
+                (start, total - max_bytes),
+            ).fetchone()
+            start = newest if row is None else int(row[0])
+        return start
+
+    def _trim_journal(self, limit: int | None, max_bytes: int | None) -> None:
+        """Delete the rows past the bounds."""
+        self._db.execute("DELETE FROM journal WHERE pos < ?", (self._journal_start(limit, max_bytes),))
 
     @_scoped
     def requests(self) -> list[RecordedRequest]:
-        rows = self._db.execute("SELECT data, body FROM journal ORDER BY pos")
+        start = self._journal_start(*self._journal_bounds())
+        rows = self._db.execute("SELECT data, body FROM journal WHERE pos >= ? ORDER BY pos", (start,))
         return [codec.decode_request(data, bytes(body)) for data, body in rows]
 
     @_scoped
     def clear_requests(self) -> None:
         self._db.execute("DELETE FROM journal")
-        self._metas[_JOURNAL_ENDS] = (0, 0)
+        self._metas[_JOURNAL_NEWEST] = (0, 0)
         self._write_counter(JOURNAL_SEQ, 0)

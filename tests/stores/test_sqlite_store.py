@@ -136,11 +136,35 @@ def test_jobs_share_one_stored_copy_of_their_dataset(path: Path) -> None:
 
 
 def test_the_journal_keeps_its_limit_in_the_file(path: Path) -> None:
+    """The entries past the limit are gone from the journal at once, and from the file in batches:
+    it never holds more than the limit and JOURNAL_SLACK rows."""
+    emulator = Emulator(clock="manual", journal_limit=5, store=SQLiteStore(path))
+    api = Api(CoreFace(emulator))
+    db = sqlite3.connect(path)
+    rows = []
+    for number in range(1, 201):
+        api.request("GET", "/v1/files")
+        assert [entry.seq for entry in emulator.journal] == list(range(max(1, number - 4), number + 1))
+        rows.append(db.execute("SELECT count(*) FROM journal").fetchone()[0])
+    db.close()
+    assert emulator.store.counter(JOURNAL_SEQ) == 200
+    assert max(rows) <= 5 + _sqlite.JOURNAL_SLACK and rows[-1] < 200 and min(rows[100:]) >= 5
+    emulator.store.close()
+    reopened = Emulator(clock="manual", journal_limit=5, store=SQLiteStore(path))
+    assert [entry.seq for entry in reopened.journal] == [196, 197, 198, 199, 200]
+    reopened.store.close()
+
+
+def test_a_larger_journal_limit_brings_back_no_dropped_entry(path: Path) -> None:
+    """Rows past the old bounds still in the file are deleted before the bounds change, so a larger
+    limit (a restart with another setting) keeps what the old one kept, then grows."""
     emulator = Emulator(clock="manual", journal_limit=5, store=SQLiteStore(path))
     api = Api(CoreFace(emulator))
     for _ in range(12):
         api.request("GET", "/v1/files")
     assert [entry.seq for entry in emulator.journal] == [8, 9, 10, 11, 12]
-    assert emulator.store.counter(JOURNAL_SEQ) == 12
     emulator.store.close()
-    assert sqlite3.connect(path).execute("SELECT count(*) FROM journal").fetchone() == (5,)
+    larger = Emulator(clock="manual", journal_limit=20, store=SQLiteStore(path))
+    Api(CoreFace(larger)).request("GET", "/v1/files")
+    assert [entry.seq for entry in larger.journal] == [8, 9, 10, 11, 12, 13]
+    larger.store.close()
