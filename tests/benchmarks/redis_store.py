@@ -6,6 +6,8 @@ Every server is a process of its own; the load comes from another process with k
 connections (`server_rps.keep_alive_load`, spread evenly over the servers it is given). On a 2-core
 machine the load generator, the servers and redis-server share the cores, so the two-process figure
 says little about how a bigger machine scales: docs/shared-emulator.md works that out on paper.
+The server that makes the benchmark's job first fills the journal to its bound (`journal_limit`), so
+that every measured request also drops the oldest entry, as on a server that has run a while.
 """
 
 from __future__ import annotations
@@ -36,12 +38,14 @@ def run_server(info_path: str, redis_url: str, path: str) -> None:
     from together_eval_emulator.faces._server import bind, url_of
     from together_eval_emulator.stores._redis import RedisStore
 
-    from .workload import completed_job, upload
+    from .workload import call, completed_job, upload
 
     store = RedisStore(redis_url) if redis_url != "-" else None
     emulator = Emulator(clock="manual", store=store)
     if path == "-":
         path = f"/v1/evaluation/{completed_job(emulator, upload(emulator, 100))}/status"
+        for _ in range(emulator.config.journal_limit):  # the journal at its bound, as on a server that has run a while
+            call(emulator, "GET", path)
     sock = bind("127.0.0.1", 0)
     Path(info_path).write_text(json.dumps({"url": url_of(sock), "path": path}))
     uvicorn.Server(uvicorn.Config(create_app(emulator), log_level="error", access_log=False, lifespan="off")).run(
