@@ -148,8 +148,10 @@ def read_response(connection: socket.socket, buffer: bytes) -> tuple[int, int, b
     return int(head[9:12]), size, rest[size:]
 
 
-def keep_alive_load(addresses: list[tuple[str, int]], work: dict[str, Any], seconds: float) -> tuple[float, float]:
-    """Requests per second and response bytes per second of `CONNECTIONS` keep-alive connections
+def keep_alive_load(
+    addresses: list[tuple[str, int]], work: dict[str, Any], seconds: float, connections: int = CONNECTIONS
+) -> tuple[float, float]:
+    """Requests per second and response bytes per second of `connections` keep-alive connections
     spread evenly over the servers at `addresses`, each sending `work`'s request for `seconds`.
 
     The client writes prepared request bytes on plain sockets and reads each response by its
@@ -157,7 +159,7 @@ def keep_alive_load(addresses: list[tuple[str, int]], work: dict[str, Any], seco
     server, not the client, is what is measured (an `http.client` loop costs more per request than
     the raw app and capped both servers alike)."""
     sent = {address: request_bytes(*address, work) for address in addresses}
-    counts, sizes = [0] * CONNECTIONS, [0] * CONNECTIONS
+    counts, sizes = [0] * connections, [0] * connections
     deadline = time.perf_counter() + seconds
 
     def worker(index: int) -> None:
@@ -173,7 +175,7 @@ def keep_alive_load(addresses: list[tuple[str, int]], work: dict[str, Any], seco
                 sizes[index] += size
                 counts[index] += 1
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(CONNECTIONS)]
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
     start = time.perf_counter()
     for thread in threads:
         thread.start()
