@@ -51,8 +51,10 @@ P = ParamSpec("P")
 # 2: codec format 2 (a job's add-on data as JSON); 3: job timelines and change numbers (the status
 # index), journal entry sizes; 4: codec format 4 (a job's pinned phases, place in line, recording),
 # capacity and recordings rows; 5: codec format 5 (a dataset is its bytes and its facts, not its rows);
-# 6: each journal row carries the running total of the entries' sizes (no total kept in `meta`)
-SCHEMA_VERSION = 6
+# 6: each journal row carries the running total of the entries' sizes (no total kept in `meta`);
+# 7: the journal's rows past its bounds are deleted in batches (the bounds they were kept by in `meta`:
+# an older version would show the rows not yet deleted)
+SCHEMA_VERSION = 7
 APPLICATION_ID = 0x54454545  # "TEEE": marks the file as an emulator store (PRAGMA application_id)
 BUSY_TIMEOUT_S = 30.0  # how long a transaction waits for another process's to finish
 CACHE_LIMIT = 20_000  # records of each kind kept decoded; a cache is emptied when full
@@ -781,6 +783,7 @@ class SQLiteStore(Store):
         if bounds != kept_by:  # what the old bounds dropped stays dropped: delete it before they change
             self._trim_journal(*kept_by)
             self._set_meta(_JOURNAL_BOUNDS, bounds, codec.encode_json(list(bounds)))
+            self._trim_journal(*bounds)  # and smaller bounds leave no more than JOURNAL_SLACK rows past them
         data, body = codec.encode_request(entry)
         total = self._journal_newest()[1] + entry.journal_bytes
         added = self._db.execute(

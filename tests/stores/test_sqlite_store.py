@@ -168,3 +168,16 @@ def test_a_larger_journal_limit_brings_back_no_dropped_entry(path: Path) -> None
     Api(CoreFace(larger)).request("GET", "/v1/files")
     assert [entry.seq for entry in larger.journal] == [8, 9, 10, 11, 12, 13]
     larger.store.close()
+
+
+def test_a_smaller_journal_limit_leaves_no_more_than_the_slack_in_the_file(path: Path) -> None:
+    emulator = Emulator(clock="manual", journal_limit=200, store=SQLiteStore(path))
+    api = Api(CoreFace(emulator))
+    for _ in range(150):
+        api.request("GET", "/v1/files")
+    emulator.store.close()
+    smaller = Emulator(clock="manual", journal_limit=5, store=SQLiteStore(path))
+    Api(CoreFace(smaller)).request("GET", "/v1/files")
+    assert [entry.seq for entry in smaller.journal] == [147, 148, 149, 150, 151]
+    smaller.store.close()
+    assert sqlite3.connect(path).execute("SELECT count(*) FROM journal").fetchone()[0] <= 5 + _sqlite.JOURNAL_SLACK
