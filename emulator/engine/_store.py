@@ -18,10 +18,9 @@ import json
 import random
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from . import _strict_json as strict_json
 from ._capacity import CapacityLog
@@ -250,6 +249,19 @@ def fault_fired_counter(rule_id: str) -> str:
 # ---------------------------------------------------------------- the interface
 
 
+class Pending(Protocol):
+    """A commit a store has sent and not yet confirmed (`Store.unconfirmed`)."""
+
+    def done(self) -> bool:
+        """Whether the store has answered it (applied, or failed)."""
+
+    def result(self) -> Any:
+        """The store's answer, once done; raises what went wrong when it was not applied."""
+
+    def add_done_callback(self, callback: Callable[[Any], object]) -> None:
+        """Call `callback` with it once done (at once when it is), in the thread that answers it."""
+
+
 class Store(ABC):
     """Every piece of the emulator's mutable state.
 
@@ -265,14 +277,14 @@ class Store(ABC):
     def transaction(self) -> AbstractContextManager[object]:
         """The scope of one request (or one control call)."""
 
-    def unconfirmed(self) -> AbstractContextManager[list[Future[Any]]]:
+    def unconfirmed(self) -> AbstractContextManager[list[Pending]]:
         """Within it, the calling thread's transactions may end before the store confirms their
         writes; the futures of those commits are added to the list it gives, and `confirm` waits
         for one (a response must not leave before its writes are confirmed). A store that confirms
         every commit at once adds none."""
         return nullcontext([])
 
-    def confirm(self, pending: Future[Any]) -> None:
+    def confirm(self, pending: Pending) -> None:
         """Wait until a commit made within `unconfirmed()` is applied; raises when it was not."""
         pending.result()
 

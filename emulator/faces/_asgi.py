@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
-from concurrent.futures import Future
 from typing import Any
 
 from starlette.applications import Starlette
@@ -18,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from ..engine._config import EmulatorConfig
 from ..engine._pacing import paced
+from ..engine._store import Pending
 from ..http._core import Emulator, internal_error
 from ..http._transport import ApiRequest, ApiResponse, SpooledBody, StreamedBody
 from ._socket_faults import RAW_SEND, play_fault
@@ -86,7 +86,7 @@ def _wake(waiter: asyncio.Future[None]) -> None:
         waiter.set_result(None)
 
 
-async def _done(pending: Future[Any]) -> None:
+async def commit_answered(pending: Pending) -> None:
     """Wait for a commit to be answered, however it ends (`Emulator.confirmed` reads the answer).
     The store usually answers it on this loop's thread (`Store.answer_on`): the waiter is then woken
     directly, without the cross-thread hand-off of `asyncio.wrap_future`."""
@@ -94,7 +94,7 @@ async def _done(pending: Future[Any]) -> None:
     waiter: asyncio.Future[None] = loop.create_future()
     here = threading.get_ident()
 
-    def answered(_: Future[Any]) -> None:
+    def answered(_: Pending) -> None:
         if threading.get_ident() == here:
             _wake(waiter)
         else:
@@ -128,7 +128,7 @@ class CoreEndpoint:
         """The server is shutting down: cut short the faults still playing (a hang, a latency)."""
         self.stopping.set()
 
-    def _answer_paced(self, request: ApiRequest) -> tuple[ApiResponse, Future[Any] | None]:
+    def _answer_paced(self, request: ApiRequest) -> tuple[ApiResponse, Pending | None]:
         """`handle_unconfirmed` in a thread; long loops pause now and then, so the event loop keeps
         answering the others. A streamed body is closed here, once the request is done with it."""
         try:
@@ -138,7 +138,7 @@ class CoreEndpoint:
             if request.spooled is not None:
                 request.spooled.close()
 
-    async def _answer(self, request: ApiRequest) -> tuple[ApiResponse, Future[Any] | None]:
+    async def _answer(self, request: ApiRequest) -> tuple[ApiResponse, Pending | None]:
         """The core's answer and the commit it waits for, on the event loop or in a thread."""
         emulator = self.emulator
         if emulator.store.may_wait():  # for another process: keep the event loop serving meanwhile
@@ -157,7 +157,7 @@ class CoreEndpoint:
             if pending is not None:  # the answer leaves once its writes are stored; other requests go on meanwhile
                 if not pending.done():
                     emulator.store.answer_on(asyncio.get_running_loop())
-                    await _done(pending)
+                    await commit_answered(pending)
                 response = emulator.confirmed(response, pending)
             headers = encoded_headers(response)
         except Exception as exc:  # a bug: still a JSON 500, never the server's plain-text one

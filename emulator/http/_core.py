@@ -7,8 +7,6 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
-from typing import Any
 
 from ..engine._clock import Clock
 from ..engine._config import EmulatorConfig
@@ -17,7 +15,7 @@ from ..engine._errors import ApiError
 from ..engine._files import Files
 from ..engine._jobs import Jobs
 from ..engine._journal import Journal
-from ..engine._store import Store
+from ..engine._store import Pending, Store
 from ._default_extensions import default_extensions
 from ._extension import ApiExtension
 from ._fault_intercept import intercept
@@ -188,7 +186,7 @@ class Emulator:
         response, pending = self.handle_unconfirmed(request)
         return response if pending is None else self.confirmed(response, pending)
 
-    def handle_unconfirmed(self, request: ApiRequest) -> tuple[ApiResponse, Future[Any] | None]:
+    def handle_unconfirmed(self, request: ApiRequest) -> tuple[ApiResponse, Pending | None]:
         """Answer one request, without waiting for a store outside this process to confirm its writes:
         returns the answer and, when there is one, the commit to wait for (`confirmed`) before the
         answer may leave. Meanwhile the next request can be handled (the server face does so)."""
@@ -197,7 +195,7 @@ class Emulator:
             response = self._handle(request)
         return response, pending[-1] if pending else None  # commits are applied in order: the last one counts
 
-    def confirmed(self, response: ApiResponse, pending: Future[Any]) -> ApiResponse:
+    def confirmed(self, response: ApiResponse, pending: Pending) -> ApiResponse:
         """`response` once its writes are confirmed, or a 500 saying they were not applied."""
         try:
             self.store.confirm(pending)

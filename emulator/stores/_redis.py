@@ -25,9 +25,8 @@ import random
 import re
 import secrets
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 import redis
@@ -41,7 +40,7 @@ from ..engine._faults import FaultRule
 from ..engine._recordings import Recording
 from ..engine._scenarios import ScenarioBook
 from ..engine._status_index import StatusIndex, Timeline, decode_timeline, encode_timeline, pick, timeline
-from ..engine._store import JOURNAL_SEQ, Job, PendingUpload, RecordedRequest, Store, StoredFile, Tenant
+from ..engine._store import JOURNAL_SEQ, Job, Pending, PendingUpload, RecordedRequest, Store, StoredFile, Tenant
 from . import _redis_codec as codec
 from ._codec import decode_request, encode_request
 from ._errors import IncompatibleStore, StoreError
@@ -125,34 +124,83 @@ class _Transaction:
 
 
 class _Scope:
-    """`RedisStore._scope`: every store call runs in one (a dozen per request), so it is a plain class
-    rather than a generator-made context manager, which costs several times more to enter and leave."""
+    """One transaction of a `RedisStore` (`transaction`, `_scope`): the lease held and this process's
+    mutex taken, the writes committed at the end (or nothing, after an exception), and the lease
+    handed over if another process asked for it. Entered again in the same thread (nested), it is
+    the outer transaction, which commits. Every request enters it, and every store call outside one:
+    a plain class, as a generator-made context manager costs several times more to enter and leave."""
 
-    __slots__ = ("_store", "_own")
+    __slots__ = ("_store", "_nested")
 
     def __init__(self, store: RedisStore) -> None:
         self._store = store
-        self._own: AbstractContextManager[object] | None = None  # the transaction opened for this call
+        self._nested = False
 
     def __enter__(self) -> _Transaction:
         store = self._store
-        store._lease.mutex.acquire()
+        lease = store._lease
+        lease.mutex.acquire()
         try:
-            if store._tx is None:
-                own = self._own = store._transaction()
-                own.__enter__()
-            assert store._tx is not None
-            return store._tx
+            if store._tx is not None:  # this thread's own (the mutex is held for a whole transaction)
+                self._nested = True
+                return store._tx
+            try:
+                changes = lease.hold()
+            except redis.RedisError:
+                lease.forget()
+                raise
+            if changes is not None:
+                store._forget(changes.keys, everything=changes.everything)
+            tx = store._tx = _Transaction()
+            store._tx_thread = threading.get_ident()
+            return tx
         except BaseException:
-            store._lease.mutex.release()
+            lease.mutex.release()
             raise
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: Any) -> None:
+        store = self._store
+        lease = store._lease
         try:
-            if self._own is not None:
-                self._own.__exit__(kind, error, trace)
+            if self._nested:  # the outer transaction commits
+                return
+            tx = store._tx
+            assert tx is not None
+            try:
+                if kind is None:
+                    store._commit(tx)
+                else:  # nothing is written; the cache may hold what the transaction changed in place
+                    store._drop_cache()
+            except BaseException:  # the commit failed: the same
+                store._drop_cache()
+                raise
+            finally:
+                store._tx = store._tx_thread = None
+                try:
+                    lease.end()
+                except redis.RedisError:
+                    lease.forget()
         finally:
-            self._store._lease.mutex.release()
+            lease.mutex.release()
+
+
+class _Unconfirmed:
+    """`RedisStore.unconfirmed` (entered once per request: a plain class, as `_Scope` is)."""
+
+    __slots__ = ("_store", "_thread")
+
+    def __init__(self, store: RedisStore) -> None:
+        self._store = store
+        self._thread = 0
+
+    def __enter__(self) -> list[Pending]:
+        sink: list[Pending] = []
+        self._thread = threading.get_ident()
+        self._store._unconfirmed[self._thread] = sink
+        return sink
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: Any) -> None:
+        del self._store._unconfirmed[self._thread]
 
 
 class _Within:
@@ -202,7 +250,7 @@ class RedisStore(Store):
         self._tx: _Transaction | None = None
         self._tx_thread: int | None = None  # the thread whose transaction `_tx` is
         self._within = _Within(self)
-        self._unconfirmed: dict[int, list[Future[Any]]] = {}  # thread -> its unconfirmed commits
+        self._unconfirmed: dict[int, list[Pending]] = {}  # thread -> its unconfirmed commits
         self._cache: dict[str, Any] = {}
         self._contents: dict[str, bytes] = {}
         self._content_bytes = 0
@@ -242,51 +290,16 @@ class RedisStore(Store):
     # ------------------------------------------------------------ transactions
 
     def transaction(self) -> AbstractContextManager[object]:
-        return self._transaction()
+        return _Scope(self)
 
-    @contextmanager
-    def _transaction(self) -> Iterator[object]:
-        with self._lease.mutex:
-            if self._tx is not None:  # nested: the outer transaction commits
-                yield self._tx
-                return
-            try:
-                changes = self._lease.hold()
-            except redis.RedisError:
-                self._lease.forget()
-                raise
-            if changes is not None:
-                self._forget(changes.keys, everything=changes.everything)
-            tx = self._tx = _Transaction()
-            self._tx_thread = threading.get_ident()
-            try:
-                yield tx
-                self._commit(tx)
-            except BaseException:
-                self._drop_cache()  # the cache may hold what the failed transaction changed in place
-                raise
-            finally:
-                self._tx = self._tx_thread = None
-                try:
-                    self._lease.end()
-                except redis.RedisError:
-                    self._lease.forget()
-
-    @contextmanager
-    def unconfirmed(self) -> Iterator[list[Future[Any]]]:
+    def unconfirmed(self) -> AbstractContextManager[list[Pending]]:
         """Within it, the calling thread's transactions commit without waiting for Redis to answer:
         their commits are sent in order, and their futures added to the list given (the caller
         waits for them with `confirm` before answering). Meanwhile this process goes on with its
         next requests, so the round trips of several requests overlap."""
-        sink: list[Future[Any]] = []
-        thread = threading.get_ident()
-        self._unconfirmed[thread] = sink
-        try:
-            yield sink
-        finally:
-            del self._unconfirmed[thread]
+        return _Unconfirmed(self)
 
-    def confirm(self, pending: Future[Any]) -> None:
+    def confirm(self, pending: Pending) -> None:
         """Wait until a commit made within `unconfirmed()` is applied; raises LeaseLost (or a Redis
         error) when it was not."""
         self._lease.confirmed(pending)

@@ -31,12 +31,12 @@ import time
 import uuid
 import weakref
 from collections.abc import Sequence
-from concurrent.futures import Future
 from typing import Any
 
 import redis
 
-from ._redis_commits import Committer
+from ..engine._store import Pending
+from ._redis_commits import Committer, Reply
 
 LEASE_MS = 2000  # how long a lease outlives a dead (or frozen) holder
 QUANTUM_S = 0.005  # a busy holder asked for the lease keeps it this long first (hand-overs cost round trips)
@@ -242,7 +242,7 @@ class Lease:
 
     def commit(
         self, changed: Sequence[str], writes: Sequence[Sequence[bytes | str | int]], *, confirm: bool = True
-    ) -> Future[Any] | None:
+    ) -> Reply | None:
         """Apply `writes` (Redis commands, ("CLEAR", pattern), or ("JOURNAL", ...): a journal append, which
         drops the oldest entries past its bounds) at once, if the lease is still ours.
 
@@ -266,7 +266,7 @@ class Lease:
             self.token = None
         return None
 
-    def confirmed(self, future: Future[Any]) -> Any:
+    def confirmed(self, future: Pending) -> Any:
         """Wait for a commit's answer; LeaseLost when it was not applied (or a Redis error)."""
         self._committer.wait(future)
         try:

@@ -21,10 +21,11 @@ from together_eval_emulator.engine._faults import FaultAction, FaultMatch, Fault
 from together_eval_emulator.engine._memory_store import MemoryStore
 from together_eval_emulator.engine._scenarios import ScenarioBook, ScenarioEntry
 from together_eval_emulator.engine._store import JOURNAL_SEQ, Job, PendingUpload, Tenant
+from together_eval_emulator.faces._asgi import commit_answered
 from together_eval_emulator.stores import _redis_codec as codec
 from together_eval_emulator.stores._errors import IncompatibleStore, StoreError
 from together_eval_emulator.stores._redis import LeaseLost, RedisStore
-from together_eval_emulator.stores._redis_commits import merged
+from together_eval_emulator.stores._redis_commits import Reply, merged
 
 from tests.engine.test_store import entry, file, job
 from tests.stores.redis_support import free_port
@@ -139,7 +140,8 @@ def test_an_event_loop_named_by_the_face_reads_the_replies_it_awaits(stores: Sto
             one.increment("a", by=by)
         assert pending and not pending[-1].done()
         one.answer_on(asyncio.get_running_loop())
-        await asyncio.wait_for(asyncio.wrap_future(pending[-1]), 5)
+        await asyncio.wait_for(commit_answered(pending[-1]), 5)  # as the server face awaits it
+        one.confirm(pending[-1])  # and then reads the answer
 
     asyncio.run(commit_and_await(2))
     assert two.counter("a") == 3
@@ -170,7 +172,8 @@ def test_after_a_dropped_connection_the_event_loop_reads_the_new_one(stores: Sto
         with one.unconfirmed() as pending:
             one.increment("a", by=by)
         one.answer_on(asyncio.get_running_loop())
-        await asyncio.wait_for(asyncio.wrap_future(pending[-1]), 5)
+        await asyncio.wait_for(commit_answered(pending[-1]), 5)  # as the server face awaits it
+        one.confirm(pending[-1])  # and then reads the answer
 
     async def requests() -> None:
         await commit_and_await(1)
@@ -220,6 +223,30 @@ def test_merged_commits_keep_their_writes_in_order_and_stop_at_a_hand_over() -> 
     assert first[:6] == ["t1", "p:", 2000, "a\nb\nc\nd", 2000, 1]
     assert first[6:] == [2, "SET", "a", 1, "DEL", 2, "SET", "d"]
     assert runs[1][1][0] == "t1" and runs[2][1][0] == "t2" and runs[2][1][6:] == [1, "Y"]
+
+
+def test_a_reply_calls_each_callback_once_and_a_failing_callback_stops_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    calls: list[object] = []
+    reply = Reply()
+    reply.add_done_callback(lambda r: calls.append(("before", r.result())))
+    reply.add_done_callback(lambda r: 1 / 0)  # logged; the callbacks after it still run
+    reply.add_done_callback(lambda r: calls.append(("after the failing one", r.result())))
+    assert not reply.done()
+    with pytest.raises(RuntimeError, match="not answered yet"):
+        reply.result()
+    reply.set_result([7])
+    assert reply.done() and reply.result() == [7]
+    reply.add_done_callback(lambda r: calls.append(("once done", r.result())))  # called at once
+    assert calls == [("before", [7]), ("after the failing one", [7]), ("once done", [7])]
+    assert "ZeroDivisionError" in caplog.text
+    with pytest.raises(RuntimeError, match="answered twice"):
+        reply.set_exception(redis.ConnectionError("late"))
+    failed = Reply()
+    failed.set_exception(redis.ConnectionError("gone"))
+    with pytest.raises(redis.ConnectionError, match="gone"):
+        failed.result()
 
 
 def test_ids_are_drawn_in_one_sequence_across_processes(stores: Stores) -> None:
