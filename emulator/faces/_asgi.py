@@ -86,11 +86,10 @@ def _wake(waiter: asyncio.Future[None]) -> None:
         waiter.set_result(None)
 
 
-async def commit_answered(pending: Pending) -> None:
-    """Wait for a commit to be answered, however it ends (`Emulator.confirmed` reads the answer).
-    The store usually answers it on this loop's thread (`Store.answer_on`): the waiter is then woken
-    directly, without the cross-thread hand-off of `asyncio.wrap_future`."""
-    loop = asyncio.get_running_loop()
+async def commit_answered(pending: Pending, loop: asyncio.AbstractEventLoop) -> None:
+    """Wait on `loop` (the running one) for a commit to be answered, however it ends
+    (`Emulator.confirmed` reads the answer). The store usually answers it on this loop's thread
+    (`Store.answer_on`): the waiter is then woken directly, without a cross-thread hand-off."""
     waiter: asyncio.Future[None] = loop.create_future()
     here = threading.get_ident()
 
@@ -156,8 +155,9 @@ class CoreEndpoint:
             response, pending = await self._answer(request)
             if pending is not None:  # the answer leaves once its writes are stored; other requests go on meanwhile
                 if not pending.done():
-                    emulator.store.answer_on(asyncio.get_running_loop())
-                    await commit_answered(pending)
+                    loop = asyncio.get_running_loop()  # once: on Python 3.11 each call is a getpid() system call
+                    emulator.store.answer_on(loop)
+                    await commit_answered(pending, loop)
                 response = emulator.confirmed(response, pending)
             headers = encoded_headers(response)
         except Exception as exc:  # a bug: still a JSON 500, never the server's plain-text one

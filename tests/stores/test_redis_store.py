@@ -139,8 +139,9 @@ def test_an_event_loop_named_by_the_face_reads_the_replies_it_awaits(stores: Sto
         with one.unconfirmed() as pending:
             one.increment("a", by=by)
         assert pending and not pending[-1].done()
-        one.answer_on(asyncio.get_running_loop())
-        await asyncio.wait_for(commit_answered(pending[-1]), 5)  # as the server face awaits it
+        loop = asyncio.get_running_loop()
+        one.answer_on(loop)
+        await asyncio.wait_for(commit_answered(pending[-1], loop), 5)  # as the server face awaits it
         one.confirm(pending[-1])  # and then reads the answer
 
     asyncio.run(commit_and_await(2))
@@ -171,8 +172,9 @@ def test_after_a_dropped_connection_the_event_loop_reads_the_new_one(stores: Sto
     async def commit_and_await(by: int) -> None:
         with one.unconfirmed() as pending:
             one.increment("a", by=by)
-        one.answer_on(asyncio.get_running_loop())
-        await asyncio.wait_for(commit_answered(pending[-1]), 5)  # as the server face awaits it
+        loop = asyncio.get_running_loop()
+        one.answer_on(loop)
+        await asyncio.wait_for(commit_answered(pending[-1], loop), 5)  # as the server face awaits it
         one.confirm(pending[-1])  # and then reads the answer
 
     async def requests() -> None:
