@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from concurrent.futures import Future
-from typing import Any
 
 import httpx
 import pytest
 from together_eval_emulator import Emulator
+from together_eval_emulator.engine._store import Pending
 from together_eval_emulator.faces._server import EmulatorServer
 from together_eval_emulator.http._transport import SPOOL_MEMORY, ApiRequest, ApiResponse
 
@@ -28,7 +27,7 @@ class Spy:
         self._handle = emulator.handle_unconfirmed
         emulator.handle_unconfirmed = self  # type: ignore[method-assign]
 
-    def __call__(self, request: ApiRequest) -> tuple[ApiResponse, Future[Any] | None]:
+    def __call__(self, request: ApiRequest) -> tuple[ApiResponse, Pending | None]:
         self.requests.append(request)
         return self._handle(request)
 
