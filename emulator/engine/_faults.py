@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ._scenarios import lookup
+from ._strict_json import MAX_SAFE_INTEGER
 
 FaultKind = Literal["error", "latency", "hang", "drop", "truncate", "malformed"]
 
@@ -134,8 +135,8 @@ class FaultRule(_Data):
     probability: float = Field(1.0, ge=0, le=1)
     quota: Quota | None = None
     process: bool = False  # error/hang/drop: let the request take effect before the fault
-    seen: int = Field(0, ge=0)  # matching requests so far
-    fired: int = Field(0, ge=0)  # times the fault was applied
+    seen: int = Field(0, ge=0, le=MAX_SAFE_INTEGER)  # matching requests so far
+    fired: int = Field(0, ge=0, le=MAX_SAFE_INTEGER)  # times the fault was applied
     window: dict[str, list[int]] = Field(default_factory=dict)  # quota: tenant -> admitted at (ns)
 
     @field_validator("process")
@@ -195,4 +196,4 @@ class FaultBook(_Data):
     each rule with its counters, and the number the next added rule gets."""
 
     rules: list[FaultRule] = Field(default_factory=list)
-    next_id: int = 1
+    next_id: int = Field(1, ge=1, le=MAX_SAFE_INTEGER)

@@ -48,10 +48,14 @@ def export_state(rng: random.Random) -> list[Any]:
 
 
 def restore_state(data: list[Any]) -> random.Random:
-    """A generator in the state `export_state` gave; raises ValueError or TypeError on anything else."""
+    """A generator in the state `export_state` gave; raises ValueError or TypeError on anything else
+    (a number out of the generator's range, which `setstate` reports as OverflowError, included)."""
     version, internal, gauss = data
     rng = random.Random()
-    rng.setstate((version, tuple(internal), gauss))
+    try:
+        rng.setstate((version, tuple(internal), gauss))
+    except OverflowError as exc:
+        raise ValueError(str(exc)) from None
     return rng
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ._clock import NS
+from ._clock import NS, SPAN_SECONDS
 from ._config import EmulatorConfig
 from ._parameters import TERMINAL as TERMINAL, Status  # TERMINAL: read from here by the other modules
 from ._scenarios import Outcome, Progression
@@ -42,7 +42,10 @@ class Phase:
 
 
 def _ns(seconds: float) -> int:
-    return int(round(seconds * NS))
+    """A phase's length in nanoseconds. One longer than the clock's whole range never ends, whatever
+    its length: it counts as that range (so 1e300 seconds, or a long per-row time times many rows,
+    stays a number every store can hold)."""
+    return int(round(min(seconds, SPAN_SECONDS) * NS))
 
 
 def statuses(outcome: Outcome) -> list[Status]:

@@ -12,6 +12,11 @@ Status = Literal["pending", "queued", "running", "completed", "error", "user_err
 TERMINAL = frozenset({"completed", "error", "user_error"})  # the statuses a job ends in
 STATUSES = ("pending", "queued", "running", "completed", "error", "user_error")
 EvalType = Literal["classify", "score", "compare"]
+# A file's purpose and type, as the Files API takes them (docs/reference/files.md)
+FilePurpose = Literal[
+    "fine-tune", "batch-api", "eval", "eval-output", "eval-sample", "eval-summary", "batch-generated", "calibration"
+]
+FileType = Literal["jsonl", "csv", "parquet"]
 ModelSource = Literal["serverless", "dedicated", "external"]
 Number = StrictInt | StrictFloat
 

@@ -27,6 +27,7 @@ from pydantic import (
 
 from . import _results as results
 from ._parameters import ClassifyParameters, CompareParameters, ScoreParameters
+from ._strict_json import MAX_SAFE_INTEGER
 
 PhaseName = Literal["pending", "queued", "running"]
 EvalType = Literal["classify", "score", "compare"]
@@ -265,7 +266,7 @@ class ScenarioEntry(Scenario):
     name: str | None = None
     match: Match = Field(default_factory=Match)
     times: int | None = Field(None, ge=1)
-    used: int = Field(0, ge=0)  # how many creates it has applied to
+    used: int = Field(0, ge=0, le=MAX_SAFE_INTEGER)  # how many creates it has applied to
     recording: str | None = Field(None, pattern=RECORDING_NAME)  # written only when set
 
     @model_validator(mode="after")
@@ -300,7 +301,7 @@ class ScenarioBook(_Data):
     default: Scenario = Field(default_factory=Scenario)
     types: dict[EvalType, Scenario] = Field(default_factory=dict)
     entries: list[ScenarioEntry] = Field(default_factory=list)
-    next_id: int = 1
+    next_id: int = Field(1, ge=1, le=MAX_SAFE_INTEGER)
 
 
 def resolve_levels(levels: list[tuple[str, Scenario]], recordings: Sequence[tuple[str, str]] = ()) -> Resolved:

@@ -20,9 +20,9 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, field_validator, model_serializer
 
 from . import _ids as ids
 from ._capacity import Capacity, CapacityLog
@@ -31,18 +31,23 @@ from ._datasets import Dataset, DatasetError, parse_dataset, rows_dataset, writt
 from ._errors import InvalidRequest
 from ._extension import Extension, import_job_data
 from ._faults import FaultBook
-from ._files import Files
+from ._files import Files, check_size
 from ._jobs import Jobs, make_judge
 from ._lifecycle import Phase
-from ._parameters import EvalType, Status
+from ._parameters import EvalType, FilePurpose, FileType, Status
 from ._recordings import Recording
 from ._rulebooks import FaultRules, ScenarioRules
 from ._scenarios import Outcome, Progression, ScenarioBook
 from ._schedule import Schedule
 from ._store import JOBS_IN_LINE, Job, PendingUpload, Store, StoredFile, Tenant, reads_counter
+from ._strict_json import MAX_SAFE_INTEGER
 from ._validation import validate_create
 
 VERSION: Final = 1
+# The most levels a snapshot adds above a value a request put in it (a documented job's request, under
+# `tenants[].jobs[].extensions`, sits 6 deeper than in its create): a state import may nest this much
+# deeper than `max_json_depth`, so that every export imports back.
+NESTING: Final = 8
 
 
 class _Data(BaseModel):
@@ -72,9 +77,17 @@ class PhaseData(_Data):
 
 
 class DatasetData(_Data):
+    """A job's dataset: a JSONL file's own lines (verdicts hash them, and the rows are read from them),
+    else its rows. `rows` beside `lines` (written by earlier exports) must be what the lines hold."""
+
     columns: list[str]
-    rows: list[dict[str, Any]]
-    lines: list[str] | None = None  # a JSONL dataset's own lines: verdicts hash them
+    rows: list[dict[str, Any]] | None = None
+    lines: list[str] | None = None
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        data = _without(handler(self), "rows", self.rows is not None)
+        return _without(data, "lines", self.lines is not None)
 
 
 class JobData(_Data):
@@ -94,7 +107,7 @@ class JobData(_Data):
     source: dict[str, str] = Field(default_factory=dict)
     problem: str | None = None
     failed_rows: int = 0
-    reads: int = 0
+    reads: int = Field(0, ge=0, le=MAX_SAFE_INTEGER)
     extensions: dict[str, Any] = Field(default_factory=dict, description="Add-on data, by extension name.")
     line: int | None = Field(None, ge=1)  # its place in line (docs/capacity.md); written only when set
     recording: str | None = None  # the recording it replays (docs/recordings.md); written only when set
@@ -108,8 +121,8 @@ class JobData(_Data):
 class FileData(_Data):
     id: str
     filename: str
-    purpose: str
-    file_type: str
+    purpose: FilePurpose
+    file_type: FileType
     created_ns: int
     content_b64: str | None = None
     source_job: str | None = None
@@ -131,6 +144,14 @@ class UploadData(_Data):
     # When the upload URL dies, on the emulator clock; absent (older snapshots): a whole lifetime
     # after the import.
     expires_ns: int | None = None
+
+    @field_validator("parts", mode="before")
+    @classmethod
+    def _numbered(cls, parts: Any) -> Any:
+        """Part numbers as the export writes them: JSON object keys are strings ("1")."""
+        if not isinstance(parts, dict):
+            return parts
+        return {int(k) if isinstance(k, str) and k.isascii() and k.isdigit() else k: v for k, v in parts.items()}
 
 
 class CapacityChange(_Data):
@@ -189,10 +210,11 @@ def _unb64(text: str, where: str) -> bytes:
 
 
 def _dataset_data(dataset: Dataset) -> DatasetData:
-    """A dataset's rows in a snapshot, and a JSONL file's own lines (verdicts hash them)."""
-    keyed = list(dataset.keyed_rows())
-    lines = [key.decode() for _, key in keyed] if dataset.kind == "jsonl" else None
-    return DatasetData(columns=list(dataset.columns), rows=[row for row, _ in keyed], lines=lines)
+    """A dataset in a snapshot: a JSONL file's own lines (as text: a row nested however deep is one
+    string, which any export can write and any import read), else its rows (CSV rows are flat)."""
+    if dataset.kind == "jsonl":
+        return DatasetData(columns=list(dataset.columns), lines=[key.decode() for _, key in dataset.keyed_rows()])
+    return DatasetData(columns=list(dataset.columns), rows=list(dataset.rows()))
 
 
 def _job_data(job: Job, *, reads: int, completed: bool, datasets: dict[int, DatasetData]) -> JobData:
@@ -232,8 +254,8 @@ def _file_data(file: StoredFile, content: bytes | None) -> FileData:
     return FileData(
         id=file.id,
         filename=file.filename,
-        purpose=file.purpose,
-        file_type=file.file_type,
+        purpose=cast(FilePurpose, file.purpose),  # checked when the file was made
+        file_type=cast(FileType, file.file_type),
         created_ns=file.created_ns,
         content_b64=_b64(content),
         source_job=file.source_job,
@@ -313,17 +335,19 @@ class _Datasets:
     """The datasets of a snapshot's jobs, each read once (jobs share them)."""
 
     def __init__(self) -> None:
-        self._read: dict[bytes, tuple[Dataset, list[dict[str, Any]]]] = {}  # content -> dataset, its rows
+        self._read: dict[bytes, Dataset] = {}  # content -> dataset
 
     def get(self, data: DatasetData, where: str) -> Dataset:
         """The dataset a job's `dataset` field holds: a JSONL file's rows are read from its lines (which
-        verdicts hash), other rows as they are; each must be what `columns` and `rows` say."""
+        verdicts hash), other rows as they are; each must be what `columns` (and `rows`, if given) say."""
         if data.lines is not None:
             content = "".join(line + "\n" for line in data.lines).encode("utf-8", "surrogatepass")
-        else:
+        elif data.rows is not None:
             content = written_rows(data.rows)
-        found = self._read.get(content)
-        if found is None:
+        else:
+            raise InvalidRequest(f"{where}.dataset: give its 'lines' or its 'rows'.", param=f"{where}.dataset")
+        dataset = self._read.get(content)
+        if dataset is None:
             try:
                 if data.lines is not None:
                     dataset = parse_dataset(content, "jsonl", f"{where}.dataset")
@@ -331,9 +355,10 @@ class _Datasets:
                     dataset = rows_dataset(content, f"{where}.dataset")
             except DatasetError as exc:
                 raise InvalidRequest(f"{where}.dataset: {exc}", param=f"{where}.dataset") from None
-            found = self._read[content] = (dataset, list(dataset.rows()))
-        dataset, rows = found
-        if list(dataset.columns) != data.columns or (data.rows is not rows and data.rows != rows):
+            self._read[content] = dataset
+        if list(dataset.columns) != data.columns or (
+            data.lines is not None and data.rows is not None and data.rows != list(dataset.rows())
+        ):
             raise InvalidRequest(
                 f"{where}.dataset: 'columns' and 'rows' must be the columns and rows its lines hold.",
                 param=f"{where}.dataset",
@@ -384,21 +409,31 @@ class _Contents:
     uploads: list[tuple[str, PendingUpload, dict[int, bytes]]] = field(default_factory=list)
 
 
-def _contents(snapshot: Snapshot, upload_expiry_ns: int, extensions: Sequence[Extension]) -> _Contents:
+def _once(seen: set[str], value: str, where: str, what: str) -> None:
+    """Refuse a second `value` where the state holds one: each store keeps one of each."""
+    if value in seen:
+        raise InvalidRequest(f"Field '{where}': {what} {value!r} appears twice; the state holds one.", param=where)
+    seen.add(value)
+
+
+def _contents(snapshot: Snapshot, upload_expiry_ns: int, extensions: Sequence[Extension], most_bytes: int) -> _Contents:
+    """What `snapshot` holds, checked (`most_bytes`: the most file bytes the store holds in one value)."""
     contents = _Contents()
     datasets = _Datasets()
+    keys: set[str] = set()
+    workflow_ids: set[str] = set()  # unique across tenants
     for t_index, data in enumerate(snapshot.tenants):
+        _once(keys, data.key, f"tenants.{t_index}.key", "the API key")
         contents.tenants.append(Tenant(data.key, name=data.name))
-        listed = set()
+        listed: set[str] = set()
         for f_index, f in enumerate(data.files):
-            listed.add(f.id)
+            _once(listed, f.id, f"tenants.{t_index}.files.{f_index}.id", "the file id")
             if f.source_job is not None:  # a result file: derived again from its job
                 continue
-            content = (
-                _unb64(f.content_b64, f"tenants.{t_index}.files.{f_index}.content_b64")
-                if f.content_b64 is not None
-                else None
-            )
+            where = f"tenants.{t_index}.files.{f_index}.content_b64"
+            content = _unb64(f.content_b64, where) if f.content_b64 is not None else None
+            if content is not None:
+                check_size(most_bytes, len(content), f"File '{f.id}'", where)
             stored = StoredFile(
                 id=f.id,
                 tenant=data.key,
@@ -412,10 +447,15 @@ def _contents(snapshot: Snapshot, upload_expiry_ns: int, extensions: Sequence[Ex
         for j_index, job_data in enumerate(data.jobs):
             deleted = job_data.result_file_registered and job_data.result_file_id not in listed
             where = f"tenants.{t_index}.jobs.{j_index}"
+            _once(workflow_ids, job_data.workflow_id, f"{where}.workflow_id", "the workflow id")
             job = _job(job_data, data.key, where, deleted=deleted, extensions=extensions, datasets=datasets)
             contents.jobs.append((job, job_data.reads))
+    tokens: set[str] = set()
     for u_index, upload in enumerate(snapshot.uploads):
+        _once(tokens, upload.token, f"uploads.{u_index}.token", "the upload token")
         parts = {n: _unb64(p, f"uploads.{u_index}.parts.{n}") for n, p in upload.parts.items()}
+        for number, part in parts.items():
+            check_size(most_bytes, len(part), f"Part {number} of upload {u_index}", f"uploads.{u_index}.parts.{number}")
         expires_ns = upload.expires_ns if upload.expires_ns is not None else upload_expiry_ns
         record = PendingUpload(upload.tenant, upload.file_id, multipart=upload.multipart, expires_ns=expires_ns)
         contents.uploads.append((upload.token, record, parts))
@@ -438,7 +478,7 @@ def import_state(
     A pending upload without an expiry (an older snapshot) gets `upload_lifetime_ns` from the
     snapshot's clock. `extensions` are the engine's add-ons: they check their jobs' data and adjust
     their judges."""
-    contents = _contents(snapshot, snapshot.clock.now_ns + upload_lifetime_ns, extensions)
+    contents = _contents(snapshot, snapshot.clock.now_ns + upload_lifetime_ns, extensions, store.max_content_bytes)
     try:
         ids.restore_state(snapshot.ids)
     except (TypeError, ValueError):

@@ -19,6 +19,10 @@ from ._validation import dotted
 # (pydantic stops at 255 levels; a job echoes its parameters, the journal shows request bodies).
 MAX_JSON_DEPTH = 200
 
+# The largest integer every JSON reader holds exactly (JavaScript's Number.MAX_SAFE_INTEGER): the most a
+# counter kept by a store may hold, well inside the 64-bit integers of SQLite and Redis.
+MAX_SAFE_INTEGER = 2**53 - 1
+
 
 class JsonProblem(ValueError):
     """The text is not JSON the emulator takes. `bound` names the limit it broke (`depth`, `items`,

@@ -8,7 +8,7 @@ reports the first one as a 400 naming the field.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
@@ -90,9 +90,11 @@ def validate_create(body: Any) -> tuple[EvalType, ClassifyParameters | ScorePara
     eval_type = body.get("type")
     if eval_type is None:
         raise InvalidRequest("Missing required field 'type': use one of 'classify', 'score', 'compare'.", param="type")
-    if eval_type not in PARAMETER_MODELS:
+    if not isinstance(eval_type, str) or eval_type not in PARAMETER_MODELS:
+        kind = json_type(eval_type)
+        shown = repr(eval_type) if isinstance(eval_type, str) else f"{'an' if kind[0] in 'ao' else 'a'} {kind}"
         raise InvalidRequest(
-            f"Invalid value for 'type': {eval_type!r}. Use one of 'classify', 'score', 'compare'.", param="type"
+            f"Invalid value for 'type': {shown}. Use one of 'classify', 'score', 'compare'.", param="type"
         )
     raw = body.get("parameters")
     if raw is None:
@@ -127,7 +129,7 @@ def validate_create(body: Any) -> tuple[EvalType, ClassifyParameters | ScorePara
         raise InvalidRequest(f"Field '{name}' must be {expected}, got {json_type(value)}{shown}.", param=name)
     assert model is not None
     _check_values(model)
-    return eval_type, model
+    return cast(EvalType, eval_type), model
 
 
 def _located(exc: ValidationError, params: dict[str, Any]) -> list[tuple[str, list[str | int], str, Any]]:

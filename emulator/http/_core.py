@@ -195,6 +195,22 @@ class Emulator:
             response = self._handle(request)
         return response, pending[-1] if pending else None  # commits are applied in order: the last one counts
 
+    def _record(self, request: ApiRequest, call: Call | None, response: ApiResponse) -> None:
+        """Journal `request` and its answer (unless the journal leaves its route out)."""
+        if not recorded(request):
+            return
+        engine = self.engine
+        now, wall = engine.clock.now_ns(), engine.clock.wall_ns()
+        tenant = call.resolved_tenant if call is not None else None
+        if tenant is None and request.api_key:  # not checked by its route (or not run)
+            tenant = engine.tenants.find(request.api_key)
+        name, kept = tenant.name if tenant else None, engine.config.journal_body_limit
+        engine.journal.record(
+            lambda seq: journal_entry(
+                seq, request, call, response, now, tenant_name=name, body_limit=kept, wall_ns=wall
+            )
+        )
+
     def confirmed(self, response: ApiResponse, pending: Pending) -> ApiResponse:
         """`response` once its writes are confirmed, or a 500 saying they were not applied."""
         try:
@@ -207,30 +223,23 @@ class Emulator:
 
     def _handle(self, request: ApiRequest) -> ApiResponse:
         engine, views, routes = self.engine, self.views, self._routes
-        with self._lock, engine.store.transaction():
-            engine.follow_store()
-            call = None
+        with self._lock:
             try:
-                response, call = intercept(
-                    engine, views, routes, request, lambda: dispatch(engine, views, routes, request)
-                )
-            except Exception as exc:  # a bug in the emulator, not in the request
-                response = internal_error(exc)
-            try:
-                if recorded(request):
-                    now, wall = engine.clock.now_ns(), engine.clock.wall_ns()
-                    tenant = call.resolved_tenant if call is not None else None
-                    if tenant is None and request.api_key:  # not checked by its route (or not run)
-                        tenant = engine.tenants.find(request.api_key)
-                    name, kept = tenant.name if tenant else None, engine.config.journal_body_limit
-                    answered = response
-                    engine.journal.record(
-                        lambda seq: journal_entry(
-                            seq, request, call, answered, now, tenant_name=name, body_limit=kept, wall_ns=wall
-                        )
+                with engine.store.transaction():
+                    engine.follow_store()
+                    response, call = intercept(
+                        engine, views, routes, request, lambda: dispatch(engine, views, routes, request)
                     )
-            except Exception as exc:
+                    self._record(request, call, response)
+            except Exception as exc:  # a bug in the emulator, not in the request
+                # The transaction ended with the exception: a persistent store rolled back what the
+                # request wrote, so a failed request leaves nothing half done. Its 500 is journaled on its own.
                 response = internal_error(exc)
+                try:
+                    with engine.store.transaction():
+                        self._record(request, None, response)
+                except Exception as journal_exc:
+                    response = internal_error(journal_exc)
         try:
             # A deferred body (a result file) is made outside the lock; a fault plays with a whole body.
             return response.finish(whole=response.fault is not None)

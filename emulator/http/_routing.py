@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 from pydantic import BaseModel, ValidationError
 from starlette.routing import compile_path
 
-from ..engine import _strict_json as strict_json
+from ..engine import _snapshot as snapshot, _strict_json as strict_json
 from ..engine._config import EmulatorConfig, env_var
 from ..engine._errors import ApiError, InvalidRequest, MethodNotAllowed, NotFound, PayloadTooLarge, Unauthorized
 from ..engine._first_error import first_error
@@ -80,9 +80,9 @@ BOUND_SETTINGS = {"depth": "max_json_depth", "items": "max_list_items", "chars":
 
 def json_limits(config: EmulatorConfig, route: Route) -> strict_json.JsonLimits:
     """The bounds of a route's JSON body. A bulk body (a state import) holds whole files and every
-    job: only its nesting is bounded."""
+    job: only its nesting is bounded, with room for the levels a snapshot adds."""
     if route.bulk:
-        return strict_json.JsonLimits(config.max_json_depth)
+        return strict_json.JsonLimits(config.max_json_depth + snapshot.NESTING)
     return strict_json.JsonLimits(config.max_json_depth, config.max_list_items, config.max_string_chars)
 
 

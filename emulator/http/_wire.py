@@ -29,6 +29,8 @@ from ..engine._parameters import (
     ClassifyParameters as ClassifyParameters,
     CompareParameters as CompareParameters,
     EvalType as EvalType,
+    FilePurpose as FilePurpose,
+    FileType as FileType,
     JudgeConfig as JudgeConfig,
     ModelField as ModelField,
     ModelRequest as ModelRequest,
@@ -130,11 +132,6 @@ class EvaluationUpdateResponse(BaseModel):
 
 
 # ---------------------------------------------------------------- files (docs/reference/files.md)
-
-FilePurpose = Literal[
-    "fine-tune", "batch-api", "eval", "eval-output", "eval-sample", "eval-summary", "batch-generated", "calibration"
-]
-FileType = Literal["jsonl", "csv", "parquet"]
 
 
 class FileObject(BaseModel):
