@@ -19,7 +19,7 @@ from typing import IO, Any
 from . import _builtin_datasets as builtin_datasets, _ids as ids, _lifecycle as lifecycle, _replays as replays
 from ._clock import Clock, format_micros
 from ._datasets import Dataset, parse_dataset
-from ._errors import Forbidden, InvalidRequest, NotFound
+from ._errors import Forbidden, InvalidRequest, NotFound, PayloadTooLarge
 from ._extension import Extension, attached
 from ._results import jsonl, replay_kinds, result_file, result_row
 from ._schedule import Schedule
@@ -33,6 +33,17 @@ CACHE_LIMIT = 4096  # entries of each derived-value cache below; cleared when fu
 SPOOL_MEMORY = 1 << 20
 READ_BYTES = 256 * 1024  # a spooled result file is sent in blocks of this size
 SMALL_RESULT_BYTES = 256 * 1024  # a result file this small is made whole, and kept (`SmallResults`)
+
+
+def check_size(most: int, size: int, what: str, param: str | None = None) -> None:
+    """A 413 for file bytes larger than the store holds in one value (`most`: `Store.max_content_bytes`)."""
+    if size > most:
+        raise PayloadTooLarge(
+            f"{what} is {size} bytes, more than this emulator's store holds in one file ({most} bytes; "
+            "docs/limits.md). Send a smaller file, or serve the emulator on another store.",
+            param=param,
+            code="request_too_large",
+        )
 
 
 class SmallResults:
@@ -157,6 +168,8 @@ class Files:
             created_ns=self.clock.now_ns(),
             size=len(content) if content is not None else None,
         )
+        if content is not None:
+            check_size(self.store.max_content_bytes, len(content), "The file")
         self.store.put_file(file)
         if content is not None:
             self.store.put_content(tenant, file.id, content)
@@ -164,6 +177,7 @@ class Files:
 
     def put(self, file: StoredFile, content: bytes) -> StoredFile:
         """Store a file with a given id and its bytes (the files of the settings)."""
+        check_size(self.store.max_content_bytes, len(content), "The file")
         file = replace(file, size=len(content))
         self.store.put_file(file)
         self.store.put_content(file.tenant, file.id, content)
@@ -207,6 +221,7 @@ class Files:
         """Step 2: the PUT of the bytes (or of one part) to the upload URL."""
         upload = self.pending_upload(token, multipart=part is not None, key=key)
         if part is not None:
+            check_size(self.store.max_content_bytes, len(content), f"Part {part}")
             self.store.put_upload_part(token, part, content)
             return
         file = self.store.get_file(upload.tenant, upload.file_id)
@@ -239,7 +254,11 @@ class Files:
                 f"Parts {missing} were never uploaded; PUT each part before completing.", param="parts"
             )
         file = self._stored(tenant, file_id, ready=False)
-        file = self.put(file, b"".join(parts[n] for n in sorted(part_numbers)))
+        chosen = [parts[n] for n in sorted(part_numbers)]
+        check_size(
+            self.store.max_content_bytes, sum(map(len, chosen)), "The file its parts make", "parts"
+        )  # before joining them
+        file = self.put(file, b"".join(chosen))
         self.store.delete_upload(token)
         return file
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -272,6 +273,10 @@ class Store(ABC):
     transaction (SQLite) or a lock (Redis) so one request's reads and writes are not interleaved
     with another's.
     """
+
+    # The most bytes one value of file bytes (a file's content, or one part of a multipart upload) may
+    # hold in this store: a larger one is refused with a 413 (`_files.check_size`), never half stored.
+    max_content_bytes: int = sys.maxsize
 
     @abstractmethod
     def transaction(self) -> AbstractContextManager[object]:

@@ -229,6 +229,9 @@ class RedisStore(Store):
     another layout is refused (`IncompatibleStore`). `reset=True` forgets whatever the database
     holds under the prefix first, whatever wrote it (`serve --reset-store`)."""
 
+    # Redis takes values of up to `proto-max-bulk-len` bytes, 512 MiB unless configured otherwise.
+    max_content_bytes = 512 * 1024 * 1024
+
     def __init__(
         self, url: str, *, reset: bool = False, prefix: str = DEFAULT_PREFIX, lease_ms: int | None = None
     ) -> None:

@@ -55,6 +55,7 @@ P = ParamSpec("P")
 # 7: the journal's rows past its bounds are deleted in batches (the bounds they were kept by in `meta`:
 # an older version would show the rows not yet deleted)
 SCHEMA_VERSION = 7
+ROW_ROOM = 1 << 20  # bytes of a row besides its file bytes, at most
 APPLICATION_ID = 0x54454545  # "TEEE": marks the file as an emulator store (PRAGMA application_id)
 BUSY_TIMEOUT_S = 30.0  # how long a transaction waits for another process's to finish
 CACHE_LIMIT = 20_000  # records of each kind kept decoded; a cache is emptied when full
@@ -140,6 +141,9 @@ class SQLiteStore(Store):
             self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open {self.url}: {exc}") from None
+        # A row holds at most SQLITE_LIMIT_LENGTH bytes (1e9 by default): file bytes, with room for the
+        # rest of their row (keys, a dataset's facts).
+        self.max_content_bytes = self._db.getlimit(sqlite3.SQLITE_LIMIT_LENGTH) - ROW_ROOM
         try:
             self._prepare(reset)
         except BaseException:
