@@ -2,7 +2,7 @@
 
 Fixtures:
 
-* ``live_server`` (session): starts ``python -m emulator serve --port 0 --clock manual --seed 0``
+* ``live_server`` (session): starts ``python -m together_eval_emulator serve --port 0 --clock manual --seed 0``
   from the repository root, waits for its ``listening on http://…`` line and stops it at the end.
   It is parametrised by store (``STORE_KINDS`` of tests/stores/store_support.py: one server per
   store, ``--store ...``), so every contract test runs against each store; a module marked

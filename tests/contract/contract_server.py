@@ -81,7 +81,7 @@ def _server_env() -> dict[str, str]:
 
 @contextlib.contextmanager
 def start_emulator(log_path: Path, *extra_args: str) -> Iterator[LiveEmulator]:
-    """Run ``python -m emulator serve --port 0 --clock manual --seed 0 [extra_args]`` until exit."""
+    """Run ``python -m together_eval_emulator serve --port 0 --clock manual --seed 0 [extra_args]`` until exit."""
     log_file = open(log_path, "w")
     cmd = [
         sys.executable,

@@ -110,3 +110,16 @@ def test_help_shows_every_choice() -> None:
         assert f"{option} {choices}" in text, option
     for option in ("--max-body-bytes", "--max-upload-bytes", "--max-json-depth", "--max-list-items"):
         assert option in text
+
+
+def test_the_package_run_under_its_folder_name_refuses_with_the_right_command() -> None:
+    """`python -m emulator` in a checkout would load the package as `emulator`: records it stored would
+    name modules no other server reads. It refuses in one line, naming the command to use."""
+    ran = subprocess.run(
+        [sys.executable, "-m", "emulator", "serve", "--port", "0"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert ran.returncode == 1
+    assert ran.stderr.strip().splitlines() == [
+        "Run the emulator as `python -m together_eval_emulator` (or `together-eval-emulator`), not emulator."
+    ]
+    assert ran.stdout == ""

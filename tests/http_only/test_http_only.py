@@ -1,5 +1,5 @@
 """Every scenario and fault feature driven over HTTP only, as a non-Python user would: the server
-runs as `python -m emulator serve --config FILE --admin-token T`, and this module never imports
+runs as `python -m together_eval_emulator serve --config FILE --admin-token T`, and this module never imports
 the emulator (only httpx and the standard library)."""
 
 from __future__ import annotations
