@@ -20,6 +20,8 @@ import pytest
 from together_eval_emulator import Emulator
 from together_eval_emulator.http._transport import ApiRequest
 
+from tests.support import classify_params
+
 HEADERS = {"authorization": "Bearer sweep", "content-type": "application/json"}
 MISSING = object()  # the member is removed
 WRONG: list[Any] = [None, {}, [], True, 0, -1, 1.5, "x", "", 10**30, -(10**30), 1e308, [{}], [[]], {"a": []}, MISSING]
@@ -78,16 +80,7 @@ JUDGE = {"model": "m", "model_source": "serverless", "system_template": "Rate {{
 
 
 def classify(file_id: str) -> dict[str, Any]:
-    return {
-        "type": "classify",
-        "parameters": {
-            "input_data_file_path": file_id,
-            "labels": ["good", "bad"],
-            "pass_labels": ["good"],
-            "model_to_evaluate": "response",
-            "judge": JUDGE,
-        },
-    }
+    return {"type": "classify", "parameters": classify_params(file_id, JUDGE)}
 
 
 GENERATOR = {
