@@ -6,6 +6,7 @@ core's bytes back, with no Request/Response objects in between (the core already
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -16,9 +17,12 @@ from starlette.routing import Route as StarletteRoute
 from starlette.types import Receive, Scope, Send
 
 from ..engine._config import EmulatorConfig
+from ..engine._errors import Forbidden
 from ..engine._pacing import paced
 from ..engine._store import Pending
 from ..http._core import Emulator, internal_error
+from ..http._recording import UPLOAD_PREFIX
+from ..http._routing import error_response
 from ..http._transport import ApiRequest, ApiResponse, SpooledBody, StreamedBody
 from ._socket_faults import RAW_SEND, play_fault
 from ._worker_threads import WorkerThreads
@@ -201,15 +205,54 @@ class CoreEndpoint:
         await send({"type": "http.response.body", "body": b""})
 
 
+HEALTH_PATH = "/_emulator/health"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (a name or an address, without its port) names this machine and nothing else:
+    `localhost` and its subdomains (RFC 6761: never sent to DNS), a loopback address."""
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _host_of(scope: Scope) -> str:
+    """The host a request was addressed to, from its `Host` header, without the port."""
+    value = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
+    if value.startswith("["):
+        return value[: value.find("]") + 1]
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+def _foreign_host(scope: Scope) -> str | None:
+    """The host a control-plane request was addressed to when it is not this machine's (loopback) name,
+    else None. A page of another site can point its own name at this machine (DNS rebinding): its
+    requests are then same-origin to the browser, and only the Host header tells them apart."""
+    path = scope["path"]
+    if not path.startswith("/_emulator/") or path.startswith(UPLOAD_PREFIX) or path == HEALTH_PATH:
+        return None  # the upload URLs are API traffic; health tells nothing (both need no admin token either)
+    host = _host_of(scope)
+    return None if is_loopback(host) else host
+
+
 class EmulatorApp(Starlette):
     """The Starlette app. HTTP requests for the core go straight to it: the core routes them itself
     and never raises, so Starlette's router and error middleware would only add time per request.
     The server's own `send` stays in the scope so that a fault can drop the connection
-    (`fault_responses.py`)."""
+    (`fault_responses.py`).
 
-    def __init__(self, core: CoreEndpoint, **kwargs: Any) -> None:
+    `loopback_only` (a server on a socket, `EmulatorServer`): without an admin token, the control
+    plane answers only requests addressed to a loopback name (`is_loopback`), so that no web page can
+    reach it through a name of its own. In-process faces (a test client) reach it by any name."""
+
+    def __init__(self, core: CoreEndpoint, *, loopback_only: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.core = core
+        self.loopback_only = loopback_only and not core.emulator.engine.config.admin_token
 
     def stop(self) -> None:
         """Called as the server starts shutting down (`CoreEndpoint.stop`)."""
@@ -218,17 +261,37 @@ class EmulatorApp(Starlette):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope[RAW_SEND] = send
         if scope["type"] == "http":
+            if self.loopback_only and (host := _foreign_host(scope)) is not None:
+                await _refuse_host(host, send)
+                return
             await self.core(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
 
 
-def create_app(emulator: Emulator | None = None, config: EmulatorConfig | None = None) -> EmulatorApp:
-    """A Starlette app serving `emulator` (a new one from `config` when not given)."""
+async def _refuse_host(host: str, send: Send) -> None:
+    response = error_response(
+        Forbidden(
+            f"This emulator has no admin token, so its control plane answers only requests addressed to "
+            f"this machine by a loopback name (localhost, 127.0.0.1, [::1]); this one was addressed to "
+            f"'{host}'. Use such a URL, or start the server with --admin-token.",
+            code="host_not_allowed",
+        )
+    )
+    await send({"type": "http.response.start", "status": response.status_code, "headers": encoded_headers(response)})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+def create_app(
+    emulator: Emulator | None = None, config: EmulatorConfig | None = None, *, loopback_only: bool = False
+) -> EmulatorApp:
+    """A Starlette app serving `emulator` (a new one from `config` when not given); `loopback_only`:
+    see `EmulatorApp`."""
     emu = emulator or Emulator(config)
     core = CoreEndpoint(emu)
     app = EmulatorApp(
         core,
+        loopback_only=loopback_only,
         routes=[StarletteRoute("/{path:path}", core, methods=ALL_METHODS)],
     )
     app.state.emulator = emu

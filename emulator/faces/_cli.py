@@ -4,7 +4,6 @@ generated from `ServerSettings`, which also reads the environment and the config
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import signal
 import socket
 import sys
@@ -18,19 +17,11 @@ from .._version import __version__
 from ..engine._config import ENV_PREFIX, SettingsEnvironment, env_var
 from ..engine._first_error import first_error
 from ..stores._factory import parse_store_url
+from ._asgi import is_loopback
 from ._configfile import ConfigFileError
 from ._settings import OPTION_FIELDS, ServerSettings, option_of
 
 SWITCH_INTERVAL_SECONDS = 0.0005  # Python's default is 0.005
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _metavar(name: str, field: FieldInfo) -> str:

@@ -39,7 +39,8 @@ import functools
 import inspect
 import os
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
@@ -51,9 +52,9 @@ from respx.models import AllMockedAssertionError
 
 from ..engine._config import EmulatorConfig
 from ..http._core import Emulator
-from ..http._transport import ApiRequest
+from ..http._transport import ApiRequest, ApiResponse
 from ._controller import DEFAULT_API_KEY, EmulatorController
-from ._httpx_faults import raise_for_fault
+from ._httpx_faults import araise_for_fault, raise_for_fault
 
 DEFAULT_BASE_URL = "http://together-emulator.test"
 # Settings of an emulator made for tests: frozen clock at the fixed epoch, seed 0 (reproducible ids).
@@ -89,26 +90,45 @@ def to_api_request(request: httpx.Request, limit: int | None = None) -> ApiReque
     )
 
 
-def serve(emulator: Emulator) -> Callable[[httpx.Request], httpx.Response]:
-    """A respx side effect answering every request from `emulator`, like the Starlette app does."""
+# Set while an async client's request is answered (`EmulatorRouter.async_handler`): a fault's wait is
+# then awaited, so the event loop keeps running the test's other tasks meanwhile.
+_ASYNC_REQUEST: ContextVar[bool] = ContextVar("together_emulator_async_request", default=False)
 
-    def side_effect(request: httpx.Request) -> httpx.Response:
+
+def serve(emulator: Emulator) -> Callable[[httpx.Request], httpx.Response | Awaitable[httpx.Response]]:
+    """A respx side effect answering every request from `emulator`, like the Starlette app does. A
+    scripted hang, latency, drop or truncation waits and raises the httpx exception: with `time.sleep`
+    for a sync client, and in the awaitable it returns for an async one (respx awaits it)."""
+
+    def side_effect(request: httpx.Request) -> httpx.Response | Awaitable[httpx.Response]:
         api_request = to_api_request(request, emulator.body_limit(request.method, request.url.path))
         response = emulator.handle(api_request)
-        raise_for_fault(response, request)  # a scripted hang, drop or truncation: the httpx exception
-        headers = {name.lower(): value for name, value in response.all_headers().items()}
-        headers["content-length"] = str(response.size)  # as app.py sends it, even for b""
-        if response.stream is not None:  # a result file: its chunks are made as the client reads them
-            stream = ChunkStream(response.stream.chunks)
-            if api_request.method != "HEAD":
-                return httpx.Response(response.status_code, headers=headers, stream=stream)
-            stream.close()
-            response.body = b""
-        return httpx.Response(
-            response.status_code, headers=headers, content=b"" if api_request.method == "HEAD" else response.body
-        )
+        if response.fault is not None and _ASYNC_REQUEST.get():
+            return _after_fault(response, api_request, request)
+        raise_for_fault(response, request)
+        return _answer(response, api_request)
 
     return side_effect
+
+
+async def _after_fault(response: ApiResponse, api_request: ApiRequest, request: httpx.Request) -> httpx.Response:
+    await araise_for_fault(response, request)
+    return _answer(response, api_request)
+
+
+def _answer(response: ApiResponse, api_request: ApiRequest) -> httpx.Response:
+    """The core's answer as an httpx response."""
+    headers = {name.lower(): value for name, value in response.all_headers().items()}
+    headers["content-length"] = str(response.size)  # as app.py sends it, even for b""
+    if response.stream is not None:  # a result file: its chunks are made as the client reads them
+        stream = ChunkStream(response.stream.chunks)
+        if api_request.method != "HEAD":
+            return httpx.Response(response.status_code, headers=headers, stream=stream)
+        stream.close()
+        response.body = b""
+    return httpx.Response(
+        response.status_code, headers=headers, content=b"" if api_request.method == "HEAD" else response.body
+    )
 
 
 class ChunkStream(httpx.SyncByteStream, httpx.AsyncByteStream):
@@ -181,6 +201,14 @@ class EmulatorRouter(respx.MockRouter):
         """Stop serving the origin, then roll the routes back (as respx does)."""
         _INTERCEPTION.deactivate(self)
         super().stop(clear=clear, reset=reset, quiet=quiet)
+
+    async def async_handler(self, request: httpx.Request) -> httpx.Response:
+        """An async client's request: a fault's wait is awaited (`serve`)."""
+        marked = _ASYNC_REQUEST.set(True)
+        try:
+            return await super().async_handler(request)
+        finally:
+            _ASYNC_REQUEST.reset(marked)
 
 
 class _Interception:

@@ -99,7 +99,7 @@ class EmulatorServer:
         self.socket = sock or bind(host, port)  # a socket given is shared (`serve --workers`)
         self.url = url_of(self.socket)
         self.http, self.loop = server_stack()
-        app = create_app(emulator)
+        app = create_app(emulator, loopback_only=True)  # on a socket: see `EmulatorApp`
         config = uvicorn.Config(
             app,
             log_level=log_level,

@@ -36,12 +36,11 @@ from ._dashboard_auth import (
     csrf_token,
     expired_cookie,
     safe_next,
-    same_origin,
     session_cookie,
     token_matches,
 )
 from ._forms import parse_form
-from ._routing import Call, Handler
+from ._routing import Call, Handler, same_origin
 from ._transport import ApiRequest, ApiResponse
 
 HTML = "text/html; charset=utf-8"

@@ -21,7 +21,7 @@ import hmac
 from http.cookies import CookieError, SimpleCookie
 
 from ..engine._config import EmulatorConfig
-from ._routing import AdminUnauthorized, check_admin_token
+from ._routing import AdminUnauthorized, check_admin_token, same_origin
 from ._transport import ApiRequest
 
 UI_PREFIX = "/_emulator/ui"
@@ -93,17 +93,6 @@ def expired_cookie(request: ApiRequest) -> str:
     """The `Set-Cookie` value that ends a session."""
     secure = "; Secure" if _secure(request) else ""
     return f"{COOKIE}=; Path={UI_PREFIX}; Max-Age=0; HttpOnly; SameSite=Strict{secure}"
-
-
-def same_origin(request: ApiRequest) -> bool:
-    """Whether a form post comes from a page of this server. A browser sends `Origin` with every
-    post; a client that sends neither it nor `Sec-Fetch-Site` is not a browser, so no other page
-    can have made it post."""
-    origin = request.header("origin")
-    if origin is not None:
-        return origin == request.base_url
-    site = request.header("sec-fetch-site")
-    return site is None or site in ("same-origin", "none")
 
 
 def csrf_ok(config: EmulatorConfig, request: ApiRequest, given: str | None) -> bool:

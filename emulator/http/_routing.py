@@ -13,7 +13,15 @@ from starlette.routing import compile_path
 
 from ..engine import _snapshot as snapshot, _strict_json as strict_json
 from ..engine._config import EmulatorConfig, env_var
-from ..engine._errors import ApiError, InvalidRequest, MethodNotAllowed, NotFound, PayloadTooLarge, Unauthorized
+from ..engine._errors import (
+    ApiError,
+    Forbidden,
+    InvalidRequest,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+)
 from ..engine._first_error import first_error
 from ._transport import ApiRequest, ApiResponse
 from ._wire import ErrorBody, ErrorDetail
@@ -371,6 +379,30 @@ def resolve(routes: Sequence[Route], request: ApiRequest) -> tuple[Route, dict[s
     raise NotFound(hint or f"No route for '{request.path}': the emulator does not serve this path (not emulated).")
 
 
+def same_origin(request: ApiRequest) -> bool:
+    """Whether a request that changes the state comes from a page of this server, if from a page at
+    all. A browser sends `Origin` with every post; a client that sends neither it nor
+    `Sec-Fetch-Site` is not a browser, so no other page can have made it post."""
+    origin = request.header("origin")
+    if origin is not None:
+        return origin == request.base_url
+    site = request.header("sec-fetch-site")
+    return site is None or site in ("same-origin", "none")
+
+
+def check_same_origin(request: ApiRequest) -> None:
+    """The control plane's guard against other sites: a page of another origin may make a browser post
+    to it (a plain-text or form body needs no permission), so a change from one is refused, with or
+    without an admin token. Reads are left alone: a browser never shows another site their answer."""
+    if request.method not in ("GET", "HEAD") and not same_origin(request):
+        raise Forbidden(
+            "A page of another site cannot change this emulator's state (its request carried "
+            f"Origin: {request.header('origin') or request.header('sec-fetch-site')}). Send control-plane "
+            "requests from a client that is not a browser page, or from the emulator's own dashboard.",
+            code="cross_origin_request",
+        )
+
+
 def check_admin_token(token: str | None, request: ApiRequest) -> None:
     """The control plane's guard: with an admin token configured, the request must carry it."""
     if not token:
@@ -396,6 +428,7 @@ def dispatch(
                 raise Unauthorized()
             call._tenant = engine.tenants.resolve(key)
         elif route.auth == "admin":
+            check_same_origin(request)
             check_admin_token(engine.config.admin_token, request)
         return route.handler(call), call
     except ApiError as error:

@@ -32,6 +32,31 @@ def test_sync_and_async_clients_are_served_by_the_core() -> None:
     assert [e.route for e in emu.journal] == ["evaluation.list", "evaluation.model_list"]
 
 
+def test_a_latency_fault_lets_the_event_loop_run_the_other_tasks_meanwhile() -> None:
+    """An async client's scripted latency is awaited: while one request waits, another task runs and
+    can cancel it. (Were the wait a blocking `time.sleep`, no other task could run during the five
+    seconds, and the request would finish before the cancel.)"""
+    with EmulatorMock() as emu:
+        emu.add_fault({"match": {"route": "files.list"}, "action": {"kind": "latency", "seconds": 5}})
+
+        async def waiting_request_is_cancelled() -> bool:
+            async with httpx.AsyncClient(base_url=emu.url, headers=AUTH) as client:
+                request = asyncio.create_task(client.get("/v1/files"))
+                while not emu.journal:  # the emulator answered: the request now waits out its latency
+                    await asyncio.sleep(0)
+                request.cancel()
+                try:
+                    await request
+                except asyncio.CancelledError:
+                    return True
+                return False
+
+        assert asyncio.run(waiting_request_is_cancelled())
+        with httpx.Client(base_url=emu.url, headers=AUTH) as client:  # a sync client waits, as before
+            emu.add_fault({"match": {"route": "evaluation.list"}, "action": {"kind": "latency", "seconds": 0.01}})
+            assert client.get("/v1/evaluation").json() == []
+
+
 def test_upload_location_is_served_by_the_same_router() -> None:
     with EmulatorMock(base_url="https://evals.example.test:8443") as emu, httpx.Client(headers=AUTH) as client:
         step1 = client.post(emu.url + "/v1/files", data={"purpose": "eval", "file_name": "d.jsonl"})
