@@ -63,7 +63,7 @@ def _stand_in(
     test_thread = threading.get_ident()
 
     def advance(delay: float) -> None:
-        controller.advance(delay)
+        controller.advance(float(delay))  # as a number of seconds: `sleep(True)` sleeps one, as the real one does
         if on_advance is not None:
             on_advance()
 

@@ -318,8 +318,9 @@ def respx_router(
     if other_hosts not in ("fail", "pass_through"):
         raise ValueError(f"other_hosts must be 'fail' or 'pass_through', got {other_hosts!r}")
     url = httpx.URL(base_url)
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ValueError(f"base_url must look like 'http://host[:port]', got {base_url!r}")
+    if url.scheme not in ("http", "https") or not url.host or url.path not in ("", "/") or url.query or url.fragment:
+        # the emulator answers at the root of its origin: a path would put every request under it (a 404)
+        raise ValueError(f"base_url must look like 'http://host[:port]' (no path), got {base_url!r}")
     origin = _origin(url.scheme, url.host, url.port)
     router = EmulatorRouter(f"{url.scheme}://{url.netloc.decode('ascii')}", origin, other_hosts)
     router.route(scheme=url.scheme, host=url.host, port=origin[2], name="together-emulator").mock(

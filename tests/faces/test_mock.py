@@ -101,8 +101,10 @@ def test_router_arguments_are_checked() -> None:
     emulator = Emulator()
     with pytest.raises(ValueError, match="other_hosts must be 'fail' or 'pass_through'"):
         respx_router(emulator, other_hosts="allow")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="base_url must look like"):
-        respx_router(emulator, base_url="emulator.test")
+    for wrong in ("emulator.test", "http://emulator.test/prefix", "http://emulator.test/?q=1"):
+        with pytest.raises(ValueError, match="base_url must look like"):
+            respx_router(emulator, base_url=wrong)
+    assert respx_router(emulator, base_url="http://emulator.test/").served_url == "http://emulator.test"
     with pytest.raises(TypeError, match="not both"):
         EmulatorMock(emulator, seed=3)
 

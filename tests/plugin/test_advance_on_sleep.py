@@ -48,6 +48,12 @@ def test_time_imported_under_another_name(controller: EmulatorController) -> Non
     assert elapsed(controller) == 3
 
 
+def test_a_boolean_delay_is_a_number_of_seconds_as_for_the_real_sleep(controller: EmulatorController) -> None:
+    time.sleep(True)
+    asyncio.run(asyncio.sleep(True))
+    assert elapsed(controller) == 2
+
+
 def test_asyncio_sleep_however_imported(controller: EmulatorController) -> None:
     async def main() -> str:
         await asyncio.sleep(4)
