@@ -194,11 +194,10 @@ class Jobs:
         phases = self._shared_plan(chosen.progression, path, _rows(dataset))
         if replayed is not None:
             phases, error = replayed.phases, replayed.error
-            results = None
             if replayed.results is not None:
                 results = sorted_results({**replayed.results, "result_file_id": result_file_id})
-            else:
-                result_file_id = None
+            # Else the recording does not complete: the job keeps the verdicts of its own rows, which a
+            # move that completes it (leaving the recording, docs/recordings.md) shows, as for any job.
         self.scenarios.consume(chosen)
         job = Job(
             workflow_id=workflow_id,
@@ -537,13 +536,16 @@ class Jobs:
         return replace(job, phases=phases)
 
     def force(self, workflow_id: str, status: Status, message: str | None = None) -> Job:
-        """Put a job in `status` now (a terminal status ends it; another one resumes its path)."""
+        """Put a job in `status` now (a terminal status ends it; another one resumes its path). A job
+        already in `status` stays as it is (no transition, no status update); only an error's
+        `message` can change."""
         job = self.locate(workflow_id)
         if status in ("error", "user_error"):
             job = replace(job, error=message or job.error or DEFAULT_ERRORS[status])
         elif message is not None:
             raise InvalidRequest("Field 'message' only applies to status 'error' or 'user_error'.", param="message")
-        job = self._put(job, status)
+        if self.status(job) != status:
+            job = self._put(job, status)
         self._save(job)
         return job
 

@@ -107,12 +107,16 @@ class ScenarioRules:
         recordings += [(source, e.recording) for source, e in entries if e.recording is not None]
         resolved = resolve_levels(levels, recordings)
         resolved.limited = None if limited is None else limited.id
+        resolved.rules = tuple(e.id or "" for _, e in entries if e.times is None)
         if consume:
             self.consume(resolved)
         return resolved
 
     def consume(self, resolved: Resolved) -> None:
-        """Count a job made with `resolved` against its "next N" entry; the entry goes once used up."""
+        """Count a job made with `resolved` against the entries that matched it (`used`); its "next N"
+        entry goes once used up."""
+        for rule_id in resolved.rules:
+            self.store.increment(scenario_used_counter(rule_id))
         if resolved.limited is None:
             return
         book = self.store.scenario_book()

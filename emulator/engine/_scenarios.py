@@ -291,6 +291,7 @@ class Resolved:
     source: dict[str, str] = field(default_factory=dict)  # field -> level that set it
     recording: str | None = None  # the recording the job replays, if a level names one
     limited: str | None = None  # the id of the "next N" entry that applies: one use to count when created
+    rules: tuple[str, ...] = ()  # the ids of the rules (entries without `times`) that match: one use each
 
 
 class ScenarioBook(_Data):

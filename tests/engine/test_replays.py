@@ -172,6 +172,34 @@ def test_the_late_error_replays_its_error_and_has_no_result_file() -> None:
     assert [f for f in replays.client.own_files() if f["purpose"] == "eval-output"] == []
 
 
+def test_a_replay_moved_off_a_recording_that_fails_completes_with_the_verdicts_of_its_own_rows() -> None:
+    """Moves leave the recording: a late-error replay forced to `completed` (or sent back to `queued`,
+    then on) completes as any job on those rows would, with results its result file adds up to."""
+    replays = Replays(5)
+    params = compare_params(replays.file_id, judge=replay_judge("example-late-error"))
+    forced, moved = replays.create("compare", params), replays.create("compare", params)
+    replays.client.control("POST", f"jobs/{forced}/status", {"status": "completed"})
+    replays.client.advance(30)
+    assert replays.client.status(moved)["status"] == "running"
+    replays.client.control("POST", f"jobs/{moved}/status", {"status": "queued"})
+    replays.client.advance(3600)
+    counted = []
+    for job_id in (forced, moved):
+        status = replays.client.status(job_id)
+        assert status["status"] == "completed"
+        results = dict(status["results"])
+        rows = replays.client.content(results.pop("result_file_id"))
+        assert len(rows) == 5
+        decisions = Counter(row["final_decision"] for row in rows)
+        assert (results["A_wins"], results["B_wins"], results["Ties"]) == (
+            decisions["A"],
+            decisions["B"],
+            decisions["Tie"],
+        )
+        counted.append(results)
+    assert counted[0] == counted[1]  # the same rows and judge: the same verdicts
+
+
 # ---------------------------------------------------------------- recordings added, and their result files
 
 

@@ -84,6 +84,41 @@ def test_scenario_routes(api: Api) -> None:
     assert api.request("DELETE", "/_emulator/scenarios/scn-9", key=None).status == 404
 
 
+def test_each_entry_counts_the_creates_it_applied_to(api: Api) -> None:
+    """`used`: a rule (no `times`) counts every matching create, as a "next N" entry does until used up."""
+    rule = api.control("POST", "scenarios", {"match": {"type": "classify"}, "outcome": {"kind": "stall"}})
+    next_two = api.control("POST", "scenarios", {"times": 2, "progression": {"mode": "immediate"}})
+    other = api.control("POST", "scenarios", {"match": {"type": "score"}, "outcome": {"kind": "error"}})
+    file_id = api.upload(jsonl(qa_rows(2)))
+    for _ in range(3):
+        api.create_id("classify", classify_params(file_id))
+    used = {e["id"]: e["used"] for e in api.control("GET", "scenarios")["entries"]}
+    assert used == {rule["id"]: 3, other["id"]: 0}  # the "next 2" entry was used up, and went
+    assert next_two["id"] not in used
+
+
+def test_forcing_the_status_a_job_has_changes_nothing_but_an_errors_message(api: Api) -> None:
+    """No transition, no status update: the phase keeps its start, and `completed_at` stays when the
+    job completed."""
+    job_id = api.create_id("classify", classify_params(api.upload(jsonl(qa_rows(2)))))
+    api.advance(4)
+    before = api.job(job_id)
+    assert before["status"] == "running"
+    api.control("POST", f"jobs/{job_id}/status", {"status": "running"})
+    assert api.job(job_id) == before
+    api.advance(100)
+    done = api.job(job_id)
+    assert done["status"] == "completed"
+    api.advance(10)
+    api.control("POST", f"jobs/{job_id}/status", {"status": "completed"})
+    assert api.job(job_id) == done
+    api.control("POST", f"jobs/{job_id}/status", {"status": "error", "message": "first"})
+    failed = api.job(job_id)
+    api.control("POST", f"jobs/{job_id}/status", {"status": "error", "message": "second"})
+    again = api.job(job_id)
+    assert again["status_updates"] == failed["status_updates"] and again["results"] == {"error": "second"}
+
+
 def test_jobs_routes(api: Api) -> None:
     api.control("PUT", "scenarios/default", {"progression": {"mode": "manual"}})
     workflow_id = api.create_id("classify", classify_params(api.upload(jsonl(qa_rows(2)))))
