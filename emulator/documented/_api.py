@@ -398,8 +398,11 @@ def _documented_fields(engine: Engine, job: Job, request: JobRequest, summaries:
     reached = engine.jobs.phases_reached(job)
     status = reached[-1].status
     summary = None
-    if status == "completed" and job.dataset is not None:
-        summary = summaries.get(job.judge, job.dataset, request.model, request.dataset)
+    # From the verdicts its result file shows. A file a recording carries is served as recorded, and
+    # no number is derived from it: score and metrics stay null (docs/documented-api.md).
+    if status == "completed" and job.dataset is not None and not engine.files.serves_recorded_file(job):
+        kinds = engine.files.verdict_kinds(job)
+        summary = summaries.get(job.judge, job.dataset, request.model, request.dataset, kinds)
     metrics = None
     if summary is not None:
         metrics = EvaluationMetrics(

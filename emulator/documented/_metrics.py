@@ -224,8 +224,14 @@ class Summaries:
     def __init__(self) -> None:
         self._entries: dict[tuple[str, str, str, str], BenchmarkSummary] = {}
 
-    def get(self, judge: Judge, dataset: Dataset, model: str, dataset_name: str) -> BenchmarkSummary:
-        """The documented score and metrics of `model`'s job on the built-in dataset `dataset_name`."""
+    def get(
+        self, judge: Judge, dataset: Dataset, model: str, dataset_name: str, kinds: Sequence[str] | None = None
+    ) -> BenchmarkSummary:
+        """The documented score and metrics of `model`'s job on the built-in dataset `dataset_name`, from
+        the verdicts its result file shows (`kinds`: each row's verdict forced, a replay's)."""
+        if kinds is not None:  # a replay (rare, and its verdicts are not in the key): made each time
+            verdicts = list(judge.verdicts(dataset, kinds))
+            return summarize_checks(judge, row_checks(judge, dataset, model, dataset_name, verdicts))
         if judge.cache_key is None:  # a judge with no key of its own: nothing safe to cache under
             return summarize_checks(judge, row_checks(judge, dataset, model, dataset_name))
         key = (judge.cache_key, dataset.fingerprint, model, dataset_name)

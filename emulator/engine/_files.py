@@ -415,6 +415,20 @@ class Files:
             raise _not_found(file.id)
         return job
 
+    def serves_recorded_file(self, job: Job) -> bool:
+        """Whether the job's result file is the one its recording carries (served as recorded)."""
+        return self._recorded_content(job) is not None
+
+    def verdict_kinds(self, job: Job) -> Sequence[str] | None:
+        """The verdict each row of the job's generated result file is forced to: a replay's rows add up
+        to its recorded results (`replay_kinds`); None: the rows as the judge draws them."""
+        if job.recording is None or job.dataset is None:
+            return None
+        try:
+            return replay_kinds(job.judge, job.dataset, job.results or {})
+        except ValueError:  # results the update hook set since: the rows as drawn
+            return None
+
     def _recorded_content(self, job: Job) -> bytes | None:
         """The result file a replayed job's recording carries, if it carries one."""
         recording = replays.find(self.store, job.recording) if job.recording is not None else None
@@ -425,12 +439,7 @@ class Files:
         the real rows (a replay's with verdicts that add up to the recorded results), plus the fields
         of the add-ons whose data it carries. Nothing is generated before the first chunk is asked for."""
         assert job.dataset is not None  # result files exist only for jobs with a dataset (or a recorded file)
-        kinds = None
-        if job.recording is not None:  # a replay: rows that add up to the recorded results
-            try:
-                kinds = replay_kinds(job.judge, job.dataset, job.results or {})
-            except ValueError:  # results the update hook set since: the rows as drawn
-                kinds = None
+        kinds = self.verdict_kinds(job)
         adding = attached(self.extensions, job.extensions)
         if not adding:
             yield from result_file(job.judge, job.dataset, kinds)

@@ -421,3 +421,36 @@ def test_documented_jobs_belong_to_their_tenant() -> None:
     ).json()["id"]
     assert client.request("GET", f"/v1/evaluation/{job_id}", key="key-b").status == 404
     assert client.request("GET", f"/v1/evaluation/{job_id}").status == 200
+
+
+@pytest.mark.parametrize("evaluation_type", ["classify", "score", "compare"])
+def test_a_replaying_job_scores_the_verdicts_its_result_file_shows(docs: Docs, evaluation_type: str) -> None:
+    """A documented job that replays a recording (without a result file of its own) ends with the
+    recorded results and a file made from its rows that adds up to them: score and metrics come from
+    that file's verdicts, like any documented job's. A recording that carries its file is served as
+    recorded, and no number is derived from it: score and metrics stay null."""
+    recorded = docs.completed(evaluation_type, "qa-benchmark-v1", baseline_model="openai/gpt-oss-20b")
+    content = docs.http.get(f"/v1/files/{recorded['results']['result_file_id']}/content", headers=AUTH).text
+    job = {"type": evaluation_type, "status_updates": recorded["status_updates"], "results": recorded["results"]}
+    for name, extra in (("rows", {}), ("file", {"result_file": content})):
+        recording = {"name": f"{evaluation_type}-{name}", "job": job, **extra}
+        assert docs.http.post("/_emulator/recordings", json=recording).status_code == 201
+        rule = {"match": {"type": evaluation_type}, "recording": f"{evaluation_type}-{name}", "times": 1}
+        assert docs.http.post("/_emulator/scenarios", json=rule).status_code == 201
+        replay = docs.completed(evaluation_type, "qa-benchmark-v1", baseline_model="Qwen/Qwen3.5-9B")
+        results = {k: v for k, v in replay["results"].items() if k != "result_file_id"}
+        assert results == {k: v for k, v in recorded["results"].items() if k != "result_file_id"}
+        rows = docs.result_rows(replay)
+        if name == "file":
+            assert (replay["score"], replay["metrics"]) == (None, None)
+            continue
+        accuracy = sum(row["judged_correct"] for row in rows) / len(rows)
+        assert replay["metrics"]["accuracy"] == pytest.approx(accuracy, abs=1e-4)
+        if evaluation_type == "classify":
+            assert replay["score"] == pytest.approx(results["pass_percentage"] / 100, abs=1e-4)
+        elif evaluation_type == "compare":
+            wins = (
+                sum(row["final_decision"] == "A" for row in rows)
+                + sum(row["final_decision"] == "Tie" for row in rows) / 2
+            )
+            assert replay["score"] == pytest.approx(wins / len(rows), abs=1e-4)
