@@ -611,11 +611,13 @@ class Jobs:
                 results=sorted_results(dict(results)),
                 result_file_id=results.get("result_file_id", job.result_file_id),
             )
+        if error is None and results is not None and isinstance(results.get("error"), str):
+            error = results["error"]  # a failed job's results are {"error": <message>}: the same message
         if error is not None:
             job = replace(job, error=error)
         if status is not None:
             if status in ("error", "user_error") and job.error is None:
-                raise InvalidRequest(f"Field 'error' is required to set status '{status}'.", param="error")
+                job = replace(job, error=DEFAULT_ERRORS[status])
             job = self._put(job, status)
         self._save(job)
         return job

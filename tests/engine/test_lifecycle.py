@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from together_eval_emulator import Emulator
+from together_eval_emulator.engine._lifecycle import DEFAULT_ERRORS
 
 from tests.support import CoreClient, classify_params, jsonl, qa_rows
 
@@ -108,6 +112,24 @@ def test_update_hook_forces_a_terminal_status_and_stops_progress() -> None:
     assert job["status"] == "user_error"
     assert job["results"] == {"error": "bad rows"}
     assert job["status_updates"][-1]["message"] == "Job status updated"
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"status": "error", "results": {"error": "judge down"}}, "judge down"),  # the message the results carry
+        ({"status": "user_error"}, None),  # the status's own default message
+    ],
+)
+def test_update_hook_ends_a_job_in_error_without_an_error_string(body: dict[str, Any], message: str | None) -> None:
+    """The hook's fields are all optional: a failed status takes its message from `results`, else the
+    default one, as a forced status does."""
+    client, job_id = started()
+    reply = client.request("POST", f"/v1/evaluation/{job_id}/update", json_body=body)
+    assert reply.json() == {"workflow_id": job_id, "status": body["status"]}
+    job = client.job(job_id)
+    assert job["status"] == body["status"]
+    assert job["results"] == {"error": message or DEFAULT_ERRORS[body["status"]]}
 
 
 def test_update_hook_to_running_resumes_the_normal_flow() -> None:
