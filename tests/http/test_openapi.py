@@ -413,8 +413,8 @@ CASES: list[Case] = [
     case(
         "evaluation.update",
         400,
-        lambda w: w.call("POST", f"/v1/evaluation/{w.job()}/update", json_body={"status": "error"}),
-        "error-without-message",
+        lambda w: w.call("POST", f"/v1/evaluation/{w.job()}/update", json_body={"status": "failed"}),
+        "unknown-status",
     ),
     case(
         "evaluation.update",
