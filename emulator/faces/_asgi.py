@@ -30,11 +30,15 @@ from ._worker_threads import WorkerThreads
 ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 
 
-async def read_body(receive: Receive, limit: int) -> tuple[bytes | SpooledBody, bool]:
+async def read_body(receive: Receive, limit: int, declared: str | None = None) -> tuple[bytes | SpooledBody, bool]:
     """The request body and whether it was larger than `limit` bytes: the bytes of a body sent in one
     message, else a body streamed chunk by chunk to a spooled temporary file (a large upload is never
     held whole in memory here). Past the limit nothing more is kept, but the rest is still read (and
-    dropped), so the client can read the 413."""
+    dropped), so the client can read the 413. A body whose `Content-Length` (`declared`) is already
+    past the limit is not asked for at all: a client that waits for leave to send it
+    (`Expect: 100-continue`) gets the 413 instead, and the server drops what the others send."""
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return b"", True
     message = await receive()
     first: bytes = message.get("body", b"")
     if not message.get("more_body", False):
@@ -54,8 +58,14 @@ async def read_body(receive: Receive, limit: int) -> tuple[bytes | SpooledBody, 
     return spooled, False
 
 
-def to_api_request(scope: Scope, body: bytes | SpooledBody, oversized: bool = False) -> ApiRequest:
-    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+def request_headers(scope: Scope) -> dict[str, str]:
+    return {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+
+
+def to_api_request(
+    scope: Scope, body: bytes | SpooledBody, oversized: bool = False, headers: dict[str, str] | None = None
+) -> ApiRequest:
+    headers = request_headers(scope) if headers is None else headers
     host = headers.get("host")
     if host is None:
         server = scope.get("server") or ("127.0.0.1", 80)
@@ -154,8 +164,10 @@ class CoreEndpoint:
         emulator = self.emulator
         body: bytes | SpooledBody = b""
         try:
-            body, oversized = await read_body(receive, emulator.body_limit(scope["method"], scope["path"]))
-            request = to_api_request(scope, body, oversized)
+            given = request_headers(scope)
+            limit = emulator.body_limit(scope["method"], scope["path"])
+            body, oversized = await read_body(receive, limit, given.get("content-length"))
+            request = to_api_request(scope, body, oversized, given)
             response, pending = await self._answer(request)
             if pending is not None:  # the answer leaves once its writes are stored; other requests go on meanwhile
                 if not pending.done():

@@ -53,6 +53,16 @@ def server_stack() -> tuple[HttpImpl, LoopImpl]:
     return http, loop
 
 
+def http_protocol(http: HttpImpl) -> type[asyncio.Protocol] | HttpImpl:
+    """What uvicorn speaks HTTP with: on httptools, its protocol with the bounds a shared server needs
+    (`_http_protocol.py`); h11 has bounds of its own."""
+    if http == "httptools":
+        from ._http_protocol import BoundedHttpToolsProtocol
+
+        return BoundedHttpToolsProtocol
+    return http
+
+
 def loop_factory(loop: LoopImpl) -> Callable[[], asyncio.AbstractEventLoop] | None:
     """What makes the server's event loop (None: asyncio's default)."""
     if loop == "uvloop":
@@ -105,7 +115,7 @@ class EmulatorServer:
             log_level=log_level,
             access_log=False,
             lifespan="off",
-            http=self.http,
+            http=http_protocol(self.http),
             loop="none",  # the loop is made by `serve`, for this server only
             ws="none",  # no WebSocket route: uvicorn need not import a WebSocket library
             timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,

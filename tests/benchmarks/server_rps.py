@@ -108,7 +108,7 @@ def run_server(kind: str, info_path: str) -> None:
     import uvicorn
     from together_eval_emulator import Emulator
     from together_eval_emulator.faces._asgi import create_app
-    from together_eval_emulator.faces._server import bind, loop_factory, server_stack, url_of
+    from together_eval_emulator.faces._server import bind, http_protocol, loop_factory, server_stack, url_of
 
     emulator = Emulator(clock="manual")
     workloads = prepare(emulator)
@@ -117,7 +117,10 @@ def run_server(kind: str, info_path: str) -> None:
     sock = bind("127.0.0.1", 0)
     info = {"url": url_of(sock), "stack": f"{http_impl} + {loop}", "workloads": workloads}
     Path(info_path).write_text(json.dumps(info))
-    config = uvicorn.Config(app, log_level="error", access_log=False, lifespan="off", http=http_impl, loop="none")
+    # Both on the protocol `serve` runs (the bounded one on httptools): the same stack.
+    config = uvicorn.Config(
+        app, log_level="error", access_log=False, lifespan="off", http=http_protocol(http_impl), loop="none"
+    )
     with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:
         runner.run(uvicorn.Server(config).serve(sockets=[sock]))
 
