@@ -24,7 +24,7 @@ from ..http._core import Emulator, internal_error
 from ..http._recording import UPLOAD_PREFIX
 from ..http._routing import error_response
 from ..http._transport import ApiRequest, ApiResponse, SpooledBody, StreamedBody
-from ._socket_faults import RAW_SEND, play_fault
+from ._socket_faults import RAW_SEND, play_fault, transport_of
 from ._worker_threads import WorkerThreads
 
 ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
@@ -136,10 +136,15 @@ class CoreEndpoint:
         self.emulator = emulator
         self.workers = WorkerThreads(WORKER_THREADS)
         self.stopping = asyncio.Event()  # set when the server shuts down: playing faults end at once
+        self.streaming: set[Any] = set()  # the connections result files are being sent on
 
     def stop(self) -> None:
-        """The server is shutting down: cut short the faults still playing (a hang, a latency)."""
+        """The server is shutting down: cut short the faults still playing (a hang, a latency) and the
+        result files still being sent (a client that reads slowly, or not at all, would hold the
+        shutdown for its whole grace period)."""
         self.stopping.set()
+        for transport in list(self.streaming):
+            transport.abort()
 
     def _answer_paced(self, request: ApiRequest) -> tuple[ApiResponse, Pending | None]:
         """`handle_unconfirmed` in a thread; long loops pause now and then, so the event loop keeps
@@ -187,7 +192,13 @@ class CoreEndpoint:
             return
         await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
         if response.stream is not None:
-            await self._send_stream(response.stream, send, head=scope["method"] == "HEAD")
+            transport = transport_of(scope)
+            if transport is not None:
+                self.streaming.add(transport)
+            try:
+                await self._send_stream(response.stream, send, head=scope["method"] == "HEAD")
+            finally:
+                self.streaming.discard(transport)
             return
         sent = b"" if scope["method"] == "HEAD" else response.body
         # A large body goes in slices: the server then waits for the client to take each one,
@@ -204,7 +215,11 @@ class CoreEndpoint:
         bug), the exception ends the connection short of that length, which the client reports."""
         chunks = stream.chunks
         try:
-            while not head and (chunk := await self.workers.run(lambda: _next_chunk(chunks))) is not None:
+            while (
+                not head
+                and not self.stopping.is_set()
+                and (chunk := await self.workers.run(lambda: _next_chunk(chunks))) is not None
+            ):
                 if chunk:
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
         finally:

@@ -20,7 +20,7 @@ RAW_SEND = "together_emulator.send"
 Headers = list[tuple[bytes, bytes]]
 
 
-def _transport(scope: Scope) -> Any:
+def transport_of(scope: Scope) -> Any:
     """The uvicorn connection's asyncio transport, or None when not served by uvicorn."""
     cycle = getattr(scope.get(RAW_SEND), "__self__", None)
     transport = getattr(cycle, "transport", None)
@@ -77,7 +77,7 @@ async def play_fault(
     hang ends early when `stopping` is set (the server is shutting down)."""
     fault = response.fault
     assert fault is not None
-    transport = _transport(scope)
+    transport = transport_of(scope)
     if transport is None:
         from ._httpx_faults import araise_for_fault
 
