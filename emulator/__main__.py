@@ -9,6 +9,6 @@ if __package__ != "together_eval_emulator":
         f"Run the emulator as `python -m together_eval_emulator` (or `together-eval-emulator`), not {__package__}."
     )
 
-from .faces._cli import main  # noqa: E402 (after the check above)
+from .faces._program import main  # noqa: E402 (after the check above)
 
 sys.exit(main())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ..engine._config import EmulatorConfig, setting_names
 from ._option_table import DEFAULT_API_KEY, DEFAULT_BASE_URL
@@ -39,6 +39,14 @@ class FixtureSettings(EmulatorConfig):
         description="Polling verdict of the test's jobs: 'strict' fails the test when one was polled badly, "
         "'lenient' only reports it (--together-emulator-polling-report), 'off' grades none.",
     )
+
+    @field_validator("base_url")
+    @classmethod
+    def _root_url(cls, value: str) -> str:
+        from ..faces._mock import checked_base_url  # imported with the fixture's face anyway
+
+        checked_base_url(value)
+        return value
 
 
 def _default(name: str) -> Any:

@@ -21,7 +21,7 @@ from ._clock import MAX_TIME_SCALE, parse_time
 from ._faults import FaultRule
 from ._recordings import BUILTIN_PREFIX, Recording
 from ._scenarios import EvalType, ProgressionMode, Scenario, ScenarioEntry
-from ._strict_json import MAX_JSON_DEPTH
+from ._strict_json import MAX_JSON_DEPTH, MAX_SAFE_INTEGER
 
 ENV_PREFIX = "TOGETHER_EMULATOR_"
 
@@ -154,16 +154,20 @@ class EmulatorConfig(BaseModel):
     )
     column_use_rule: bool = Field(True, description="Fail jobs whose dataset has unreferenced columns.")
     strict_models: bool = Field(False, description="Fail serverless models missing from the allowlist.")
-    journal_limit: int = Field(10_000, ge=0, description="Most recent requests the journal keeps (0: all).")
+    journal_limit: int = Field(
+        10_000, ge=0, le=MAX_SAFE_INTEGER, description="Most recent requests the journal keeps (0: all)."
+    )
     journal_byte_limit: int = Field(
         32 * 2**20,
         ge=0,
+        le=MAX_SAFE_INTEGER,
         description="Bytes of bodies, paths and queries the journal keeps, oldest requests dropped first "
         "(0: no bound).",
     )
     journal_body_limit: int = Field(
         64 * 2**10,
         ge=0,
+        le=MAX_SAFE_INTEGER,
         description="Largest request body the journal keeps; a larger one is kept as its size and SHA-256 only.",
     )
     upload_url_seconds: float = Field(
@@ -261,6 +265,17 @@ class EmulatorConfig(BaseModel):
             raise ValueError(
                 f"recording '{taken}' is named twice, or with the '{BUILTIN_PREFIX}' prefix of the built-in ones"
             )
+        return value
+
+    @field_validator("admin_token")
+    @classmethod
+    def _sendable_token(cls, value: str | None) -> str | None:
+        """A token a client can send in a header: visible ASCII, no spaces (HTTP drops spaces around a
+        header's value, and headers are not UTF-8), or it could never be matched. Empty: none."""
+        if not value:
+            return None
+        if not all("!" <= char <= "~" for char in value):
+            raise ValueError("use visible ASCII characters only, without spaces: clients send it in a header")
         return value
 
     @field_validator("start_time")

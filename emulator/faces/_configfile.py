@@ -41,6 +41,8 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     except (ValueError, UnicodeDecodeError) as exc:
         kind = "JSON" if file.suffix.lower() == ".json" else "TOML"
         raise ConfigFileError(f"config file '{file}' is not valid {kind}: {exc}") from None
+    except RecursionError:  # the parser's own guard: hundreds of nested levels
+        raise ConfigFileError(f"config file '{file}' nests arrays or tables too deeply to be read") from None
     if not isinstance(values, dict):
         raise ConfigFileError(f"config file '{file}' must hold an object (a TOML document or a JSON object)")
     _capacity_table(values, file)

@@ -304,6 +304,15 @@ class _Interception:
 _INTERCEPTION = _Interception()
 
 
+def checked_base_url(base_url: str) -> httpx.URL:
+    """`base_url` as a URL the in-process emulator can answer at, or a ValueError: the root of an
+    http(s) origin (a path would put every request under it, and each would get a 404)."""
+    url = httpx.URL(base_url)
+    if url.scheme not in ("http", "https") or not url.host or url.path not in ("", "/") or url.query or url.fragment:
+        raise ValueError(f"base_url must look like 'http://host[:port]' (no path), got {base_url!r}")
+    return url
+
+
 def respx_router(
     emulator: Emulator, *, base_url: str = DEFAULT_BASE_URL, other_hosts: OtherHosts = "fail"
 ) -> respx.MockRouter:
@@ -317,10 +326,7 @@ def respx_router(
     """
     if other_hosts not in ("fail", "pass_through"):
         raise ValueError(f"other_hosts must be 'fail' or 'pass_through', got {other_hosts!r}")
-    url = httpx.URL(base_url)
-    if url.scheme not in ("http", "https") or not url.host or url.path not in ("", "/") or url.query or url.fragment:
-        # the emulator answers at the root of its origin: a path would put every request under it (a 404)
-        raise ValueError(f"base_url must look like 'http://host[:port]' (no path), got {base_url!r}")
+    url = checked_base_url(base_url)
     origin = _origin(url.scheme, url.host, url.port)
     router = EmulatorRouter(f"{url.scheme}://{url.netloc.decode('ascii')}", origin, other_hosts)
     router.route(scheme=url.scheme, host=url.host, port=origin[2], name="together-emulator").mock(

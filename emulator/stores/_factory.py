@@ -41,8 +41,9 @@ def parse_store_url(url: str) -> StoreUrl:
         path = text.removeprefix("sqlite:")
         if path.startswith("//"):
             raise ValueError(f"write a SQLite store as sqlite:PATH (sqlite:emulator.db, sqlite:/tmp/e.db), got {url!r}")
-        if not path:
-            raise ValueError("sqlite: needs a file path, e.g. sqlite:emulator.db")
+        if not path.strip() or path.strip() == ":memory:" or path.startswith("file:"):
+            # an in-memory database is one per process, and kept by none: neither shared nor persistent
+            raise ValueError("sqlite: needs a file path, e.g. sqlite:emulator.db (the memory store is `memory`)")
         return StoreUrl("sqlite", path)
     if text.startswith(("redis://", "rediss://")):
         return StoreUrl("redis", text)

@@ -238,7 +238,10 @@ class RedisStore(Store):
         if not _PREFIX.fullmatch(prefix):
             raise ValueError(f"key prefix {prefix!r}: use letters, digits and _ . : - only")
         self.url = _without_password(url)  # for messages: the password stays out of logs
-        self._redis = redis.Redis.from_url(url)
+        try:
+            self._redis = redis.Redis.from_url(url)
+        except (ValueError, TypeError) as exc:  # a port out of range, an option of the wrong kind, ...
+            raise StoreError(f"cannot use the Redis URL {self.url}: {exc}") from None
         self._p = prefix
         self._data = f"{prefix}data:"
         self._one_keys = {name: self._key(name) for name in _ONE_KEYS}  # the keys read by most requests

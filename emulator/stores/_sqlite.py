@@ -21,6 +21,7 @@ caches above rely on). File bytes are read from the file when asked for; only sm
 from __future__ import annotations
 
 import functools
+import os
 import random
 import secrets
 import sqlite3
@@ -136,6 +137,8 @@ class SQLiteStore(Store):
         self._seen_version: int | None = None  # PRAGMA data_version when this connection last looked
         self._forget()
         self._drop_status()
+        if self.path.exists() and not os.access(self.path, os.W_OK):  # SQLite would open it read-only, and fail later
+            raise StoreError(f"cannot use {self.url}: the file is read-only; the store writes every answered change")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
@@ -191,8 +194,13 @@ class SQLiteStore(Store):
             else:
                 self._check_version()
             db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
+        except BaseException as exc:
+            try:
+                db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # no transaction left to roll back (the failure ended it)
+            if isinstance(exc, sqlite3.Error):  # a file SQLite cannot use as a store (a device, a damaged one)
+                raise StoreError(f"cannot use {self.url}: {exc}") from None
             raise
 
     def _check_version(self) -> None:

@@ -52,6 +52,13 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
         (["--no-such-option"], "--no-such-option"),
         (["--config", "/nonexistent/emulator.toml"], "/nonexistent/emulator.toml"),
         (["--host", "0.0.0.0"], "--admin-token"),
+        (["--host", "0.0.0.0", "--admin-token", " "], "--admin-token"),  # a header can never carry it
+        (["--host", "0.0.0.0", "--admin-token", "ключ"], "--admin-token"),
+        (["--journal-byte-limit", "100000000000000000000"], "--journal-byte-limit"),
+        (["--store", "sqlite::memory:"], "sqlite:"),  # one database per process, kept by none
+        (["--store", "redis://127.0.0.1:99999/0"], "Port out of range"),
+        (["--store", "redis://127.0.0.1:6379/0?socket_timeout=abc"], "redis://127.0.0.1:6379/0"),
+        (["--store", "sqlite:/dev/null"], "sqlite:/dev/null"),
     ],
 )
 def test_a_bad_option_is_one_line_and_status_2(
@@ -123,3 +130,45 @@ def test_the_package_run_under_its_folder_name_refuses_with_the_right_command() 
         "Run the emulator as `python -m together_eval_emulator` (or `together-eval-emulator`), not emulator."
     ]
     assert ran.stdout == ""
+
+
+def test_a_config_file_nested_past_what_a_parser_reads_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deep = tmp_path / "emulator.json"
+    deep.write_text('{"scenarios": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    deep_toml = tmp_path / "emulator.toml"
+    deep_toml.write_text("x = " + "[" * 5_000 + "]" * 5_000 + "\n")
+    for config in (deep, deep_toml):
+        status, err = run(["serve", "--config", str(config)], capsys)
+        assert status == 2 and err.count("\n") == 1 and "nests" in err, err
+
+
+def test_a_read_only_store_file_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store file this process cannot write (root writes any, so its permission is simulated)."""
+    store = tmp_path / "emulator.db"
+    store.touch()
+    monkeypatch.setattr("together_eval_emulator.stores._sqlite.os.access", lambda path, mode: False)
+    status, err = run(["serve", "--store", f"sqlite:{store}"], capsys)
+    assert status == 2 and err.count("\n") == 1 and "read-only" in err, err
+
+
+def test_a_signal_while_the_program_starts_stops_it_with_status_0(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGTERM raises KeyboardInterrupt from the program's first line, as Ctrl-C does, and either,
+    before the server runs (while it serves, uvicorn handles them), ends the program with status 0."""
+    import signal
+
+    from together_eval_emulator.faces import _cli, _program
+
+    def interrupted() -> int:
+        assert signal.getsignal(signal.SIGTERM) is signal.default_int_handler
+        raise KeyboardInterrupt
+
+    previous = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(_cli, "main", interrupted)
+    try:
+        assert _program.main() == 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
