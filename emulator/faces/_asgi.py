@@ -24,7 +24,7 @@ from ..http._core import Emulator, internal_error
 from ..http._recording import UPLOAD_PREFIX
 from ..http._routing import error_response
 from ..http._transport import ApiRequest, ApiResponse, SpooledBody, StreamedBody
-from ._socket_faults import RAW_SEND, play_fault, transport_of
+from ._socket_faults import RAW_SEND, connection_gone, play_fault, transport_of
 from ._worker_threads import WorkerThreads
 
 ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
@@ -187,6 +187,16 @@ class CoreEndpoint:
         finally:
             if isinstance(body, SpooledBody):
                 body.close()  # its temporary file goes now, not when collected (closing twice is harmless)
+        try:
+            await self._respond(response, headers, scope, receive, send)
+        except RuntimeError:  # uvloop refuses to write to a closed connection: its client went away
+            if not connection_gone(scope):
+                raise
+
+    async def _respond(
+        self, response: ApiResponse, headers: list[tuple[bytes, bytes]], scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Send the answer: a fault as it plays, a streamed body chunk by chunk, any other in slices."""
         if response.fault is not None and response.fault.transport:
             await play_fault(response, headers, scope, receive, send, self.stopping)
             return

@@ -13,8 +13,8 @@ server shared by many clients needs and uvicorn's lacks (docs/limits.md#connecti
   scope, and its answers piled up unread).
 - **A request that is not HTTP/1.1** is a `400` in the real error shape, not uvicorn's plain-text
   one, and is not logged (any client could flood the log).
-- **A connection lost while requests wait**: each is told it is gone, so none writes to the closed
-  transport (which logged a traceback per request).
+- **A connection lost while requests wait**: they are dropped (the ASGI face stops writing an
+  answer to a closed connection quietly; each such answer logged a traceback).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from http import HTTPStatus
 from typing import Any
 
 import httptools
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from ..engine._errors import ApiError, InvalidRequest
 from ..http._routing import error_response
@@ -46,7 +46,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._head_bytes = 0  # bytes received for the open head (to within one read)
-        self._answering: RequestResponseCycle | None = None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.pipeline.clear()  # the requests that wait: never answered now
+        super().connection_lost(exc)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -93,16 +96,3 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             + response.body
         )
         self.transport.close()
-
-    def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
-        self._answering = cycle
-        super()._start_asgi_task(cycle, app)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        waiting = [self._answering, *(cycle for cycle, _ in self.pipeline)]
-        self.pipeline.clear()
-        for cycle in waiting:
-            if cycle is not None and not cycle.response_complete:
-                cycle.disconnected = True
-                cycle.message_event.set()
-        super().connection_lost(exc)

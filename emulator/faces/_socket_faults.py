@@ -20,6 +20,17 @@ RAW_SEND = "together_emulator.send"
 Headers = list[tuple[bytes, bytes]]
 
 
+def connection_gone(scope: Scope) -> bool:
+    """Whether the request's connection has closed (its client went away). If so, uvicorn is told, so
+    that it does not report the answer left unfinished as an error."""
+    cycle: Any = getattr(scope.get(RAW_SEND), "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None or not transport.is_closing():
+        return False
+    cycle.disconnected = True
+    return True
+
+
 def transport_of(scope: Scope) -> Any:
     """The uvicorn connection's asyncio transport, or None when not served by uvicorn."""
     cycle = getattr(scope.get(RAW_SEND), "__self__", None)
