@@ -8,6 +8,8 @@ import json
 import os
 import re
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NoReturn
 from urllib.parse import urlencode
@@ -20,6 +22,7 @@ with warnings.catch_warnings():  # Starlette 1.x would rather use httpx2; httpx 
 
 from together_eval_emulator import Emulator
 from together_eval_emulator.faces._asgi import create_app
+from together_eval_emulator.faces._server import EmulatorServer
 from together_eval_emulator.http._transport import ApiRequest
 
 BASE = "http://emulator.test"
@@ -264,3 +267,13 @@ TABLE_SAMPLES: dict[str, Any] = {
         }
     ],
 }
+
+
+@contextmanager
+def running(emulator: Emulator) -> Iterator[EmulatorServer]:
+    """`emulator` served on a free loopback port from a thread of this process, stopped afterwards."""
+    server = EmulatorServer(emulator).start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -13,16 +13,13 @@ import pytest
 from together_eval_emulator import Emulator
 from together_eval_emulator.faces._server import EmulatorServer
 
-from tests.support import CoreClient
+from tests.support import CoreClient, running
 
 
 @pytest.fixture
 def server() -> Iterator[EmulatorServer]:
-    running = EmulatorServer(Emulator(clock="manual")).start()
-    try:
-        yield running
-    finally:
-        running.stop()
+    with running(Emulator(clock="manual")) as live:
+        yield live
 
 
 def now(client: CoreClient) -> str:
@@ -84,11 +81,7 @@ def test_a_server_without_admin_token_answers_its_control_plane_only_at_loopback
 
 
 def test_a_server_with_an_admin_token_answers_its_control_plane_at_any_name() -> None:
-    running = EmulatorServer(Emulator(clock="manual", admin_token="s3cret")).start()
-    try:
-        with httpx.Client(base_url=running.url) as http:
-            token = {"host": "emulator.internal", "x-emulator-token": "s3cret"}
-            assert http.get("/_emulator/clock", headers=token).status_code == 200
-            assert http.get("/_emulator/clock", headers={"host": "emulator.internal"}).status_code == 401
-    finally:
-        running.stop()
+    with running(Emulator(clock="manual", admin_token="s3cret")) as live, httpx.Client(base_url=live.url) as http:
+        token = {"host": "emulator.internal", "x-emulator-token": "s3cret"}
+        assert http.get("/_emulator/clock", headers=token).status_code == 200
+        assert http.get("/_emulator/clock", headers={"host": "emulator.internal"}).status_code == 401

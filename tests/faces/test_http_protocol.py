@@ -16,16 +16,15 @@ from together_eval_emulator import Emulator
 from together_eval_emulator.faces import _http_protocol
 from together_eval_emulator.faces._server import EmulatorServer, server_stack
 
+from tests.support import running
+
 pytestmark = pytest.mark.skipif(server_stack()[0] != "httptools", reason="the bounded protocol runs on httptools")
 
 
 @pytest.fixture
 def server() -> Iterator[EmulatorServer]:
-    running = EmulatorServer(Emulator(clock="manual")).start()
-    try:
-        yield running
-    finally:
-        running.stop()
+    with running(Emulator(clock="manual")) as live:
+        yield live
 
 
 def connect(server: EmulatorServer) -> socket.socket:

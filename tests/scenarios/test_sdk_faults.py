@@ -20,6 +20,8 @@ import pytest
 from together_eval_emulator import Emulator
 from together_eval_emulator.faces._server import EmulatorServer
 
+from tests.support import running
+
 together = pytest.importorskip("together")
 
 MATCH = {"route": "evaluation.list"}  # 3.1.1 lists with GET /v1/evaluation
@@ -29,11 +31,8 @@ FAST = 0.05  # seconds of Retry-After: honoured retries are quick
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[EmulatorServer]:
-    live = EmulatorServer(Emulator(clock="real")).start()
-    try:
+    with running(Emulator(clock="real")) as live:
         yield live
-    finally:
-        live.stop()
 
 
 def set_fault(server: EmulatorServer, rule: dict[str, Any]) -> str:
